@@ -21,7 +21,6 @@ from typing import Protocol
 import torch
 from torch import Tensor, nn
 
-from contrastkit.augment.image import ViewAugment
 from contrastkit.config import TrainConfig
 from contrastkit.errors import UserError
 from contrastkit.rundir import CHECKPOINT, LOG, append_jsonl
@@ -33,13 +32,21 @@ from contrastkit.train.schedule import warmup_cosine
 MAX_SKIPPED_STEPS = 10
 
 
+Batch = Tensor | tuple[Tensor, ...]
+"""One batch: a tensor indexed along dim 0 (images, table rows, token ids), or a tuple of
+them indexed together (image + caption ids, anchor + positive ids)."""
+
+Augment = Callable[..., Tensor]
+"""Random views: `augment(x, generator) -> view`, per sample, batched (e.g. `ViewAugment`)."""
+
+
 class Method(Protocol):
     """What the loop needs from a method (SimCLR, MoCo, ...): a loss and a state update."""
 
     encoder: nn.Module
 
     def training_loss(
-        self, images: Tensor, *, augment: ViewAugment, generator: torch.Generator | None = None
+        self, batch: Batch, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor: ...
 
     def after_step(self, progress: float) -> None: ...
@@ -73,11 +80,23 @@ def _truncate_log(path: Path, from_step: int) -> None:
     path.write_text("".join(f"{line}\n" for line in keep))
 
 
+def _take(data: Batch, idx: Tensor) -> Batch:
+    if isinstance(data, Tensor):
+        return data[idx]
+    return tuple(part[idx] for part in data)
+
+
+def _to(data: Batch, device: torch.device) -> Batch:
+    if isinstance(data, Tensor):
+        return data.to(device)
+    return tuple(part.to(device) for part in data)
+
+
 def fit(
     method: nn.Module,
-    images: Tensor,
+    data: Batch,
     *,
-    augment: ViewAugment,
+    augment: Augment,
     cfg: TrainConfig,
     seed: int,
     run_dir: Path,
@@ -86,8 +105,8 @@ def fit(
     show_progress: bool = True,
     on_epoch_end: Callable[[int], None] | None = None,
 ) -> TrainResult:
-    """Train `method` on `images` (N, C, H, W) uint8 for `cfg.epochs` epochs."""
-    n = images.shape[0]
+    """Train `method` for `cfg.epochs` epochs on `data` (e.g. uint8 images (N, C, H, W))."""
+    n = data.shape[0] if isinstance(data, Tensor) else data[0].shape[0]
     batch_size = min(cfg.batch_size, n)
     steps_per_epoch = n // batch_size  # drop the ragged last batch: BatchNorm needs full ones
     total_steps = cfg.epochs * steps_per_epoch
@@ -111,7 +130,7 @@ def fit(
     m: Method = method  # type: ignore[assignment]
 
     loss_value = math.nan
-    images_dev = images.to(device)
+    data_dev = _to(data, device)
     with TrainProgress(
         total_steps=total_steps,
         epochs=cfg.epochs,
@@ -128,7 +147,7 @@ def fit(
                 )
                 for group in optimizer.param_groups:
                     group["lr"] = lr
-                batch = images_dev[order[i * batch_size : (i + 1) * batch_size]]
+                batch = _take(data_dev, order[i * batch_size : (i + 1) * batch_size])
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp):
                     loss = m.training_loss(batch, augment=augment, generator=aug_gen)
                 if not torch.isfinite(loss):
