@@ -139,13 +139,16 @@ def semi_hard(
         x = _prepare(embeddings, labels, normalize)
         parts = []
         for rows, dist, pos, neg in _blocks(x, labels, chunk_size):
-            r, p = pos.nonzero(as_tuple=True)  # positive pairs of this block
-            d_ap = dist[r, p, None]  # (P, 1)
-            d_an = dist[r]  # (P, N)
-            band = neg[r] & (d_an > d_ap) & (d_an < d_ap + margin)
-            choice = torch.where(band, d_an, math.inf).argmin(1)
-            ok = band.any(1)
-            parts.append(Triplets(rows[r[ok]], p[ok], choice[ok]))
+            pairs_r, pairs_p = pos.nonzero(as_tuple=True)  # positive pairs of this block
+            step = block_rows(pairs_r.shape[0], x.shape[0], chunk_size)
+            for lo in range(0, pairs_r.shape[0], step):  # memory O(step x N)
+                r, p = pairs_r[lo : lo + step], pairs_p[lo : lo + step]
+                d_ap = dist[r, p, None]  # (P, 1)
+                d_an = dist[r]  # (P, N)
+                band = neg[r] & (d_an > d_ap) & (d_an < d_ap + margin)
+                choice = torch.where(band, d_an, math.inf).argmin(1)
+                ok = band.any(1)
+                parts.append(Triplets(rows[r[ok]], p[ok], choice[ok]))
         return _cat(parts, embeddings.device)
 
 
@@ -198,9 +201,14 @@ def distance_weighted(
             log_w = torch.where(allowed.any(1, keepdim=True), log_w, fallback)
             ok_rows = neg.any(1)
             probs = torch.softmax(torch.where(ok_rows[:, None], log_w, 0.0), dim=1)  # (b, N)
-            r, p = (pos & ok_rows[:, None]).nonzero(as_tuple=True)
+            use = pos & ok_rows[:, None]
+            r, p = use.nonzero(as_tuple=True)
             if r.numel() == 0:
                 continue
-            n = torch.multinomial(probs[r], 1, generator=generator).squeeze(1)
-            parts.append(Triplets(rows[r], p, n))
+            # One draw (with replacement) per positive pair: the k-th positive of row r
+            # takes draw k of that row, so memory stays O(block x N).
+            per_row = int(use.sum(1).max())
+            draws = torch.multinomial(probs, per_row, replacement=True, generator=generator)
+            kth = (use.cumsum(1) - 1)[r, p]
+            parts.append(Triplets(rows[r], p, draws[r, kth]))
         return _cat(parts, embeddings.device)
