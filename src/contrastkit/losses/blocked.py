@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from contrastkit.losses.precision import autocast_off, upcast
@@ -61,11 +62,12 @@ class PairLayout:
         if (self.pos_cols is None) == (not by_ids):
             raise ValueError("PairLayout needs pos_cols, or anchor_ids and cand_ids (not both)")
 
-    def block(self, start: int, stop: int, k: int) -> tuple[Tensor | None, Tensor | None]:
-        """Positive mask (None on the fast path) and left-out mask of rows start:stop.
+    def block(self, start: int, stop: int) -> tuple[Tensor | None, Tensor | None]:
+        """Positive mask (ids path only) and left-out mask (drop / ids path only) of rows
+        start:stop; the single-column exclusions are applied by :meth:`exclude`.
 
         Returns:
-            ``(pos, out)``, each (stop - start, K) bool or None when nothing applies.
+            ``(pos, out)``, each (stop - start, K) bool or None when not needed.
         """
         pos: Tensor | None = None
         if self.anchor_ids is not None and self.cand_ids is not None:
@@ -80,22 +82,15 @@ class PairLayout:
             elif self.pos_cols is not None:
                 out.scatter_(1, self.pos_cols[start:stop, None], False)
         if self.exclude_positives and pos is not None:
-            out = pos.clone() if out is None else out | pos
-        if self.self_cols is not None or (self.exclude_positives and self.pos_cols is not None):
-            if out is None:
-                out = torch.zeros(stop - start, k, dtype=torch.bool, device=_device(self))
-            if self.self_cols is not None:
-                out.scatter_(1, self.self_cols[start:stop, None], True)
-            if self.exclude_positives and self.pos_cols is not None:
-                out.scatter_(1, self.pos_cols[start:stop, None], True)
+            out = pos.clone() if out is None else out.logical_or_(pos)
         return pos, out
 
-
-def _device(layout: PairLayout) -> torch.device:
-    for t in (layout.pos_cols, layout.anchor_ids, layout.self_cols):
-        if t is not None:
-            return t.device
-    raise ValueError("PairLayout holds no index tensor")
+    def exclude(self, logits: Tensor, start: int, stop: int) -> None:
+        """Set to -inf, in place, the single columns left out: own row, fast-path positive."""
+        if self.self_cols is not None:
+            logits.scatter_(1, self.self_cols[start:stop, None], float("-inf"))
+        if self.exclude_positives and self.pos_cols is not None:
+            logits.scatter_(1, self.pos_cols[start:stop, None], float("-inf"))
 
 
 def block_rows(m: int, k: int, chunk_size: int | None) -> int:
@@ -106,11 +101,12 @@ def block_rows(m: int, k: int, chunk_size: int | None) -> int:
 
 
 def _block_logits(
-    a: Tensor, b: Tensor, scale: float, layout: PairLayout, start: int, stop: int
+    a: Tensor, b: Tensor, layout: PairLayout, start: int, stop: int
 ) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
-    """Masked logits of rows start:stop, their positive sum and count, positive mask."""
-    logits = torch.mm(a[start:stop], b.T).mul_(scale)  # (b, K)
-    pos, out = layout.block(start, stop, b.shape[0])
+    """Left-out-masked logits of rows start:stop (``a`` is pre-scaled), their positive
+    sum and count (before masking), and the positive mask on the ids path."""
+    logits = torch.mm(a[start:stop], b.T)  # (b, K)
+    pos, out = layout.block(start, stop)
     if pos is None:
         assert layout.pos_cols is not None
         pos_sum = logits.gather(1, layout.pos_cols[start:stop, None]).squeeze(1)  # (b,)
@@ -120,6 +116,7 @@ def _block_logits(
         pos_count = pos.sum(1).to(logits.dtype)
     if out is not None:
         logits.masked_fill_(out, float("-inf"))
+    layout.exclude(logits, start, stop)
     return logits, pos_sum, pos_count, pos
 
 
@@ -129,12 +126,13 @@ class _LogitStats(torch.autograd.Function):
         ctx: Any, a: Tensor, b: Tensor, scale: float, layout: PairLayout, block: int
     ) -> tuple[Tensor, Tensor, Tensor]:
         m = a.shape[0]
+        a_scaled = a * scale  # (M, D): logits = a_scaled @ b.T
         lse = a.new_empty(m)
         pos_sum = a.new_empty(m)
         pos_count = a.new_empty(m)
         for start in range(0, m, block):
             stop = min(m, start + block)
-            logits, ps, pc, _ = _block_logits(a, b, scale, layout, start, stop)
+            logits, ps, pc, _ = _block_logits(a_scaled, b, layout, start, stop)
             lse[start:stop] = torch.logsumexp(logits, dim=1)
             pos_sum[start:stop] = ps
             pos_count[start:stop] = pc
@@ -151,22 +149,29 @@ class _LogitStats(torch.autograd.Function):
         scale, layout, block = ctx.scale, ctx.layout, ctx.block
         # Rows whose every column is left out have lse = -inf and no gradient.
         lse = torch.where(torch.isinf(lse), torch.zeros_like(lse), lse)
-        grad_a = torch.empty_like(a) if ctx.needs_input_grad[0] else None
-        grad_b = torch.zeros_like(b) if ctx.needs_input_grad[1] else None
+        a_scaled = a * scale
+        grad_a = torch.empty_like(a)
+        grad_b = torch.zeros_like(b)
         with autocast_off(a):
             for start in range(0, a.shape[0], block):
                 stop = min(a.shape[0], start + block)
-                logits, _, _, pos = _block_logits(a, b, scale, layout, start, stop)
-                # d lse_i / d L_ij = softmax_ij; d pos_sum_i / d L_ij = [j positive]
-                g = logits.sub_(lse[start:stop, None]).exp_().mul_(g_lse[start:stop, None])
+                logits, _, _, pos = _block_logits(a_scaled, b, layout, start, stop)
+                # dL/dlogit_ij = g_lse_i * softmax_ij + g_pos_i * [j positive]; the row
+                # factors go on the (b, D) operands, not on the (b, K) matrix.
+                p = logits.sub_(lse[start:stop, None]).exp_()  # (b, K) softmax rows
+                g_l = g_lse[start:stop, None]
+                g_p = g_pos[start:stop, None]
+                a_blk = a_scaled[start:stop]  # d logit_ij / d b_j = scale * a_i
                 if pos is None:
-                    g.scatter_add_(1, layout.pos_cols[start:stop, None], g_pos[start:stop, None])
+                    cols = layout.pos_cols[start:stop]
+                    grad_a_blk = torch.mm(p, b).mul_(g_l).add_(b[cols] * g_p)
+                    grad_b.addmm_(p.T, a_blk * g_l)
+                    grad_b.index_add_(0, cols, a_blk * g_p)
                 else:
-                    g.add_(pos.to(g.dtype).mul_(g_pos[start:stop, None]))
-                if grad_a is not None:
-                    torch.mm(g, b, out=grad_a[start:stop]).mul_(scale)
-                if grad_b is not None:
-                    grad_b.addmm_(g.T, a[start:stop], alpha=scale)
+                    g = p.mul_(g_l).add_(pos.to(p.dtype).mul_(g_p))
+                    grad_a_blk = torch.mm(g, b)
+                    grad_b.addmm_(g.T, a_blk)
+                grad_a[start:stop] = grad_a_blk.mul_(scale)
         return grad_a, grad_b, None, None, None
 
 
@@ -207,15 +212,12 @@ def logit_stats(
 
 def _sigmoid_block(
     a: Tensor, b: Tensor, scale: Tensor, bias: Tensor, layout: PairLayout, start: int, stop: int
-) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
-    """Cosines, logits, positive mask and dropped mask of rows start:stop."""
-    cos = torch.mm(a[start:stop], b.T)  # (b, K)
-    x = cos * scale + bias
-    pos, out = layout.block(start, stop, b.shape[0])
-    if pos is None and layout.pos_cols is not None:
-        pos = torch.zeros_like(x, dtype=torch.bool)
-        pos.scatter_(1, layout.pos_cols[start:stop, None], True)
-    return cos, x, pos, out
+) -> tuple[Tensor, Tensor | None, Tensor | None]:
+    """Logits ``scale * a b^T + bias`` of rows start:stop, positive mask (ids path) and
+    dropped mask."""
+    x = torch.addmm(bias, a[start:stop] * scale, b.T)  # (b, K)
+    pos, out = layout.block(start, stop)
+    return x, pos, out
 
 
 class _SigmoidPairSum(torch.autograd.Function):
@@ -232,21 +234,23 @@ class _SigmoidPairSum(torch.autograd.Function):
         total = a.new_zeros(())
         for start in range(0, a.shape[0], block):
             stop = min(a.shape[0], start + block)
-            _, x, pos, out = _sigmoid_block(a, b, scale, bias, layout, start, stop)
-            # softplus(-x) = softplus(x) - x on positives
-            val = torch.nn.functional.softplus(x)
+            x, pos, out = _sigmoid_block(a, b, scale, bias, layout, start, stop)
+            # -log sigmoid(-x) = softplus(x) on negatives; softplus(-x) = softplus(x) - x
+            if pos is None:
+                assert layout.pos_cols is not None
+                total -= x.gather(1, layout.pos_cols[start:stop, None]).sum()
+            else:
+                total -= torch.where(pos, x, 0.0).sum()
+            val = F.softplus(x)
             if out is not None:
                 val.masked_fill_(out, 0.0)
-            assert pos is not None
-            total += val.sum() - torch.where(pos, x, 0.0).sum()
+            total += val.sum()
         ctx.save_for_backward(a, b, scale, bias)
         ctx.layout, ctx.block = layout, block
         return total
 
     @staticmethod
-    def backward(
-        ctx: Any, g_out: Tensor
-    ) -> tuple[Tensor | None, Tensor | None, Tensor | None, Tensor | None, None, None]:
+    def backward(ctx: Any, g_out: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, None, None]:
         a, b, scale, bias = ctx.saved_tensors
         layout, block = ctx.layout, ctx.block
         grad_a = torch.empty_like(a)
@@ -256,16 +260,23 @@ class _SigmoidPairSum(torch.autograd.Function):
         with autocast_off(a):
             for start in range(0, a.shape[0], block):
                 stop = min(a.shape[0], start + block)
-                cos, x, pos, out = _sigmoid_block(a, b, scale, bias, layout, start, stop)
-                g = torch.sigmoid_(x)  # d softplus(x)/dx
+                x, pos, out = _sigmoid_block(a, b, scale, bias, layout, start, stop)
+                g = torch.sigmoid_(x)  # dL/dx = sigmoid(x) - [positive], 0 where dropped
                 if out is not None:
                     g.masked_fill_(out, 0.0)
-                assert pos is not None
-                g.sub_(pos.to(g.dtype)).mul_(g_out)
-                torch.mm(g, b, out=grad_a[start:stop]).mul_(scale)
-                grad_b.addmm_(g.T, a[start:stop], alpha=float(scale))
-                grad_scale += (g * cos).sum()
-                grad_bias += g.sum()
+                if pos is None:
+                    assert layout.pos_cols is not None
+                    g.scatter_add_(
+                        1, layout.pos_cols[start:stop, None], g.new_full((stop - start, 1), -1.0)
+                    )
+                else:
+                    g.sub_(pos.to(g.dtype))
+                a_blk = a[start:stop]
+                gb = torch.mm(g, b)  # (b, D); also gives sum_ij g_ij cos_ij cheaply
+                grad_a[start:stop] = gb * (scale * g_out)
+                grad_b.addmm_(g.T, a_blk * (scale * g_out))
+                grad_scale += (a_blk * gb).sum() * g_out
+                grad_bias += g.sum() * g_out
         return grad_a, grad_b, grad_scale, grad_bias, None, None
 
 
