@@ -1,0 +1,5 @@
+"""`python -m contrastkit` (also what `torchrun -m contrastkit` runs)."""
+
+from contrastkit.cli import main
+
+main()

@@ -1,0 +1,107 @@
+"""The `contrastkit` command line. The one name -> builder registry lives here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from contrastkit.config import load_config
+from contrastkit.errors import UserError
+from contrastkit.eval.table import metrics_table
+from contrastkit.methods.simclr import build_simclr
+from contrastkit.run import MethodBuilder, embed_run, eval_run, train_run
+from contrastkit.rundir import CONFIG
+
+METHODS: dict[str, MethodBuilder] = {
+    "simclr": build_simclr,
+}
+
+app = typer.Typer(
+    name="contrastkit",
+    help="Contrastive representation learning: train, evaluate and use embeddings.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+@app.command()
+def train(
+    config: Annotated[
+        Path | None, typer.Option(help="YAML config (default: built-in defaults).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Run directory to write.")] = Path("runs/latest"),
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="Override a config key, e.g. --set train.epochs=50 (repeatable)."
+        ),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="Continue the run in --out from its checkpoint.")
+    ] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace a finished run in --out.")] = False,
+    progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
+) -> None:
+    """Train an encoder, evaluate it against the baselines, and write the run directory."""
+    if resume:
+        if config is not None or set_:
+            raise UserError(
+                "--resume continues with the run's saved config.yaml; do not pass --config or --set"
+            )
+        cfg = load_config(out / CONFIG)
+    else:
+        cfg = load_config(config, set_ or [])
+    metrics = train_run(
+        cfg,
+        out,
+        METHODS,
+        resume=resume,
+        overwrite=overwrite,
+        show_progress=progress,
+        log=console.print,
+    )
+    console.print(metrics_table(metrics, title=f"{out}"))
+    console.print(
+        f"wrote {out}/ (config.yaml, metrics.json, log.jsonl, checkpoint.pt) in "
+        f"{metrics['train_time_s']:.0f} s of training"
+    )
+
+
+@app.command("eval")
+def eval_(
+    run: Annotated[Path, typer.Option(help="Run directory written by `contrastkit train`.")],
+) -> None:
+    """Evaluate a trained run (kNN, linear and few-label probes, retrieval, baselines)."""
+    metrics = eval_run(run, METHODS, log=console.print)
+    console.print(metrics_table(metrics, title=str(run)))
+
+
+@app.command()
+def embed(
+    run: Annotated[Path, typer.Option(help="Run directory written by `contrastkit train`.")],
+    data: Annotated[str, typer.Option(help="Data to embed: 'digits'.")] = "digits",
+    out: Annotated[Path, typer.Option(help="Output .npy file, float32 (N, D).")] = Path(
+        "embeddings.npy"
+    ),
+) -> None:
+    """Embed a data set with a run's encoder and save the embeddings as .npy."""
+    n, d = embed_run(run, data, out, METHODS)
+    console.print(f"wrote {out}: {n} embeddings of dimension {d}")
+
+
+def main() -> None:
+    """Entry point: user errors become one clean line on stderr and exit code 2."""
+    try:
+        app()
+    except UserError as err:
+        err_console.print(f"[bold red]error:[/] {err}", highlight=False)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        err_console.print("interrupted; continue with `contrastkit train --resume --out DIR`")
+        raise SystemExit(130) from None

@@ -1,0 +1,86 @@
+"""The run directory: `config.yaml`, `metrics.json`, `log.jsonl`, `checkpoint.pt`, `report.html`.
+
+Every file that replaces an earlier version is written atomically (a temporary file in the
+same directory, then `os.replace`), so an interrupted run never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from contrastkit.errors import UserError
+
+CONFIG = "config.yaml"
+METRICS = "metrics.json"
+LOG = "log.jsonl"
+CHECKPOINT = "checkpoint.pt"
+REPORT = "report.html"
+
+
+def write_atomic(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Call `write(file)` on a temporary file next to `path`, then rename it over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    write_atomic(path, lambda handle: handle.write(text.encode()))
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    write_text_atomic(path, json.dumps(obj, indent=2) + "\n")
+
+
+def append_jsonl(path: Path, record: dict[str, Any]) -> None:
+    with path.open("a") as handle:
+        handle.write(json.dumps(record) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    if not path.is_file():
+        raise UserError(f"{path} not found: is this a contrastkit run directory?")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise UserError(f"{path}: not valid JSON (line {err.lineno}: {err.msg})") from None
+
+
+def prepare_run_dir(out: Path, *, overwrite: bool, resume: bool) -> None:
+    """Make sure `out` may receive a run.
+
+    A directory holding a finished run (`metrics.json`) is refused unless `overwrite`;
+    one holding only a checkpoint needs `resume` (or `overwrite`) so that nothing is lost.
+    With `overwrite`, the old run files are removed before training starts.
+    """
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: exists and is not a directory")
+    finished = (out / METRICS).is_file()
+    started = (out / CHECKPOINT).is_file()
+    if overwrite:
+        for name in (CONFIG, METRICS, LOG, CHECKPOINT, REPORT):
+            (out / name).unlink(missing_ok=True)
+    elif resume:
+        if not started:
+            raise UserError(f"--resume: {out / CHECKPOINT} not found, nothing to resume")
+    elif finished:
+        raise UserError(f"--out {out}: holds a finished run; pass --overwrite to replace it")
+    elif started:
+        raise UserError(
+            f"--out {out}: holds an unfinished run; pass --resume to continue it "
+            "or --overwrite to start again"
+        )
+    out.mkdir(parents=True, exist_ok=True)
