@@ -9,9 +9,9 @@ one. Runs on CPU with the gloo backend: part of the normal test suite, never ski
 from __future__ import annotations
 
 import multiprocessing
-import os
 import socket
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -84,7 +84,11 @@ def run_case(case: Case, rows: slice, gather: bool) -> tuple[float, Leaves]:
 def worker(rank: int, world: int, port: int, out_dir: str) -> None:
     torch.set_num_threads(1)
     dist.init_process_group(
-        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world
+        "gloo",
+        init_method=f"tcp://127.0.0.1:{port}",
+        rank=rank,
+        world_size=world,
+        timeout=timedelta(seconds=60),  # fail, never hang CI, if a peer dies
     )
     try:
         assert distributed.rank() == rank and distributed.world_size() == world
@@ -104,8 +108,10 @@ def free_port() -> int:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("world", [2, 4])
-def test_gather_equals_single_process_global_batch(world: int, tmp_path: Path) -> None:
-    os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
+def test_gather_equals_single_process_global_batch(
+    world: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GLOO_SOCKET_IFNAME", "lo")
     # forkserver: torch is imported once in the server, then each worker is a cheap fork
     # of a process that never started OpenMP threads (fork-safe, unlike plain fork).
     multiprocessing.set_forkserver_preload(["torch", "contrastkit.losses"])
