@@ -76,3 +76,11 @@ def test_fast_path_equals_id_path() -> None:
     g_id = torch.autograd.grad(out_id[0].sum() - out_id[1].sum(), (a, b))
     for x, y in zip(g_fast, g_id, strict=True):
         torch.testing.assert_close(x, y)
+
+
+def test_bad_chunk_size_raises() -> None:
+    a = torch.randn(4, 3)
+    with pytest.raises(ValueError, match="chunk_size must be None or >= 1"):
+        nt_xent(a, a, chunk_size=0)
+    with pytest.raises(ValueError, match="chunk_size must be None or >= 1"):
+        info_nce(a, a, chunk_size=-2)
