@@ -157,7 +157,7 @@ def evaluate_pairs(cfg: Config, method: nn.Module, run_dir: Path, log: Log) -> d
     block: dict[str, Any] = {
         name: split_report(tower, split, data.modality) for name, split in data.tests.items()
     }
-    block["logit_scale"] = float(tower.logit_scale().detach())
+    block["logit_scale"] = tower.logit_scale()
     if tower.objective == "siglip":
         block["logit_bias"] = float(tower.siglip.bias.detach())
     block["skipped_bad_files"] = data.skipped

@@ -127,11 +127,10 @@ class TwoTower(nn.Module):
             self.train(was_training)
         return torch.cat(parts)
 
-    def logit_scale(self) -> Tensor:
-        """The scale multiplying cosine similarities (1 / temperature for CLIP)."""
-        if self.objective == "siglip":
-            return self.siglip.log_scale.exp()
-        return self.log_scale.exp()
+    def logit_scale(self) -> float:
+        """The scale multiplying cosine similarities now (1 / temperature for CLIP)."""
+        log_scale = self.siglip.log_scale if self.objective == "siglip" else self.log_scale
+        return math.exp(float(log_scale.detach()))
 
     def pair_loss(self, x_emb: Tensor, t_emb: Tensor, ids: Tensor | None = None) -> Tensor:
         """The objective on unit-norm embeddings of N pairs. Shape: (N, E), (N, E), (N,)."""
