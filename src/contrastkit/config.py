@@ -117,7 +117,7 @@ class AudioConfig(_Strict):
     n_mels: int = Field(64, ge=4)
     n_fft: int = Field(400, ge=16)
     hop_length: int = Field(160, ge=1)
-    heldout_words: int = Field(16, ge=2)
+    heldout_words: int = Field(16, ge=1)
     heldout_voices: int = Field(2, ge=1)
     time_masks: int = Field(2, ge=0)
     time_mask_width: int = Field(12, ge=0)
