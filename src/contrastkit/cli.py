@@ -11,6 +11,7 @@ from rich.console import Console
 from contrastkit.audio.speech import synthesize_speech
 from contrastkit.config import load_config
 from contrastkit.errors import UserError
+from contrastkit.eval.crossmodal_table import crossmodal_table
 from contrastkit.eval.table import metrics_table
 from contrastkit.methods.clip import build_clip, build_siglip
 from contrastkit.methods.simclr import build_simclr
@@ -75,6 +76,8 @@ def train(
         log=console.print,
     )
     console.print(metrics_table(metrics, title=f"{out}"))
+    if "crossmodal" in metrics:
+        console.print(crossmodal_table(metrics["crossmodal"], title="cross-modal (%)"))
     console.print(
         f"wrote {out}/ (config.yaml, metrics.json, log.jsonl, checkpoint.pt) in "
         f"{metrics['train_time_s']:.0f} s of training"
@@ -88,6 +91,8 @@ def eval_(
     """Evaluate a trained run (kNN, linear and few-label probes, retrieval, baselines)."""
     metrics = eval_run(run, METHODS, log=console.print)
     console.print(metrics_table(metrics, title=str(run)))
+    if "crossmodal" in metrics:
+        console.print(crossmodal_table(metrics["crossmodal"], title="cross-modal (%)"))
 
 
 @app.command()
