@@ -24,7 +24,7 @@ from contrastkit.errors import UserError
 from contrastkit.eval.crossmodal import retrieval_metrics, zero_shot_accuracy
 from contrastkit.methods.clip import TwoTower
 from contrastkit.train.loop import Augment
-from contrastkit.viz.similarity_matrix import plot_similarity_matrix
+from contrastkit.viz.similarity_matrix import similarity_figure, write_png
 
 PAIR_SOURCES = frozenset({"digits_captions", "caption_csv", "speech"})
 PAIR_METHODS = frozenset({"clip", "siglip"})
@@ -140,13 +140,8 @@ def similarity_picture(method: TwoTower, data: PairData, path: Path, n_pairs: in
     rows = list(first.values())[:n_pairs]
     labels = [split.texts[i] for i in rows]
     sim = method.embed_inputs(split.x[rows]) @ method.embed_texts(labels).T  # (n, n)
-    plot_similarity_matrix(
-        sim.numpy(),
-        labels,
-        path,
-        row_name=data.modality,
-        title=f"{data.name} {name}: {data.modality}-text cosine similarity (true pairs boxed)",
-    )
+    title = f"{data.name} {name}: {data.modality}-text cosine similarity (true pairs boxed)"
+    write_png(similarity_figure(sim.numpy(), labels, row_name=data.modality, title=title), path)
 
 
 def evaluate_pairs(cfg: Config, method: nn.Module, run_dir: Path, log: Log) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from contrastkit import cli
@@ -15,6 +16,7 @@ from contrastkit.audio.speech import MANIFEST, synthesize_speech
 from contrastkit.config import load_config
 from contrastkit.run import eval_run, train_run
 from contrastkit.run_pairs import SIMILARITY_PNG
+from contrastkit.viz.similarity_matrix import similarity_figure
 
 TINY = [
     "train.epochs=1",
@@ -110,3 +112,10 @@ def test_cli_missing_caption_image_is_one_line(
     assert code == 2
     assert "pairs.csv row 2: image file not found" in err and "gone.png" in err
     assert "Traceback" not in err
+
+
+def test_similarity_figure_checks_its_shape() -> None:
+    fig = similarity_figure(np.eye(3), ["a", "b", "c"], row_name="audio", title="t")
+    assert len(fig.axes[0].patches) == 3  # the true pairs, boxed
+    with pytest.raises(ValueError, match=r"\(n, n\)"):
+        similarity_figure(np.eye(2), ["a", "b", "c"], row_name="audio", title="t")

@@ -1,1 +1,1 @@
-"""contrastkit.viz"""
+"""contrastkit.viz: matplotlib figures (object API, no pyplot, no global backend)."""
