@@ -94,7 +94,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    console = Console()
+    console = Console(width=150)
     results: dict[str, Any] = {"threads": args.threads, "epochs": args.epochs, "runs": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for method in args.methods:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from contrastkit import cli
 from contrastkit.audio.speech import MANIFEST, synthesize_speech
@@ -119,3 +120,25 @@ def test_similarity_figure_checks_its_shape() -> None:
     assert len(fig.axes[0].patches) == 3  # the true pairs, boxed
     with pytest.raises(ValueError, match=r"\(n, n\)"):
         similarity_figure(np.eye(2), ["a", "b", "c"], row_name="audio", title="t")
+
+
+def test_cli_caption_csv_run_with_skip_bad(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = ["image_path,caption"]
+    for i in range(12):
+        Image.fromarray(np.full((6, 6, 3), 20 * i, dtype=np.uint8)).save(tmp_path / f"{i}.png")
+        rows.append(f"{i}.png,{'dark' if i < 6 else 'bright'} square")
+    rows.append("missing.png,lost square")
+    (tmp_path / "pairs.csv").write_text("\n".join(rows) + "\n")
+    sets = [*TINY, "data.source=caption_csv", f"data.path={tmp_path / 'pairs.csv'}"]
+    sets += ["data.image_size=8", "data.test_fraction=0.25", "train.batch_size=8"]
+    args = ["train", "--config", "configs/digits_text_siglip.yaml", "--no-progress"]
+    args += ["--out", str(tmp_path / "r"), "--skip-bad"]
+    for item in sets:
+        args += ["--set", item]
+    assert _cli(monkeypatch, *args) == 0
+    out = capsys.readouterr().out
+    assert "skipped 1 bad input files" in out
+    block = (tmp_path / "r" / "metrics.json").read_text()
+    assert '"skipped_bad_files": 1' in block and '"image_to_text"' in block
