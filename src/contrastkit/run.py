@@ -17,6 +17,15 @@ from contrastkit.encoders.build import build_encoder
 from contrastkit.errors import UserError
 from contrastkit.eval.embed import embed_images
 from contrastkit.eval.suite import evaluate
+from contrastkit.run_pairs import (
+    PAIR_SOURCES,
+    check_pairing,
+    evaluate_pairs,
+    load_pair_data,
+    pair_augment,
+    pair_in_channels,
+    training_batch,
+)
 from contrastkit.rundir import (
     CHECKPOINT,
     CONFIG,
@@ -29,13 +38,14 @@ from contrastkit.rundir import (
 )
 from contrastkit.train.checkpoint import load_checkpoint
 from contrastkit.train.device import resolve_device
-from contrastkit.train.loop import fit
+from contrastkit.train.loop import Augment, Batch, fit
 
 MethodBuilder = Callable[[Config, nn.Module], nn.Module]
 Log = Callable[[str], None]
 
 
 def _build(cfg: Config, methods: dict[str, MethodBuilder], in_channels: int) -> nn.Module:
+    check_pairing(cfg)
     if cfg.method.name not in methods:
         raise UserError(
             f"method.name: unknown method {cfg.method.name!r} (known: {', '.join(sorted(methods))})"
@@ -43,7 +53,18 @@ def _build(cfg: Config, methods: dict[str, MethodBuilder], in_channels: int) -> 
     return methods[cfg.method.name](cfg, build_encoder(cfg.model, in_channels))
 
 
-def _evaluate(cfg: Config, method: nn.Module, log: Log) -> dict[str, Any]:
+def _evaluate(cfg: Config, method: nn.Module, log: Log, run_dir: Path) -> dict[str, Any]:
+    """The image suite (eval/health/baselines) where the data are the digits, and the
+    `crossmodal` block where they are pairs."""
+    result: dict[str, Any] = {}
+    if cfg.data.source in ("digits", "digits_captions"):
+        result.update(_evaluate_images(cfg, method, log))
+    if cfg.data.source in PAIR_SOURCES:
+        result["crossmodal"] = evaluate_pairs(cfg, method, run_dir, log)
+    return result
+
+
+def _evaluate_images(cfg: Config, method: nn.Module, log: Log) -> dict[str, Any]:
     data = load_image_data(cfg.data)
     in_channels = int(data.x_train.shape[1])
     encoder = method.encoder
@@ -77,17 +98,26 @@ def train_run(
     prepare_run_dir(out, overwrite=overwrite, resume=resume)
     if not resume:
         write_text_atomic(out / CONFIG, dump_config(cfg))
-    data = load_image_data(cfg.data)
     device = resolve_device(cfg.train.device)
-    method = _build(cfg, methods, int(data.x_train.shape[1]))
-    log(
-        f"data: {data.name}, {len(data.x_train)} train / {len(data.x_test)} test images "
-        f"{tuple(data.x_train.shape[1:])}, {data.num_classes} classes; device: {device}"
-    )
+    batch: Batch
+    augment: Augment
+    if cfg.data.source in PAIR_SOURCES:
+        pairs = load_pair_data(cfg, log)
+        method = _build(cfg, methods, pair_in_channels(cfg))
+        batch, augment, name = training_batch(pairs, method), pair_augment(cfg), pairs.name
+        log(f"{pairs.describe()}; device: {device}")
+    else:
+        data = load_image_data(cfg.data)
+        method = _build(cfg, methods, int(data.x_train.shape[1]))
+        batch, augment, name = data.x_train, build_augment(cfg.augment), data.name
+        log(
+            f"data: {data.name}, {len(data.x_train)} train / {len(data.x_test)} test images "
+            f"{tuple(data.x_train.shape[1:])}, {data.num_classes} classes; device: {device}"
+        )
     result = fit(
         method,
-        data.x_train,
-        augment=build_augment(cfg.augment),
+        batch,
+        augment=augment,
         cfg=cfg.train,
         seed=cfg.seed,
         run_dir=out,
@@ -98,7 +128,7 @@ def train_run(
     )
     metrics: dict[str, Any] = {
         "method": cfg.method.name,
-        "data": data.name,
+        "data": name,
         "epochs": cfg.train.epochs,
         "seed": cfg.seed,
         "train_time_s": result.train_time_s,
@@ -107,7 +137,7 @@ def train_run(
         "final_loss": result.final_loss,
         "skipped_steps": result.skipped_steps,
     }
-    metrics.update(_evaluate(cfg, method, log))
+    metrics.update(_evaluate(cfg, method, log, out))
     write_json_atomic(out / METRICS, metrics)
     return metrics
 
@@ -117,8 +147,11 @@ def load_run(run: Path, methods: dict[str, MethodBuilder]) -> tuple[Config, nn.M
     if not run.is_dir():
         raise UserError(f"--run {run}: no such run directory")
     cfg = load_config(run / CONFIG)
-    data = load_image_data(cfg.data)
-    method = _build(cfg, methods, int(data.x_train.shape[1]))
+    if cfg.data.source in PAIR_SOURCES:
+        in_channels = pair_in_channels(cfg)
+    else:
+        in_channels = int(load_image_data(cfg.data).x_train.shape[1])
+    method = _build(cfg, methods, in_channels)
     method.load_state_dict(load_checkpoint(run / CHECKPOINT)["model"])
     return cfg, method.eval()
 
@@ -137,7 +170,7 @@ def eval_run(run: Path, methods: dict[str, MethodBuilder], log: Log = print) -> 
             "seed": cfg.seed,
         }
     )
-    metrics.update(_evaluate(cfg, method, log))
+    metrics.update(_evaluate(cfg, method, log, run))
     write_json_atomic(metrics_path, metrics)
     return metrics
 
