@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from contrastkit.augment.build import build_augment
+from contrastkit.augment.build import build_augment, build_views
 from contrastkit.config import Config, dump_config, load_config
 from contrastkit.data.load import load_image_data
 from contrastkit.encoders.build import build_encoder
@@ -87,7 +87,7 @@ def train_run(
     result = fit(
         method,
         data.x_train,
-        augment=build_augment(cfg.augment),
+        augment=build_views(cfg.augment, image_size=(data.x_train.shape[2], data.x_train.shape[3])),
         cfg=cfg.train,
         seed=cfg.seed,
         run_dir=out,
