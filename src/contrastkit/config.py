@@ -26,12 +26,22 @@ class _Strict(BaseModel):
 
 
 class DataConfig(_Strict):
-    """Where the training data comes from and how it is split."""
+    """Where the training data comes from and how it is split.
 
-    source: Literal["digits"] = "digits"
+    Images (`contrastkit.data`): `source` "digits" (bundled) or, with `path`, "auto"
+    (detected), "folder", "cifar", "arrays" (.npy/.npz). `skip_bad` skips unreadable files
+    (and says how many); `image_size` resizes every image to a square; `cache` keeps the
+    decoded folder as a memory-mapped .npy in `cache_dir` (default ~/.cache/contrastkit).
+    """
+
+    source: Literal["digits", "auto", "folder", "cifar", "arrays"] = "digits"
     path: str | None = None
     test_fraction: float = Field(0.3, gt=0.0, lt=1.0)
     split_seed: int = 0
+    skip_bad: bool = False
+    image_size: int | None = Field(None, ge=1)
+    cache: bool = False
+    cache_dir: str | None = None
 
 
 class ModelConfig(_Strict):
