@@ -68,7 +68,8 @@ def to_nchw_uint8(array: np.ndarray, where: str) -> np.ndarray:
     """An image array in a common layout -> uint8 (N, C, H, W) with C in {1, 3}.
 
     Accepts (N, H, W), (N, C, H, W) and (N, H, W, C) with C in {1, 3, 4} (alpha is
-    dropped); uint8 as is, other integers scaled from their range (16-bit: / 257), floats
+    dropped; an axis 1 of size 1 or 3 is read as channels first, else a last axis of size
+    1, 3 or 4 as channels last); uint8 as is, other integers scaled from their range (16-bit: / 257), floats
     in [0, 1] scaled by 255.
 
     Raises:
@@ -81,8 +82,8 @@ def to_nchw_uint8(array: np.ndarray, where: str) -> np.ndarray:
         raise UserError(
             f"{where}: expected images (N, H, W), (N, C, H, W) or (N, H, W, C), got shape {x.shape}"
         )
-    if x.shape[1] not in (1, 3, 4) and x.shape[-1] in (1, 3, 4):
-        x = x.transpose(0, 3, 1, 2)
+    if x.shape[1] not in (1, 3) and x.shape[-1] in (1, 3, 4):
+        x = x.transpose(0, 3, 1, 2)  # channels last (N, H, W, C) -> (N, C, H, W)
     if x.shape[1] not in (1, 3, 4):
         raise UserError(f"{where}: expected 1, 3 or 4 channels, got shape {array.shape}")
     x = x[:, :3]
