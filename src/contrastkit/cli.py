@@ -133,7 +133,7 @@ def search(
     hits, index = search_images(run, cfg, encoder, query, k)
     console.print(f"{len(hits)} nearest of {len(index.sources)} images to {query}:")
     for rank, (path, similarity) in enumerate(hits, start=1):
-        console.print(f"{rank:>3}  {similarity:+.4f}  {path}", highlight=False)
+        console.print(f"{rank:>3}  {similarity:+.4f}  {path}", highlight=False, soft_wrap=True)
 
 
 def health_line(metrics: dict[str, Any]) -> str:

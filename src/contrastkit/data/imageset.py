@@ -69,8 +69,8 @@ def to_nchw_uint8(array: np.ndarray, where: str) -> np.ndarray:
 
     Accepts (N, H, W), (N, C, H, W) and (N, H, W, C) with C in {1, 3, 4} (alpha is
     dropped; an axis 1 of size 1 or 3 is read as channels first, else a last axis of size
-    1, 3 or 4 as channels last); uint8 as is, other integers scaled from their range (16-bit: / 257), floats
-    in [0, 1] scaled by 255.
+    1, 3 or 4 as channels last); uint8 as is, uint16 scaled by 1/257, other integers in
+    0..255 as is, floats in [0, 1] scaled by 255.
 
     Raises:
         UserError: naming `where`, for any other shape or value range.
