@@ -56,10 +56,11 @@ def solarize(img: np.ndarray, threshold: float) -> np.ndarray:
     return np.where(img >= threshold, 1 - img, img)
 
 
-def blur(img: np.ndarray, sigma: float, radius: int) -> np.ndarray:
-    """Separable Gaussian over t = -radius..radius, edge pixels replicated."""
+def blur(img: np.ndarray, sigma: float) -> np.ndarray:
+    """Separable Gaussian over |t| <= max(1, ceil(3 sigma)), edge pixels replicated."""
     if sigma <= 0:
         return img
+    radius = max(1, int(np.ceil(3 * sigma)))
     t = np.arange(-radius, radius + 1)
     k = np.exp(-0.5 * (t / sigma) ** 2)
     k /= k.sum()

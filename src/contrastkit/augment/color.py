@@ -87,60 +87,36 @@ def adjust_saturation(images: Tensor, factor: Tensor) -> Tensor:
     return (f * images + (1 - f) * gray(images)).clamp(0.0, 1.0)
 
 
-def rgb_to_hsv(images: Tensor) -> Tensor:
-    """RGB in [0, 1] -> HSV with hue in turns [0, 1). Shape: (B, 3, H, W) -> (B, 3, H, W)."""
-    r, g, b = images.unbind(dim=1)
-    maxc = images.amax(dim=1)
-    minc = images.amin(dim=1)
-    delta = maxc - minc
-    gray_pixel = delta == 0
-    safe = torch.where(gray_pixel, torch.ones_like(delta), delta)
-    sat = torch.where(maxc > 0, delta / torch.where(maxc > 0, maxc, torch.ones_like(maxc)), 0.0)
-    rc, gc, bc = (maxc - r) / safe, (maxc - g) / safe, (maxc - b) / safe
-    hue = torch.where(maxc == r, bc - gc, torch.where(maxc == g, 2.0 + rc - bc, 4.0 + gc - rc))
-    hue = torch.where(gray_pixel, torch.zeros_like(hue), (hue / 6.0) % 1.0)
-    return torch.stack([hue, sat, maxc], dim=1)
-
-
-def hsv_to_rgb(images: Tensor) -> Tensor:
-    """HSV (hue in turns) -> RGB. Shape: (B, 3, H, W) -> (B, 3, H, W)."""
-    h, s, v = images.unbind(dim=1)
-    h6 = h * 6.0
-    sector = torch.floor(h6)
-    f = h6 - sector
-    sector = sector.long() % 6  # (B, H, W) in 0..5
-    p = v * (1 - s)
-    q = v * (1 - s * f)
-    t = v * (1 - s * (1 - f))
-    # The (r, g, b) of each of the six hue sectors, selected per pixel.
-    table = torch.stack(
-        [
-            torch.stack([v, t, p], dim=1),
-            torch.stack([q, v, p], dim=1),
-            torch.stack([p, v, t], dim=1),
-            torch.stack([p, q, v], dim=1),
-            torch.stack([t, p, v], dim=1),
-            torch.stack([v, p, q], dim=1),
-        ],
-        dim=1,
-    )  # (B, 6, 3, H, W)
-    index = sector[:, None, None].expand(-1, 1, 3, -1, -1)  # (B, 1, 3, H, W)
-    return table.gather(1, index).squeeze(1)
-
-
 def adjust_hue(images: Tensor, shift: Tensor) -> Tensor:
-    """Rotate the hue by `shift` turns; identity on 1-channel images.
+    """Rotate the HSV hue by `shift` turns; identity on 1-channel images.
+
+    With V = max(R, G, B), D = V - min(R, G, B) and H the hue in sixths of a turn (in
+    [0, 6)), each channel of the shifted pixel is V - D * clip(min(k, 4 - k), 0, 1) with
+    k = (n + H + 6 * shift) mod 6 and n = 5, 3, 1 for R, G, B: the usual HSV -> RGB
+    conversion written per channel, so saturation and value are kept exactly.
 
     Args:
-        images: Shape: (B, C, H, W).
+        images: Shape: (B, C, H, W), float in [0, 1].
         shift: Shape: (B,), in [-0.5, 0.5] (0.5 is half way round the colour circle).
     """
     _check(images, shift, "shift")
     if images.shape[1] == 1:
         return images
-    hsv = rgb_to_hsv(images)
-    hue = (hsv[:, 0] + shift.to(images.dtype).view(-1, 1, 1)) % 1.0
-    return hsv_to_rgb(torch.stack([hue, hsv[:, 1], hsv[:, 2]], dim=1))
+    r, g, b = images.unbind(dim=1)  # (B, H, W) each
+    value = images.amax(dim=1)
+    delta = value - images.amin(dim=1)
+    # Hue in sixths, (-1, 5]; grey pixels (delta = 0) get numerator 0, so hue 0.
+    hue = torch.where(
+        value == r,
+        g - b,
+        torch.where(value == g, (b - r).add_(delta, alpha=2.0), (r - g).add_(delta, alpha=4.0)),
+    )
+    hue.mul_(delta.clamp_min(1e-12).reciprocal_())
+    hue.add_(6.0 * shift.to(images.dtype).view(-1, 1, 1))
+    n = torch.tensor([5.0, 3.0, 1.0], dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
+    k = torch.remainder(hue[:, None] + n, 6.0)  # (B, 3, H, W)
+    ramp = torch.minimum(k, 4.0 - k).clamp_(0.0, 1.0)
+    return value[:, None] - ramp.mul_(delta[:, None])
 
 
 def to_grayscale(images: Tensor, apply: Tensor) -> Tensor:
@@ -151,9 +127,11 @@ def to_grayscale(images: Tensor, apply: Tensor) -> Tensor:
         apply: Shape: (B,), bool.
     """
     _check(images, apply, "apply")
-    if images.shape[1] == 1:
+    chosen = apply.nonzero().flatten()
+    if images.shape[1] == 1 or chosen.numel() == 0:
         return images
-    return torch.where(apply.view(-1, 1, 1, 1), gray(images).expand_as(images), images)
+    grey = gray(images.index_select(0, chosen)).expand(-1, images.shape[1], -1, -1)
+    return images.index_copy(0, chosen, grey.contiguous())
 
 
 def solarize(images: Tensor, apply: Tensor, threshold: float = 0.5) -> Tensor:
@@ -182,9 +160,14 @@ def color_jitter(images: Tensor, factors: Tensor, apply: Tensor) -> Tensor:
     """
     if factors.ndim != 2 or factors.shape != (images.shape[0], 4):
         raise ValueError(f"factors must be (B, 4), got shape {tuple(factors.shape)}")
-    out = adjust_brightness(images, factors[:, 0])
-    out = adjust_contrast(out, factors[:, 1])
-    out = adjust_saturation(out, factors[:, 2])
-    if bool((factors[:, 3] != 0).any()):
-        out = adjust_hue(out, factors[:, 3])
-    return torch.where(apply.view(-1, 1, 1, 1), out, images)
+    _check(images, apply, "apply")
+    chosen = apply.nonzero().flatten()
+    if chosen.numel() == 0:
+        return images
+    f = factors.index_select(0, chosen)
+    out = adjust_brightness(images.index_select(0, chosen), f[:, 0])
+    out = adjust_contrast(out, f[:, 1])
+    out = adjust_saturation(out, f[:, 2])
+    if bool((f[:, 3] != 0).any()):
+        out = adjust_hue(out, f[:, 3])
+    return images.index_copy(0, chosen, out)

@@ -10,7 +10,7 @@ crops (with any output size) costs one pass over the batch.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 import torch.nn.functional as F
@@ -47,6 +47,10 @@ class CropParams:
     center_y: Tensor
     angle: Tensor
     flip: Tensor
+
+    def take(self, rows: slice) -> CropParams:
+        """The parameters of samples `rows`."""
+        return CropParams(*(getattr(self, f.name)[rows] for f in fields(self)))
 
 
 def sample_crops(

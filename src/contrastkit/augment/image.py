@@ -48,6 +48,10 @@ def to_float(images: Tensor) -> Tensor:
     return images.float()
 
 
+CPU_CHUNK = 64
+"""Images per piece when `ViewAugment.apply` runs on the CPU (cache-sized intermediates)."""
+
+
 def _as_size(size: int | tuple[int, int] | None) -> tuple[int, int] | None:
     if size is None:
         return None
@@ -78,6 +82,23 @@ class ViewParams:
     blur_sigma: Tensor | None
     solarize: Tensor | None
     noise: Tensor | None
+
+    def take(self, rows: slice) -> ViewParams:
+        """The parameters of samples `rows`."""
+
+        def part(t: Tensor | None) -> Tensor | None:
+            return None if t is None else t[rows]
+
+        return ViewParams(
+            self.crops.take(rows),
+            self.size,
+            part(self.jitter),
+            part(self.jitter_apply),
+            part(self.grayscale),
+            part(self.blur_sigma),
+            part(self.solarize),
+            part(self.noise),
+        )
 
 
 def _check_prob(name: str, value: float) -> None:
@@ -199,6 +220,10 @@ class ViewAugment:
     def apply(self, images: Tensor, params: ViewParams) -> Tensor:
         """Apply drawn parameters to a batch.
 
+        On the CPU the batch goes through in chunks of `CPU_CHUNK` images, so that the
+        intermediate tensors stay in cache (every op is per sample, so the result is the
+        same as in one piece); on other devices in one piece.
+
         Args:
             images: Shape: (B, C, H, W), uint8 (0..255) or float in [0, 1].
             params: From `sample` for this batch's shape.
@@ -208,6 +233,18 @@ class ViewAugment:
         """
         if images.ndim != 4:
             raise ValueError(f"images must be (B, C, H, W), got shape {tuple(images.shape)}")
+        b = images.shape[0]
+        chunk = CPU_CHUNK if images.device.type == "cpu" else b
+        if b <= chunk:
+            return self._apply(images, params)
+        return torch.cat(
+            [
+                self._apply(images[i : i + chunk], params.take(slice(i, i + chunk)))
+                for i in range(0, b, chunk)
+            ]
+        )
+
+    def _apply(self, images: Tensor, params: ViewParams) -> Tensor:
         x = images.float().div_(255.0) if images.dtype == torch.uint8 else images
         x = affine_warp(x, crop_matrices(params.crops), params.size)
         if params.jitter is not None and params.jitter_apply is not None:
