@@ -197,3 +197,16 @@ def test_a_sample_view_does_not_depend_on_the_rest_of_the_batch() -> None:
     for i in (0, 63, 64, 149):
         alone = aug.apply(x[i : i + 1], params.take(slice(i, i + 1)))
         torch.testing.assert_close(whole[i : i + 1], alone, rtol=0, atol=1e-6)
+
+
+def test_ops_leave_their_input_alone_unless_inplace() -> None:
+    x = _images()
+    before = x.clone()
+    apply = torch.tensor([True, False, True, True, False])
+    factors = torch.tensor([[1.2, 0.8, 1.1, 0.1]], dtype=x.dtype).expand(B, 4)
+    color_jitter(x, factors, apply)
+    to_grayscale(x, apply)
+    gaussian_blur(x, torch.full((B,), 1.0, dtype=x.dtype))
+    torch.testing.assert_close(x, before, rtol=0, atol=0)
+    out = to_grayscale(x, apply, inplace=True)
+    assert out.data_ptr() == x.data_ptr() and not torch.equal(x, before)

@@ -51,7 +51,7 @@ def blur_matrices(sigma: Tensor, n: int, radius: int, dtype: torch.dtype) -> Ten
     )
 
 
-def gaussian_blur(images: Tensor, sigma: Tensor) -> Tensor:
+def gaussian_blur(images: Tensor, sigma: Tensor, *, inplace: bool = False) -> Tensor:
     """Blur each image with its own isotropic Gaussian; sigma <= 0 leaves it unchanged.
 
     The kernel exp(-t^2 / (2 sigma^2)), normalised, reaches ceil(3 sigma) pixels; edge
@@ -62,6 +62,7 @@ def gaussian_blur(images: Tensor, sigma: Tensor) -> Tensor:
     Args:
         images: Shape: (B, C, H, W), float.
         sigma: Shape: (B,), in pixels.
+        inplace: Write the result into `images` (saves a copy of the batch).
     """
     if sigma.shape != (images.shape[0],):
         raise ValueError(f"sigma must be (B,) = ({images.shape[0]},), got {tuple(sigma.shape)}")
@@ -75,4 +76,5 @@ def gaussian_blur(images: Tensor, sigma: Tensor) -> Tensor:
     m_h = m_w if h == w else blur_matrices(s, h, radius, images.dtype)  # (b, H, H)
     x = images.index_select(0, chosen)  # (b, C, H, W)
     blurred = torch.matmul(m_h[:, None], torch.matmul(x, m_w.transpose(1, 2)[:, None]))
-    return images.index_copy(0, chosen, blurred)
+    target = images if inplace else images.clone()
+    return target.index_copy_(0, chosen, blurred)

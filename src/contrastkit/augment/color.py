@@ -112,26 +112,29 @@ def adjust_hue(images: Tensor, shift: Tensor) -> Tensor:
         torch.where(value == g, (b - r).add_(delta, alpha=2.0), (r - g).add_(delta, alpha=4.0)),
     )
     hue.mul_(delta.clamp_min(1e-12).reciprocal_())
-    hue.add_(6.0 * shift.to(images.dtype).view(-1, 1, 1))
-    n = torch.tensor([5.0, 3.0, 1.0], dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
-    k = torch.remainder(hue[:, None] + n, 6.0)  # (B, 3, H, W)
+    hue.add_(6.0 * shift.to(images.dtype).view(-1, 1, 1))  # in (-4, 8]
+    # n + 6 keeps n + hue > 0, so fmod (cheaper than remainder) gives (n + hue) mod 6.
+    n = torch.tensor([11.0, 9.0, 7.0], dtype=images.dtype, device=images.device)
+    k = torch.fmod(hue[:, None] + n.view(1, 3, 1, 1), 6.0)  # (B, 3, H, W)
     ramp = torch.minimum(k, 4.0 - k).clamp_(0.0, 1.0)
     return value[:, None] - ramp.mul_(delta[:, None])
 
 
-def to_grayscale(images: Tensor, apply: Tensor) -> Tensor:
+def to_grayscale(images: Tensor, apply: Tensor, *, inplace: bool = False) -> Tensor:
     """Replace the images where `apply` is True by their grey image on every channel.
 
     Args:
         images: Shape: (B, C, H, W).
         apply: Shape: (B,), bool.
+        inplace: Write the result into `images` (saves a copy of the batch).
     """
     _check(images, apply, "apply")
     chosen = apply.nonzero().flatten()
     if images.shape[1] == 1 or chosen.numel() == 0:
         return images
     grey = gray(images.index_select(0, chosen)).expand(-1, images.shape[1], -1, -1)
-    return images.index_copy(0, chosen, grey.contiguous())
+    target = images if inplace else images.clone()
+    return target.index_copy_(0, chosen, grey.contiguous())
 
 
 def solarize(images: Tensor, apply: Tensor, threshold: float = 0.5) -> Tensor:
@@ -146,7 +149,9 @@ def solarize(images: Tensor, apply: Tensor, threshold: float = 0.5) -> Tensor:
     return torch.where(apply.view(-1, 1, 1, 1), flipped, images)
 
 
-def color_jitter(images: Tensor, factors: Tensor, apply: Tensor) -> Tensor:
+def color_jitter(
+    images: Tensor, factors: Tensor, apply: Tensor, *, inplace: bool = False
+) -> Tensor:
     """Brightness, contrast, saturation, then hue, each with its own per-sample factor.
 
     The order is fixed (torchvision draws a random order per image; a fixed order keeps
@@ -157,6 +162,7 @@ def color_jitter(images: Tensor, factors: Tensor, apply: Tensor) -> Tensor:
         images: Shape: (B, C, H, W), float in [0, 1].
         factors: Shape: (B, 4): brightness, contrast, saturation factors and hue shift.
         apply: Shape: (B,), bool.
+        inplace: Write the result into `images` (saves a copy of the batch).
     """
     if factors.ndim != 2 or factors.shape != (images.shape[0], 4):
         raise ValueError(f"factors must be (B, 4), got shape {tuple(factors.shape)}")
@@ -170,4 +176,5 @@ def color_jitter(images: Tensor, factors: Tensor, apply: Tensor) -> Tensor:
     out = adjust_saturation(out, f[:, 2])
     if bool((f[:, 3] != 0).any()):
         out = adjust_hue(out, f[:, 3])
-    return images.index_copy(0, chosen, out)
+    target = images if inplace else images.clone()
+    return target.index_copy_(0, chosen, out)

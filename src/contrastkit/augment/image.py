@@ -246,13 +246,13 @@ class ViewAugment:
 
     def _apply(self, images: Tensor, params: ViewParams) -> Tensor:
         x = images.float().div_(255.0) if images.dtype == torch.uint8 else images
-        x = affine_warp(x, crop_matrices(params.crops), params.size)
+        x = affine_warp(x, crop_matrices(params.crops), params.size)  # a new tensor: ours
         if params.jitter is not None and params.jitter_apply is not None:
-            x = color_jitter(x, params.jitter, params.jitter_apply)
+            x = color_jitter(x, params.jitter, params.jitter_apply, inplace=True)
         if params.grayscale is not None:
-            x = to_grayscale(x, params.grayscale)
+            x = to_grayscale(x, params.grayscale, inplace=True)
         if params.blur_sigma is not None:
-            x = gaussian_blur(x, params.blur_sigma)
+            x = gaussian_blur(x, params.blur_sigma, inplace=True)
         if params.solarize is not None:
             x = solarize(x, params.solarize, self.solarize_threshold)
         if params.noise is not None:
