@@ -14,7 +14,7 @@ load from other processes hits all of them alike; each pipeline's peak resident 
 measured in a fresh subprocess making one pass. Prints a table and writes
 `benchmarks/results/augment.json`.
 
-    python benchmarks/augment.py [--repeats 5] [--threads 2] [--out PATH]
+    python benchmarks/augment.py [--repeats 5] [--threads 2 1] [--out PATH]
 """
 
 from __future__ import annotations
@@ -118,6 +118,15 @@ def make_pass(pipeline: str, size: int, threads: int) -> tuple[Callable[[], None
     return one_pass, n
 
 
+def high_water_mib() -> float:
+    """This process's peak resident memory (VmHWM; unlike ru_maxrss it is not inherited
+    from the parent across exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def peak_rss_mib(pipeline: str, size: int, threads: int) -> float:
     """Peak resident memory of a fresh process that makes one pass of `pipeline`."""
     cmd = [sys.executable, __file__, "--case", pipeline, str(size), "--threads", str(threads)]
@@ -128,24 +137,22 @@ def peak_rss_mib(pipeline: str, size: int, threads: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, nargs="+", default=[2, 1])
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--case", nargs=2, metavar=("PIPELINE", "SIZE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
-        one_pass, _ = make_pass(args.case[0], int(args.case[1]), args.threads)
+        one_pass, _ = make_pass(args.case[0], int(args.case[1]), args.threads[0])
         one_pass()
-        print(
-            json.dumps({"peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
-        )
+        print(json.dumps({"peak_rss_mib": high_water_mib()}))
         return
 
     import torch
 
     start = time.perf_counter()
     rows = []
-    for size in SIZES:
-        passes = {name: make_pass(name, size, args.threads) for name in PIPELINES}
+    for threads, size in [(t, s) for t in args.threads for s in SIZES]:
+        passes = {name: make_pass(name, size, threads) for name in PIPELINES}
         for fn, _ in passes.values():
             fn()  # warm-up
         best = dict.fromkeys(PIPELINES, float("inf"))
@@ -158,16 +165,21 @@ def main() -> None:
             n = passes[name][1]
             rows.append(
                 {
+                    "threads": threads,
                     "size": size,
                     "pipeline": name,
                     "images_timed": n,
                     "ms_per_image": 1000 * best[name] / n,
                     "images_per_s": n / best[name],
-                    "peak_rss_mib": peak_rss_mib(name, size, args.threads),
+                    "peak_rss_mib": peak_rss_mib(name, size, threads),
                 }
             )
     for row in rows:
-        base = {r["pipeline"]: r for r in rows if r["size"] == row["size"]}
+        base = {
+            r["pipeline"]: r
+            for r in rows
+            if r["size"] == row["size"] and r["threads"] == row["threads"]
+        }
         row["speedup_vs_per_image_torch"] = (
             row["images_per_s"] / base["per_image_torch"]["images_per_s"]
         )
@@ -175,13 +187,13 @@ def main() -> None:
             row["images_per_s"] / base["per_image_pil"]["images_per_s"]
         )
 
-    print(f"SimCLR views, batch {BATCH}, {args.threads} torch threads, best of {args.repeats}")
-    header = f"{'size':>5} {'pipeline':<16} {'images/s':>10} {'ms/image':>9} "
+    print(f"SimCLR views, batch {BATCH}, best of {args.repeats} interleaved rounds")
+    header = f"{'threads':>7} {'size':>5} {'pipeline':<16} {'images/s':>10} {'ms/image':>9} "
     header += f"{'x torch loop':>12} {'x PIL loop':>10} {'peak RSS MiB':>12}"
     print(header)
     for r in rows:
         print(
-            f"{r['size']:>5} {r['pipeline']:<16} {r['images_per_s']:>10.0f} "
+            f"{r['threads']:>7} {r['size']:>5} {r['pipeline']:<16} {r['images_per_s']:>10.0f} "
             f"{r['ms_per_image']:>9.3f} {r['speedup_vs_per_image_torch']:>12.2f} "
             f"{r['speedup_vs_per_image_pil']:>10.2f} {r['peak_rss_mib']:>12.0f}"
         )
@@ -193,7 +205,6 @@ def main() -> None:
             {
                 "benchmark": "augment",
                 "batch": BATCH,
-                "threads": args.threads,
                 "repeats": args.repeats,
                 "views": "simclr_view(size): crop 0.08-1, flip 0.5, jitter 0.4/0.4/0.4/0.1 "
                 "p=0.8, grayscale 0.2, blur p=0.5 sigma 0.1-2",

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from contrastkit.augment.build import build_augment
 from contrastkit.config import DataConfig, load_config
 from contrastkit.data.detect import detect_format
 from contrastkit.data.load import load_image_data, load_image_set, require_labels
@@ -99,3 +100,10 @@ def test_new_config_keys_are_typed_and_checked() -> None:
     assert cfg.data.skip_bad and cfg.data.image_size == 32 and cfg.augment.views == "multicrop"
     with pytest.raises(UserError, match="data.skip_bd.*did you mean 'data.skip_bad'"):
         load_config(None, ["data.skip_bd=true"])
+
+
+def test_photo_recipe_builds_simclr_views() -> None:
+    cfg = load_config(Path(__file__).parents[2] / "configs" / "photos_simclr.yaml")
+    aug = build_augment(cfg.augment)
+    assert (cfg.data.source, cfg.data.image_size, cfg.data.cache) == ("auto", 32, True)
+    assert (aug.jitter_prob, aug.grayscale_prob, aug.hflip_prob) == (0.8, 0.2, 0.5)
