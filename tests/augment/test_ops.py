@@ -1,5 +1,5 @@
 """Each batched op with given per-sample parameters equals a per-image reference
-(tests/augment/reference.py: NumPy + colorsys) on the same parameters."""
+(tests/reference/augment.py: NumPy + colorsys) on the same parameters."""
 
 from __future__ import annotations
 
@@ -19,8 +19,7 @@ from contrastkit.augment.color import (
 )
 from contrastkit.augment.geometry import affine_warp, crop_matrices, sample_crops
 from contrastkit.augment.image import ViewAugment
-
-from . import reference as ref
+from reference import augment as ref
 
 B = 5
 
