@@ -204,6 +204,8 @@ def test_ops_leave_their_input_alone_unless_inplace() -> None:
     apply = torch.tensor([True, False, True, True, False])
     factors = torch.tensor([[1.2, 0.8, 1.1, 0.1]], dtype=x.dtype).expand(B, 4)
     color_jitter(x, factors, apply)
+    for op in (adjust_brightness, adjust_contrast, adjust_saturation):
+        op(x, factors[:, 0])
     to_grayscale(x, apply)
     gaussian_blur(x, torch.full((B,), 1.0, dtype=x.dtype))
     torch.testing.assert_close(x, before, rtol=0, atol=0)

@@ -54,13 +54,16 @@ def gray(images: Tensor) -> Tensor:
     return (wr * r + wg * g + wb * b).unsqueeze(1)
 
 
-def adjust_brightness(images: Tensor, factor: Tensor) -> Tensor:
-    """x' = clip(factor * x). images: Shape: (B, C, H, W); factor: Shape: (B,), >= 0."""
+def adjust_brightness(images: Tensor, factor: Tensor, *, inplace: bool = False) -> Tensor:
+    """x' = clip(factor * x). images: Shape: (B, C, H, W); factor: Shape: (B,), >= 0.
+
+    `inplace=True` (here and in the other colour ops) writes into `images`."""
     _check(images, factor, "factor")
-    return (images * _per_sample(factor, images)).clamp(0.0, 1.0)
+    out = images if inplace else images.clone()
+    return out.mul_(_per_sample(factor, images)).clamp_(0.0, 1.0)
 
 
-def adjust_contrast(images: Tensor, factor: Tensor) -> Tensor:
+def adjust_contrast(images: Tensor, factor: Tensor, *, inplace: bool = False) -> Tensor:
     """x' = clip(factor * x + (1 - factor) * mean of the grey image), per sample.
 
     Args:
@@ -70,10 +73,11 @@ def adjust_contrast(images: Tensor, factor: Tensor) -> Tensor:
     _check(images, factor, "factor")
     mean = gray(images).mean(dim=(1, 2, 3), keepdim=True)  # (B, 1, 1, 1)
     f = _per_sample(factor, images)
-    return (f * images + (1 - f) * mean).clamp(0.0, 1.0)
+    out = images if inplace else images.clone()
+    return out.mul_(f).add_((1 - f) * mean).clamp_(0.0, 1.0)
 
 
-def adjust_saturation(images: Tensor, factor: Tensor) -> Tensor:
+def adjust_saturation(images: Tensor, factor: Tensor, *, inplace: bool = False) -> Tensor:
     """x' = clip(factor * x + (1 - factor) * gray(x)); identity on 1-channel images.
 
     Args:
@@ -84,7 +88,9 @@ def adjust_saturation(images: Tensor, factor: Tensor) -> Tensor:
     if images.shape[1] == 1:
         return images
     f = _per_sample(factor, images)
-    return (f * images + (1 - f) * gray(images)).clamp(0.0, 1.0)
+    grey = gray(images)
+    out = images if inplace else images.clone()
+    return out.mul_(f).add_(grey.mul_(1 - f)).clamp_(0.0, 1.0)
 
 
 def adjust_hue(images: Tensor, shift: Tensor) -> Tensor:
@@ -171,9 +177,10 @@ def color_jitter(
     if chosen.numel() == 0:
         return images
     f = factors.index_select(0, chosen)
-    out = adjust_brightness(images.index_select(0, chosen), f[:, 0])
-    out = adjust_contrast(out, f[:, 1])
-    out = adjust_saturation(out, f[:, 2])
+    out = images.index_select(0, chosen)  # a copy: the ops below may write into it
+    out = adjust_brightness(out, f[:, 0], inplace=True)
+    out = adjust_contrast(out, f[:, 1], inplace=True)
+    out = adjust_saturation(out, f[:, 2], inplace=True)
     if bool((f[:, 3] != 0).any()):
         out = adjust_hue(out, f[:, 3])
     target = images if inplace else images.clone()
