@@ -69,7 +69,7 @@ def load_pair_data(cfg: Config, log: Log = print) -> PairData:
             raise UserError("data.source='caption_csv' needs data.path: a CSV image_path,caption")
         data = load_caption_pairs(
             cfg.data.path,
-            image_size=cfg.data.image_size,
+            image_size=cfg.data.image_size or 32,
             test_fraction=cfg.data.test_fraction,
             split_seed=cfg.data.split_seed,
             skip_bad=cfg.data.skip_bad,

@@ -158,7 +158,10 @@ class TwoTower(nn.Module):
         if not isinstance(batch, tuple) or len(batch) != 3:
             raise ValueError("TwoTower expects batches (x, token_ids, group_ids)")
         x, tokens, ids = batch
-        return self.pair_loss(self.embed(augment(x, generator)), self.embed_tokens(tokens), ids)
+        view = augment(x, generator)
+        if not isinstance(view, Tensor):
+            raise ValueError("TwoTower takes one view per sample; set augment.views: single")
+        return self.pair_loss(self.embed(view), self.embed_tokens(tokens), ids)
 
     @torch.no_grad()
     def after_step(self, progress: float) -> None:
