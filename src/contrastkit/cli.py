@@ -11,12 +11,33 @@ from rich.console import Console
 from contrastkit.config import load_config
 from contrastkit.errors import UserError
 from contrastkit.eval.table import metrics_table
+from contrastkit.methods.barlow_twins import build_barlow_twins
+from contrastkit.methods.byol import build_byol
+from contrastkit.methods.dcl import build_dcl
+from contrastkit.methods.dino import build_dino
+from contrastkit.methods.moco import build_moco_v2, build_moco_v3
+from contrastkit.methods.nnclr import build_nnclr
 from contrastkit.methods.simclr import build_simclr
+from contrastkit.methods.simsiam import build_simsiam
+from contrastkit.methods.supcon import build_supcon
+from contrastkit.methods.swav import build_swav
+from contrastkit.methods.vicreg import build_vicreg
 from contrastkit.run import MethodBuilder, embed_run, eval_run, train_run
 from contrastkit.rundir import CONFIG
 
 METHODS: dict[str, MethodBuilder] = {
     "simclr": build_simclr,
+    "moco_v2": build_moco_v2,
+    "moco_v3": build_moco_v3,
+    "byol": build_byol,
+    "simsiam": build_simsiam,
+    "swav": build_swav,
+    "barlow_twins": build_barlow_twins,
+    "vicreg": build_vicreg,
+    "dino": build_dino,
+    "nnclr": build_nnclr,
+    "supcon": build_supcon,
+    "dcl": build_dcl,
 }
 
 app = typer.Typer(

@@ -69,14 +69,20 @@ def random_affine_matrices(
     return theta
 
 
-def affine_warp(images: Tensor, theta: Tensor) -> Tensor:
+def affine_warp(images: Tensor, theta: Tensor, size: tuple[int, int] | None = None) -> Tensor:
     """Warp each image with its own affine matrix (bilinear, zeros outside).
 
     Args:
         images: Shape: (B, C, H, W), float.
         theta: Shape: (B, 2, 3).
+        size: Output (H', W'); None keeps (H, W) (multi-crop's small crops use it).
+
+    Returns:
+        Shape: (B, C, H', W').
     """
-    grid = F.affine_grid(theta.to(images.dtype), list(images.shape), align_corners=False)
+    b, c, h, w = images.shape
+    out_h, out_w = size if size is not None else (h, w)
+    grid = F.affine_grid(theta.to(images.dtype), [b, c, out_h, out_w], align_corners=False)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
@@ -129,15 +135,22 @@ class ViewAugment:
         if not 0.0 <= self.blur_sigma[0] <= self.blur_sigma[1]:
             raise ValueError(f"blur_sigma must satisfy 0 <= low <= high, got {self.blur_sigma}")
 
-    def __call__(self, images: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    def __call__(
+        self,
+        images: Tensor,
+        generator: torch.Generator | None = None,
+        *,
+        size: tuple[int, int] | None = None,
+    ) -> Tensor:
         """One random view per image.
 
         Args:
             images: Shape: (B, C, H, W), uint8 (0..255) or float in [0, 1].
             generator: Optional source of randomness on the images' device.
+            size: Output (H', W') of the crop; None keeps (H, W).
 
         Returns:
-            Shape: (B, C, H, W), float32.
+            Shape: (B, C, H', W'), float32.
         """
         if images.ndim != 4:
             raise ValueError(f"images must be (B, C, H, W), got shape {tuple(images.shape)}")
@@ -152,7 +165,7 @@ class ViewAugment:
             generator=generator,
             device=device,
         )
-        x = affine_warp(x, theta)
+        x = affine_warp(x, theta, size)
         if self.blur_prob > 0:
             sigma = _uniform(b, self.blur_sigma[0], self.blur_sigma[1], generator, device)
             apply = torch.rand(b, generator=generator, device=device) < self.blur_prob
