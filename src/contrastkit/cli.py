@@ -68,8 +68,15 @@ def train(
     ] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace a finished run in --out.")] = False,
     progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
+    stop_on_collapse: Annotated[
+        bool,
+        typer.Option(help="Stop early when the health monitor sees the embedding collapse."),
+    ] = False,
 ) -> None:
-    """Train an encoder, evaluate it against the baselines, and write the run directory."""
+    """Train an encoder, evaluate it against the baselines, and write the run directory.
+
+    Multi-process: `torchrun --nproc-per-node N -m contrastkit train ...` (DDP; gloo on CPU).
+    """
     if resume:
         if config is not None or set_:
             raise UserError(
@@ -78,6 +85,8 @@ def train(
         cfg = load_config(out / CONFIG)
     else:
         cfg = load_config(config, set_ or [])
+    if stop_on_collapse:
+        cfg.health.stop_on_collapse = True
     metrics = train_run(
         cfg,
         out,
@@ -87,6 +96,13 @@ def train(
         show_progress=progress,
         log=console.print,
     )
+    if not metrics:  # a non-zero rank of a multi-process run: rank 0 reports
+        return
+    if "collapse" in metrics:
+        err_console.print(
+            f"[bold yellow]warning:[/] collapse at step {metrics['collapse']['step']}: "
+            f"{metrics['collapse']['symptom']}"
+        )
     console.print(metrics_table(metrics, title=f"{out}"))
     console.print(
         f"wrote {out}/ (config.yaml, metrics.json, log.jsonl, checkpoint.pt) in "

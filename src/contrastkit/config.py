@@ -227,7 +227,9 @@ SectionT = TypeVar("SectionT", bound=BaseModel)
 def method_section(cfg: Config, kind: type[SectionT]) -> SectionT:
     """`cfg.method` as the config class a method builder expects (ValueError otherwise)."""
     if not isinstance(cfg.method, kind):
-        raise ValueError(f"expected a {kind.__name__} method section, got method.name={cfg.method.name!r}")
+        raise ValueError(
+            f"expected a {kind.__name__} method section, got method.name={cfg.method.name!r}"
+        )
     return cfg.method
 
 
@@ -326,7 +328,9 @@ def _check_keys(raw: Any, model: type[BaseModel], where: str, prefix: str = "") 
                 close = difflib.get_close_matches(name, list(METHOD_CONFIGS), n=1, cutoff=0.5)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 known = ", ".join(METHOD_CONFIGS)
-                raise UserError(f"{where}: method.name: unknown method {name!r}{hint} (known: {known})")
+                raise UserError(
+                    f"{where}: method.name: unknown method {name!r}{hint} (known: {known})"
+                )
             _check_keys(value, METHOD_CONFIGS[name], where, prefix=f"{dotted}.")
         elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
             _check_keys(value, annotation, where, prefix=f"{dotted}.")

@@ -13,6 +13,7 @@ from torch import nn
 from contrastkit.augment.build import build_augment
 from contrastkit.config import Config, dump_config, load_config
 from contrastkit.data.load import load_image_data
+from contrastkit.distributed import rank
 from contrastkit.encoders.build import build_encoder
 from contrastkit.errors import UserError
 from contrastkit.eval.embed import embed_images
@@ -27,9 +28,11 @@ from contrastkit.rundir import (
     write_json_atomic,
     write_text_atomic,
 )
+from contrastkit.train import ddp
 from contrastkit.train.checkpoint import load_checkpoint
 from contrastkit.train.device import resolve_device
-from contrastkit.train.loop import fit
+from contrastkit.train.health import build_monitor
+from contrastkit.train.loop import Batch, fit
 
 MethodBuilder = Callable[[Config, nn.Module], nn.Module]
 Log = Callable[[str], None]
@@ -73,21 +76,53 @@ def train_run(
     log: Log = print,
     on_epoch_end: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """Train, evaluate and write the run directory; returns the metrics written."""
-    prepare_run_dir(out, overwrite=overwrite, resume=resume)
-    if not resume:
-        write_text_atomic(out / CONFIG, dump_config(cfg))
+    """Train, evaluate and write the run directory; returns the metrics written.
+
+    Under torchrun every rank trains (`train/ddp.py`); only rank 0 writes files and
+    evaluates, the other ranks return an empty dict.
+    """
+    device = ddp.start(resolve_device(cfg.train.device))
+    try:
+        return _train_run(
+            cfg, out, methods, device, resume, overwrite, show_progress, log, on_epoch_end
+        )
+    finally:
+        ddp.stop()
+
+
+def _train_run(
+    cfg: Config,
+    out: Path,
+    methods: dict[str, MethodBuilder],
+    device: torch.device,
+    resume: bool,
+    overwrite: bool,
+    show_progress: bool,
+    log: Log,
+    on_epoch_end: Callable[[int], None] | None,
+) -> dict[str, Any]:
+    writer = rank() == 0
+    if writer:
+        prepare_run_dir(out, overwrite=overwrite, resume=resume)
+        if not resume:
+            write_text_atomic(out / CONFIG, dump_config(cfg))
     data = load_image_data(cfg.data)
-    device = resolve_device(cfg.train.device)
     method = _build(cfg, methods, int(data.x_train.shape[1]))
-    log(
-        f"data: {data.name}, {len(data.x_train)} train / {len(data.x_test)} test images "
-        f"{tuple(data.x_train.shape[1:])}, {data.num_classes} classes; device: {device}"
-    )
+    if writer:
+        log(
+            f"data: {data.name}, {len(data.x_train)} train / {len(data.x_test)} test images "
+            f"{tuple(data.x_train.shape[1:])}, {data.num_classes} classes; device: {device}"
+        )
+    augment = build_augment(cfg.augment)
+    batches: Batch = data.x_train
+    if getattr(method, "needs_labels", False):
+        if bool((data.y_train < 0).any()):
+            raise UserError(f"method {cfg.method.name!r} needs a label for every training image")
+        batches = (data.x_train, data.y_train)
     result = fit(
         method,
-        data.x_train,
-        augment=build_augment(cfg.augment),
+        batches,
+        augment=augment,
         cfg=cfg.train,
         seed=cfg.seed,
         run_dir=out,
@@ -95,7 +130,11 @@ def train_run(
         resume=resume,
         show_progress=show_progress,
         on_epoch_end=on_epoch_end,
+        monitor=build_monitor(cfg.health, method, data, augment=augment, seed=cfg.seed),
+        stop_on_collapse=cfg.health.stop_on_collapse,
     )
+    if not writer:
+        return {}
     metrics: dict[str, Any] = {
         "method": cfg.method.name,
         "data": data.name,
@@ -107,6 +146,8 @@ def train_run(
         "final_loss": result.final_loss,
         "skipped_steps": result.skipped_steps,
     }
+    if result.collapse is not None:
+        metrics["collapse"] = {"step": result.collapse.step, "symptom": result.collapse.symptom}
     metrics.update(_evaluate(cfg, method, log))
     write_json_atomic(out / METRICS, metrics)
     return metrics

@@ -29,6 +29,12 @@ class BarlowTwins(nn.Module):
         self.projector = projector
         self.lambda_offdiag = lambda_offdiag
 
+    def projection(self, images: Tensor) -> Tensor:
+        """The embedding the loss compares (the health monitor's collapse check).
+        Shape: (B, C, H, W) float -> (B, P)."""
+        out: Tensor = self.projector(self.encoder(images))
+        return out
+
     def training_loss(
         self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:

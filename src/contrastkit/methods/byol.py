@@ -39,6 +39,12 @@ class BYOL(nn.Module):
         self.target = EMATeacher(nn.Sequential(encoder, projector))
         self.momentum = momentum
 
+    def projection(self, images: Tensor) -> Tensor:
+        """The embedding the loss compares (the health monitor's collapse check).
+        Shape: (B, C, H, W) float -> (B, P)."""
+        out: Tensor = self.projector(self.encoder(images))
+        return out
+
     def training_loss(
         self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:

@@ -33,6 +33,12 @@ class DCL(nn.Module):
         self.temperature = temperature
         self.sigma = sigma
 
+    def projection(self, images: Tensor) -> Tensor:
+        """The embedding the loss compares (the health monitor's collapse check).
+        Shape: (B, C, H, W) float -> (B, P)."""
+        out: Tensor = self.head(self.encoder(images))
+        return out
+
     def training_loss(
         self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:

@@ -48,6 +48,9 @@ class DINO(nn.Module):
         out_dim: K.
     """
 
+    center: Tensor
+    progress: Tensor
+
     def __init__(
         self,
         encoder: nn.Module,
@@ -85,6 +88,12 @@ class DINO(nn.Module):
         return linear_warmup(
             float(self.progress), start=start, end=end, fraction=self.warmup_fraction
         )
+
+    def projection(self, images: Tensor) -> Tensor:
+        """The embedding the loss compares (the health monitor's collapse check).
+        Shape: (B, C, H, W) float -> (B, P)."""
+        out: Tensor = self.head(self.encoder(images))
+        return out
 
     def training_loss(
         self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None

@@ -68,5 +68,5 @@ class EMATeacher(nn.Module):
             raise ValueError(f"momentum must be in [0, 1], got {momentum}")
         for t, s in zip(self.net.parameters(), student.parameters(), strict=True):
             ema_(t, s, momentum)
-        for t, s in zip(self.net.buffers(), student.buffers(), strict=True):
-            t.copy_(s)
+        for buf, src in zip(self.net.buffers(), student.buffers(), strict=True):
+            buf.copy_(src)

@@ -33,6 +33,8 @@ class MoCoV2(nn.Module):
         momentum: Key-encoder momentum (paper: 0.999).
     """
 
+    queue: FeatureQueue
+
     def __init__(
         self,
         encoder: nn.Module,
@@ -53,6 +55,12 @@ class MoCoV2(nn.Module):
         self.temperature = temperature
         self.momentum = momentum
         self._pending: Tensor | None = None
+
+    def projection(self, images: Tensor) -> Tensor:
+        """The embedding the loss compares (the health monitor's collapse check).
+        Shape: (B, C, H, W) float -> (B, P)."""
+        out: Tensor = self.head(self.encoder(images))
+        return out
 
     def training_loss(
         self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
@@ -108,6 +116,12 @@ class MoCoV3(nn.Module):
         self.key = EMATeacher(nn.Sequential(encoder, projector))
         self.temperature = temperature
         self.momentum = momentum
+
+    def projection(self, images: Tensor) -> Tensor:
+        """The embedding the loss compares (the health monitor's collapse check).
+        Shape: (B, C, H, W) float -> (B, P)."""
+        out: Tensor = self.projector(self.encoder(images))
+        return out
 
     def training_loss(
         self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None

@@ -26,6 +26,8 @@ class NNCLR(nn.Module):
         support_size: Rows of the support set (paper: 98304).
     """
 
+    support: FeatureQueue
+
     def __init__(
         self,
         encoder: nn.Module,
@@ -50,6 +52,12 @@ class NNCLR(nn.Module):
         if int(self.support.filled) == 0:
             return z.detach()
         return nearest_neighbours(z, self.support.features())
+
+    def projection(self, images: Tensor) -> Tensor:
+        """The embedding the loss compares (the health monitor's collapse check).
+        Shape: (B, C, H, W) float -> (B, P)."""
+        out: Tensor = self.projector(self.encoder(images))
+        return out
 
     def training_loss(
         self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None

@@ -28,6 +28,10 @@ class FeatureQueue(nn.Module):
         >>> queue.push(keys)                # after the step
     """
 
+    rows: Tensor
+    ptr: Tensor
+    filled: Tensor
+
     def __init__(self, *, size: int, dim: int) -> None:
         super().__init__()
         if size < 1 or dim < 1:

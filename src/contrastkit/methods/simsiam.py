@@ -36,6 +36,12 @@ class SimSiam(nn.Module):
         self.predictor = predictor
         self.stop_gradient = stop_gradient
 
+    def projection(self, images: Tensor) -> Tensor:
+        """The embedding the loss compares (the health monitor's collapse check).
+        Shape: (B, C, H, W) float -> (B, P)."""
+        out: Tensor = self.projector(self.encoder(images))
+        return out
+
     def training_loss(
         self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:

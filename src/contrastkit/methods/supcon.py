@@ -35,6 +35,12 @@ class SupCon(nn.Module):
         self.head = head
         self.temperature = temperature
 
+    def projection(self, images: Tensor) -> Tensor:
+        """The embedding the loss compares (the health monitor's collapse check).
+        Shape: (B, C, H, W) float -> (B, P)."""
+        out: Tensor = self.head(self.encoder(images))
+        return out
+
     def training_loss(
         self,
         batch: tuple[Tensor, ...],

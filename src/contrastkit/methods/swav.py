@@ -30,6 +30,8 @@ class SwAV(nn.Module):
         local_crops, local_size, local_scale: Multi-crop settings.
     """
 
+    progress: Tensor
+
     def __init__(
         self,
         encoder: nn.Module,
@@ -59,6 +61,12 @@ class SwAV(nn.Module):
         self.freeze_prototypes_fraction = freeze_prototypes_fraction
         self.local_crops, self.local_size, self.local_scale = local_crops, local_size, local_scale
         self.register_buffer("progress", torch.zeros(()))
+
+    def projection(self, images: Tensor) -> Tensor:
+        """The embedding the loss compares (the health monitor's collapse check).
+        Shape: (B, C, H, W) float -> (B, P)."""
+        out: Tensor = self.projector(self.encoder(images))
+        return out
 
     def training_loss(
         self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None

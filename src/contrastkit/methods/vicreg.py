@@ -37,6 +37,12 @@ class VICReg(nn.Module):
         self.expander = expander
         self.weights = (invariance_weight, variance_weight, covariance_weight)
 
+    def projection(self, images: Tensor) -> Tensor:
+        """The embedding the loss compares (the health monitor's collapse check).
+        Shape: (B, C, H, W) float -> (B, P)."""
+        out: Tensor = self.expander(self.encoder(images))
+        return out
+
     def training_loss(
         self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
