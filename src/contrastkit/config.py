@@ -286,12 +286,15 @@ class EvalConfig(_Strict):
 
 class HealthConfig(_Strict):
     """Training-health monitor (`contrastkit.train.health`): label-free statistics of the
-    encoder's embedding of a fixed probe set, every `every` steps (0: off)."""
+    encoder's embedding of a fixed probe set, every `every` steps (0: off). Collapse: the
+    projection's std * sqrt(D) below `min_std` or below `max_std_drop` x its best so far,
+    or its RankMe below `min_rankme`."""
 
     every: int = Field(20, ge=0)
     samples: int = Field(512, ge=8)
     knn: bool = True
-    min_std: float = Field(0.05, ge=0.0)
+    min_std: float = Field(0.2, ge=0.0)
+    max_std_drop: float = Field(0.4, ge=0.0, le=1.0)
     min_rankme: float = Field(1.5, ge=0.0)
     stop_on_collapse: bool = False
 

@@ -7,7 +7,8 @@ std of the normalised embedding (about 1/sqrt(D) when spread out, 0 when collaps
 SimSiam arXiv:2011.10566), the effective rank RankMe (arXiv:2210.02885), alignment and
 uniformity (arXiv:2005.10242), and, when a labelled held-out split is given, online kNN
 top-1 (eval mode, as downstream tasks see it). A collapse is flagged when the std falls
-below `min_std / sqrt(D)` or RankMe below `min_rankme`.
+below `min_std / sqrt(D)` or below `max_std_drop` times its best value so far, or RankMe
+below `min_rankme`.
 """
 
 from __future__ import annotations
@@ -66,7 +67,9 @@ class HealthMonitor:
         augment: Random views for alignment (`augment(x, generator)`).
         every: Steps between measurements (> 0).
         projection: (B, C, H, W) -> (B, P), or None.
-        min_std: Collapse when std * sqrt(dim) < min_std.
+        min_std: Collapse when std * sqrt(D) < min_std.
+        max_std_drop: Collapse when std * sqrt(D) falls below this fraction of its best
+            value in this process (falling towards 0).
         min_rankme: Collapse when RankMe < min_rankme.
         labelled: Optional held-out split for online kNN.
         seed: Seed of the monitor's own views (the same views at every measurement).
@@ -85,7 +88,8 @@ class HealthMonitor:
         augment: object,
         every: int,
         projection: Callable[[Tensor], Tensor] | None = None,
-        min_std: float = 0.05,
+        min_std: float = 0.2,
+        max_std_drop: float = 0.4,
         min_rankme: float = 1.5,
         labelled: LabelledProbe | None = None,
         seed: int = 0,
@@ -104,6 +108,8 @@ class HealthMonitor:
         self.augment = augment
         self.every = every
         self.min_std = min_std
+        self.max_std_drop = max_std_drop
+        self.best_spread = 0.0
         self.min_rankme = min_rankme
         self.labelled = labelled
         self.seed = seed
@@ -168,15 +174,22 @@ class HealthMonitor:
         return {key: float(value) for key, value in stats.items()}
 
     def collapse_symptom(self, stats: dict[str, float]) -> str | None:
-        """Why `stats` look collapsed, or None when healthy."""
+        """Why `stats` look collapsed, or None when healthy (updates the best std seen).
+
+        The std is judged as std * sqrt(D): about 1 when spread out, 0 when collapsed.
+        """
         prefix = "proj_" if "proj_std" in stats else ""
         what = "projection" if prefix else "embedding"
         std = stats["proj_std"] if prefix else stats["emb_std"]
         rank, dim = stats[f"{prefix}rankme"], int(stats[f"{prefix}dim"])
-        if not math.isfinite(std) or std * math.sqrt(dim) < self.min_std:
+        spread = std * math.sqrt(dim)
+        self.best_spread = max(self.best_spread, spread) if math.isfinite(spread) else 0.0
+        if not math.isfinite(spread) or spread < self.min_std:
+            return f"{what} std collapsed: std * sqrt(D) = {spread:.3f} < {self.min_std}"
+        if spread < self.max_std_drop * self.best_spread:
             return (
-                f"{what} std collapsed to {std:.2e} per dimension "
-                f"(healthy ~ 1/sqrt({dim}) = {1 / math.sqrt(dim):.3f})"
+                f"{what} std falling towards 0: std * sqrt(D) = {spread:.3f}, "
+                f"{spread / self.best_spread:.0%} of its best {self.best_spread:.3f}"
             )
         if rank < self.min_rankme:
             return f"{what} effective rank collapsed: RankMe {rank:.2f} < {self.min_rankme}"
@@ -234,6 +247,7 @@ def build_monitor(
         augment=augment,
         every=cfg.every,
         min_std=cfg.min_std,
+        max_std_drop=cfg.max_std_drop,
         min_rankme=cfg.min_rankme,
         labelled=labelled,
         seed=seed,
