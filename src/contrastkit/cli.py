@@ -24,6 +24,7 @@ from contrastkit.methods.swav import build_swav
 from contrastkit.methods.vicreg import build_vicreg
 from contrastkit.run import MethodBuilder, embed_run, eval_run, train_run
 from contrastkit.rundir import CONFIG
+from contrastkit.train.ddp import single_process_only
 
 METHODS: dict[str, MethodBuilder] = {
     "simclr": build_simclr,
@@ -115,6 +116,7 @@ def eval_(
     run: Annotated[Path, typer.Option(help="Run directory written by `contrastkit train`.")],
 ) -> None:
     """Evaluate a trained run (kNN, linear and few-label probes, retrieval, baselines)."""
+    single_process_only("eval")
     metrics = eval_run(run, METHODS, log=console.print)
     console.print(metrics_table(metrics, title=str(run)))
 
@@ -128,6 +130,7 @@ def embed(
     ),
 ) -> None:
     """Embed a data set with a run's encoder and save the embeddings as .npy."""
+    single_process_only("embed")
     n, d = embed_run(run, data, out, METHODS)
     console.print(f"wrote {out}: {n} embeddings of dimension {d}")
 

@@ -170,3 +170,11 @@ def test_torchrun_cli_rank_zero_writes_the_run(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert sorted(p.name for p in out.iterdir()) == [CHECKPOINT, "config.yaml", LOG, "metrics.json"]
     assert done.stdout.count("kNN top-1") == 1  # one table: rank 0 reports
+
+
+def test_eval_under_torchrun_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {"RANK": "1", "WORLD_SIZE": "2", "LOCAL_RANK": "1", "MASTER_ADDR": "x"}
+    for name, value in {**env, "MASTER_PORT": "1"}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(UserError, match="only `train` runs under torchrun"):
+        ddp.single_process_only("eval")

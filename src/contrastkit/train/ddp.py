@@ -44,6 +44,19 @@ def launched_distributed() -> bool:
     return int(os.environ["WORLD_SIZE"]) > 1
 
 
+def single_process_only(command: str) -> None:
+    """Refuse a torchrun launch of a command that is not `train`.
+
+    Raises:
+        UserError: When launched as one of several processes.
+    """
+    if launched_distributed():
+        raise UserError(
+            f"`contrastkit {command}` runs in one process; only `train` runs under "
+            f"torchrun (run `contrastkit {command} ...` without torchrun)"
+        )
+
+
 def start(device: torch.device) -> torch.device:
     """Join the process group when launched by torchrun; returns this rank's device.
 
