@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from torch import nn
 
 from contrastkit.config import load_config
 from contrastkit.errors import UserError
 from contrastkit.eval.table import metrics_table
+from contrastkit.index.image_search import search_images
 from contrastkit.methods.barlow_twins import build_barlow_twins
 from contrastkit.methods.byol import build_byol
 from contrastkit.methods.dcl import build_dcl
@@ -22,7 +24,7 @@ from contrastkit.methods.simsiam import build_simsiam
 from contrastkit.methods.supcon import build_supcon
 from contrastkit.methods.swav import build_swav
 from contrastkit.methods.vicreg import build_vicreg
-from contrastkit.run import MethodBuilder, embed_run, eval_run, train_run
+from contrastkit.run import MethodBuilder, embed_run, eval_run, load_run, train_run
 from contrastkit.rundir import CONFIG
 from contrastkit.train.ddp import single_process_only
 
@@ -73,6 +75,16 @@ def train(
         bool,
         typer.Option(help="Stop early when the health monitor sees the embedding collapse."),
     ] = False,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="Train on your images: an image folder (one subfolder per class, or flat "
+            "and unlabeled), a CIFAR python folder, or a .npy/.npz file (sets data.path)."
+        ),
+    ] = None,
+    skip_bad: Annotated[
+        bool, typer.Option(help="Skip unreadable image files and say how many (data.skip_bad).")
+    ] = False,
 ) -> None:
     """Train an encoder, evaluate it against the baselines, and write the run directory.
 
@@ -86,6 +98,10 @@ def train(
         cfg = load_config(out / CONFIG)
     else:
         cfg = load_config(config, set_ or [])
+        if data is not None:
+            cfg.data.source, cfg.data.path = "auto", str(data)
+        if skip_bad:
+            cfg.data.skip_bad = True
     if stop_on_collapse:
         cfg.health.stop_on_collapse = True
     metrics = train_run(
@@ -105,6 +121,7 @@ def train(
             f"{metrics['collapse']['symptom']}"
         )
     console.print(metrics_table(metrics, title=f"{out}"))
+    console.print(health_line(metrics))
     console.print(
         f"wrote {out}/ (config.yaml, metrics.json, log.jsonl, checkpoint.pt) in "
         f"{metrics['train_time_s']:.0f} s of training"
@@ -124,7 +141,13 @@ def eval_(
 @app.command()
 def embed(
     run: Annotated[Path, typer.Option(help="Run directory written by `contrastkit train`.")],
-    data: Annotated[str, typer.Option(help="Data to embed: 'digits'.")] = "digits",
+    data: Annotated[
+        str,
+        typer.Option(
+            help="Data to embed: 'digits', 'train' (the run's data), or a PATH (image "
+            "folder, CIFAR python folder, .npy/.npz)."
+        ),
+    ] = "train",
     out: Annotated[Path, typer.Option(help="Output .npy file, float32 (N, D).")] = Path(
         "embeddings.npy"
     ),
@@ -133,6 +156,35 @@ def embed(
     single_process_only("embed")
     n, d = embed_run(run, data, out, METHODS)
     console.print(f"wrote {out}: {n} embeddings of dimension {d}")
+    """Embed a data set with a run's encoder, save the embeddings as .npy and as the run's
+    image search index."""
+    n, d = embed_run(run, data, out, METHODS, log=console.print)
+    console.print(f"wrote {out}: {n} embeddings of dimension {d}; search index in {run}/")
+
+
+@app.command()
+def search(
+    run: Annotated[Path, typer.Option(help="Run directory written by `contrastkit train`.")],
+    query: Annotated[Path, typer.Option(help="Query image file (PNG/JPEG/BMP).")],
+    k: Annotated[int, typer.Option(help="How many nearest images to print.")] = 5,
+) -> None:
+    """Print the k images most similar to --query (cosine similarity of embeddings), from
+    the index `contrastkit embed` saved (built from the run's data if there is none)."""
+    cfg, method = load_run(run, METHODS)
+    encoder = method.encoder
+    assert isinstance(encoder, nn.Module)
+    hits, index = search_images(run, cfg, encoder, query, k)
+    console.print(f"{len(hits)} nearest of {len(index.sources)} images to {query}:")
+    for rank, (path, similarity) in enumerate(hits, start=1):
+        console.print(f"{rank:>3}  {similarity:+.4f}  {path}", highlight=False, soft_wrap=True)
+
+
+def health_line(metrics: dict[str, Any]) -> str:
+    """The label-free health numbers on one line (all an unlabeled run has)."""
+    h = metrics.get("health", {})
+    parts = [f"{key} {value:.3f}" for key, value in h.items() if isinstance(value, float)]
+    skipped = metrics.get("eval", {}).get("skipped")
+    return ("health: " + ", ".join(parts)) + (f"  ({skipped})" if skipped else "")
 
 
 def main() -> None:

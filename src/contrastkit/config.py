@@ -26,12 +26,22 @@ class _Strict(BaseModel):
 
 
 class DataConfig(_Strict):
-    """Where the training data comes from and how it is split."""
+    """Where the training data comes from and how it is split.
 
-    source: Literal["digits"] = "digits"
+    Images (`contrastkit.data`): `source` "digits" (bundled) or, with `path`, "auto"
+    (detected), "folder", "cifar", "arrays" (.npy/.npz). `skip_bad` skips unreadable files
+    (and says how many); `image_size` resizes every image to a square; `cache` keeps the
+    decoded folder as a memory-mapped .npy in `cache_dir` (default ~/.cache/contrastkit).
+    """
+
+    source: Literal["digits", "auto", "folder", "cifar", "arrays"] = "digits"
     path: str | None = None
     test_fraction: float = Field(0.3, gt=0.0, lt=1.0)
     split_seed: int = 0
+    skip_bad: bool = False
+    image_size: int | None = Field(None, ge=1)
+    cache: bool = False
+    cache_dir: str | None = None
 
 
 class ModelConfig(_Strict):
@@ -45,7 +55,14 @@ class ModelConfig(_Strict):
 
 
 class AugmentConfig(_Strict):
-    """Per-sample random image views (see `contrastkit.augment.image`)."""
+    """Per-sample random image views (see `contrastkit.augment.image` and `.views`).
+
+    `views`: "single" gives the method one view augment that it calls per view; "pair"
+    gives two views per image (BYOL's blur/solarize split when `asymmetric`); "multicrop"
+    gives two global crops at `size` plus `local_crops` crops at `local_size` (default half
+    the global size) drawn from `local_crop_scale` (DINO's split on the globals when
+    `asymmetric`).
+    """
 
     crop_scale: tuple[float, float] = (0.5, 1.0)
     crop_ratio: tuple[float, float] = (0.75, 1.3333)
@@ -54,6 +71,19 @@ class AugmentConfig(_Strict):
     blur_sigma: tuple[float, float] = (0.1, 1.0)
     noise_std: float = Field(0.1, ge=0.0)
     hflip_prob: float = Field(0.0, ge=0.0, le=1.0)
+    size: int | None = Field(None, ge=1)
+    jitter_prob: float = Field(0.0, ge=0.0, le=1.0)
+    brightness: float = Field(0.0, ge=0.0)
+    contrast: float = Field(0.0, ge=0.0)
+    saturation: float = Field(0.0, ge=0.0)
+    hue: float = Field(0.0, ge=0.0, le=0.5)
+    grayscale_prob: float = Field(0.0, ge=0.0, le=1.0)
+    solarize_prob: float = Field(0.0, ge=0.0, le=1.0)
+    views: Literal["single", "pair", "multicrop"] = "single"
+    asymmetric: bool = False
+    local_crops: int = Field(6, ge=1)
+    local_size: int | None = Field(None, ge=1)
+    local_crop_scale: tuple[float, float] = (0.05, 0.4)
 
 
 class SimCLRConfig(_Strict):
@@ -341,7 +371,10 @@ def _check_keys(raw: Any, model: type[BaseModel], where: str, prefix: str = "") 
 
 def _format_validation_error(err: ValidationError, where: str) -> str:
     first = err.errors()[0]
-    key = ".".join(str(part) for part in first["loc"])
+    loc = list(first["loc"])
+    if loc[:1] == ["method"] and len(loc) > 1 and loc[1] in METHOD_CONFIGS:
+        del loc[1]  # the tag of the method section, not a key
+    key = ".".join(str(part) for part in loc)
     return f"{where}: {key}: {first['msg']} (got {first.get('input')!r})"
 
 

@@ -10,14 +10,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from contrastkit.augment.build import build_augment
+from contrastkit.augment.build import build_augment, build_views
 from contrastkit.config import Config, dump_config, load_config
-from contrastkit.data.load import load_image_data
+from contrastkit.data.load import load_image_data, load_image_set
+from contrastkit.data.split import ImageSplit
 from contrastkit.distributed import rank
 from contrastkit.encoders.build import build_encoder
 from contrastkit.errors import UserError
-from contrastkit.eval.embed import embed_images
-from contrastkit.eval.suite import evaluate
+from contrastkit.eval.suite import evaluate, health
+from contrastkit.index.image_search import build_image_index, data_config_for, embed_image_set
 from contrastkit.rundir import (
     CHECKPOINT,
     CONFIG,
@@ -46,11 +47,21 @@ def _build(cfg: Config, methods: dict[str, MethodBuilder], in_channels: int) -> 
     return methods[cfg.method.name](cfg, build_encoder(cfg.model, in_channels))
 
 
-def _evaluate(cfg: Config, method: nn.Module, log: Log) -> dict[str, Any]:
-    data = load_image_data(cfg.data)
+def _evaluate(
+    cfg: Config, method: nn.Module, log: Log, data: ImageSplit | None = None
+) -> dict[str, Any]:
+    data = data or load_image_data(cfg.data)
     in_channels = int(data.x_train.shape[1])
     encoder = method.encoder
     assert isinstance(encoder, nn.Module)
+    if data.num_classes < 2:
+        found = "no labels" if data.num_classes == 0 else "one class"
+        reason = f"{data.name} has {found}: label-based metrics and baselines skipped"
+        log(f"{reason}; computing label-free health only")
+        return {
+            "eval": {"skipped": reason},
+            "health": health(encoder, data.x_test, build_augment(cfg.augment), cfg.seed),
+        }
     return evaluate(
         encoder,
         data,
@@ -113,6 +124,8 @@ def _train_run(
             f"data: {data.name}, {len(data.x_train)} train / {len(data.x_test)} test images "
             f"{tuple(data.x_train.shape[1:])}, {data.num_classes} classes; device: {device}"
         )
+        for note in data.notes:
+            log(f"note: {note}")
     augment = build_augment(cfg.augment)
     batches: Batch = data.x_train
     if getattr(method, "needs_labels", False):
@@ -122,7 +135,7 @@ def _train_run(
     result = fit(
         method,
         batches,
-        augment=augment,
+        augment=build_views(cfg.augment, image_size=(data.x_train.shape[2], data.x_train.shape[3])),
         cfg=cfg.train,
         seed=cfg.seed,
         run_dir=out,
@@ -148,7 +161,7 @@ def _train_run(
     }
     if result.collapse is not None:
         metrics["collapse"] = {"step": result.collapse.step, "symptom": result.collapse.symptom}
-    metrics.update(_evaluate(cfg, method, log))
+    metrics.update(_evaluate(cfg, method, log, data))
     write_json_atomic(out / METRICS, metrics)
     return metrics
 
@@ -184,16 +197,18 @@ def eval_run(run: Path, methods: dict[str, MethodBuilder], log: Log = print) -> 
 
 
 def embed_run(
-    run: Path, data_name: str, out: Path, methods: dict[str, MethodBuilder]
+    run: Path, data_name: str, out: Path, methods: dict[str, MethodBuilder], log: Log = print
 ) -> tuple[int, int]:
-    """Embed a data set with a run's encoder and save a float32 (N, D) `.npy`."""
+    """Embed a data set ('digits', 'train' or a PATH) with a run's encoder, save a float32
+    (N, D) `.npy`, and save the embeddings as the run's image search index."""
     cfg, method = load_run(run, methods)
-    if data_name != "digits":
-        raise UserError(f"--data {data_name}: not a known data set (known: digits)")
-    split = load_image_data(cfg.data)
-    images = torch.cat([split.x_train, split.x_test])
+    data = load_image_set(data_config_for(cfg, data_name))
+    log(f"data: {data.name}: {data.summary()}")
+    for note in data.notes:
+        log(f"note: {note}")
     encoder = method.encoder
     assert isinstance(encoder, nn.Module)
-    z = embed_images(encoder, images).numpy().astype(np.float32)
+    z = embed_image_set(encoder, data).numpy().astype(np.float32)
     write_atomic(out, lambda handle: np.save(handle, z))
+    build_image_index(run, encoder, data)
     return int(z.shape[0]), int(z.shape[1])

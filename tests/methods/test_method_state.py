@@ -9,8 +9,9 @@ import torch
 from torch import nn
 
 from contrastkit.augment.image import ViewAugment
+from contrastkit.augment.views import MultiCrop
 from contrastkit.methods.ema import EMATeacher, cosine_momentum, ema_, linear_warmup
-from contrastkit.methods.multicrop import encode_crops, multi_crop
+from contrastkit.methods.multicrop import encode_crops, multi_crop, two_views
 from contrastkit.methods.queue import FeatureQueue, nearest_neighbours
 
 
@@ -95,3 +96,15 @@ def test_multi_crop_shapes_and_encode_by_resolution() -> None:
     torch.testing.assert_close(out[3], net(crops[3]))
     with pytest.raises(TypeError, match="ViewAugment"):
         multi_crop(images, lambda x, g: x, local_crops=1, local_size=4, local_scale=(0.2, 0.5))
+
+
+def test_view_sets_from_the_augment_config_are_used_as_given() -> None:
+    images = torch.randint(0, 256, (3, 1, 8, 8), dtype=torch.uint8)
+    pair = MultiCrop(global_views=(ViewAugment(noise_std=0.0), ViewAugment(noise_std=0.0)))
+    a, b = two_views(images, pair, torch.Generator().manual_seed(0))
+    c, d = pair(images, torch.Generator().manual_seed(0))
+    assert torch.equal(a, c) and torch.equal(b, d)
+    local = ViewAugment(size=4)
+    crops = MultiCrop(global_views=(ViewAugment(),) * 2, local_view=local, num_local=3)
+    out = multi_crop(images, crops, local_crops=1, local_size=2, local_scale=(0.2, 0.5))
+    assert [tuple(x.shape[2:]) for x in out] == [(8, 8)] * 2 + [(4, 4)] * 3

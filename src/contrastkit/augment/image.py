@@ -1,18 +1,44 @@
 """Batched, per-sample random image views on torch tensors (runs wherever the batch is).
 
-Every sample of a batch draws its own parameters; geometry (random resized crop, rotation,
-horizontal flip) is one affine warp through `F.affine_grid` + `F.grid_sample`; blur is a
-per-sample Gaussian applied as a grouped convolution; noise is additive Gaussian.
+One view of a batch is, in this order and each sample with its own random parameters:
+random resized crop + rotation + horizontal flip (one affine warp, `geometry.py`, to the
+output `size`), colour jitter (brightness, contrast, saturation, hue; `color.py`),
+grayscale, Gaussian blur (`blur.py`), solarize, additive Gaussian noise. `ViewAugment.sample`
+draws the parameters and `ViewAugment.apply` applies them, so a test can check the batch
+against a per-image reference on the same parameters; calling the object does both.
+
+Example:
+    >>> aug = ViewAugment(size=32, jitter_prob=0.8, brightness=0.4, contrast=0.4,
+    ...                   saturation=0.4, hue=0.1, grayscale_prob=0.2, hflip_prob=0.5)
+    >>> v1, v2 = aug(images, gen), aug(images, gen)   # (B, C, 32, 32) each
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
+
+from contrastkit.augment.blur import gaussian_blur
+from contrastkit.augment.color import color_jitter, solarize, to_grayscale
+from contrastkit.augment.geometry import (
+    CropParams,
+    affine_warp,
+    crop_matrices,
+    random_affine_matrices,
+    sample_crops,
+    uniform,
+)
+
+__all__ = [
+    "ViewAugment",
+    "ViewParams",
+    "affine_warp",
+    "gaussian_blur",
+    "random_affine_matrices",
+    "to_float",
+]
 
 
 def to_float(images: Tensor) -> Tensor:
@@ -22,100 +48,90 @@ def to_float(images: Tensor) -> Tensor:
     return images.float()
 
 
-def _uniform(
-    n: int, low: float, high: float, gen: torch.Generator | None, device: torch.device
-) -> Tensor:
-    return torch.rand(n, generator=gen, device=device) * (high - low) + low
+CPU_CHUNK = 64
+"""Images per piece when `ViewAugment.apply` runs on the CPU (cache-sized intermediates)."""
 
 
-def random_affine_matrices(
-    n: int,
-    *,
-    scale: tuple[float, float],
-    ratio: tuple[float, float],
-    rotation_deg: float,
-    hflip_prob: float,
-    generator: torch.Generator | None = None,
-    device: torch.device | str = "cpu",
-) -> Tensor:
-    """Per-sample affine matrices for `F.affine_grid` (output coords -> input coords).
+def _as_size(size: int | tuple[int, int] | None) -> tuple[int, int] | None:
+    if size is None:
+        return None
+    return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
 
-    A crop covering a fraction `s ~ U(scale)` of the area with aspect `r ~ logU(ratio)` is
-    placed uniformly inside the image, rotated by `U(-rotation_deg, rotation_deg)` and
-    mirrored with probability `hflip_prob`.
 
-    Returns:
-        Shape: (n, 2, 3).
+@dataclass(frozen=True)
+class ViewParams:
+    """The random parameters of one view of a batch of B images.
+
+    Attributes:
+        crops: The crop, rotation and flip of each sample.
+        size: Output (height, width).
+        jitter: Shape: (B, 4): brightness, contrast, saturation factors and hue shift;
+            None when colour jitter is off.
+        jitter_apply: Shape: (B,), bool, or None.
+        grayscale: Shape: (B,), bool, or None.
+        blur_sigma: Shape: (B,), pixels, 0 where the sample is not blurred; or None.
+        solarize: Shape: (B,), bool, or None.
+        noise: Shape: (B, C, *size), already scaled by the noise std; or None.
     """
-    device = torch.device(device)
-    area = _uniform(n, scale[0], scale[1], generator, device)
-    log_ratio = _uniform(n, math.log(ratio[0]), math.log(ratio[1]), generator, device)
-    aspect = torch.exp(log_ratio)
-    width = torch.sqrt(area * aspect).clamp(max=1.0)  # fraction of the image width
-    height = torch.sqrt(area / aspect).clamp(max=1.0)
-    center_x = (torch.rand(n, generator=generator, device=device) * 2 - 1) * (1 - width)
-    center_y = (torch.rand(n, generator=generator, device=device) * 2 - 1) * (1 - height)
-    angle = _uniform(n, -rotation_deg, rotation_deg, generator, device) * (math.pi / 180.0)
-    flip = torch.rand(n, generator=generator, device=device) < hflip_prob
-    sign_x = torch.where(flip, -1.0, 1.0)
-    cos, sin = torch.cos(angle), torch.sin(angle)
-    theta = torch.zeros(n, 2, 3, device=device)
-    theta[:, 0, 0] = width * cos * sign_x
-    theta[:, 0, 1] = -height * sin
-    theta[:, 1, 0] = width * sin * sign_x
-    theta[:, 1, 1] = height * cos
-    theta[:, 0, 2] = center_x
-    theta[:, 1, 2] = center_y
-    return theta
+
+    crops: CropParams
+    size: tuple[int, int]
+    jitter: Tensor | None
+    jitter_apply: Tensor | None
+    grayscale: Tensor | None
+    blur_sigma: Tensor | None
+    solarize: Tensor | None
+    noise: Tensor | None
+
+    def take(self, rows: slice) -> ViewParams:
+        """The parameters of samples `rows`."""
+
+        def part(t: Tensor | None) -> Tensor | None:
+            return None if t is None else t[rows]
+
+        return ViewParams(
+            self.crops.take(rows),
+            self.size,
+            part(self.jitter),
+            part(self.jitter_apply),
+            part(self.grayscale),
+            part(self.blur_sigma),
+            part(self.solarize),
+            part(self.noise),
+        )
 
 
-def affine_warp(images: Tensor, theta: Tensor, size: tuple[int, int] | None = None) -> Tensor:
-    """Warp each image with its own affine matrix (bilinear, zeros outside).
-
-    Args:
-        images: Shape: (B, C, H, W), float.
-        theta: Shape: (B, 2, 3).
-        size: Output (H', W'); None keeps (H, W) (multi-crop's small crops use it).
-
-    Returns:
-        Shape: (B, C, H', W').
-    """
-    b, c, h, w = images.shape
-    out_h, out_w = size if size is not None else (h, w)
-    grid = F.affine_grid(theta.to(images.dtype), [b, c, out_h, out_w], align_corners=False)
-    return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-
-
-def gaussian_blur(images: Tensor, sigma: Tensor) -> Tensor:
-    """Blur each image with its own isotropic Gaussian; sigma <= 0 leaves it unchanged.
-
-    Args:
-        images: Shape: (B, C, H, W), float.
-        sigma: Shape: (B,), in pixels.
-    """
-    b, c, h, w = images.shape
-    radius = max(1, int(math.ceil(3.0 * float(sigma.max()))))
-    offsets = torch.arange(-radius, radius + 1, device=images.device, dtype=images.dtype)
-    safe_sigma = sigma.clamp(min=1e-3).to(images.dtype)[:, None]
-    kernel = torch.exp(-0.5 * (offsets[None] / safe_sigma) ** 2)  # (B, K)
-    kernel = torch.where((sigma > 0)[:, None], kernel, (offsets == 0).to(images.dtype)[None])
-    kernel = kernel / kernel.sum(dim=1, keepdim=True)
-    kernel = kernel.repeat_interleave(c, dim=0)  # (B*C, K): one kernel per image channel
-    flat = images.reshape(1, b * c, h, w)
-    padded = F.pad(flat, (radius, radius, radius, radius), mode="replicate")
-    k = kernel.shape[1]
-    out = F.conv2d(padded, kernel.view(b * c, 1, 1, k), groups=b * c)  # along width
-    out = F.conv2d(out, kernel.view(b * c, 1, k, 1), groups=b * c)  # along height
-    return out.view(b, c, h, w)
+def _check_prob(name: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got {value}")
 
 
 @dataclass(frozen=True)
 class ViewAugment:
-    """SimCLR-style random views for small grey images (no flips for digits by default).
+    """Random views of image batches with per-sample parameters (SimCLR-style pipeline).
 
-    Example:
-        >>> aug = ViewAugment()
-        >>> v1, v2 = aug(images), aug(images)   # two independent views, (B, C, H, W) float
+    The defaults suit the 8x8 grey digits (no flips, no colour); `simclr_view` and
+    `byol_views` in `contrastkit.augment.views` give the papers' settings for photos.
+
+    Args:
+        crop_scale: Range of the crop's fraction of the image area, 0 < low <= high <= 1.
+        crop_ratio: Range of the crop's aspect ratio (drawn log-uniformly).
+        rotation_deg: Rotation drawn from U(-rotation_deg, rotation_deg).
+        blur_prob: Probability of a Gaussian blur.
+        blur_sigma: Range of the blur's sigma, in output pixels.
+        noise_std: Std of additive Gaussian noise (0 = none); the result is not clipped.
+        hflip_prob: Probability of a horizontal flip.
+        size: Output size (int or (height, width)); the input size when None.
+        jitter_prob: Probability of colour jitter.
+        brightness, contrast, saturation: Jitter strengths: factors ~ U(max(0, 1 - v), 1 + v).
+        hue: Hue shift ~ U(-hue, hue) in turns, 0 <= hue <= 0.5.
+        grayscale_prob: Probability of turning the view grey.
+        solarize_prob: Probability of solarizing (pixels >= `solarize_threshold` -> 1 - x).
+        solarize_threshold: In [0, 1].
+
+    Views are float: uint8 input (0..255) becomes float32 in [0, 1]; float input (in
+    [0, 1]) keeps its dtype. The device of the input is kept; pass a `generator` on that
+    device for reproducible views.
     """
 
     crop_scale: tuple[float, float] = (0.5, 1.0)
@@ -125,6 +141,15 @@ class ViewAugment:
     blur_sigma: tuple[float, float] = (0.1, 1.0)
     noise_std: float = 0.1
     hflip_prob: float = 0.0
+    size: int | tuple[int, int] | None = None
+    jitter_prob: float = 0.0
+    brightness: float = 0.0
+    contrast: float = 0.0
+    saturation: float = 0.0
+    hue: float = 0.0
+    grayscale_prob: float = 0.0
+    solarize_prob: float = 0.0
+    solarize_threshold: float = 0.5
 
     def __post_init__(self) -> None:
         lo, hi = self.crop_scale
@@ -134,29 +159,31 @@ class ViewAugment:
             raise ValueError(f"crop_ratio must satisfy 0 < low <= high, got {self.crop_ratio}")
         if not 0.0 <= self.blur_sigma[0] <= self.blur_sigma[1]:
             raise ValueError(f"blur_sigma must satisfy 0 <= low <= high, got {self.blur_sigma}")
+        for name in ("blur_prob", "hflip_prob", "jitter_prob", "grayscale_prob", "solarize_prob"):
+            _check_prob(name, getattr(self, name))
+        _check_prob("solarize_threshold", self.solarize_threshold)
+        for name in ("rotation_deg", "noise_std", "brightness", "contrast", "saturation"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not 0.0 <= self.hue <= 0.5:
+            raise ValueError(f"hue must be in [0, 0.5], got {self.hue}")
+        size = _as_size(self.size)
+        if size is not None and min(size) < 1:
+            raise ValueError(f"size must be >= 1, got {self.size}")
 
-    def __call__(
+    def sample(
         self,
-        images: Tensor,
-        generator: torch.Generator | None = None,
+        shape: tuple[int, int, int, int],
         *,
-        size: tuple[int, int] | None = None,
-    ) -> Tensor:
-        """One random view per image.
-
-        Args:
-            images: Shape: (B, C, H, W), uint8 (0..255) or float in [0, 1].
-            generator: Optional source of randomness on the images' device.
-            size: Output (H', W') of the crop; None keeps (H, W).
-
-        Returns:
-            Shape: (B, C, H', W'), float32.
-        """
-        if images.ndim != 4:
-            raise ValueError(f"images must be (B, C, H, W), got shape {tuple(images.shape)}")
-        x = to_float(images)
-        b, device = x.shape[0], x.device
-        theta = random_affine_matrices(
+        generator: torch.Generator | None = None,
+        device: torch.device | str = "cpu",
+        dtype: torch.dtype = torch.float32,
+    ) -> ViewParams:
+        """Draw the parameters of one view of a batch of images of `shape` (B, C, H, W)."""
+        b, c, h, w = shape
+        device = torch.device(device)
+        size = _as_size(self.size) or (h, w)
+        crops = sample_crops(
             b,
             scale=self.crop_scale,
             ratio=self.crop_ratio,
@@ -165,11 +192,86 @@ class ViewAugment:
             generator=generator,
             device=device,
         )
-        x = affine_warp(x, theta, size)
+        jitter = jitter_apply = grayscale = blur_sigma = solar = noise = None
+        if self.jitter_prob > 0:
+            jitter = torch.stack(
+                [
+                    uniform(b, max(0.0, 1 - v), 1 + v, generator, device)
+                    for v in (self.brightness, self.contrast, self.saturation)
+                ]
+                + [uniform(b, -self.hue, self.hue, generator, device)],
+                dim=1,
+            )  # (B, 4)
+            jitter_apply = torch.rand(b, generator=generator, device=device) < self.jitter_prob
+        if self.grayscale_prob > 0:
+            grayscale = torch.rand(b, generator=generator, device=device) < self.grayscale_prob
         if self.blur_prob > 0:
-            sigma = _uniform(b, self.blur_sigma[0], self.blur_sigma[1], generator, device)
+            sigma = uniform(b, self.blur_sigma[0], self.blur_sigma[1], generator, device)
             apply = torch.rand(b, generator=generator, device=device) < self.blur_prob
-            x = gaussian_blur(x, torch.where(apply, sigma, torch.zeros_like(sigma)))
+            blur_sigma = torch.where(apply, sigma, torch.zeros_like(sigma))
+        if self.solarize_prob > 0:
+            solar = torch.rand(b, generator=generator, device=device) < self.solarize_prob
         if self.noise_std > 0:
-            x = x + self.noise_std * torch.randn(x.shape, generator=generator, device=device)
+            noise = self.noise_std * torch.randn(
+                (b, c, *size), generator=generator, device=device
+            ).to(dtype)
+        return ViewParams(crops, size, jitter, jitter_apply, grayscale, blur_sigma, solar, noise)
+
+    def apply(self, images: Tensor, params: ViewParams) -> Tensor:
+        """Apply drawn parameters to a batch.
+
+        On the CPU the batch goes through in chunks of `CPU_CHUNK` images, so that the
+        intermediate tensors stay in cache (every op is per sample, so the result is the
+        same as in one piece); on other devices in one piece.
+
+        Args:
+            images: Shape: (B, C, H, W), uint8 (0..255) or float in [0, 1].
+            params: From `sample` for this batch's shape.
+
+        Returns:
+            Shape: (B, C, *params.size); float32 for uint8 input, else the input dtype.
+        """
+        if images.ndim != 4:
+            raise ValueError(f"images must be (B, C, H, W), got shape {tuple(images.shape)}")
+        b = images.shape[0]
+        chunk = CPU_CHUNK if images.device.type == "cpu" else b
+        if b <= chunk:
+            return self._apply(images, params)
+        return torch.cat(
+            [
+                self._apply(images[i : i + chunk], params.take(slice(i, i + chunk)))
+                for i in range(0, b, chunk)
+            ]
+        )
+
+    def _apply(self, images: Tensor, params: ViewParams) -> Tensor:
+        x = images.float().div_(255.0) if images.dtype == torch.uint8 else images
+        x = affine_warp(x, crop_matrices(params.crops), params.size)  # a new tensor: ours
+        if params.jitter is not None and params.jitter_apply is not None:
+            x = color_jitter(x, params.jitter, params.jitter_apply, inplace=True)
+        if params.grayscale is not None:
+            x = to_grayscale(x, params.grayscale, inplace=True)
+        if params.blur_sigma is not None:
+            x = gaussian_blur(x, params.blur_sigma, inplace=True)
+        if params.solarize is not None:
+            x = solarize(x, params.solarize, self.solarize_threshold)
+        if params.noise is not None:
+            x = x + params.noise.to(x.dtype)
         return x
+
+    def __call__(self, images: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """One random view per image: `apply(images, sample(...))`.
+
+        Args:
+            images: Shape: (B, C, H, W), uint8 (0..255) or float in [0, 1].
+            generator: Optional source of randomness on the images' device.
+
+        Returns:
+            Shape: (B, C, *size), float (see the class docstring).
+        """
+        if images.ndim != 4:
+            raise ValueError(f"images must be (B, C, H, W), got shape {tuple(images.shape)}")
+        dtype = torch.float32 if images.dtype == torch.uint8 else images.dtype
+        shape = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
+        params = self.sample(shape, generator=generator, device=images.device, dtype=dtype)
+        return self.apply(images, params)

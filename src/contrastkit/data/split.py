@@ -15,11 +15,13 @@ class ImageSplit:
 
     Attributes:
         x_train: Shape: (N, C, H, W), uint8.
-        y_train: Shape: (N,), int64; -1 where a sample has no label.
+        y_train: Shape: (N,), int64; -1 where a sample has no label (then class_names is
+            empty).
         x_test: Shape: (M, C, H, W), uint8.
         y_test: Shape: (M,), int64.
         class_names: Name of each class index.
         name: What the data is called in `metrics.json`.
+        notes: What the reader changed or skipped (resized, converted, bad files).
     """
 
     x_train: torch.Tensor
@@ -28,6 +30,7 @@ class ImageSplit:
     y_test: torch.Tensor
     class_names: list[str]
     name: str
+    notes: tuple[str, ...] = ()
 
     @property
     def num_classes(self) -> int:

@@ -9,6 +9,7 @@ from torch import Tensor, nn
 from contrastkit.config import BarlowTwinsConfig, Config, method_section
 from contrastkit.heads.projection import ProjectionHead
 from contrastkit.losses import barlow_twins
+from contrastkit.methods.multicrop import two_views
 from contrastkit.train.loop import Augment
 
 
@@ -39,7 +40,7 @@ class BarlowTwins(nn.Module):
         self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
         """Barlow Twins loss of one batch. images: Shape: (B, C, H, W)."""
-        views = torch.cat([augment(images, generator), augment(images, generator)])  # (2B, ...)
+        views = torch.cat(two_views(images, augment, generator))  # (2B, ...)
         z_a, z_b = self.projector(self.encoder(views)).chunk(2)  # (B, P) each
         return barlow_twins(z_a, z_b, lambda_offdiag=self.lambda_offdiag, gather=True)
 

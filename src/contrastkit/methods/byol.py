@@ -10,6 +10,7 @@ from contrastkit.config import BYOLConfig, Config, method_section
 from contrastkit.heads.projection import ProjectionHead
 from contrastkit.losses import byol
 from contrastkit.methods.ema import EMATeacher, cosine_momentum
+from contrastkit.methods.multicrop import two_views
 from contrastkit.train.loop import Augment
 
 
@@ -49,7 +50,7 @@ class BYOL(nn.Module):
         self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
         """Symmetrised BYOL loss of one batch. images: Shape: (B, C, H, W)."""
-        views = torch.cat([augment(images, generator), augment(images, generator)])  # (2B, ...)
+        views = torch.cat(two_views(images, augment, generator))  # (2B, ...)
         q_1, q_2 = self.predictor(self.projector(self.encoder(views))).chunk(2)  # (B, P) each
         z_1, z_2 = self.target(views).chunk(2)  # (B, P) each, no gradient
         return byol(q_1, z_2) + byol(q_2, z_1)

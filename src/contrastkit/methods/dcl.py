@@ -9,6 +9,7 @@ from torch import Tensor, nn
 from contrastkit.config import Config, DCLConfig, method_section
 from contrastkit.heads.projection import ProjectionHead
 from contrastkit.losses import dcl
+from contrastkit.methods.multicrop import two_views
 from contrastkit.train.loop import Augment
 
 
@@ -43,7 +44,7 @@ class DCL(nn.Module):
         self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
         """DCL of one batch. images: Shape: (B, C, H, W)."""
-        views = torch.cat([augment(images, generator), augment(images, generator)])  # (2B, ...)
+        views = torch.cat(two_views(images, augment, generator))  # (2B, ...)
         z_a, z_b = self.head(self.encoder(views)).chunk(2)  # (B, P) each
         return dcl(z_a, z_b, temperature=self.temperature, sigma=self.sigma, gather=True)
 

@@ -14,6 +14,7 @@ from contrastkit.config import Config, MoCoV2Config, MoCoV3Config, method_sectio
 from contrastkit.heads.projection import ProjectionHead
 from contrastkit.losses import info_nce
 from contrastkit.methods.ema import EMATeacher, cosine_momentum
+from contrastkit.methods.multicrop import two_views
 from contrastkit.methods.queue import FeatureQueue
 from contrastkit.train.loop import Augment
 
@@ -66,7 +67,7 @@ class MoCoV2(nn.Module):
         self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
         """MoCo v2 loss of one batch. images: Shape: (B, C, H, W)."""
-        views = torch.cat([augment(images, generator), augment(images, generator)])  # (2B, ...)
+        views = torch.cat(two_views(images, augment, generator))  # (2B, ...)
         q_1, q_2 = self.head(self.encoder(views)).chunk(2)  # (B, P) each
         k_1, k_2 = self.key(views).chunk(2)  # (B, P) each, no gradient
         negatives = self.queue.features() if int(self.queue.filled) > 0 else None
@@ -127,7 +128,7 @@ class MoCoV3(nn.Module):
         self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
         """MoCo v3 loss of one batch. images: Shape: (B, C, H, W)."""
-        views = torch.cat([augment(images, generator), augment(images, generator)])  # (2B, ...)
+        views = torch.cat(two_views(images, augment, generator))  # (2B, ...)
         q_1, q_2 = self.predictor(self.projector(self.encoder(views))).chunk(2)  # (B, P) each
         k_1, k_2 = self.key(views).chunk(2)  # (B, P) each, no gradient
         t = self.temperature

@@ -1,5 +1,6 @@
-"""Multi-crop views (SwAV arXiv:2006.09882, DINO arXiv:2104.14294): two global crops at
-full size and several small local crops covering less of the image.
+"""The views a method asks for: two views (`two_views`, a single-view augment called twice
+or a view set's first two), or multi-crop (SwAV arXiv:2006.09882, DINO arXiv:2104.14294):
+two global crops at full size and several small local crops covering less of the image.
 """
 
 from __future__ import annotations
@@ -11,6 +12,24 @@ import torch
 from torch import Tensor, nn
 
 from contrastkit.augment.image import ViewAugment
+from contrastkit.augment.views import MultiCrop
+
+
+def two_views(
+    images: Tensor, augment: object, generator: torch.Generator | None = None
+) -> tuple[Tensor, Tensor]:
+    """Two random views of each image: two calls of a single-view augment, or the first
+    two views of a view set (`MultiCrop`, e.g. BYOL's asymmetric pair, `augment.views`).
+
+    Returns:
+        Two tensors of Shape (B, C, H', W').
+    """
+    if isinstance(augment, MultiCrop):
+        views = augment(images, generator)
+        return views[0], views[1]
+    if not callable(augment):
+        raise TypeError(f"augment must be callable, got {type(augment).__name__}")
+    return augment(images, generator), augment(images, generator)
 
 
 def multi_crop(
@@ -22,27 +41,32 @@ def multi_crop(
     local_scale: tuple[float, float],
     generator: torch.Generator | None = None,
 ) -> list[Tensor]:
-    """Two global views with `augment`, then `local_crops` views of `local_size` pixels
-    whose crop covers a fraction `local_scale` of the image.
+    """The crops of a batch: a `MultiCrop` augment (`augment.views: multicrop`) is used as
+    it is; a single `ViewAugment` gives two global views plus `local_crops` views of
+    `local_size` pixels whose crop covers a fraction `local_scale` of the image.
 
     Args:
         images: Shape: (B, C, H, W).
-        augment: A `ViewAugment` (its crop scale is replaced for the local crops).
+        augment: A `MultiCrop`, or a `ViewAugment` (its crop scale and size are replaced
+            for the local crops).
 
     Returns:
-        2 tensors of Shape (B, C, H, W), then `local_crops` of Shape (B, C, s, s).
+        2 global tensors of Shape (B, C, H, W), then the local ones (B, C, s, s).
 
     Raises:
-        TypeError: If `augment` is not a `ViewAugment` (other callables cannot crop small).
+        TypeError: If `augment` is neither (other callables cannot crop small).
     """
+    if isinstance(augment, MultiCrop):
+        return augment(images, generator)
     if not isinstance(augment, ViewAugment):
-        raise TypeError(f"multi-crop needs a ViewAugment, got {type(augment).__name__}")
+        raise TypeError(
+            f"multi-crop needs a ViewAugment or MultiCrop, got {type(augment).__name__}"
+        )
     views = [augment(images, generator), augment(images, generator)]
     if local_crops == 0:
         return views
-    local = dataclasses.replace(augment, crop_scale=local_scale)
-    size = (local_size, local_size)
-    return views + [local(images, generator, size=size) for _ in range(local_crops)]
+    local = dataclasses.replace(augment, crop_scale=local_scale, size=local_size)
+    return views + [local(images, generator) for _ in range(local_crops)]
 
 
 def encode_crops(net: nn.Module, crops: Sequence[Tensor]) -> Tensor:

@@ -9,6 +9,7 @@ from torch import Tensor, nn
 from contrastkit.config import Config, NNCLRConfig, method_section
 from contrastkit.heads.projection import ProjectionHead
 from contrastkit.losses import info_nce
+from contrastkit.methods.multicrop import two_views
 from contrastkit.methods.queue import FeatureQueue, nearest_neighbours
 from contrastkit.train.loop import Augment
 
@@ -63,7 +64,7 @@ class NNCLR(nn.Module):
         self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
         """NNCLR loss of one batch. images: Shape: (B, C, H, W)."""
-        views = torch.cat([augment(images, generator), augment(images, generator)])  # (2B, ...)
+        views = torch.cat(two_views(images, augment, generator))  # (2B, ...)
         z = self.projector(self.encoder(views))  # (2B, P)
         p_1, p_2 = self.predictor(z).chunk(2)  # (B, P) each
         z_1, z_2 = z.chunk(2)

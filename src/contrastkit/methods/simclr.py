@@ -8,6 +8,7 @@ from torch import Tensor, nn
 from contrastkit.config import Config, SimCLRConfig, method_section
 from contrastkit.heads.projection import ProjectionHead
 from contrastkit.losses import nt_xent
+from contrastkit.methods.multicrop import two_views
 from contrastkit.train.loop import Augment
 
 
@@ -40,7 +41,7 @@ class SimCLR(nn.Module):
         self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
         """NT-Xent of one batch. images: Shape: (B, C, H, W), uint8 or float."""
-        views = torch.cat([augment(images, generator), augment(images, generator)])  # (2B, ...)
+        views = torch.cat(two_views(images, augment, generator))  # (2B, ...)
         z = self.head(self.encoder(views))  # (2B, P): both views share BatchNorm statistics
         z_a, z_b = z.chunk(2)
         return nt_xent(z_a, z_b, temperature=self.temperature, gather=True)

@@ -9,6 +9,7 @@ from torch import Tensor, nn
 from contrastkit.config import Config, SimSiamConfig, method_section
 from contrastkit.heads.projection import ProjectionHead
 from contrastkit.losses import negative_cosine
+from contrastkit.methods.multicrop import two_views
 from contrastkit.train.loop import Augment
 
 
@@ -46,7 +47,7 @@ class SimSiam(nn.Module):
         self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
         """Symmetrised SimSiam loss of one batch. images: Shape: (B, C, H, W)."""
-        views = torch.cat([augment(images, generator), augment(images, generator)])  # (2B, ...)
+        views = torch.cat(two_views(images, augment, generator))  # (2B, ...)
         z = self.projector(self.encoder(views))  # (2B, P)
         p_1, p_2 = self.predictor(z).chunk(2)  # (B, P) each
         target = z.detach() if self.stop_gradient else z

@@ -11,6 +11,7 @@ from torch import Tensor, nn
 from contrastkit.config import Config, SupConConfig, method_section
 from contrastkit.heads.projection import ProjectionHead
 from contrastkit.losses import supcon
+from contrastkit.methods.multicrop import two_views
 from contrastkit.train.loop import Augment
 
 
@@ -52,7 +53,7 @@ class SupCon(nn.Module):
         if not isinstance(batch, tuple) or len(batch) != 2:
             raise ValueError("SupCon needs batches of (images, labels)")
         images, labels = batch
-        views = torch.cat([augment(images, generator), augment(images, generator)])  # (2B, ...)
+        views = torch.cat(two_views(images, augment, generator))  # (2B, ...)
         z_a, z_b = self.head(self.encoder(views)).chunk(2)  # (B, P) each
         z = torch.stack([z_a, z_b], dim=1)  # (B, 2, P)
         return supcon(z, labels, temperature=self.temperature, gather=True)

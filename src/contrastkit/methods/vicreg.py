@@ -9,6 +9,7 @@ from torch import Tensor, nn
 from contrastkit.config import Config, VICRegConfig, method_section
 from contrastkit.heads.projection import ProjectionHead
 from contrastkit.losses import vicreg
+from contrastkit.methods.multicrop import two_views
 from contrastkit.train.loop import Augment
 
 
@@ -47,7 +48,7 @@ class VICReg(nn.Module):
         self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
         """VICReg loss of one batch. images: Shape: (B, C, H, W)."""
-        views = torch.cat([augment(images, generator), augment(images, generator)])  # (2B, ...)
+        views = torch.cat(two_views(images, augment, generator))  # (2B, ...)
         z_a, z_b = self.expander(self.encoder(views)).chunk(2)  # (B, P) each
         lam, mu, nu = self.weights
         return vicreg(

@@ -42,8 +42,9 @@ Batch = Tensor | tuple[Tensor, ...]
 """One batch: a tensor indexed along dim 0 (images, table rows, token ids), or a tuple of
 them indexed together (image + caption ids, anchor + positive ids)."""
 
-Augment = Callable[..., Tensor]
-"""Random views: `augment(x, generator) -> view`, per sample, batched (e.g. `ViewAugment`)."""
+Augment = Callable[..., Tensor | list[Tensor]]
+"""Random views: `augment(x, generator) -> view`, per sample, batched (e.g. `ViewAugment`),
+or `-> [view, ...]` for a view set (`MultiCrop`: BYOL's asymmetric pair, multi-crop)."""
 
 
 class Method(Protocol):

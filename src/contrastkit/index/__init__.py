@@ -1,0 +1,1 @@
+"""contrastkit.index: nearest-neighbour search over saved embeddings."""
