@@ -15,15 +15,37 @@ from contrastkit.errors import UserError
 from contrastkit.eval.crossmodal_table import crossmodal_table
 from contrastkit.eval.table import metrics_table
 from contrastkit.index.image_search import search_images
+from contrastkit.methods.barlow_twins import build_barlow_twins
+from contrastkit.methods.byol import build_byol
 from contrastkit.methods.clip import build_clip, build_siglip
+from contrastkit.methods.dcl import build_dcl
+from contrastkit.methods.dino import build_dino
+from contrastkit.methods.moco import build_moco_v2, build_moco_v3
+from contrastkit.methods.nnclr import build_nnclr
 from contrastkit.methods.simclr import build_simclr
+from contrastkit.methods.simsiam import build_simsiam
+from contrastkit.methods.supcon import build_supcon
+from contrastkit.methods.swav import build_swav
+from contrastkit.methods.vicreg import build_vicreg
 from contrastkit.run import MethodBuilder, embed_run, eval_run, load_run, train_run
 from contrastkit.rundir import CONFIG
+from contrastkit.train.ddp import single_process_only
 
 METHODS: dict[str, MethodBuilder] = {
     "simclr": build_simclr,
     "clip": build_clip,
     "siglip": build_siglip,
+    "moco_v2": build_moco_v2,
+    "moco_v3": build_moco_v3,
+    "byol": build_byol,
+    "simsiam": build_simsiam,
+    "swav": build_swav,
+    "barlow_twins": build_barlow_twins,
+    "vicreg": build_vicreg,
+    "dino": build_dino,
+    "nnclr": build_nnclr,
+    "supcon": build_supcon,
+    "dcl": build_dcl,
 }
 
 app = typer.Typer(
@@ -54,6 +76,10 @@ def train(
     ] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace a finished run in --out.")] = False,
     progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
+    stop_on_collapse: Annotated[
+        bool,
+        typer.Option(help="Stop early when the health monitor sees the embedding collapse."),
+    ] = False,
     data: Annotated[
         Path | None,
         typer.Option(
@@ -68,7 +94,10 @@ def train(
         ),
     ] = False,
 ) -> None:
-    """Train an encoder, evaluate it against the baselines, and write the run directory."""
+    """Train an encoder, evaluate it against the baselines, and write the run directory.
+
+    Multi-process: `torchrun --nproc-per-node N -m contrastkit train ...` (DDP; gloo on CPU).
+    """
     if resume:
         if config is not None or set_:
             raise UserError(
@@ -81,6 +110,8 @@ def train(
             cfg.data.source, cfg.data.path = "auto", str(data)
         if skip_bad:
             cfg.data.skip_bad = True
+    if stop_on_collapse:
+        cfg.health.stop_on_collapse = True
     metrics = train_run(
         cfg,
         out,
@@ -90,6 +121,13 @@ def train(
         show_progress=progress,
         log=console.print,
     )
+    if not metrics:  # a non-zero rank of a multi-process run: rank 0 reports
+        return
+    if "collapse" in metrics:
+        err_console.print(
+            f"[bold yellow]warning:[/] collapse at step {metrics['collapse']['step']}: "
+            f"{metrics['collapse']['symptom']}"
+        )
     console.print(metrics_table(metrics, title=f"{out}"))
     if "crossmodal" in metrics:
         console.print(crossmodal_table(metrics["crossmodal"], title="cross-modal (%)"))
@@ -105,6 +143,7 @@ def eval_(
     run: Annotated[Path, typer.Option(help="Run directory written by `contrastkit train`.")],
 ) -> None:
     """Evaluate a trained run (kNN, linear and few-label probes, retrieval, baselines)."""
+    single_process_only("eval")
     metrics = eval_run(run, METHODS, log=console.print)
     console.print(metrics_table(metrics, title=str(run)))
     if "crossmodal" in metrics:
@@ -125,6 +164,10 @@ def embed(
         "embeddings.npy"
     ),
 ) -> None:
+    """Embed a data set with a run's encoder and save the embeddings as .npy."""
+    single_process_only("embed")
+    n, d = embed_run(run, data, out, METHODS)
+    console.print(f"wrote {out}: {n} embeddings of dimension {d}")
     """Embed a data set with a run's encoder, save the embeddings as .npy and as the run's
     image search index."""
     n, d = embed_run(run, data, out, METHODS, log=console.print)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from contrastkit.errors import UserError
 
@@ -90,11 +90,222 @@ class AugmentConfig(_Strict):
     local_crop_scale: tuple[float, float] = (0.05, 0.4)
 
 
-class MethodConfig(_Strict):
-    """The self-supervised method and its loss hyperparameters."""
+class SimCLRConfig(_Strict):
+    """SimCLR (arXiv:2002.05709): NT-Xent over two views; paper temperature 0.1-0.5."""
 
-    name: Literal["simclr", "clip", "siglip"] = "simclr"
+    name: Literal["simclr"] = "simclr"
     temperature: float = Field(0.2, gt=0.0)
+
+
+class MoCoV2Config(_Strict):
+    """MoCo v2 (arXiv:2003.04297): EMA key encoder and a queue of negatives.
+
+    Paper: temperature 0.2, momentum 0.999, queue 65536. Digits (1,257 training images,
+    ~5 steps per epoch): queue 1024 and momentum 0.99, so the keys are not stale.
+    """
+
+    name: Literal["moco_v2"] = "moco_v2"
+    temperature: float = Field(0.2, gt=0.0)
+    queue_size: int = Field(1024, ge=1)
+    momentum: float = Field(0.99, ge=0.0, le=1.0)
+
+
+class MoCoV3Config(_Strict):
+    """MoCo v3 (arXiv:2104.02057): EMA key encoder, predictor, in-batch negatives.
+
+    Paper (ResNet-50): temperature 1.0, momentum 0.99 -> 1 (cosine), predictor hidden 4096;
+    the loss is scaled by 2 * temperature as in the authors' code.
+    """
+
+    name: Literal["moco_v3"] = "moco_v3"
+    temperature: float = Field(1.0, gt=0.0)
+    momentum: float = Field(0.99, ge=0.0, le=1.0)
+    pred_hidden_dim: int = Field(256, ge=2)
+
+
+class BYOLConfig(_Strict):
+    """BYOL (arXiv:2006.07733): EMA target, predictor, normalised MSE.
+
+    Paper: momentum 0.996 -> 1 (cosine over training), predictor hidden 4096. Digits: base
+    momentum 0.99 (a few hundred steps instead of ~300k).
+    """
+
+    name: Literal["byol"] = "byol"
+    momentum: float = Field(0.99, ge=0.0, le=1.0)
+    pred_hidden_dim: int = Field(256, ge=2)
+
+
+class SimSiamConfig(_Strict):
+    """SimSiam (arXiv:2011.10566): predictor + stop-gradient, no EMA, no negatives.
+
+    Paper: bottleneck predictor (2048 -> 512 -> 2048), i.e. hidden = dim / 4.
+    `stop_gradient: false` removes the stop-gradient: the paper's collapse ablation.
+    """
+
+    name: Literal["simsiam"] = "simsiam"
+    pred_hidden_dim: int = Field(16, ge=2)
+    stop_gradient: bool = True
+
+
+class SwAVConfig(_Strict):
+    """SwAV (arXiv:2006.09882): online codes by Sinkhorn-Knopp over prototypes, multi-crop.
+
+    Paper: 3000 prototypes, temperature 0.1, epsilon 0.05, 3 Sinkhorn iterations, 2 x 224
+    + 6 x 96 crops, prototypes frozen during the first epoch. Digits: 30 prototypes,
+    2 x 8 + 4 x 4 crops (the paper's size ratio), frozen for 1 epoch; no queue.
+    """
+
+    name: Literal["swav"] = "swav"
+    num_prototypes: int = Field(30, ge=2)
+    temperature: float = Field(0.1, gt=0.0)
+    epsilon: float = Field(0.05, gt=0.0)
+    sinkhorn_iterations: int = Field(3, ge=1)
+    freeze_prototypes_epochs: int = Field(1, ge=0)
+    local_crops: int = Field(4, ge=0)
+    local_size: int = Field(4, ge=2)
+    local_scale: tuple[float, float] = (0.2, 0.5)
+
+
+class BarlowTwinsConfig(_Strict):
+    """Barlow Twins (arXiv:2103.03230): cross-correlation to the identity.
+
+    Paper: lambda 5e-3 with an 8192-wide 3-layer projector; digits: the model's projector.
+    """
+
+    name: Literal["barlow_twins"] = "barlow_twins"
+    lambda_offdiag: float = Field(5e-3, gt=0.0)
+
+
+class VICRegConfig(_Strict):
+    """VICReg (arXiv:2105.04906): invariance, variance and covariance terms (25, 25, 1)."""
+
+    name: Literal["vicreg"] = "vicreg"
+    invariance_weight: float = Field(25.0, ge=0.0)
+    variance_weight: float = Field(25.0, ge=0.0)
+    covariance_weight: float = Field(1.0, ge=0.0)
+
+
+class DINOConfig(_Strict):
+    """DINO (arXiv:2104.14294): self-distillation with an EMA teacher, centering, sharpening.
+
+    Paper: out_dim 65536, student temperature 0.1, teacher temperature warm-up 0.04 -> 0.07
+    over 30 epochs, center momentum 0.9, teacher momentum 0.996 -> 1 (cosine), 2 global +
+    local crops. Digits: out_dim 256, warm-up over the first 30% of training, base
+    momentum 0.99, 2 x 8 + 4 x 4 crops.
+    """
+
+    name: Literal["dino"] = "dino"
+    out_dim: int = Field(256, ge=2)
+    student_temperature: float = Field(0.1, gt=0.0)
+    teacher_temperature: float = Field(0.04, gt=0.0)
+    teacher_temperature_final: float = Field(0.07, gt=0.0)
+    warmup_teacher_fraction: float = Field(0.3, ge=0.0, le=1.0)
+    center_momentum: float = Field(0.9, ge=0.0, le=1.0)
+    momentum: float = Field(0.99, ge=0.0, le=1.0)
+    local_crops: int = Field(4, ge=0)
+    local_size: int = Field(4, ge=2)
+    local_scale: tuple[float, float] = (0.2, 0.5)
+
+
+class NNCLRConfig(_Strict):
+    """NNCLR (arXiv:2104.14548): the nearest neighbour in a support set is the positive.
+
+    Paper: support set 98304, temperature 0.1, predictor hidden 4096. Digits: support 1024.
+    """
+
+    name: Literal["nnclr"] = "nnclr"
+    temperature: float = Field(0.1, gt=0.0)
+    support_size: int = Field(1024, ge=1)
+    pred_hidden_dim: int = Field(256, ge=2)
+
+
+class SupConConfig(_Strict):
+    """SupCon (arXiv:2004.11362): labels define the positives; paper temperature 0.1."""
+
+    name: Literal["supcon"] = "supcon"
+    temperature: float = Field(0.1, gt=0.0)
+
+
+class DCLConfig(_Strict):
+    """DCL / DCLW (arXiv:2110.06848): the positive leaves the denominator.
+
+    Paper: temperature 0.1; DCLW weights positives with a vMF kernel, sigma 0.5.
+    `sigma: null` is plain DCL.
+    """
+
+    name: Literal["dcl"] = "dcl"
+    temperature: float = Field(0.1, gt=0.0)
+    sigma: float | None = Field(None, gt=0.0)
+
+
+class CLIPConfig(_Strict):
+    """CLIP (arXiv:2103.00020): symmetric InfoNCE between two towers; its settings are in
+    the `pairs` section, shared with SigLIP."""
+
+    name: Literal["clip"] = "clip"
+
+
+class SigLIPConfig(_Strict):
+    """SigLIP (arXiv:2303.15343): one sigmoid per pair; its settings are in `pairs`."""
+
+    name: Literal["siglip"] = "siglip"
+
+
+METHOD_CONFIGS: dict[str, type[_Strict]] = {
+    "simclr": SimCLRConfig,
+    "moco_v2": MoCoV2Config,
+    "moco_v3": MoCoV3Config,
+    "byol": BYOLConfig,
+    "simsiam": SimSiamConfig,
+    "swav": SwAVConfig,
+    "barlow_twins": BarlowTwinsConfig,
+    "vicreg": VICRegConfig,
+    "dino": DINOConfig,
+    "nnclr": NNCLRConfig,
+    "supcon": SupConConfig,
+    "dcl": DCLConfig,
+    "clip": CLIPConfig,
+    "siglip": SigLIPConfig,
+}
+"""Method name -> its config section; `method.name` selects one (default: simclr)."""
+
+
+SectionT = TypeVar("SectionT", bound=BaseModel)
+
+
+def method_section(cfg: Config, kind: type[SectionT]) -> SectionT:
+    """`cfg.method` as the config class a method builder expects (ValueError otherwise)."""
+    if not isinstance(cfg.method, kind):
+        raise ValueError(
+            f"expected a {kind.__name__} method section, got method.name={cfg.method.name!r}"
+        )
+    return cfg.method
+
+
+def _method_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("name", "simclr"))
+    return str(getattr(value, "name", "simclr"))
+
+
+MethodConfig = Annotated[
+    Annotated[SimCLRConfig, Tag("simclr")]
+    | Annotated[MoCoV2Config, Tag("moco_v2")]
+    | Annotated[MoCoV3Config, Tag("moco_v3")]
+    | Annotated[BYOLConfig, Tag("byol")]
+    | Annotated[SimSiamConfig, Tag("simsiam")]
+    | Annotated[SwAVConfig, Tag("swav")]
+    | Annotated[BarlowTwinsConfig, Tag("barlow_twins")]
+    | Annotated[VICRegConfig, Tag("vicreg")]
+    | Annotated[DINOConfig, Tag("dino")]
+    | Annotated[NNCLRConfig, Tag("nnclr")]
+    | Annotated[SupConConfig, Tag("supcon")]
+    | Annotated[DCLConfig, Tag("dcl")]
+    | Annotated[CLIPConfig, Tag("clip")]
+    | Annotated[SigLIPConfig, Tag("siglip")],
+    Discriminator(_method_name),
+]
+"""The method section: one config class per method, chosen by `name`."""
 
 
 class TrainConfig(_Strict):
@@ -110,6 +321,7 @@ class TrainConfig(_Strict):
     amp: bool = False
     device: str = "auto"
     log_every: int = Field(10, ge=1)
+    sync_batchnorm: bool = False
 
 
 class EvalConfig(_Strict):
@@ -157,6 +369,21 @@ class AudioConfig(_Strict):
     freq_mask_width: int = Field(8, ge=0)
 
 
+class HealthConfig(_Strict):
+    """Training-health monitor (`contrastkit.train.health`): label-free statistics of the
+    encoder's embedding of a fixed probe set, every `every` steps (0: off). Collapse: the
+    projection's std * sqrt(D) below `min_std` or below `max_std_drop` x its best so far,
+    or its RankMe below `min_rankme`."""
+
+    every: int = Field(20, ge=0)
+    samples: int = Field(512, ge=8)
+    knn: bool = True
+    min_std: float = Field(0.2, ge=0.0)
+    max_std_drop: float = Field(0.4, ge=0.0, le=1.0)
+    min_rankme: float = Field(1.5, ge=0.0)
+    stop_on_collapse: bool = False
+
+
 class Config(_Strict):
     """The whole run: everything a run needs, saved as `config.yaml` in the run directory."""
 
@@ -164,11 +391,12 @@ class Config(_Strict):
     data: DataConfig = Field(default_factory=DataConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
-    method: MethodConfig = Field(default_factory=MethodConfig)
+    method: MethodConfig = Field(default_factory=SimCLRConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
     pairs: PairsConfig = Field(default_factory=PairsConfig)
     audio: AudioConfig = Field(default_factory=AudioConfig)
+    health: HealthConfig = Field(default_factory=HealthConfig)
 
 
 def _check_keys(raw: Any, model: type[BaseModel], where: str, prefix: str = "") -> None:
@@ -184,13 +412,26 @@ def _check_keys(raw: Any, model: type[BaseModel], where: str, prefix: str = "") 
             valid = ", ".join(fields)
             raise UserError(f"{where}: unknown key '{dotted}'{hint} (valid here: {valid})")
         annotation = fields[key].annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if model is Config and key == "method" and isinstance(value, dict):
+            name = _method_name(value)
+            if name not in METHOD_CONFIGS:
+                close = difflib.get_close_matches(name, list(METHOD_CONFIGS), n=1, cutoff=0.5)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                known = ", ".join(METHOD_CONFIGS)
+                raise UserError(
+                    f"{where}: method.name: unknown method {name!r}{hint} (known: {known})"
+                )
+            _check_keys(value, METHOD_CONFIGS[name], where, prefix=f"{dotted}.")
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
             _check_keys(value, annotation, where, prefix=f"{dotted}.")
 
 
 def _format_validation_error(err: ValidationError, where: str) -> str:
     first = err.errors()[0]
-    key = ".".join(str(part) for part in first["loc"])
+    loc = list(first["loc"])
+    if loc[:1] == ["method"] and len(loc) > 1 and loc[1] in METHOD_CONFIGS:
+        del loc[1]  # the tag of the method section, not a key
+    key = ".".join(str(part) for part in loc)
     return f"{where}: {key}: {first['msg']} (got {first.get('input')!r})"
 
 

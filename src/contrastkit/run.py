@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from torch import nn
 
 from contrastkit.augment.build import build_augment, build_views
 from contrastkit.config import Config, dump_config, load_config
 from contrastkit.data.load import load_image_data, load_image_set
 from contrastkit.data.split import ImageSplit
+from contrastkit.distributed import rank
 from contrastkit.encoders.build import build_encoder
 from contrastkit.errors import UserError
 from contrastkit.eval.suite import evaluate, health
@@ -36,8 +38,10 @@ from contrastkit.rundir import (
     write_json_atomic,
     write_text_atomic,
 )
+from contrastkit.train import ddp
 from contrastkit.train.checkpoint import load_checkpoint
 from contrastkit.train.device import resolve_device
+from contrastkit.train.health import build_monitor
 from contrastkit.train.loop import Augment, Batch, fit
 
 MethodBuilder = Callable[[Config, nn.Module], nn.Module]
@@ -113,38 +117,72 @@ def train_run(
     log: Log = print,
     on_epoch_end: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """Train, evaluate and write the run directory; returns the metrics written."""
-    prepare_run_dir(out, overwrite=overwrite, resume=resume)
-    if not resume:
-        write_text_atomic(out / CONFIG, dump_config(cfg))
-    device = resolve_device(cfg.train.device)
-    batch: Batch
-    augment: Augment
+    """Train, evaluate and write the run directory; returns the metrics written.
+
+    Under torchrun every rank trains (`train/ddp.py`); only rank 0 writes files and
+    evaluates, the other ranks return an empty dict.
+    """
+    device = ddp.start(resolve_device(cfg.train.device))
+    try:
+        return _train_run(
+            cfg, out, methods, device, resume, overwrite, show_progress, log, on_epoch_end
+        )
+    finally:
+        ddp.stop()
+
+
+def _train_run(
+    cfg: Config,
+    out: Path,
+    methods: dict[str, MethodBuilder],
+    device: torch.device,
+    resume: bool,
+    overwrite: bool,
+    show_progress: bool,
+    log: Log,
+    on_epoch_end: Callable[[int], None] | None,
+) -> dict[str, Any]:
+    writer = rank() == 0
+    if writer:
+        prepare_run_dir(out, overwrite=overwrite, resume=resume)
+        if not resume:
+            write_text_atomic(out / CONFIG, dump_config(cfg))
+    batches: Batch
+    views: Augment
     data: ImageSplit | None = None
+    monitor = None
     if cfg.data.source in PAIR_SOURCES:
         pairs = load_pair_data(cfg, log)
         method = _build(cfg, methods, pair_in_channels(cfg))
-        batch, augment, name = training_batch(pairs, method), pair_augment(cfg), pairs.name
-        log(f"{pairs.describe()}; device: {device}")
+        batches, views, name = training_batch(pairs, method), pair_augment(cfg), pairs.name
+        if writer:
+            log(f"{pairs.describe()}; device: {device}")
     else:
         data = load_image_data(cfg.data)
         method = _build(cfg, methods, int(data.x_train.shape[1]))
-        image_size = (int(data.x_train.shape[2]), int(data.x_train.shape[3]))
-        batch, augment, name = (
-            data.x_train,
-            build_views(cfg.augment, image_size=image_size),
-            data.name,
+        name = data.name
+        if writer:
+            log(
+                f"data: {data.name}, {len(data.x_train)} train / {len(data.x_test)} test images "
+                f"{tuple(data.x_train.shape[1:])}, {data.num_classes} classes; device: {device}"
+            )
+            for note in data.notes:
+                log(f"note: {note}")
+        batches = data.x_train
+        if getattr(method, "needs_labels", False):
+            if bool((data.y_train < 0).any()):
+                raise UserError(
+                    f"method {cfg.method.name!r} needs a label for every training image"
+                )
+            batches = (data.x_train, data.y_train)
+        views = build_views(cfg.augment, image_size=(data.x_train.shape[2], data.x_train.shape[3]))
+        monitor = build_monitor(
+            cfg.health, method, data, augment=build_augment(cfg.augment), seed=cfg.seed
         )
-        log(
-            f"data: {data.name}, {len(data.x_train)} train / {len(data.x_test)} test images "
-            f"{tuple(data.x_train.shape[1:])}, {data.num_classes} classes; device: {device}"
-        )
-        for note in data.notes:
-            log(f"note: {note}")
     result = fit(
         method,
-        batch,
-        augment=augment,
+        batches,
+        augment=views,
         cfg=cfg.train,
         seed=cfg.seed,
         run_dir=out,
@@ -152,7 +190,11 @@ def train_run(
         resume=resume,
         show_progress=show_progress,
         on_epoch_end=on_epoch_end,
+        monitor=monitor,
+        stop_on_collapse=cfg.health.stop_on_collapse,
     )
+    if not writer:
+        return {}
     metrics: dict[str, Any] = {
         "method": cfg.method.name,
         "data": name,
@@ -164,6 +206,8 @@ def train_run(
         "final_loss": result.final_loss,
         "skipped_steps": result.skipped_steps,
     }
+    if result.collapse is not None:
+        metrics["collapse"] = {"step": result.collapse.step, "symptom": result.collapse.symptom}
     metrics.update(_evaluate(cfg, method, log, out, data))
     write_json_atomic(out / METRICS, metrics)
     return metrics

@@ -71,6 +71,10 @@ class TrainProgress:
     ) -> None:
         self._progress.stop()
 
+    def log(self, message: str) -> None:
+        """Print a line above the bar (warnings during training)."""
+        self._progress.console.print(message)
+
     def update(
         self, *, step: int, epoch: int, loss: float, samples_per_s: float, extra: str = ""
     ) -> None:

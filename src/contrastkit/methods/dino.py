@@ -1,0 +1,150 @@
+"""DINO (Caron et al. 2021, arXiv:2104.14294): a student matches the centred, sharpened
+output of an EMA teacher across multi-crop views."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from contrastkit.config import Config, DINOConfig, method_section
+from contrastkit.distributed import all_reduce_sum, world_size
+from contrastkit.heads.projection import ProjectionHead
+from contrastkit.losses import dino
+from contrastkit.methods.ema import EMATeacher, cosine_momentum, ema_, linear_warmup
+from contrastkit.methods.multicrop import encode_crops, multi_crop
+from contrastkit.train.loop import Augment
+
+
+class DINOHead(nn.Module):
+    """MLP to a bottleneck, L2 normalisation, then a weight-normalised linear layer with
+    unit-norm rows (the paper's `norm_last_layer=True`).
+
+    Shape:
+        (B, in_dim) -> (B, out_dim).
+    """
+
+    def __init__(self, in_dim: int, hidden_dim: int, bottleneck_dim: int, out_dim: int) -> None:
+        super().__init__()
+        self.mlp = ProjectionHead(in_dim, hidden_dim, bottleneck_dim, num_layers=3)
+        self.last = nn.Linear(bottleneck_dim, out_dim, bias=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = F.normalize(self.mlp(x), dim=1)  # (B, bottleneck)
+        return F.linear(h, F.normalize(self.last.weight, dim=1))  # (B, out_dim)
+
+
+class DINO(nn.Module):
+    """Student (encoder + DINO head), EMA teacher of both, and the center (a buffer).
+
+    Teacher temperature warms up linearly from `teacher_temperature` to
+    `teacher_temperature_final` over the first `warmup_fraction` of training; after each
+    step the teacher moves by 1 - tau(p) (cosine from `momentum` to 1) and
+    center <- c_m * center + (1 - c_m) * mean of the teacher outputs (all ranks).
+
+    Args:
+        encoder: (B, C, H, W) -> (B, D).
+        head: (B, D) -> (B, K).
+        out_dim: K.
+    """
+
+    center: Tensor
+    progress: Tensor
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        head: nn.Module,
+        *,
+        out_dim: int,
+        student_temperature: float,
+        teacher_temperature: float,
+        teacher_temperature_final: float,
+        warmup_fraction: float,
+        center_momentum: float,
+        momentum: float,
+        local_crops: int,
+        local_size: int,
+        local_scale: tuple[float, float],
+    ) -> None:
+        super().__init__()
+        if min(student_temperature, teacher_temperature, teacher_temperature_final) <= 0:
+            raise ValueError("DINO temperatures must be > 0")
+        self.encoder = encoder
+        self.head = head
+        self.teacher = EMATeacher(nn.Sequential(encoder, head))
+        self.register_buffer("center", torch.zeros(out_dim))
+        self.register_buffer("progress", torch.zeros(()))
+        self.student_temperature = student_temperature
+        self.teacher_temperature = (teacher_temperature, teacher_temperature_final)
+        self.warmup_fraction = warmup_fraction
+        self.center_momentum = center_momentum
+        self.momentum = momentum
+        self.local_crops, self.local_size, self.local_scale = local_crops, local_size, local_scale
+        self._pending: Tensor | None = None
+
+    def current_teacher_temperature(self) -> float:
+        start, end = self.teacher_temperature
+        return linear_warmup(
+            float(self.progress), start=start, end=end, fraction=self.warmup_fraction
+        )
+
+    def projection(self, images: Tensor) -> Tensor:
+        """The embedding the loss compares (the health monitor's collapse check).
+        Shape: (B, C, H, W) float -> (B, P)."""
+        out: Tensor = self.head(self.encoder(images))
+        return out
+
+    def training_loss(
+        self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
+    ) -> Tensor:
+        """DINO loss of one batch. images: Shape: (B, C, H, W)."""
+        crops = multi_crop(
+            images,
+            augment,
+            local_crops=self.local_crops,
+            local_size=self.local_size,
+            local_scale=self.local_scale,
+            generator=generator,
+        )
+        student = encode_crops(nn.Sequential(self.encoder, self.head), crops)  # (V, B, K)
+        teacher = self.teacher(torch.cat(crops[:2])).unflatten(0, (2, -1))  # (2, B, K)
+        self._pending = teacher.flatten(0, 1).mean(dim=0)
+        return dino(
+            student,
+            teacher,
+            self.center,
+            student_temperature=self.student_temperature,
+            teacher_temperature=self.current_teacher_temperature(),
+        )
+
+    def after_step(self, progress: float) -> None:
+        """Teacher EMA (cosine momentum), center EMA, and the progress for the warm-up."""
+        self.teacher.update(
+            nn.Sequential(self.encoder, self.head), cosine_momentum(progress, base=self.momentum)
+        )
+        if self._pending is not None:
+            batch_center = all_reduce_sum(self._pending) / world_size()
+            ema_(self.center, batch_center, self.center_momentum)
+            self._pending = None
+        self.progress.fill_(progress)
+
+
+def build_dino(cfg: Config, encoder: nn.Module) -> DINO:
+    """DINO with a 3-layer head (hidden `model.proj_hidden_dim`, bottleneck `model.proj_dim`)."""
+    section = method_section(cfg, DINOConfig)
+    m = cfg.model
+    return DINO(
+        encoder,
+        DINOHead(m.feature_dim, m.proj_hidden_dim, m.proj_dim, section.out_dim),
+        out_dim=section.out_dim,
+        student_temperature=section.student_temperature,
+        teacher_temperature=section.teacher_temperature,
+        teacher_temperature_final=section.teacher_temperature_final,
+        warmup_fraction=section.warmup_teacher_fraction,
+        center_momentum=section.center_momentum,
+        momentum=section.momentum,
+        local_crops=section.local_crops,
+        local_size=section.local_size,
+        local_scale=section.local_scale,
+    )

@@ -1,0 +1,120 @@
+"""SwAV (Caron et al. 2020, arXiv:2006.09882): swap the prediction of online cluster codes
+between views; codes come from Sinkhorn-Knopp over learnable prototypes; multi-crop."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from contrastkit.config import Config, SwAVConfig, method_section
+from contrastkit.heads.projection import ProjectionHead
+from contrastkit.losses import swav
+from contrastkit.methods.multicrop import encode_crops, multi_crop
+from contrastkit.train.loop import Augment
+
+
+class SwAV(nn.Module):
+    """Encoder + projector, K prototypes (unit vectors, renormalised before every step).
+
+    scores[v, n, k] = <z_vn / |z_vn|, c_k>; the codes of the two global crops (Sinkhorn,
+    no gradient) are predicted from the scores of every other crop (`losses.swav`). The
+    prototypes get no gradient during the first `freeze_prototypes_fraction` of training.
+
+    Args:
+        encoder: (B, C, H, W) -> (B, D).
+        projector: (B, D) -> (B, P).
+        num_prototypes: K (paper: 3000).
+        temperature, epsilon, sinkhorn_iterations: Loss hyperparameters (0.1, 0.05, 3).
+        freeze_prototypes_fraction: Fraction of training with frozen prototypes.
+        local_crops, local_size, local_scale: Multi-crop settings.
+    """
+
+    progress: Tensor
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        projector: nn.Module,
+        *,
+        proj_dim: int,
+        num_prototypes: int,
+        temperature: float,
+        epsilon: float,
+        sinkhorn_iterations: int,
+        freeze_prototypes_fraction: float,
+        local_crops: int,
+        local_size: int,
+        local_scale: tuple[float, float],
+    ) -> None:
+        super().__init__()
+        if temperature <= 0 or epsilon <= 0 or num_prototypes < 2:
+            raise ValueError(
+                f"need temperature > 0, epsilon > 0, num_prototypes >= 2, got {temperature}, "
+                f"{epsilon}, {num_prototypes}"
+            )
+        self.encoder = encoder
+        self.projector = projector
+        self.prototypes = nn.Linear(proj_dim, num_prototypes, bias=False)
+        self.temperature, self.epsilon = temperature, epsilon
+        self.sinkhorn_iterations = sinkhorn_iterations
+        self.freeze_prototypes_fraction = freeze_prototypes_fraction
+        self.local_crops, self.local_size, self.local_scale = local_crops, local_size, local_scale
+        self.register_buffer("progress", torch.zeros(()))
+
+    def projection(self, images: Tensor) -> Tensor:
+        """The embedding the loss compares (the health monitor's collapse check).
+        Shape: (B, C, H, W) float -> (B, P)."""
+        out: Tensor = self.projector(self.encoder(images))
+        return out
+
+    def training_loss(
+        self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
+    ) -> Tensor:
+        """SwAV loss of one batch. images: Shape: (B, C, H, W)."""
+        with torch.no_grad():
+            self.prototypes.weight.copy_(F.normalize(self.prototypes.weight, dim=1))
+        crops = multi_crop(
+            images,
+            augment,
+            local_crops=self.local_crops,
+            local_size=self.local_size,
+            local_scale=self.local_scale,
+            generator=generator,
+        )
+        z = F.normalize(encode_crops(nn.Sequential(self.encoder, self.projector), crops), dim=2)
+        weight = self.prototypes.weight  # (K, P)
+        if float(self.progress) < self.freeze_prototypes_fraction:
+            weight = weight * 0.0 + weight.detach()  # used, but receives a zero gradient
+        scores = torch.einsum("vnp,kp->vnk", z, weight)  # (V, B, K)
+        return swav(
+            scores,
+            temperature=self.temperature,
+            epsilon=self.epsilon,
+            sinkhorn_iterations=self.sinkhorn_iterations,
+            assign_views=(0, 1),
+            gather=True,
+        )
+
+    def after_step(self, progress: float) -> None:
+        """Record training progress (it decides when the prototypes unfreeze)."""
+        self.progress.fill_(progress)
+
+
+def build_swav(cfg: Config, encoder: nn.Module) -> SwAV:
+    """SwAV with the 2-layer projector; prototypes frozen for `freeze_prototypes_epochs`."""
+    section = method_section(cfg, SwAVConfig)
+    m = cfg.model
+    return SwAV(
+        encoder,
+        ProjectionHead(m.feature_dim, m.proj_hidden_dim, m.proj_dim),
+        proj_dim=m.proj_dim,
+        num_prototypes=section.num_prototypes,
+        temperature=section.temperature,
+        epsilon=section.epsilon,
+        sinkhorn_iterations=section.sinkhorn_iterations,
+        freeze_prototypes_fraction=section.freeze_prototypes_epochs / cfg.train.epochs,
+        local_crops=section.local_crops,
+        local_size=section.local_size,
+        local_scale=section.local_scale,
+    )
