@@ -83,6 +83,8 @@ class EvalConfig(_Strict):
 
     knn_k: int = Field(20, ge=1)
     knn_temperature: float = Field(0.07, gt=0.0)
+    knn_metric: Literal["cosine", "euclidean"] = "cosine"
+    anomaly_k: int = Field(5, ge=1)
     fewshot_labels_per_class: int = Field(10, ge=1)
     fewshot_draws: int = Field(5, ge=1)
     supervised_steps: int = Field(500, ge=1)
