@@ -10,10 +10,11 @@ from rich.console import Console
 
 from contrastkit.config import load_config
 from contrastkit.errors import UserError
-from contrastkit.eval.table import metrics_table
+from contrastkit.eval.table import comparison_table, metrics_table
 from contrastkit.methods.simclr import build_simclr
+from contrastkit.report.run_report import report_run
 from contrastkit.run import MethodBuilder, embed_run, eval_run, train_run
-from contrastkit.rundir import CONFIG
+from contrastkit.rundir import CONFIG, METRICS, read_json
 
 METHODS: dict[str, MethodBuilder] = {
     "simclr": build_simclr,
@@ -75,11 +76,30 @@ def train(
 
 @app.command("eval")
 def eval_(
+    run: Annotated[
+        list[Path],
+        typer.Option(help="Run directory written by `contrastkit train` (repeatable)."),
+    ],
+    cached: Annotated[
+        bool,
+        typer.Option(help="Show the runs' saved metrics.json instead of evaluating again."),
+    ] = False,
+) -> None:
+    """Evaluate runs (kNN, probes, retrieval, clustering, anomaly, baselines) side by side."""
+    results = [
+        (str(r), read_json(r / METRICS) if cached else eval_run(r, METHODS, log=console.print))
+        for r in run
+    ]
+    console.print(comparison_table(results, title="runs and baselines"))
+
+
+@app.command()
+def report(
     run: Annotated[Path, typer.Option(help="Run directory written by `contrastkit train`.")],
 ) -> None:
-    """Evaluate a trained run (kNN, linear and few-label probes, retrieval, baselines)."""
-    metrics = eval_run(run, METHODS, log=console.print)
-    console.print(metrics_table(metrics, title=str(run)))
+    """Write the run's report.html (curves, metric table, confusion matrix, embedding maps)."""
+    path = report_run(run, METHODS, log=console.print)
+    console.print(str(path))
 
 
 @app.command()
