@@ -32,6 +32,8 @@ class DataConfig(_Strict):
     path: str | None = None
     test_fraction: float = Field(0.3, gt=0.0, lt=1.0)
     split_seed: int = 0
+    train_classes: list[int] | None = None
+    """Pre-train only on items of these classes (labels unused; the transfer protocol)."""
 
 
 class ModelConfig(_Strict):
@@ -89,6 +91,8 @@ class EvalConfig(_Strict):
     fewshot_draws: int = Field(5, ge=1)
     supervised_steps: int = Field(500, ge=1)
     baselines: bool = True
+    classes: list[int] | None = None
+    """Evaluate on items of these classes only, relabelled 0..k-1 (the transfer protocol)."""
 
 
 class Config(_Strict):

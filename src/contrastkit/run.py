@@ -13,10 +13,12 @@ from torch import nn
 from contrastkit.augment.build import build_augment
 from contrastkit.config import Config, dump_config, load_config
 from contrastkit.data.load import load_image_data
+from contrastkit.data.split import ImageSplit
 from contrastkit.encoders.build import build_encoder
 from contrastkit.errors import UserError
 from contrastkit.eval.embed import embed_images
 from contrastkit.eval.suite import evaluate
+from contrastkit.eval.transfer import class_mask, select_classes
 from contrastkit.rundir import (
     CHECKPOINT,
     CONFIG,
@@ -43,8 +45,19 @@ def _build(cfg: Config, methods: dict[str, MethodBuilder], in_channels: int) -> 
     return methods[cfg.method.name](cfg, build_encoder(cfg.model, in_channels))
 
 
-def _evaluate(cfg: Config, method: nn.Module, log: Log) -> dict[str, Any]:
+def eval_split(cfg: Config) -> ImageSplit:
+    """The split evaluation uses: all classes, or only `eval.classes` (relabelled)."""
     data = load_image_data(cfg.data)
+    if cfg.eval.classes is None:
+        return data
+    try:
+        return select_classes(data, cfg.eval.classes)
+    except ValueError as err:
+        raise UserError(f"eval.classes: {err}") from None
+
+
+def _evaluate(cfg: Config, method: nn.Module, log: Log) -> dict[str, Any]:
+    data = eval_split(cfg)
     in_channels = int(data.x_train.shape[1])
     encoder = method.encoder
     assert isinstance(encoder, nn.Module)
@@ -84,9 +97,14 @@ def train_run(
         f"data: {data.name}, {len(data.x_train)} train / {len(data.x_test)} test images "
         f"{tuple(data.x_train.shape[1:])}, {data.num_classes} classes; device: {device}"
     )
+    eval_split(cfg)  # a bad eval.classes fails now, not after training
+    train_x = data.x_train
+    if cfg.data.train_classes is not None:
+        train_x = train_x[class_mask(data.y_train, cfg.data.train_classes)]
+        log(f"pre-training on classes {cfg.data.train_classes} only: {len(train_x)} images")
     result = fit(
         method,
-        data.x_train,
+        train_x,
         augment=build_augment(cfg.augment),
         cfg=cfg.train,
         seed=cfg.seed,

@@ -12,10 +12,9 @@ import torch
 from torch import nn
 
 from contrastkit.config import Config, load_config
-from contrastkit.data.load import load_image_data
 from contrastkit.encoders.build import build_encoder
 from contrastkit.eval.embed import embed_images
-from contrastkit.run import MethodBuilder, load_run
+from contrastkit.run import MethodBuilder, eval_split, load_run
 from contrastkit.rundir import CONFIG
 
 IMAGE_SOURCES = ("digits",)  # data sources that `load_image_data` reads
@@ -43,7 +42,7 @@ class EmbeddingViews:
 
 def image_views(cfg: Config, method: nn.Module) -> EmbeddingViews:
     """Embed the test images with the run's encoder and with a random-init one."""
-    data = load_image_data(cfg.data)
+    data = eval_split(cfg)
     encoder = method.encoder
     assert isinstance(encoder, nn.Module)
     torch.manual_seed(cfg.seed)  # the random-init baseline of `eval.suite` uses this seed too
