@@ -101,8 +101,12 @@ def evaluate(
     """Evaluate a trained encoder and, when `cfg.baselines`, the baselines.
 
     Returns:
-        `{"eval": ..., "health": ..., "baselines": ...}` as in `metrics.json` (DESIGN.md).
+        `{"eval": ..., "health": ..., "baselines": ...}` as in `metrics.json` (DESIGN.md);
+        with unlabeled items (label -1) only the label-free health block is measured.
     """
+    if (data.y_train < 0).any() or (data.y_test < 0).any():
+        log("some items have no label: label metrics and baselines skipped")
+        return {"eval": {}, "health": health(encoder, data.x_test, augment, seed)}
     subsets = fewshot_indices(
         data.y_train.numpy(),
         per_class=cfg.fewshot_labels_per_class,
