@@ -66,8 +66,8 @@ def test_rows_cells_carry_their_metrics_values() -> None:
     assert rows[0].cells[knn].text == "90.0"
     assert rows[2].cells[knn].key == "baselines.raw.knn_top1"
     fewshot = [c.path for c in COLUMNS].index("fewshot.linear_top1_mean")
-    assert rows[0].cells[fewshot].text == "80.0 ± 2.0"
-    assert rows[4].cells[fewshot].text == "55.0 ± 3.0"
+    assert rows[0].cells[fewshot].text == "80.0±2.0"
+    assert rows[4].cells[fewshot].text == "55.0±3.0"
     assert rows[4].cells[knn].text == "-"
     rankme = [c.path for c in COLUMNS].index("rankme")
     assert rows[0].cells[rankme].text == "42.0" and rows[2].cells[rankme].text == "-"
@@ -76,7 +76,7 @@ def test_rows_cells_carry_their_metrics_values() -> None:
 def test_runs_with_other_seeds_get_their_own_baselines() -> None:
     rows = comparison_rows([("A", _metrics(0.9, seed=0)), ("B", _metrics(0.9, seed=1))])
     assert len(rows) == 2 + 2 * 3
-    assert rows[2].name == "raw pixels / features (digits, seed 0)"
+    assert rows[2].name == "raw input (digits, seed 0)"
 
 
 def test_missing_metrics_show_a_dash() -> None:
@@ -86,7 +86,7 @@ def test_missing_metrics_show_a_dash() -> None:
 
 def test_rich_table_renders_headers_and_values() -> None:
     runs = [("A", _metrics(0.9))]
-    assert headers(runs)[4] == "few-label linear (10/class)"
+    assert headers(runs)[4] == "few-label (10/cl.)"
     console = Console(record=True, width=250)
     console.print(comparison_table(runs, title="t"))
     text = console.export_text()

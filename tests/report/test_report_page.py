@@ -89,7 +89,7 @@ def _check_page(run: Path, expected_figures: set[str]) -> PageParser:
     keys = {key for key, _, _ in page.cells}
     for key, value, text in page.cells:
         assert float(value) == _lookup(metrics, key), key
-        shown = float(text.split(" ")[0])
+        shown = float(text.split("±")[0])
         scale = 100 if abs(shown - 100 * float(value)) < 0.051 else 1
         assert shown == pytest.approx(scale * float(value), abs=0.051 * scale + 1e-4), key
     for key in (

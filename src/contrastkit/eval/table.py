@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rich import box
 from rich.table import Table
 
 
@@ -24,22 +25,29 @@ class Column:
 
 
 COLUMNS = (
-    Column("kNN top-1", "eval", "knn_top1"),
-    Column("linear top-1", "eval", "linear_top1"),
-    Column("linear F1 macro", "eval", "classification.linear.f1_macro"),
-    Column("few-label linear", "eval", "fewshot.linear_top1_mean"),
+    Column("kNN", "eval", "knn_top1"),
+    Column("linear", "eval", "linear_top1"),
+    Column("F1", "eval", "classification.linear.f1_macro"),
+    Column("few-label", "eval", "fewshot.linear_top1_mean"),
     Column("R@1", "eval", "retrieval.recall_at_1"),
     Column("mAP@R", "eval", "retrieval.map_at_r"),
     Column("NMI", "eval", "nmi"),
     Column("ARI", "eval", "ari"),
-    Column("anomaly AUROC", "eval", "anomaly.auroc"),
+    Column("AUROC", "eval", "anomaly.auroc"),
     Column("RankMe", "health", "rankme", percent=False),
+)
+LEGEND = (
+    "% except RankMe. kNN, linear: top-1 accuracy of the weighted kNN and the linear probe; "
+    "F1: macro F1 of the linear probe; few-label: linear probe on k labels per class, mean ± "
+    "std over draws; R@1, mAP@R: test-set retrieval; NMI, ARI: k-means vs classes; AUROC: "
+    "kNN-distance anomaly detection, each class normal in turn; RankMe: effective rank. "
+    "'-': not measured for that model."
 )
 
 BASELINES = (
-    ("raw", "raw pixels / features"),
+    ("raw", "raw input"),
     ("random_init", "random-init encoder"),
-    ("supervised_fewshot", "supervised from scratch"),
+    ("supervised_fewshot", "supervised, few labels"),
 )
 
 
@@ -75,7 +83,7 @@ def _cell(block: Any, column: Column, prefix: str) -> Cell:
     text = f"{100 * value:.1f}" if column.percent else f"{value:.1f}"
     if column.path == "fewshot.linear_top1_mean":
         std = _get(block, "fewshot.linear_top1_std")
-        text += f" ± {100 * std:.1f}" if isinstance(std, int | float) else ""
+        text += f"±{100 * std:.1f}" if isinstance(std, int | float) else ""
     return Cell(text, key, float(value))
 
 
@@ -95,7 +103,7 @@ def _supervised_row(name: str, block: dict[str, Any], prefix: str) -> Row:
     mean, std = block.get("top1_mean"), block.get("top1_std")
     if isinstance(mean, int | float):
         at = [c.path for c in COLUMNS].index("fewshot.linear_top1_mean")
-        text = f"{100 * mean:.1f}" + (f" ± {100 * std:.1f}" if isinstance(std, int | float) else "")
+        text = f"{100 * mean:.1f}" + (f"±{100 * std:.1f}" if isinstance(std, int | float) else "")
         cells[at] = Cell(text, f"{prefix}.top1_mean", float(mean))
     return Row(name, tuple(cells), False)
 
@@ -128,7 +136,7 @@ def comparison_rows(runs: list[tuple[str, dict[str, Any]]]) -> list[Row]:
 def fewshot_header(runs: list[tuple[str, dict[str, Any]]]) -> str:
     """The few-label column header, naming the labels per class when the runs agree."""
     per_class = {_get(m, "eval.fewshot.labels_per_class") for _, m in runs} - {None}
-    return f"few-label linear ({per_class.pop()}/class)" if len(per_class) == 1 else "few-label"
+    return f"few-label ({per_class.pop()}/cl.)" if len(per_class) == 1 else "few-label"
 
 
 def headers(runs: list[tuple[str, dict[str, Any]]]) -> list[str]:
@@ -140,9 +148,9 @@ def headers(runs: list[tuple[str, dict[str, Any]]]) -> list[str]:
 
 def comparison_table(runs: list[tuple[str, dict[str, Any]]], *, title: str) -> Table:
     """A rich table of `comparison_rows`; values in % except RankMe."""
-    table = Table(title=title, caption="% except RankMe; '-' = not measured for this model")
+    table = Table(title=title, caption=LEGEND, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False)
     for i, header in enumerate(headers(runs)):
-        table.add_column(header, justify="left" if i == 0 else "right")
+        table.add_column(header, justify="left" if i == 0 else "right", no_wrap=i > 0)
     for row in comparison_rows(runs):
         table.add_row(row.name, *(c.text for c in row.cells), style="bold" if row.is_run else None)
     return table

@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from contrastkit.eval.table import Row, comparison_rows, headers
+from contrastkit.eval.table import LEGEND, Row, comparison_rows, headers
 from contrastkit.report.figures import FigureEntry
 
 CSS = """
@@ -19,6 +19,9 @@ h1 { margin-bottom: 0.2em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #d
 .meta { color: #555; }
 table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
 th, td { padding: 0.3em 0.7em; border-bottom: 1px solid #e4e4e4; text-align: right; }
+th { white-space: nowrap; }
+#details td:nth-child(2), #details th:nth-child(2) { text-align: left; }
+.side { display: flex; gap: 2em; align-items: flex-start; flex-wrap: wrap; }
 th:first-child, td:first-child { text-align: left; }
 tr.run td { font-weight: 600; background: #f3f7ff; }
 figure { margin: 0.6em 0; } figure img { max-width: 100%; height: auto; }
@@ -49,8 +52,8 @@ def metric_table_html(name: str, metrics: dict[str, Any]) -> str:
     return (
         f'<table id="metrics"><thead><tr>{head}</tr></thead><tbody>'
         f"{_rows_html(comparison_rows(runs))}</tbody></table>"
-        '<p class="caption">Values in % except RankMe; "-": not measured for that model. '
-        "Baselines use the same split and the same few-label draws.</p>"
+        f'<p class="caption">{escape(LEGEND)} The baselines use the same split and the same '
+        "few-label draws.</p>"
     )
 
 
@@ -115,8 +118,9 @@ def per_class_html(metrics: dict[str, Any], class_names: list[str]) -> str:
         )
         rows.append(f"<tr><td>{escape(name)}</td>{cells}<td>{support}</td></tr>")
     return (
+        "<div><h3>Per-class scores (linear probe, test split)</h3>"
         '<table id="per-class"><thead><tr><th>class</th><th>precision %</th><th>recall %</th>'
-        f"<th>F1 %</th><th>support</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f"<th>F1 %</th><th>support</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
@@ -170,8 +174,7 @@ def render_page(
         "<h2>Training</h2>",
         figure_html(curves),
         "<h2>Classification</h2>",
-        figure_html(confusion),
-        per_class_html(metrics, class_names),
+        f'<div class="side">{figure_html(confusion)}{per_class_html(metrics, class_names)}</div>',
         "<h2>Feature space before and after training</h2>",
         *(figure_html(m) for m in maps),
         "<h2>Nearest neighbours</h2>",

@@ -22,8 +22,8 @@ def confusion_figure(
     if cm.shape != (n, n) or len(class_names) != n:
         raise ValueError(f"need a (C, C) matrix and C names, got {cm.shape}, {len(class_names)}")
     share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-    size = min(2.0 + 0.55 * n, 12.0)
-    fig = Figure(figsize=(size + 1.2, size), layout="constrained")
+    size = min(1.8 + 0.36 * n, 10.0)
+    fig = Figure(figsize=(size + 1.1, size), layout="constrained")
     ax = fig.subplots()
     image = ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0)
     fig.colorbar(image, ax=ax, shrink=0.8, label="fraction of the true class")
