@@ -54,9 +54,9 @@ def test_rows_cells_carry_their_metrics_values() -> None:
     assert [r.name for r in rows] == [
         "A",
         "B",
-        "raw pixels / features",
+        "raw input",
         "random-init encoder",
-        "supervised from scratch",
+        "supervised, few labels",
     ]
     for row, source in zip(rows, [a, b, a, a, a], strict=True):
         for cell in row.cells:
