@@ -160,7 +160,6 @@ def test_unlabeled_and_text_like_views_degrade() -> None:
         maps=[],
         neighbours=entry,
         class_names=[],
-        notes=[],
     )
     page = _parse(html)
     assert ("health.rankme", "3.5", "3.5") in page.cells

@@ -146,7 +146,6 @@ def render_page(
     maps: list[FigureEntry],
     neighbours: FigureEntry,
     class_names: list[str],
-    notes: list[str],
 ) -> str:
     """The whole page."""
     meta = ", ".join(
@@ -167,7 +166,6 @@ def render_page(
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>contrastkit report: {escape(name)}</title><style>{CSS}</style></head><body>",
         f"<h1>contrastkit report</h1><p class='meta'>{escape(name)} &middot; {meta}</p>",
-        *(f'<p class="note">{escape(n)}</p>' for n in notes if n),
         "<h2>Metrics against the baselines</h2>",
         label_note,
         metric_table_html(name, metrics),

@@ -80,7 +80,6 @@ def report_run(
         maps=maps,
         neighbours=neighbours,
         class_names=class_names,
-        notes=[],
     )
     path = run / REPORT
     write_text_atomic(path, html)
