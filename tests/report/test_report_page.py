@@ -133,6 +133,19 @@ def test_non_image_run_gets_notes_not_maps(run_dir: Path, monkeypatch: pytest.Mo
     assert page.notes >= 2
 
 
+@pytest.mark.slow
+def test_run_without_checkpoint_still_gets_a_page(run_dir: Path, tmp_path: Path) -> None:
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for name in ("config.yaml", "metrics.json"):
+        (bare / name).write_text((run_dir / name).read_text())
+    report_run(bare, METHODS, projections=("pca",), log=lambda _m: None)
+    html = (bare / "report.html").read_text()
+    page = _parse(html)
+    assert set(page.figures) == {"confusion"}  # no log.jsonl, no checkpoint
+    assert "checkpoint.pt not found" in html and "log.jsonl holds no loss records" in html
+
+
 def _views(labels: np.ndarray | None, images: np.ndarray | None) -> EmbeddingViews:
     rng = np.random.default_rng(0)
     return EmbeddingViews(

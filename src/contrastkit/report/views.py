@@ -15,7 +15,7 @@ from contrastkit.config import Config, load_config
 from contrastkit.encoders.build import build_encoder
 from contrastkit.eval.embed import embed_images
 from contrastkit.run import MethodBuilder, eval_split, load_run
-from contrastkit.rundir import CONFIG
+from contrastkit.rundir import CHECKPOINT, CONFIG
 
 IMAGE_SOURCES = ("digits",)  # data sources that `load_image_data` reads
 
@@ -65,5 +65,7 @@ def run_views(run: Path, methods: Mapping[str, MethodBuilder]) -> tuple[Embeddin
             f"embedding maps and neighbour grids are drawn for image runs; data.source "
             f"{source!r} is not one yet"
         )
+    if not (run / CHECKPOINT).is_file():
+        return None, f"{run / CHECKPOINT} not found: no embedding maps or neighbour grids"
     cfg, method = load_run(run, dict(methods))
     return image_views(cfg, method), ""
