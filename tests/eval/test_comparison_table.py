@@ -6,7 +6,13 @@ from typing import Any
 
 from rich.console import Console
 
-from contrastkit.eval.table import COLUMNS, comparison_rows, comparison_table, headers
+from contrastkit.eval.table import (
+    COLUMNS,
+    comparison_rows,
+    comparison_table,
+    headers,
+    legend,
+)
 
 
 def _block(base: float) -> dict[str, Any]:
@@ -86,7 +92,8 @@ def test_missing_metrics_show_a_dash() -> None:
 
 def test_rich_table_renders_headers_and_values() -> None:
     runs = [("A", _metrics(0.9))]
-    assert headers(runs)[4] == "few-label (10/cl.)"
+    assert headers()[4] == "few-label"
+    assert "linear probe on 10 labels per class" in legend(runs)
     console = Console(record=True, width=250)
     console.print(comparison_table(runs, title="t"))
     text = console.export_text()

@@ -32,14 +32,13 @@ COLUMNS = (
     Column("R@1", "eval", "retrieval.recall_at_1"),
     Column("mAP@R", "eval", "retrieval.map_at_r"),
     Column("NMI", "eval", "nmi"),
-    Column("ARI", "eval", "ari"),
     Column("AUROC", "eval", "anomaly.auroc"),
     Column("RankMe", "health", "rankme", percent=False),
 )
 LEGEND = (
     "% except RankMe. kNN, linear: top-1 accuracy of the weighted kNN and the linear probe; "
     "F1: macro F1 of the linear probe; few-label: linear probe on k labels per class, mean ± "
-    "std over draws; R@1, mAP@R: test-set retrieval; NMI, ARI: k-means vs classes; AUROC: "
+    "std over draws; R@1, mAP@R: test-set retrieval; NMI: k-means vs classes; AUROC: "
     "kNN-distance anomaly detection, each class normal in turn; RankMe: effective rank. "
     "'-': not measured for that model."
 )
@@ -133,24 +132,31 @@ def comparison_rows(runs: list[tuple[str, dict[str, Any]]]) -> list[Row]:
     return rows
 
 
-def fewshot_header(runs: list[tuple[str, dict[str, Any]]]) -> str:
-    """The few-label column header, naming the labels per class when the runs agree."""
+def legend(runs: list[tuple[str, dict[str, Any]]]) -> str:
+    """The table's legend, naming the labels per class of the few-label probe."""
     per_class = {_get(m, "eval.fewshot.labels_per_class") for _, m in runs} - {None}
-    return f"few-label ({per_class.pop()}/cl.)" if len(per_class) == 1 else "few-label"
+    k = str(per_class.pop()) if len(per_class) == 1 else "k"
+    return LEGEND.replace("on k labels per class", f"on {k} labels per class")
 
 
-def headers(runs: list[tuple[str, dict[str, Any]]]) -> list[str]:
+def headers() -> list[str]:
     """Column headers: the model, then one per metric."""
-    return ["model"] + [
-        fewshot_header(runs) if c.path.startswith("fewshot") else c.header for c in COLUMNS
-    ]
+    return ["model"] + [c.header for c in COLUMNS]
 
 
 def comparison_table(runs: list[tuple[str, dict[str, Any]]], *, title: str) -> Table:
     """A rich table of `comparison_rows`; values in % except RankMe."""
-    table = Table(title=title, caption=LEGEND, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False)
-    for i, header in enumerate(headers(runs)):
-        table.add_column(header, justify="left" if i == 0 else "right", no_wrap=i > 0)
+    table = Table(
+        title=title,
+        caption=legend(runs),
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 0, 0, 1),
+        pad_edge=False,
+    )
+    table.add_column("model", min_width=12, overflow="fold")
+    for header in headers()[1:]:
+        table.add_column(header, justify="right", no_wrap=True)
     for row in comparison_rows(runs):
         table.add_row(row.name, *(c.text for c in row.cells), style="bold" if row.is_run else None)
     return table

@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from contrastkit.eval.table import LEGEND, Row, comparison_rows, headers
+from contrastkit.eval.table import Row, comparison_rows, headers, legend
 from contrastkit.report.figures import FigureEntry
 
 CSS = """
@@ -48,11 +48,11 @@ def _rows_html(rows: list[Row]) -> str:
 def metric_table_html(name: str, metrics: dict[str, Any]) -> str:
     """The run against its baselines (same rows as `contrastkit eval`)."""
     runs = [(name, metrics)]
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers(runs))
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers())
     return (
         f'<table id="metrics"><thead><tr>{head}</tr></thead><tbody>'
         f"{_rows_html(comparison_rows(runs))}</tbody></table>"
-        f'<p class="caption">{escape(LEGEND)} The baselines use the same split and the same '
+        f'<p class="caption">{escape(legend(runs))} The baselines use the same split and the same '
         "few-label draws.</p>"
     )
 
