@@ -44,10 +44,14 @@ def curves_figure(records: list[dict[str, Any]]) -> Figure:
     steps = np.array([r["step"] for r in records], dtype=float)
     loss = np.array([r.get("loss", np.nan) for r in records], dtype=float)
     ax = axes[0]
-    ax.plot(steps, loss, color="tab:blue", alpha=0.35, label="logged")
-    ax.plot(steps, _smooth(loss, max(1, len(loss) // 20)), color="tab:blue", label="smoothed")
+    window = len(loss) // 20
+    if window >= 2:  # enough points for a moving average to differ from the raw line
+        ax.plot(steps, loss, color="tab:blue", alpha=0.35, label="logged")
+        ax.plot(steps, _smooth(loss, window), color="tab:blue", label=f"mean of {window}")
+        ax.legend(frameon=False)
+    else:
+        ax.plot(steps, loss, color="tab:blue", marker="." if len(loss) < 30 else "")
     ax.set(title="training loss", xlabel="step", ylabel="loss")
-    ax.legend(frameon=False)
     ax = axes[1]
     ax.plot(steps, [r.get("lr", np.nan) for r in records], color="tab:orange")
     ax.set(title="learning rate", xlabel="step", ylabel="lr")
