@@ -13,7 +13,7 @@ from contrastkit.audio.speech import synthesize_speech
 from contrastkit.config import load_config
 from contrastkit.errors import UserError
 from contrastkit.eval.crossmodal_table import crossmodal_table
-from contrastkit.eval.table import metrics_table
+from contrastkit.eval.table import comparison_table, metrics_table
 from contrastkit.index.image_search import search_images
 from contrastkit.methods.barlow_twins import build_barlow_twins
 from contrastkit.methods.byol import build_byol
@@ -27,8 +27,9 @@ from contrastkit.methods.simsiam import build_simsiam
 from contrastkit.methods.supcon import build_supcon
 from contrastkit.methods.swav import build_swav
 from contrastkit.methods.vicreg import build_vicreg
+from contrastkit.report.run_report import report_run
 from contrastkit.run import MethodBuilder, embed_run, eval_run, load_run, train_run
-from contrastkit.rundir import CONFIG
+from contrastkit.rundir import CONFIG, METRICS, read_json
 from contrastkit.train.ddp import single_process_only
 
 METHODS: dict[str, MethodBuilder] = {
@@ -140,14 +141,34 @@ def train(
 
 @app.command("eval")
 def eval_(
+    run: Annotated[
+        list[Path],
+        typer.Option(help="Run directory written by `contrastkit train` (repeatable)."),
+    ],
+    cached: Annotated[
+        bool,
+        typer.Option(help="Show the runs' saved metrics.json instead of evaluating again."),
+    ] = False,
+) -> None:
+    """Evaluate runs (kNN, probes, retrieval, clustering, anomaly, baselines) side by side."""
+    single_process_only("eval")
+    results = [
+        (str(r), read_json(r / METRICS) if cached else eval_run(r, METHODS, log=console.print))
+        for r in run
+    ]
+    console.print(comparison_table(results, title="runs and baselines"))
+    for name, metrics in results:
+        if "crossmodal" in metrics:
+            console.print(crossmodal_table(metrics["crossmodal"], title=f"{name}: cross-modal (%)"))
+
+
+@app.command()
+def report(
     run: Annotated[Path, typer.Option(help="Run directory written by `contrastkit train`.")],
 ) -> None:
-    """Evaluate a trained run (kNN, linear and few-label probes, retrieval, baselines)."""
-    single_process_only("eval")
-    metrics = eval_run(run, METHODS, log=console.print)
-    console.print(metrics_table(metrics, title=str(run)))
-    if "crossmodal" in metrics:
-        console.print(crossmodal_table(metrics["crossmodal"], title="cross-modal (%)"))
+    """Write the run's report.html (curves, metric table, confusion matrix, embedding maps)."""
+    path = report_run(run, METHODS, log=console.print)
+    console.print(str(path))
 
 
 @app.command()

@@ -46,6 +46,8 @@ class DataConfig(_Strict):
     image_size: int | None = Field(None, ge=1)
     cache: bool = False
     cache_dir: str | None = None
+    train_classes: list[int] | None = None
+    """Pre-train only on items of these classes (labels unused; the transfer protocol)."""
 
 
 class ModelConfig(_Strict):
@@ -329,10 +331,14 @@ class EvalConfig(_Strict):
 
     knn_k: int = Field(20, ge=1)
     knn_temperature: float = Field(0.07, gt=0.0)
+    knn_metric: Literal["cosine", "euclidean"] = "cosine"
+    anomaly_k: int = Field(5, ge=1)
     fewshot_labels_per_class: int = Field(10, ge=1)
     fewshot_draws: int = Field(5, ge=1)
     supervised_steps: int = Field(500, ge=1)
     baselines: bool = True
+    classes: list[int] | None = None
+    """Evaluate on items of these classes only, relabelled 0..k-1 (the transfer protocol)."""
 
 
 class PairsConfig(_Strict):

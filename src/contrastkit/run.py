@@ -18,6 +18,7 @@ from contrastkit.distributed import rank
 from contrastkit.encoders.build import build_encoder
 from contrastkit.errors import UserError
 from contrastkit.eval.suite import evaluate, health
+from contrastkit.eval.transfer import class_mask, select_classes
 from contrastkit.index.image_search import build_image_index, data_config_for, embed_image_set
 from contrastkit.run_pairs import (
     PAIR_SOURCES,
@@ -57,6 +58,17 @@ def _build(cfg: Config, methods: dict[str, MethodBuilder], in_channels: int) -> 
     return methods[cfg.method.name](cfg, build_encoder(cfg.model, in_channels))
 
 
+def eval_split(cfg: Config) -> ImageSplit:
+    """The split evaluation uses: all classes, or only `eval.classes` (relabelled)."""
+    data = load_image_data(cfg.data)
+    if cfg.eval.classes is None:
+        return data
+    try:
+        return select_classes(data, cfg.eval.classes)
+    except ValueError as err:
+        raise UserError(f"eval.classes: {err}") from None
+
+
 def _evaluate(
     cfg: Config, method: nn.Module, log: Log, run_dir: Path, data: ImageSplit | None = None
 ) -> dict[str, Any]:
@@ -80,7 +92,7 @@ def _evaluate(
 def _evaluate_images(
     cfg: Config, method: nn.Module, log: Log, data: ImageSplit | None = None
 ) -> dict[str, Any]:
-    data = data or load_image_data(cfg.data)
+    data = data or eval_split(cfg)
     in_channels = int(data.x_train.shape[1])
     encoder = method.encoder
     assert isinstance(encoder, nn.Module)
@@ -150,6 +162,7 @@ def _train_run(
     batches: Batch
     views: Augment
     data: ImageSplit | None = None
+    eval_data: ImageSplit | None = None
     monitor = None
     if cfg.data.source in PAIR_SOURCES:
         pairs = load_pair_data(cfg, log)
@@ -168,13 +181,20 @@ def _train_run(
             )
             for note in data.notes:
                 log(f"note: {note}")
-        batches = data.x_train
+        eval_data = eval_split(cfg)  # a bad eval.classes fails now, not after training
+        train_x, train_y = data.x_train, data.y_train
+        if cfg.data.train_classes is not None:
+            keep = class_mask(data.y_train, cfg.data.train_classes)
+            train_x, train_y = train_x[keep], train_y[keep]
+            if writer:
+                log(f"pre-training on classes {cfg.data.train_classes} only: {len(train_x)} images")
+        batches = train_x
         if getattr(method, "needs_labels", False):
-            if bool((data.y_train < 0).any()):
+            if bool((train_y < 0).any()):
                 raise UserError(
                     f"method {cfg.method.name!r} needs a label for every training image"
                 )
-            batches = (data.x_train, data.y_train)
+            batches = (train_x, train_y)
         views = build_views(cfg.augment, image_size=(data.x_train.shape[2], data.x_train.shape[3]))
         monitor = build_monitor(
             cfg.health, method, data, augment=build_augment(cfg.augment), seed=cfg.seed
@@ -208,7 +228,7 @@ def _train_run(
     }
     if result.collapse is not None:
         metrics["collapse"] = {"step": result.collapse.step, "symptom": result.collapse.symptom}
-    metrics.update(_evaluate(cfg, method, log, out, data))
+    metrics.update(_evaluate(cfg, method, log, out, eval_data))
     write_json_atomic(out / METRICS, metrics)
     return metrics
 

@@ -1,5 +1,6 @@
-"""Every registered image method (CLIP and SigLIP: tests/multimodal): builds from its recipe, one step gives a finite loss and moves
-the parameters, and its state (teacher, queue, center, progress) round-trips."""
+"""Every registered image method (CLIP and SigLIP: tests/multimodal): builds from its
+recipe, one step gives a finite loss and moves the parameters, and its state (teacher,
+queue, center, progress) round-trips."""
 
 from __future__ import annotations
 

@@ -1,10 +1,79 @@
-"""Weighted k-nearest-neighbour classification (Wu et al. 2018, arXiv:1805.01978)."""
+"""Weighted k-nearest-neighbour classification (Wu et al. 2018, arXiv:1805.01978).
+
+Neighbours are searched in chunks of queries, so memory is O(chunk_size x M) for a bank of
+M embeddings, never O(Q x M).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+Metric = Literal["cosine", "euclidean"]
+
+
+def _check_pair(bank: Tensor, queries: Tensor) -> None:
+    if bank.ndim != 2 or queries.ndim != 2 or bank.shape[1] != queries.shape[1]:
+        raise ValueError(
+            f"bank (M, D) and queries (Q, D) must share D, got {tuple(bank.shape)} and "
+            f"{tuple(queries.shape)}"
+        )
+
+
+def similarity(queries: Tensor, bank: Tensor, *, metric: Metric) -> Tensor:
+    """Pairwise similarity, larger = closer: cosine, or minus the Euclidean distance.
+
+    Args:
+        queries: Shape: (Q, D).
+        bank: Shape: (M, D).
+
+    Returns:
+        Shape: (Q, M), float32.
+    """
+    if metric == "cosine":
+        return F.normalize(queries.float(), dim=1) @ F.normalize(bank.float(), dim=1).T
+    if metric == "euclidean":
+        return -torch.cdist(queries.float(), bank.float())
+    raise ValueError(f"metric must be 'cosine' or 'euclidean', got {metric!r}")
+
+
+def nearest_neighbours(
+    bank: Tensor,
+    queries: Tensor,
+    *,
+    k: int,
+    metric: Metric = "cosine",
+    chunk_size: int = 1024,
+    exclude_self: bool = False,
+) -> Iterator[tuple[Tensor, Tensor]]:
+    """Yield, chunk by chunk of queries, the similarities and bank indices of the k nearest.
+
+    Args:
+        bank: Shape: (M, D).
+        queries: Shape: (Q, D).
+        k: Neighbours per query (clipped to the bank size).
+        exclude_self: Queries are the bank itself (Q == M); query i never returns bank i.
+
+    Yields:
+        `(sims, idx)`, each Shape: (q, k) for the next q <= chunk_size queries, sorted by
+        decreasing similarity.
+    """
+    _check_pair(bank, queries)
+    if exclude_self and bank.shape[0] != queries.shape[0]:
+        raise ValueError(f"exclude_self needs queries == bank, got {queries.shape[0]} queries")
+    k = min(k, bank.shape[0] - int(exclude_self))
+    if k < 1:
+        raise ValueError(f"need k >= 1 neighbours, got k={k} for a bank of {bank.shape[0]}")
+    for start in range(0, queries.shape[0], chunk_size):
+        sims = similarity(queries[start : start + chunk_size], bank, metric=metric)  # (q, M)
+        if exclude_self:
+            rows = torch.arange(sims.shape[0], device=sims.device)
+            sims[rows, rows + start] = float("-inf")
+        yield sims.topk(k, dim=1)
 
 
 def knn_predict(
@@ -15,13 +84,15 @@ def knn_predict(
     num_classes: int,
     k: int = 20,
     temperature: float = 0.07,
+    metric: Metric = "cosine",
     chunk_size: int = 1024,
 ) -> Tensor:
-    """Predict each query's class by a vote of its k most cosine-similar bank entries.
+    """Predict each query's class by a weighted vote of its k nearest bank entries.
 
-    Each neighbour j votes for its class with weight exp(s_j / temperature), s_j the cosine
-    similarity; the class with the largest summed weight wins. Queries are processed in
-    chunks of `chunk_size`, so memory is O(chunk_size x len(bank)).
+    Neighbour j votes for its class with weight exp(s_j / temperature), where s_j is the
+    cosine similarity (metric="cosine") or minus the Euclidean distance (metric="euclidean");
+    the class with the largest summed weight wins. The weights are shifted by each query's
+    best similarity before `exp`, which changes no vote and cannot overflow.
 
     Args:
         bank: Shape: (M, D), reference embeddings (e.g. the training split).
@@ -30,27 +101,24 @@ def knn_predict(
         num_classes: Number of classes.
         k: Neighbours per query (clipped to M).
         temperature: > 0, sharpness of the similarity weights.
+        metric: "cosine" or "euclidean".
+        chunk_size: Queries per chunk; memory is O(chunk_size x M).
 
     Returns:
         Shape: (Q,), int64 predicted classes.
+
+    Raises:
+        ValueError: shapes disagree, k < 1 or temperature <= 0.
     """
-    if bank.ndim != 2 or queries.ndim != 2 or bank.shape[1] != queries.shape[1]:
-        raise ValueError(
-            f"bank (M, D) and queries (Q, D) must share D, got {tuple(bank.shape)} and "
-            f"{tuple(queries.shape)}"
-        )
+    _check_pair(bank, queries)
     if bank_labels.shape != (bank.shape[0],):
         raise ValueError(f"bank_labels must be ({bank.shape[0]},), got {tuple(bank_labels.shape)}")
     if k < 1 or temperature <= 0:
         raise ValueError(f"need k >= 1 and temperature > 0, got k={k}, temperature={temperature}")
-    k = min(k, bank.shape[0])
-    bank_n = F.normalize(bank.float(), dim=1)
     preds = []
-    for start in range(0, queries.shape[0], chunk_size):
-        q = F.normalize(queries[start : start + chunk_size].float(), dim=1)
-        sims, idx = (q @ bank_n.T).topk(k, dim=1)  # (q, k)
-        weights = (sims / temperature).exp()
-        votes = torch.zeros(q.shape[0], num_classes, dtype=weights.dtype, device=q.device)
+    for sims, idx in nearest_neighbours(bank, queries, k=k, metric=metric, chunk_size=chunk_size):
+        weights = ((sims - sims[:, :1]) / temperature).exp()  # (q, k)
+        votes = torch.zeros(sims.shape[0], num_classes, dtype=weights.dtype, device=sims.device)
         votes.scatter_add_(1, bank_labels[idx], weights)
         preds.append(votes.argmax(dim=1))
     return torch.cat(preds)
@@ -65,9 +133,16 @@ def knn_accuracy(
     num_classes: int,
     k: int = 20,
     temperature: float = 0.07,
+    metric: Metric = "cosine",
 ) -> float:
     """Top-1 accuracy of `knn_predict`, a fraction in [0, 1]."""
     preds = knn_predict(
-        bank, bank_labels, queries, num_classes=num_classes, k=k, temperature=temperature
+        bank,
+        bank_labels,
+        queries,
+        num_classes=num_classes,
+        k=k,
+        temperature=temperature,
+        metric=metric,
     )
     return float((preds == query_labels).float().mean())

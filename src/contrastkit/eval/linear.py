@@ -8,24 +8,23 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 
-def linear_probe(
+def linear_probe_predict(
     train_x: np.ndarray,
     train_y: np.ndarray,
     test_x: np.ndarray,
-    test_y: np.ndarray,
     *,
     c: float = 1.0,
     max_iter: int = 2000,
-) -> float:
-    """Top-1 test accuracy of an L2-regularised logistic regression on standardised features.
+) -> np.ndarray:
+    """Test predictions of an L2-regularised logistic regression on standardised features.
 
     Args:
         train_x: Shape: (N, D) features. test_x: Shape: (M, D).
-        train_y: Shape: (N,) labels. test_y: Shape: (M,).
+        train_y: Shape: (N,) labels.
         c: Inverse regularisation strength (scikit-learn's C).
 
     Returns:
-        Accuracy, a fraction in [0, 1].
+        Shape: (M,), the predicted labels.
     """
     if train_x.ndim != 2 or test_x.ndim != 2 or train_x.shape[1] != test_x.shape[1]:
         raise ValueError(
@@ -35,7 +34,21 @@ def linear_probe(
         raise ValueError("a linear probe needs at least two classes in train_y")
     model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=max_iter))
     model.fit(train_x, train_y)
-    return float(np.mean(model.predict(test_x) == test_y))
+    return np.asarray(model.predict(test_x))
+
+
+def linear_probe(
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    test_x: np.ndarray,
+    test_y: np.ndarray,
+    *,
+    c: float = 1.0,
+    max_iter: int = 2000,
+) -> float:
+    """Top-1 test accuracy (a fraction in [0, 1]) of `linear_probe_predict`."""
+    preds = linear_probe_predict(train_x, train_y, test_x, c=c, max_iter=max_iter)
+    return float(np.mean(preds == test_y))
 
 
 def fewshot_indices(

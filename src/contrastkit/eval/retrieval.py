@@ -1,18 +1,117 @@
-"""Retrieval quality of embeddings: each item queries all the others (itself excluded)."""
+"""Retrieval quality: queries rank a gallery by similarity; an item is relevant when it has
+the query's label. A query is never retrieved for itself (same id in query and gallery).
+
+Metrics, averaged over the queries that have at least one relevant gallery item
+(rel_i = 1 when the item at rank i is relevant, R = number of relevant items):
+
+- Recall@k: 1 when a relevant item is among the first k (the metric-learning convention).
+- mAP: AP = (1/R) sum_i P(i) rel_i over the whole ranking, P(i) = precision at rank i.
+- mAP@R: AP@R = (1/R) sum_{i <= R} P(i) rel_i (Musgrave et al. 2020, arXiv:2003.08505).
+- MRR: 1 / rank of the first relevant item.
+- NDCG@k: sum_{i <= k} rel_i / log2(i + 1), divided by its best value over min(R, k) items.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
+from contrastkit.eval.knn import Metric, similarity
 
-def leave_one_out_retrieval(z: Tensor, labels: Tensor) -> dict[str, float]:
-    """Recall@1 and mean average precision, ranking by cosine similarity.
 
-    A retrieved item is relevant when it has the query's label. Recall@1 is the fraction of
-    queries whose nearest other item is relevant; AP averages precision at the rank of each
-    relevant item; mAP is the mean AP over queries that have at least one relevant item.
+def _sums(sims: Tensor, relevant: Tensor, ks: Sequence[int], ndcg_k: int) -> dict[str, Tensor]:
+    """Per-query metric values for one chunk. sims, relevant: Shape: (q, G)."""
+    order = sims.argsort(dim=1, descending=True)  # (q, G), excluded items (-inf) last
+    valid = torch.gather(sims, 1, order) > float("-inf")
+    rel = (torch.gather(relevant, 1, order) & valid).double()  # (q, G), rel_i by rank
+    ranks = torch.arange(1, rel.shape[1] + 1, dtype=torch.float64, device=rel.device)
+    n_rel = rel.sum(dim=1)  # (q,) = R
+    precision_at = rel.cumsum(dim=1) / ranks  # (q, G) = P(i)
+    r = n_rel.clamp(min=1)
+    out = {f"recall_at_{k}": (rel[:, :k].sum(dim=1) > 0).double() for k in ks}
+    out["map"] = (precision_at * rel).sum(dim=1) / r
+    within_r = ranks[None, :] <= n_rel[:, None]
+    out["map_at_r"] = (precision_at * rel * within_r).sum(dim=1) / r
+    first = rel.argmax(dim=1).double() + 1  # rank of the first relevant item
+    out["mrr"] = 1.0 / first
+    discount = 1.0 / torch.log2(ranks[:ndcg_k] + 1)  # (k,)
+    dcg = (rel[:, :ndcg_k] * discount).sum(dim=1)
+    ideal = (discount[None, :] * (ranks[None, :ndcg_k] <= n_rel[:, None])).sum(dim=1)
+    out[f"ndcg_at_{ndcg_k}"] = dcg / ideal.clamp(min=1e-12)
+    return {key: value[n_rel > 0] for key, value in out.items()}
+
+
+def retrieval_scores(
+    query: Tensor,
+    query_labels: Tensor,
+    gallery: Tensor,
+    gallery_labels: Tensor,
+    *,
+    query_ids: Tensor | None = None,
+    gallery_ids: Tensor | None = None,
+    ks: Sequence[int] = (1, 5, 10),
+    ndcg_k: int = 10,
+    metric: Metric = "cosine",
+    chunk_size: int = 256,
+) -> dict[str, float]:
+    """Recall@k, mAP, mAP@R, MRR and NDCG@k of `query` against `gallery` (module docstring).
+
+    Args:
+        query: Shape: (Q, D).
+        query_labels: Shape: (Q,).
+        gallery: Shape: (G, D).
+        gallery_labels: Shape: (G,).
+        query_ids: Shape: (Q,); gallery items with the same id are left out of that
+            query's ranking (pass the same ids when query and gallery share items).
+        gallery_ids: Shape: (G,); needed with `query_ids`.
+        ks: Cut-offs for Recall@k.
+        ndcg_k: Cut-off for NDCG.
+        metric: "cosine" or "euclidean" (ranking by minus the distance).
+        chunk_size: Queries per chunk; memory is O(chunk_size x G).
+
+    Returns:
+        `{"recall_at_<k>", "map", "map_at_r", "mrr", "ndcg_at_<ndcg_k>", "num_queries"}`,
+        `num_queries` counting the queries with a relevant item.
+    """
+    if query.ndim != 2 or gallery.ndim != 2 or query.shape[1] != gallery.shape[1]:
+        raise ValueError(
+            f"query (Q, D) and gallery (G, D) must share D, got {tuple(query.shape)} and "
+            f"{tuple(gallery.shape)}"
+        )
+    if query_labels.shape != (query.shape[0],) or gallery_labels.shape != (gallery.shape[0],):
+        raise ValueError(
+            f"labels must be (Q,) and (G,), got {tuple(query_labels.shape)} and "
+            f"{tuple(gallery_labels.shape)} for Q={query.shape[0]}, G={gallery.shape[0]}"
+        )
+    if (query_ids is None) != (gallery_ids is None):
+        raise ValueError("pass both query_ids and gallery_ids, or neither")
+    if min(ks, default=1) < 1 or ndcg_k < 1:
+        raise ValueError(f"cut-offs must be >= 1, got ks={list(ks)}, ndcg_k={ndcg_k}")
+    parts: list[dict[str, Tensor]] = []
+    for start in range(0, query.shape[0], chunk_size):
+        stop = start + chunk_size
+        sims = similarity(query[start:stop], gallery, metric=metric)  # (q, G)
+        if query_ids is not None and gallery_ids is not None:
+            sims[query_ids[start:stop, None] == gallery_ids[None, :]] = float("-inf")
+        relevant = query_labels[start:stop, None] == gallery_labels[None, :]  # (q, G)
+        parts.append(_sums(sims, relevant, ks, ndcg_k))
+    merged = {key: torch.cat([p[key] for p in parts]) for key in parts[0]}
+    count = int(merged["map"].numel())
+    scores = {key: float(v.mean()) if count else 0.0 for key, v in merged.items()}
+    return {**scores, "num_queries": count}
+
+
+def leave_one_out_retrieval(
+    z: Tensor,
+    labels: Tensor,
+    *,
+    ks: Sequence[int] = (1, 5, 10),
+    ndcg_k: int = 10,
+    metric: Metric = "cosine",
+) -> dict[str, float]:
+    """Each item queries all the others: `retrieval_scores` with query = gallery = z.
 
     Args:
         z: Shape: (N, D).
@@ -22,16 +121,7 @@ def leave_one_out_retrieval(z: Tensor, labels: Tensor) -> dict[str, float]:
         raise ValueError(
             f"need z (N, D) and labels (N,), got {tuple(z.shape)}, {tuple(labels.shape)}"
         )
-    zn = F.normalize(z.float(), dim=1)
-    sims = zn @ zn.T
-    sims.fill_diagonal_(float("-inf"))
-    order = sims.argsort(dim=1, descending=True)[:, :-1]  # (N, N-1): drop self (last)
-    relevant = (labels[order] == labels[:, None]).float()  # (N, N-1)
-    hits = relevant.cumsum(dim=1)
-    ranks = torch.arange(1, relevant.shape[1] + 1, dtype=hits.dtype)
-    n_rel = relevant.sum(dim=1)
-    ap = (relevant * hits / ranks).sum(dim=1) / n_rel.clamp(min=1)
-    return {
-        "recall_at_1": float(relevant[:, 0].mean()),
-        "map": float(ap[n_rel > 0].mean()),
-    }
+    ids = torch.arange(z.shape[0], device=z.device)
+    return retrieval_scores(
+        z, labels, z, labels, query_ids=ids, gallery_ids=ids, ks=ks, ndcg_k=ndcg_k, metric=metric
+    )

@@ -16,37 +16,32 @@ from torch import Tensor, nn
 from contrastkit.augment.image import ViewAugment, to_float
 from contrastkit.config import EvalConfig
 from contrastkit.data.split import ImageSplit
-from contrastkit.eval.clustering import kmeans_nmi
 from contrastkit.eval.embed import embed_images
 from contrastkit.eval.health import alignment, embedding_std, rankme, uniformity
-from contrastkit.eval.knn import knn_accuracy
-from contrastkit.eval.linear import fewshot_indices, fewshot_linear_probe, linear_probe
-from contrastkit.eval.retrieval import leave_one_out_retrieval
+from contrastkit.eval.linear import fewshot_indices
+from contrastkit.eval.scores import embedding_scores
 from contrastkit.eval.supervised import accuracy, train_supervised
 
 
 def probe_features(
-    train: Tensor, test: Tensor, data: ImageSplit, cfg: EvalConfig, subsets: list[np.ndarray]
+    train: Tensor,
+    test: Tensor,
+    data: ImageSplit,
+    cfg: EvalConfig,
+    subsets: list[np.ndarray],
+    seed: int,
 ) -> dict[str, Any]:
-    """kNN, linear probe on all labels, and few-label probes of fixed features."""
-    fewshot = fewshot_linear_probe(
-        train.numpy(), data.y_train.numpy(), test.numpy(), data.y_test.numpy(), subsets
+    """`embedding_scores` of fixed features of the split's train and test images."""
+    return embedding_scores(
+        train,
+        data.y_train,
+        test,
+        data.y_test,
+        num_classes=data.num_classes,
+        cfg=cfg,
+        subsets=subsets,
+        seed=seed,
     )
-    return {
-        "knn_top1": knn_accuracy(
-            train,
-            data.y_train,
-            test,
-            data.y_test,
-            num_classes=data.num_classes,
-            k=cfg.knn_k,
-            temperature=cfg.knn_temperature,
-        ),
-        "linear_top1": linear_probe(
-            train.numpy(), data.y_train.numpy(), test.numpy(), data.y_test.numpy()
-        ),
-        "fewshot": {"labels_per_class": cfg.fewshot_labels_per_class, **fewshot},
-    }
 
 
 def health(encoder: nn.Module, images: Tensor, augment: ViewAugment, seed: int) -> dict[str, float]:
@@ -106,8 +101,12 @@ def evaluate(
     """Evaluate a trained encoder and, when `cfg.baselines`, the baselines.
 
     Returns:
-        `{"eval": ..., "health": ..., "baselines": ...}` as in `metrics.json` (DESIGN.md).
+        `{"eval": ..., "health": ..., "baselines": ...}` as in `metrics.json` (DESIGN.md);
+        with unlabeled items (label -1) only the label-free health block is measured.
     """
+    if (data.y_train < 0).any() or (data.y_test < 0).any():
+        log("some items have no label: label metrics and baselines skipped")
+        return {"eval": {}, "health": health(encoder, data.x_test, augment, seed)}
     subsets = fewshot_indices(
         data.y_train.numpy(),
         per_class=cfg.fewshot_labels_per_class,
@@ -117,13 +116,7 @@ def evaluate(
     log("evaluating the trained encoder")
     train_z, test_z = embed_images(encoder, data.x_train), embed_images(encoder, data.x_test)
     result: dict[str, Any] = {
-        "eval": {
-            **probe_features(train_z, test_z, data, cfg, subsets),
-            "retrieval": leave_one_out_retrieval(test_z, data.y_test),
-            "nmi": kmeans_nmi(
-                test_z.numpy(), data.y_test.numpy(), num_clusters=data.num_classes, seed=seed
-            ),
-        },
+        "eval": probe_features(train_z, test_z, data, cfg, subsets, seed),
         "health": health(encoder, data.x_test, augment, seed),
     }
     if not cfg.baselines:
@@ -143,8 +136,8 @@ def evaluate(
         f"({cfg.fewshot_draws} draws)"
     )
     result["baselines"] = {
-        "raw": probe_features(raw_train, raw_test, data, cfg, subsets),
-        "random_init": probe_features(rand_train, rand_test, data, cfg, subsets),
+        "raw": probe_features(raw_train, raw_test, data, cfg, subsets, seed),
+        "random_init": probe_features(rand_train, rand_test, data, cfg, subsets, seed),
         "supervised_fewshot": supervised_baseline(
             make_encoder, data, cfg, subsets, augment=augment, feature_dim=feature_dim, seed=seed
         ),

@@ -1,0 +1,72 @@
+"""Every label-based score of one set of embeddings on a fixed train/test split.
+
+This is modality-free: it takes embeddings and labels, so image, text and tabular runs
+(and their baselines) are scored by the same code and land under the same keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from torch import Tensor
+
+from contrastkit.config import EvalConfig
+from contrastkit.eval.anomaly import one_class_anomaly
+from contrastkit.eval.classification import classification_scores
+from contrastkit.eval.clustering import kmeans_scores
+from contrastkit.eval.knn import knn_predict
+from contrastkit.eval.linear import fewshot_linear_probe, linear_probe_predict
+from contrastkit.eval.retrieval import leave_one_out_retrieval
+
+
+def embedding_scores(
+    train_z: Tensor,
+    train_y: Tensor,
+    test_z: Tensor,
+    test_y: Tensor,
+    *,
+    num_classes: int,
+    cfg: EvalConfig,
+    subsets: list[np.ndarray],
+    seed: int,
+) -> dict[str, Any]:
+    """kNN and linear probes (accuracy, precision/recall/F1, confusion), few-label probes on
+    `subsets` of the training rows, test-set retrieval, k-means NMI/ARI and one-class
+    anomaly detection.
+
+    Args:
+        train_z: Shape: (N, D), float. train_y: Shape: (N,), int64 in [0, num_classes).
+        test_z: Shape: (M, D). test_y: Shape: (M,).
+        subsets: Index arrays into the training rows, one per few-label draw.
+
+    Returns:
+        The `eval` block of `metrics.json`: `knn_top1`, `linear_top1`, `fewshot`,
+        `retrieval`, `nmi`, `ari`, `classification` ({"knn", "linear"}), `anomaly`.
+    """
+    train_x, test_x = train_z.numpy(), test_z.numpy()
+    train_np, test_np = train_y.numpy(), test_y.numpy()
+    knn_pred = knn_predict(
+        train_z,
+        train_y,
+        test_z,
+        num_classes=num_classes,
+        k=cfg.knn_k,
+        temperature=cfg.knn_temperature,
+        metric=cfg.knn_metric,
+    ).numpy()
+    linear_pred = linear_probe_predict(train_x, train_np, test_x)
+    knn_cls = classification_scores(test_np, knn_pred, num_classes=num_classes)
+    linear_cls = classification_scores(test_np, linear_pred, num_classes=num_classes)
+    fewshot = fewshot_linear_probe(train_x, train_np, test_x, test_np, subsets)
+    return {
+        "knn_top1": knn_cls["accuracy"],
+        "linear_top1": linear_cls["accuracy"],
+        "fewshot": {"labels_per_class": cfg.fewshot_labels_per_class, **fewshot},
+        "retrieval": leave_one_out_retrieval(test_z, test_y, metric=cfg.knn_metric),
+        **kmeans_scores(test_x, test_np, num_clusters=num_classes, seed=seed),
+        "classification": {"knn": knn_cls, "linear": linear_cls},
+        "anomaly": one_class_anomaly(
+            train_z, train_y, test_z, test_y, k=cfg.anomaly_k, metric=cfg.knn_metric
+        ),
+    }

@@ -1,0 +1,1 @@
+"""contrastkit.report: the self-contained HTML page of a run."""

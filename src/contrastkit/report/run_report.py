@@ -1,0 +1,86 @@
+"""`contrastkit report`: build `report.html` for a run directory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from contrastkit.errors import UserError
+from contrastkit.report.figures import (
+    FigureEntry,
+    confusion_entry,
+    curves_entry,
+    map_entry,
+    neighbours_entry,
+)
+from contrastkit.report.page import render_page
+from contrastkit.report.views import run_views
+from contrastkit.run import MethodBuilder
+from contrastkit.rundir import LOG, METRICS, REPORT, read_json, write_text_atomic
+
+
+def read_log(path: Path) -> list[dict[str, Any]]:
+    """The records of `log.jsonl` ([] when the file is missing).
+
+    Raises:
+        UserError: a line is not a JSON object (names the line).
+    """
+    if not path.is_file():
+        return []
+    records = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise UserError(f"{path}:{number}: not valid JSON ({err.msg})") from None
+        if not isinstance(record, dict):
+            raise UserError(f"{path}:{number}: expected a JSON object per line")
+        records.append(record)
+    return records
+
+
+def report_run(
+    run: Path,
+    methods: Mapping[str, MethodBuilder],
+    *,
+    projections: Sequence[str] = ("pca", "umap"),
+    log: Callable[[str], None] = print,
+) -> Path:
+    """Write `run/report.html` atomically and return its path.
+
+    Needs `metrics.json`; `log.jsonl` and the checkpoint add curves and pictures, and
+    whatever is missing becomes a note on the page instead of an error.
+    """
+    if not run.is_dir():
+        raise UserError(f"--run {run}: no such run directory")
+    metrics = read_json(run / METRICS)
+    records = read_log(run / LOG)
+    log("drawing figures")
+    views, note = run_views(run, methods)
+    seed = int(metrics.get("seed", 0))
+    class_names = views.class_names if views is not None else []
+    if views is None:
+        maps = [
+            FigureEntry(f"map-{p}", f"Test embeddings, {p.upper()}", "", note=note)
+            for p in projections
+        ]
+        neighbours = FigureEntry("neighbours", "Nearest neighbours", "", note=note)
+    else:
+        maps = [map_entry(views, p, seed) for p in projections]
+        neighbours = neighbours_entry(views)
+    html = render_page(
+        name=run.name or str(run),
+        metrics=metrics,
+        curves=curves_entry(records),
+        confusion=confusion_entry(metrics, class_names),
+        maps=maps,
+        neighbours=neighbours,
+        class_names=class_names,
+    )
+    path = run / REPORT
+    write_text_atomic(path, html)
+    return path
