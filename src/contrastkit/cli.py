@@ -11,6 +11,7 @@ from rich.console import Console
 from contrastkit.config import load_config
 from contrastkit.errors import UserError
 from contrastkit.eval.table import metrics_table
+from contrastkit.eval.text_table import text_metrics_table
 from contrastkit.methods.simclr import build_simclr
 from contrastkit.methods.simcse import build_simcse
 from contrastkit.methods.text_pairs import build_text_pairs
@@ -70,7 +71,8 @@ def train(
         show_progress=progress,
         log=console.print,
     )
-    console.print(metrics_table(metrics, title=f"{out}"))
+    table = text_metrics_table if "text" in metrics else metrics_table
+    console.print(table(metrics, title=f"{out}"))
     console.print(
         f"wrote {out}/ (config.yaml, metrics.json, log.jsonl, checkpoint.pt) in "
         f"{metrics['train_time_s']:.0f} s of training"
@@ -83,7 +85,8 @@ def eval_(
 ) -> None:
     """Evaluate a trained run (kNN, linear and few-label probes, retrieval, baselines)."""
     metrics = eval_run(run, METHODS, log=console.print)
-    console.print(metrics_table(metrics, title=str(run)))
+    table = text_metrics_table if "text" in metrics else metrics_table
+    console.print(table(metrics, title=str(run)))
 
 
 @app.command()

@@ -8,10 +8,43 @@ from pathlib import Path
 import pytest
 import torch
 
-WORDS = (
-    "the a of and to in is on with animal small large red blue green fox dog cat bird fish "
-    "tree house river stone light dark fast slow water fire money bank land sea sky"
-).split()
+WORDS = [
+    "the",
+    "a",
+    "of",
+    "and",
+    "to",
+    "in",
+    "is",
+    "on",
+    "with",
+    "animal",
+    "small",
+    "large",
+    "red",
+    "blue",
+    "green",
+    "fox",
+    "dog",
+    "cat",
+    "bird",
+    "fish",
+    "tree",
+    "house",
+    "river",
+    "stone",
+    "light",
+    "dark",
+    "fast",
+    "slow",
+    "water",
+    "fire",
+    "money",
+    "bank",
+    "land",
+    "sea",
+    "sky",
+]
 
 
 def make_tiny_model(path: Path, *, seed: int = 0) -> Path:

@@ -1,0 +1,157 @@
+"""Text benchmark: WordNet definition -> word retrieval before and after fine-tuning, and speed.
+
+Trains each recipe (configs/text_pairs.yaml with and without hard negatives,
+configs/text_simcse.yaml) from the same base all-MiniLM-L6-v2 on the same WordNet split
+with `train_run`, and reports the held-out Recall@1 / MRR / mAP of the base model and of
+each fine-tuned model (delta = trained - base, measured in this run). Speed: sentences/s
+for encoding the held-out texts with our encoder and with sentence-transformers' `encode`
+on the same model (the baseline), and sentences/s while training. Peak memory is the
+process's peak resident set (CPU) or peak CUDA allocation.
+
+    python benchmarks/text.py                          # the configs' sizes (minutes on CPU)
+    python benchmarks/text.py --train-synsets 300 --test-synsets 200 --variants pairs_hard
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from contrastkit.cli import METHODS
+from contrastkit.config import load_config
+from contrastkit.data.text_load import load_text_data
+from contrastkit.encoders.text import (
+    embed_tokens,
+    load_text_encoder,
+    load_tokenizer,
+    resolve_model_dir,
+    tokenize,
+)
+from contrastkit.run import train_run
+from contrastkit.train.loop import peak_memory_mib
+
+VARIANTS = {
+    "pairs_hard": ("configs/text_pairs.yaml", []),
+    "pairs": ("configs/text_pairs.yaml", ["text.hard_negatives=false"]),
+    "simcse": ("configs/text_simcse.yaml", []),
+}
+METRICS = ("recall_at_1", "recall_at_5", "mrr", "map")
+
+
+def encoding_speed(cfg_path: str, overrides: list[str], batch_size: int) -> dict[str, Any]:
+    """Sentences/s embedding the held-out texts: ours vs sentence-transformers' encode."""
+    from sentence_transformers import SentenceTransformer
+
+    cfg = load_config(cfg_path, overrides)
+    task = load_text_data(cfg).test
+    assert task is not None
+    texts = task.queries + task.corpus
+    tokenizer = load_tokenizer(cfg.text.model)
+    encoder = load_text_encoder(cfg.text.model, normalize=True)
+    reference = SentenceTransformer(
+        str(resolve_model_dir(cfg.text.model)), device="cpu", local_files_only=True
+    )
+    reference.max_seq_length = cfg.text.max_length
+    start = time.perf_counter()
+    tokens = tokenize(tokenizer, texts, max_length=cfg.text.max_length)
+    ours_z = embed_tokens(encoder, tokens, batch_size=batch_size)
+    ours_s = time.perf_counter() - start
+    start = time.perf_counter()
+    ref_z = reference.encode(texts, batch_size=batch_size, convert_to_tensor=True)
+    ref_s = time.perf_counter() - start
+    return {
+        "texts": len(texts),
+        "batch_size": batch_size,
+        "ours_sentences_per_s": len(texts) / ours_s,
+        "sentence_transformers_sentences_per_s": len(texts) / ref_s,
+        "speed_ratio": ref_s / ours_s,
+        "max_abs_diff_vs_sentence_transformers": float((ours_z - ref_z.cpu()).abs().max()),
+    }
+
+
+def run_variant(name: str, overrides: list[str], out: Path) -> dict[str, Any]:
+    cfg_path, extra = VARIANTS[name]
+    cfg = load_config(cfg_path, overrides + extra)
+    metrics = train_run(
+        cfg, out / name, METHODS, overwrite=True, show_progress=False, log=lambda _m: None
+    )
+    return metrics
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train-synsets", type=int, default=None)
+    parser.add_argument("--test-synsets", type=int, default=None)
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/text.json"))
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    overrides = []
+    if args.train_synsets is not None:
+        overrides.append(f"text.wordnet_train_synsets={args.train_synsets}")
+    if args.test_synsets is not None:
+        overrides.append(f"text.wordnet_test_synsets={args.test_synsets}")
+    if args.epochs is not None:
+        overrides.append(f"train.epochs={args.epochs}")
+
+    console = Console(width=150)
+    speed = encoding_speed("configs/text_pairs.yaml", overrides, batch_size=128)
+    rows: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.variants:
+            console.print(f"training {name} ...")
+            rows[name] = run_variant(name, overrides, Path(tmp))
+    first = rows[args.variants[0]]["text"]
+    base = first["base"]
+    table = Table(title=f"{first['task']}: {first['queries']} queries, {first['corpus']} words")
+    for column in ("model", *METRICS, "train sent/s", "train s"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    table.add_row("base all-MiniLM-L6-v2", *(f"{base[k]:.3f}" for k in METRICS), "-", "-")
+    results: dict[str, Any] = {"task": first["task"], "queries": first["queries"]}
+    results["corpus"] = first["corpus"]
+    results["base"] = {k: base[k] for k in METRICS}
+    results["variants"] = {}
+    for name, metrics in rows.items():
+        trained = metrics["text"]["trained"]
+        table.add_row(
+            name,
+            *(f"{trained[k]:.3f} ({trained[k] - base[k]:+.3f})" for k in METRICS),
+            f"{metrics['train_sentences_per_s']:.1f}",
+            f"{metrics['train_time_s']:.0f}",
+        )
+        results["variants"][name] = {
+            **{k: trained[k] for k in METRICS},
+            "delta_vs_base": {k: trained[k] - base[k] for k in METRICS},
+            "train_time_s": metrics["train_time_s"],
+            "train_pairs_or_sentences_per_s": metrics["samples_per_s"],
+            "train_sentences_per_s": metrics["train_sentences_per_s"],
+            "epochs": metrics["epochs"],
+        }
+    console.print(table)
+    console.print(
+        f"encoding {speed['texts']} texts: ours {speed['ours_sentences_per_s']:.0f} sentences/s, "
+        f"sentence-transformers {speed['sentence_transformers_sentences_per_s']:.0f} "
+        f"(ratio {speed['speed_ratio']:.2f}x), max |diff| "
+        f"{speed['max_abs_diff_vs_sentence_transformers']:.1e}"
+    )
+    results["encoding"] = speed
+    results["threads"] = args.threads
+    results["overrides"] = overrides
+    results["peak_mem_mib"] = peak_memory_mib(torch.device("cpu"))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    console.print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
