@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from contrastkit.config import Config
 from contrastkit.encoders.text import Tokens, tokenize
-from contrastkit.losses.info_nce import info_nce
+from contrastkit.losses import info_nce
 from contrastkit.train.loop import Augment
 
 

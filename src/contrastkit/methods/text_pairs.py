@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from contrastkit.config import Config
 from contrastkit.data.text_split import TextPairs
 from contrastkit.encoders.text import tokenize
-from contrastkit.losses.info_nce import info_nce
+from contrastkit.losses import info_nce
 from contrastkit.train.loop import Augment
 
 
