@@ -86,6 +86,43 @@ def run_variant(name: str, overrides: list[str], out: Path) -> dict[str, Any]:
     return metrics
 
 
+def record(results: dict[str, Any], name: str, metrics: dict[str, Any]) -> None:
+    """Add one trained variant (and, the first time, the task and base model) to `results`."""
+    text = metrics["text"]
+    base = text["base"]
+    results.setdefault("task", text["task"])
+    results.setdefault("queries", text["queries"])
+    results.setdefault("corpus", text["corpus"])
+    results.setdefault("base", {k: base[k] for k in METRICS})
+    trained = text["trained"]
+    results["variants"][name] = {
+        **{k: trained[k] for k in METRICS},
+        "delta_vs_base": {k: trained[k] - base[k] for k in METRICS},
+        "train_time_s": metrics["train_time_s"],
+        "train_pairs_or_sentences_per_s": metrics["samples_per_s"],
+        "train_sentences_per_s": metrics["train_sentences_per_s"],
+        "epochs": metrics["epochs"],
+    }
+
+
+def results_table(results: dict[str, Any]) -> Table:
+    """Base model and each variant: held-out metrics (delta vs base), training speed."""
+    base = results["base"]
+    title = f"{results['task']}: {results['queries']} queries, {results['corpus']} words"
+    table = Table(title=title)
+    for column in ("model", *METRICS, "train sentences/s", "train s"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    table.add_row("base all-MiniLM-L6-v2", *(f"{base[k]:.3f}" for k in METRICS), "-", "-")
+    for name, row in results["variants"].items():
+        table.add_row(
+            name,
+            *(f"{row[k]:.3f} ({row['delta_vs_base'][k]:+.3f})" for k in METRICS),
+            f"{row['train_sentences_per_s']:.1f}",
+            f"{row['train_time_s']:.0f}",
+        )
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train-synsets", type=int, default=None)
@@ -105,51 +142,26 @@ def main() -> None:
         overrides.append(f"train.epochs={args.epochs}")
 
     console = Console(width=150)
-    speed = encoding_speed("configs/text_pairs.yaml", overrides, batch_size=128)
-    rows: dict[str, Any] = {}
+    results: dict[str, Any] = {"threads": args.threads, "overrides": overrides}
+    results["encoding"] = encoding_speed("configs/text_pairs.yaml", overrides, batch_size=128)
+    results["variants"] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.variants:
             console.print(f"training {name} ...")
-            rows[name] = run_variant(name, overrides, Path(tmp))
-    first = rows[args.variants[0]]["text"]
-    base = first["base"]
-    table = Table(title=f"{first['task']}: {first['queries']} queries, {first['corpus']} words")
-    for column in ("model", *METRICS, "train sent/s", "train s"):
-        table.add_column(column, justify="left" if column == "model" else "right")
-    table.add_row("base all-MiniLM-L6-v2", *(f"{base[k]:.3f}" for k in METRICS), "-", "-")
-    results: dict[str, Any] = {"task": first["task"], "queries": first["queries"]}
-    results["corpus"] = first["corpus"]
-    results["base"] = {k: base[k] for k in METRICS}
-    results["variants"] = {}
-    for name, metrics in rows.items():
-        trained = metrics["text"]["trained"]
-        table.add_row(
-            name,
-            *(f"{trained[k]:.3f} ({trained[k] - base[k]:+.3f})" for k in METRICS),
-            f"{metrics['train_sentences_per_s']:.1f}",
-            f"{metrics['train_time_s']:.0f}",
-        )
-        results["variants"][name] = {
-            **{k: trained[k] for k in METRICS},
-            "delta_vs_base": {k: trained[k] - base[k] for k in METRICS},
-            "train_time_s": metrics["train_time_s"],
-            "train_pairs_or_sentences_per_s": metrics["samples_per_s"],
-            "train_sentences_per_s": metrics["train_sentences_per_s"],
-            "epochs": metrics["epochs"],
-        }
-    console.print(table)
+            metrics = run_variant(name, overrides, Path(tmp))
+            record(results, name, metrics)
+            results["peak_mem_mib"] = peak_memory_mib(torch.device("cpu"))
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(results, indent=2) + "\n")  # after every variant
+    console.print(results_table(results))
+    speed = results["encoding"]
     console.print(
         f"encoding {speed['texts']} texts: ours {speed['ours_sentences_per_s']:.0f} sentences/s, "
         f"sentence-transformers {speed['sentence_transformers_sentences_per_s']:.0f} "
         f"(ratio {speed['speed_ratio']:.2f}x), max |diff| "
-        f"{speed['max_abs_diff_vs_sentence_transformers']:.1e}"
+        f"{speed['max_abs_diff_vs_sentence_transformers']:.1e}; peak RSS "
+        f"{results['peak_mem_mib']:.0f} MiB"
     )
-    results["encoding"] = speed
-    results["threads"] = args.threads
-    results["overrides"] = overrides
-    results["peak_mem_mib"] = peak_memory_mib(torch.device("cpu"))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
     console.print(f"wrote {args.out}")
 
 
