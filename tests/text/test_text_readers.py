@@ -55,6 +55,12 @@ def test_csv_pairs_and_triplets(tmp_path: Path) -> None:
     assert (got.anchors, got.positives, got.negatives) == (["a red animal"], ["fox"], ["fish"])
 
 
+def test_csv_with_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbfanchor,positive\nq,a\n")
+    assert read_text_pairs(path).anchors == ["q"]
+
+
 def test_csv_missing_column_is_named(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("anchor,answer\nq,a\n")

@@ -21,12 +21,13 @@ PAIR_SUFFIXES = (".csv", ".jsonl")
 
 
 def read_utf8(path: Path) -> str:
-    """The file's text; invalid UTF-8 is reported with its line and byte column."""
+    """The file's text (a leading byte-order mark dropped); invalid UTF-8 is reported with
+    its line and byte column."""
     if not path.is_file():
         raise UserError(f"{path}: file not found")
     raw = path.read_bytes()
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as err:
         line = raw.count(b"\n", 0, err.start) + 1
         column = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
