@@ -11,12 +11,14 @@ from rich.console import Console
 from contrastkit.config import load_config
 from contrastkit.errors import UserError
 from contrastkit.eval.table import metrics_table
+from contrastkit.methods.scarf import build_scarf
 from contrastkit.methods.simclr import build_simclr
 from contrastkit.run import MethodBuilder, embed_run, eval_run, train_run
 from contrastkit.rundir import CONFIG
 
 METHODS: dict[str, MethodBuilder] = {
     "simclr": build_simclr,
+    "scarf": build_scarf,
 }
 
 app = typer.Typer(
@@ -85,7 +87,9 @@ def eval_(
 @app.command()
 def embed(
     run: Annotated[Path, typer.Option(help="Run directory written by `contrastkit train`.")],
-    data: Annotated[str, typer.Option(help="Data to embed: 'digits'.")] = "digits",
+    data: Annotated[
+        str, typer.Option(help="Data to embed: 'digits', or a table run's data.source.")
+    ] = "digits",
     out: Annotated[Path, typer.Option(help="Output .npy file, float32 (N, D).")] = Path(
         "embeddings.npy"
     ),

@@ -28,24 +28,36 @@ class _Strict(BaseModel):
 class DataConfig(_Strict):
     """Where the training data comes from and how it is split."""
 
-    source: Literal["digits"] = "digits"
+    source: Literal["digits", "breast_cancer", "wine", "iris", "digits_table", "csv", "parquet"] = (
+        "digits"
+    )
     path: str | None = None
     test_fraction: float = Field(0.3, gt=0.0, lt=1.0)
     split_seed: int = 0
+    label: str | None = None
+    """Tables (csv, parquet): the label column, used only for evaluation."""
+    categorical_columns: list[str] = Field(default_factory=list)
+    """Tables: columns to treat as categorical even when every value is a number."""
 
 
 class ModelConfig(_Strict):
     """Encoder and projection head sizes."""
 
-    encoder: Literal["small_cnn"] = "small_cnn"
+    encoder: Literal["small_cnn", "mlp"] = "small_cnn"
     width: int = Field(32, ge=4)
+    """small_cnn: channels of the first block; mlp: width of every hidden layer."""
+    depth: int = Field(3, ge=1)
+    """mlp: number of hidden Linear-BatchNorm-ReLU layers."""
+    cat_embed_dim: int = Field(8, ge=1)
+    """mlp: embedding size of each categorical column."""
     feature_dim: int = Field(128, ge=2)
     proj_hidden_dim: int = Field(256, ge=2)
     proj_dim: int = Field(64, ge=2)
 
 
 class AugmentConfig(_Strict):
-    """Per-sample random image views (see `contrastkit.augment.image`)."""
+    """Per-sample random views: images (see `contrastkit.augment.image`) and table rows
+    (`corruption`, `corruption_rate`; see `contrastkit.augment.tabular`)."""
 
     crop_scale: tuple[float, float] = (0.5, 1.0)
     crop_ratio: tuple[float, float] = (0.75, 1.3333)
@@ -54,12 +66,14 @@ class AugmentConfig(_Strict):
     blur_sigma: tuple[float, float] = (0.1, 1.0)
     noise_std: float = Field(0.1, ge=0.0)
     hflip_prob: float = Field(0.0, ge=0.0, le=1.0)
+    corruption: Literal["scarf", "vime"] = "scarf"
+    corruption_rate: float = Field(0.6, gt=0.0, lt=1.0)
 
 
 class MethodConfig(_Strict):
     """The self-supervised method and its loss hyperparameters."""
 
-    name: Literal["simclr"] = "simclr"
+    name: Literal["simclr", "scarf"] = "simclr"
     temperature: float = Field(0.2, gt=0.0)
 
 
@@ -87,6 +101,8 @@ class EvalConfig(_Strict):
     fewshot_draws: int = Field(5, ge=1)
     supervised_steps: int = Field(500, ge=1)
     baselines: bool = True
+    tabular_budgets: list[int] = Field(default_factory=lambda: [2, 5, 10, 25])
+    """Tables: labels per class of each few-label probe in the `tabular` metrics block."""
 
 
 class Config(_Strict):

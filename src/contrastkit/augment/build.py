@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from torch import Tensor
+
 from contrastkit.augment.image import ViewAugment
+from contrastkit.augment.tabular import ScarfCorruption, VimeCorruption
 from contrastkit.config import AugmentConfig
 
 
@@ -16,3 +19,12 @@ def build_augment(cfg: AugmentConfig) -> ViewAugment:
         noise_std=cfg.noise_std,
         hflip_prob=cfg.hflip_prob,
     )
+
+
+def build_table_augment(
+    cfg: AugmentConfig, pool_numeric: Tensor, pool_codes: Tensor
+) -> ScarfCorruption | VimeCorruption:
+    """SCARF (replacement values drawn from the pool: the training rows) or VIME corruption."""
+    if cfg.corruption == "scarf":
+        return ScarfCorruption(pool_numeric, pool_codes, rate=cfg.corruption_rate)
+    return VimeCorruption(rate=cfg.corruption_rate)
