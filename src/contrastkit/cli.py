@@ -11,6 +11,7 @@ from rich.console import Console
 from contrastkit.config import load_config
 from contrastkit.errors import UserError
 from contrastkit.eval.table import metrics_table
+from contrastkit.eval.tabular_table import tabular_table
 from contrastkit.methods.scarf import build_scarf
 from contrastkit.methods.simclr import build_simclr
 from contrastkit.run import MethodBuilder, embed_run, eval_run, train_run
@@ -69,6 +70,8 @@ def train(
         log=console.print,
     )
     console.print(metrics_table(metrics, title=f"{out}"))
+    if "tabular" in metrics:
+        console.print(tabular_table(metrics["tabular"], title=f"{out}: few-label test top-1 (%)"))
     console.print(
         f"wrote {out}/ (config.yaml, metrics.json, log.jsonl, checkpoint.pt) in "
         f"{metrics['train_time_s']:.0f} s of training"
@@ -82,6 +85,8 @@ def eval_(
     """Evaluate a trained run (kNN, linear and few-label probes, retrieval, baselines)."""
     metrics = eval_run(run, METHODS, log=console.print)
     console.print(metrics_table(metrics, title=str(run)))
+    if "tabular" in metrics:
+        console.print(tabular_table(metrics["tabular"], title=f"{run}: few-label test top-1 (%)"))
 
 
 @app.command()

@@ -34,7 +34,8 @@ def metrics_table(metrics: dict[str, Any], title: str) -> Table:
         style="bold",
     )
     base = metrics.get("baselines", {})
-    for key, name in (("raw", "raw pixels"), ("random_init", "random-init encoder")):
+    raw_name = "raw features" if "tabular" in metrics else "raw pixels"
+    for key, name in (("raw", raw_name), ("random_init", "random-init encoder")):
         if key in base:
             b = base[key]
             table.add_row(name, _pct(b["knn_top1"]), _pct(b["linear_top1"]), _fewshot(b["fewshot"]))
