@@ -78,6 +78,8 @@ def _build(
 
 
 def _augment(cfg: Config, data: ImageSplit | TableSplit) -> Augment:
+    """The views `fit` passes to the method; a table's views are (numeric, codes) tuples,
+    which the loop's `Augment` alias (-> Tensor) does not spell out, hence the ignore."""
     if isinstance(data, TableSplit):
         return build_table_augment(cfg.augment, *data.train_rows)  # type: ignore[return-value]
     return build_augment(cfg.augment)
