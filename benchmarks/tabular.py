@@ -92,11 +92,11 @@ def pool_seeds(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def summary_table(results: dict[str, dict[str, Any]]) -> Table:
-    table = Table(title="SCARF embedding / raw features (few-label probe accuracy ratio)")
+    table = Table(title="SCARF embedding / raw features: probe accuracy ratio per labels/class")
     table.add_column("data")
     budgets = next(iter(results.values()))["ratio_embedding_over_raw"]
     for k in budgets:
-        table.add_column(f"{k}/class", justify="right")
+        table.add_column(k, justify="right")
     table.add_column("train s", justify="right")
     table.add_column("rows/s", justify="right")
     table.add_column("peak MiB", justify="right")
