@@ -1,37 +1,164 @@
-"""NT-Xent, the SimCLR loss (Chen et al. 2020, arXiv:2002.05709)."""
+"""SimCLR's NT-Xent loss (Chen et al., 2020, arXiv:2002.05709)."""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
+
+from contrastkit.distributed import all_gather_no_grad, all_gather_with_grad, rank, world_size
+from contrastkit.losses.blocked import PairLayout, logit_stats
+from contrastkit.losses.precision import autocast_off, upcast
+from contrastkit.losses.reduction import anchor_mean
+from contrastkit.losses.validation import (
+    check_chunk_size,
+    check_mask,
+    check_pair,
+    check_positive,
+    check_rows,
+)
+
+__all__ = ["NTXentLoss", "nt_xent", "two_view_layout"]
 
 
-def nt_xent(z_a: Tensor, z_b: Tensor, temperature: float = 0.5) -> Tensor:
-    """Normalised temperature-scaled cross entropy over 2N anchors.
+def two_view_layout(
+    z_a: Tensor,
+    z_b: Tensor,
+    *,
+    normalize: bool,
+    gather: bool,
+    ids: Tensor | None,
+    mask: Tensor | None,
+    exclude_positives: bool = False,
+) -> tuple[Tensor, Tensor, PairLayout]:
+    """Anchors, candidates and pair layout of a two-view batch (NT-Xent, DCL).
 
-    With z = normalize(cat(z_a, z_b)) and s_ij = z_i . z_j / temperature, anchor i with
-    positive p(i) (its other view) has loss -s_ip(i) + log sum_{j != i} exp(s_ij); the
-    result is the mean over all 2N anchors.
-
-    Args:
-        z_a: Shape: (N, D), first views.
-        z_b: Shape: (N, D), second views, row i pairs with z_a[i].
-        temperature: > 0; logits are scaled by 1 / temperature.
+    Anchors are the 2n local rows ``[z_a; z_b]``; candidates the 2Wn rows
+    ``[gather(z_a); gather(z_b)]`` (W ranks, W = 1 without ``gather``). Anchor ``i``
+    leaves out its own row; its positive is the other view of the same sample, or with
+    ``ids`` every other row with the same id.
 
     Returns:
-        Scalar loss (float32).
+        ``(anchors (2n, D), candidates (2Wn, D), layout)``.
     """
-    if temperature <= 0:
-        raise ValueError(f"temperature must be > 0, got {temperature}")
-    if z_a.ndim != 2 or z_a.shape != z_b.shape:
-        raise ValueError(
-            f"z_a and z_b must both be (N, D), got {tuple(z_a.shape)} and {tuple(z_b.shape)}"
-        )
+    check_pair("z_a", z_a, "z_b", z_b)
     n = z_a.shape[0]
-    z = F.normalize(torch.cat([z_a, z_b]).float(), dim=1)  # (2N, D)
-    logits = z @ z.T / temperature  # (2N, 2N)
-    self_mask = torch.eye(2 * n, dtype=torch.bool, device=z.device)
-    logits = logits.masked_fill(self_mask, float("-inf"))
-    targets = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(z.device)
-    return F.cross_entropy(logits, targets)
+    a, b = upcast(z_a), upcast(z_b)
+    if normalize:
+        a, b = F.normalize(a, dim=1), F.normalize(b, dim=1)
+    anchors = torch.cat([a, b])  # (2n, D)
+    w, r = (world_size(), rank()) if gather else (1, 0)
+    cands = torch.cat([all_gather_with_grad(a), all_gather_with_grad(b)]) if w > 1 else anchors
+    local = r * n + torch.arange(n, device=a.device)  # global index of local samples
+    self_cols = torch.cat([local, w * n + local])
+    drop = None
+    if mask is not None:
+        check_mask(mask, n, w * n)
+        drop = mask.repeat(2, 2)  # (2n, 2Wn): same pair in all four view quadrants
+    if ids is None:
+        layout = PairLayout(
+            pos_cols=torch.cat([w * n + local, local]),
+            self_cols=self_cols,
+            drop=drop,
+            exclude_positives=exclude_positives,
+        )
+    else:
+        check_rows("ids", ids, n, "one id per sample; equal ids are positives")
+        all_ids = all_gather_no_grad(ids) if w > 1 else ids
+        layout = PairLayout(
+            anchor_ids=ids.repeat(2),
+            cand_ids=all_ids.repeat(2),
+            self_cols=self_cols,
+            drop=drop,
+            exclude_positives=exclude_positives,
+        )
+    return anchors, cands, layout
+
+
+def nt_xent(
+    z_a: Tensor,
+    z_b: Tensor,
+    temperature: float = 0.5,
+    *,
+    normalize: bool = True,
+    ids: Tensor | None = None,
+    mask: Tensor | None = None,
+    chunk_size: int | None = None,
+    gather: bool = False,
+) -> Tensor:
+    """NT-Xent: 2N anchors, each with one positive (its other view) and 2N-2 negatives.
+
+    With ``s_ij = cos(z_i, z_j) / temperature`` over the 2N rows ``z = [z_a; z_b]`` and
+    ``p(i)`` the other view of row ``i``::
+
+        L = 1/(2N) sum_i [ -s_{i,p(i)} + log sum_{k != i} exp(s_ik) ]
+
+    Identical embeddings give ``log(2N - 1)``. With ``ids``, every other row with the
+    same id is a positive and the numerator is averaged over them (SupCon's L_out).
+
+    Args:
+        z_a: Projections of view a. Shape: (N, D).
+        z_b: Projections of view b, row n the same sample as row n of z_a. Shape: (N, D).
+        temperature: tau > 0; logits are scaled by 1 / tau (SimCLR: 0.5 here, 0.1-0.2
+            for large batches).
+        normalize: L2-normalise rows first (cosine similarity); False uses dot products.
+        ids: Sample ids; rows with equal ids (duplicates) are all positives. Shape: (N,).
+        mask: Known false negatives: ``mask[i, j]`` leaves sample j out of sample i's
+            negatives (both views). Shape: (N, N), or (N, world_size * N) with ``gather``.
+        chunk_size: Anchor rows per block of the similarity matrix (memory O(chunk * N));
+            None chooses (one block when small).
+        gather: Take negatives from all ranks (no-op without a process group); see
+            ``contrastkit.distributed`` for the gradient convention.
+
+    Returns:
+        Scalar loss (float32 math).
+
+    Raises:
+        ValueError: If shapes differ or temperature <= 0.
+
+    Example:
+        >>> loss = nt_xent(torch.randn(8, 16), torch.randn(8, 16), temperature=0.5)
+    """
+    check_positive("temperature", temperature)
+    check_chunk_size(chunk_size)
+    with autocast_off(z_a):
+        anchors, cands, layout = two_view_layout(
+            z_a, z_b, normalize=normalize, gather=gather, ids=ids, mask=mask
+        )
+        lse, pos_sum, pos_count = logit_stats(
+            anchors, cands, scale=1.0 / temperature, layout=layout, chunk_size=chunk_size
+        )
+        per_anchor = lse - pos_sum / pos_count.clamp_min(1.0)  # (2N,)
+        return anchor_mean(per_anchor, pos_count > 0, gather=gather)
+
+
+class NTXentLoss(nn.Module):
+    """Module form of :func:`nt_xent`; stores the hyperparameters only."""
+
+    def __init__(
+        self,
+        *,
+        temperature: float = 0.5,
+        normalize: bool = True,
+        chunk_size: int | None = None,
+        gather: bool = False,
+    ) -> None:
+        super().__init__()
+        check_positive("temperature", temperature)
+        check_chunk_size(chunk_size)
+        self.temperature, self.normalize = temperature, normalize
+        self.chunk_size, self.gather = chunk_size, gather
+
+    def forward(
+        self, z_a: Tensor, z_b: Tensor, ids: Tensor | None = None, mask: Tensor | None = None
+    ) -> Tensor:
+        return nt_xent(
+            z_a,
+            z_b,
+            self.temperature,
+            normalize=self.normalize,
+            ids=ids,
+            mask=mask,
+            chunk_size=self.chunk_size,
+            gather=self.gather,
+        )

@@ -112,6 +112,7 @@ def fit(
     total_steps = cfg.epochs * steps_per_epoch
     warmup_steps = cfg.warmup_epochs * steps_per_epoch
 
+    run_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     shuffle_gen = torch.Generator().manual_seed(seed)
     aug_gen = torch.Generator(device=device).manual_seed(seed + 1)

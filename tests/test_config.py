@@ -1,0 +1,66 @@
+from pathlib import Path
+
+import pytest
+
+from contrastkit.config import Config, dump_config, load_config
+from contrastkit.errors import UserError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_and_override(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, "train:\n  epochs: 7\n"), ["train.lr=0.01", "seed=3"])
+    assert cfg.train.epochs == 7
+    assert cfg.train.lr == 0.01
+    assert cfg.seed == 3
+    assert cfg.eval.knn_k == Config().eval.knn_k
+
+
+def test_unknown_key_suggests_nearest(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match=r"unknown key 'train.epoch'.*did you mean 'train.epochs'"):
+        load_config(write(tmp_path, "train:\n  epoch: 7\n"))
+
+
+def test_unknown_section_suggests_nearest(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match=r"unknown key 'trian'.*did you mean 'train'"):
+        load_config(write(tmp_path, "trian:\n  epochs: 7\n"))
+
+
+def test_unknown_override_key() -> None:
+    with pytest.raises(UserError, match=r"unknown key 'train.bach_size'.*'train.batch_size'"):
+        load_config(None, ["train.bach_size=3"])
+
+
+def test_wrong_type_names_key(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match=r"train.epochs: .*integer.*'many'"):
+        load_config(write(tmp_path, "train:\n  epochs: many\n"))
+
+
+def test_out_of_range_value() -> None:
+    with pytest.raises(UserError, match=r"method.temperature"):
+        load_config(None, ["method.temperature=0"])
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="config file not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_bad_yaml_names_line(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match=r"line 2"):
+        load_config(write(tmp_path, "train:\n  epochs: [1\n"))
+
+
+def test_override_needs_equals() -> None:
+    with pytest.raises(UserError, match="KEY=VALUE"):
+        load_config(None, ["train.epochs"])
+
+
+def test_dump_round_trips(tmp_path: Path) -> None:
+    cfg = load_config(None, ["train.epochs=3", "augment.crop_scale=[0.3, 0.9]"])
+    again = load_config(write(tmp_path, dump_config(cfg)))
+    assert again == cfg
