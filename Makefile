@@ -9,6 +9,17 @@ DEMO_RUN ?= runs/demo
 
 # torch is pinned first: the CPU wheel is on disk here, and an unpinned torch would pull
 # a CUDA build of several GB. pyproject itself only asks for torch>=2.3.
+# Debian packages the tests and demos use: espeak-ng speaks the audio-text data,
+# wordnet-base holds the text task's words and glosses. Installed only when missing.
+DEBIAN_PKGS := espeak-ng wordnet-base
+system-deps:
+	@missing=$$(for p in $(DEBIAN_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages: $$missing"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -26,7 +37,7 @@ lint: install
 	$(VENV)/bin/ruff format --check src tests benchmarks
 	$(VENV)/bin/mypy
 
-test: install lint
+test: install system-deps lint
 	$(PY) -m pytest -q
 
 test-fast: install

@@ -8,10 +8,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from contrastkit.audio.speech import synthesize_speech
 from contrastkit.config import load_config
 from contrastkit.errors import UserError
+from contrastkit.eval.crossmodal_table import crossmodal_table
 from contrastkit.eval.table import metrics_table
 from contrastkit.eval.tabular_table import tabular_table
+from contrastkit.methods.clip import build_clip, build_siglip
 from contrastkit.methods.scarf import build_scarf
 from contrastkit.methods.simclr import build_simclr
 from contrastkit.run import MethodBuilder, embed_run, eval_run, train_run
@@ -20,6 +23,8 @@ from contrastkit.rundir import CONFIG
 METHODS: dict[str, MethodBuilder] = {
     "simclr": build_simclr,
     "scarf": build_scarf,
+    "clip": build_clip,
+    "siglip": build_siglip,
 }
 
 app = typer.Typer(
@@ -50,6 +55,10 @@ def train(
     ] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace a finished run in --out.")] = False,
     progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
+    skip_bad: Annotated[
+        bool,
+        typer.Option(help="Leave unreadable input files (WAV, images) out and count them."),
+    ] = False,
 ) -> None:
     """Train an encoder, evaluate it against the baselines, and write the run directory."""
     if resume:
@@ -59,7 +68,7 @@ def train(
             )
         cfg = load_config(out / CONFIG)
     else:
-        cfg = load_config(config, set_ or [])
+        cfg = load_config(config, [*(set_ or []), *(["data.skip_bad=true"] if skip_bad else [])])
     metrics = train_run(
         cfg,
         out,
@@ -72,6 +81,8 @@ def train(
     console.print(metrics_table(metrics, title=f"{out}"))
     if "tabular" in metrics:
         console.print(tabular_table(metrics["tabular"], title=f"{out}: few-label test top-1 (%)"))
+    if "crossmodal" in metrics:
+        console.print(crossmodal_table(metrics["crossmodal"], title="cross-modal (%)"))
     console.print(
         f"wrote {out}/ (config.yaml, metrics.json, log.jsonl, checkpoint.pt) in "
         f"{metrics['train_time_s']:.0f} s of training"
@@ -87,6 +98,8 @@ def eval_(
     console.print(metrics_table(metrics, title=str(run)))
     if "tabular" in metrics:
         console.print(tabular_table(metrics["tabular"], title=f"{run}: few-label test top-1 (%)"))
+    if "crossmodal" in metrics:
+        console.print(crossmodal_table(metrics["crossmodal"], title="cross-modal (%)"))
 
 
 @app.command()
@@ -102,6 +115,17 @@ def embed(
     """Embed a data set with a run's encoder and save the embeddings as .npy."""
     n, d = embed_run(run, data, out, METHODS)
     console.print(f"wrote {out}: {n} embeddings of dimension {d}")
+
+
+@app.command()
+def speech(
+    out: Annotated[Path, typer.Option(help="Cache folder for the WAV files.")] = Path(
+        "build/speech"
+    ),
+) -> None:
+    """Synthesise the spoken-word audio-text pairs with espeak-ng (WAV + manifest.csv)."""
+    manifest = synthesize_speech(out)
+    console.print(f"wrote {manifest}")
 
 
 def main() -> None:

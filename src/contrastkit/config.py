@@ -28,10 +28,21 @@ class _Strict(BaseModel):
 class DataConfig(_Strict):
     """Where the training data comes from and how it is split."""
 
-    source: Literal["digits", "breast_cancer", "wine", "iris", "digits_table", "csv", "parquet"] = (
-        "digits"
-    )
+    source: Literal[
+        "digits",
+        "digits_captions",
+        "caption_csv",
+        "speech",
+        "breast_cancer",
+        "wine",
+        "iris",
+        "digits_table",
+        "csv",
+        "parquet",
+    ] = "digits"
     path: str | None = None
+    skip_bad: bool = False
+    image_size: int = Field(32, ge=4)
     test_fraction: float = Field(0.3, gt=0.0, lt=1.0)
     split_seed: int = 0
     label: str | None = None
@@ -43,7 +54,7 @@ class DataConfig(_Strict):
 class ModelConfig(_Strict):
     """Encoder and projection head sizes."""
 
-    encoder: Literal["small_cnn", "mlp"] = "small_cnn"
+    encoder: Literal["small_cnn", "audio_cnn", "mlp"] = "small_cnn"
     width: int = Field(32, ge=4)
     """small_cnn: channels of the first block; mlp: width of every hidden layer."""
     depth: int = Field(3, ge=1)
@@ -73,7 +84,7 @@ class AugmentConfig(_Strict):
 class MethodConfig(_Strict):
     """The self-supervised method and its loss hyperparameters."""
 
-    name: Literal["simclr", "scarf"] = "simclr"
+    name: Literal["simclr", "clip", "siglip", "scarf"] = "simclr"
     temperature: float = Field(0.2, gt=0.0)
 
 
@@ -105,6 +116,40 @@ class EvalConfig(_Strict):
     """Tables: labels per class of each few-label probe in the `tabular` metrics block."""
 
 
+class PairsConfig(_Strict):
+    """Two-tower training on (image or audio, text) pairs (CLIP, SigLIP; `methods/clip.py`).
+
+    `init_temperature` is CLIP's (scale = 1 / temperature, learned, capped at 100);
+    `siglip_init_scale` / `siglip_init_bias` are SigLIP's learned logit scale and bias.
+    """
+
+    embed_dim: int = Field(64, ge=2)
+    text_width: int = Field(64, ge=4)
+    text_max_len: int = Field(32, ge=4)
+    init_temperature: float = Field(0.07, gt=0.0)
+    siglip_init_scale: float = Field(10.0, gt=0.0)
+    siglip_init_bias: float = -10.0
+    gather: bool = False
+    similarity_pairs: int = Field(16, ge=2)
+
+
+class AudioConfig(_Strict):
+    """Speech made with espeak-ng, its log-mel front end and SpecAugment views."""
+
+    cache_dir: str = "build/speech"
+    sample_rate: int = Field(16000, ge=1000)
+    clip_seconds: float = Field(1.0, gt=0.0)
+    n_mels: int = Field(64, ge=4)
+    n_fft: int = Field(400, ge=16)
+    hop_length: int = Field(160, ge=1)
+    heldout_words: int = Field(16, ge=1)
+    heldout_voices: int = Field(2, ge=1)
+    time_masks: int = Field(2, ge=0)
+    time_mask_width: int = Field(12, ge=0)
+    freq_masks: int = Field(2, ge=0)
+    freq_mask_width: int = Field(8, ge=0)
+
+
 class Config(_Strict):
     """The whole run: everything a run needs, saved as `config.yaml` in the run directory."""
 
@@ -115,6 +160,8 @@ class Config(_Strict):
     method: MethodConfig = Field(default_factory=MethodConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
+    pairs: PairsConfig = Field(default_factory=PairsConfig)
+    audio: AudioConfig = Field(default_factory=AudioConfig)
 
 
 def _check_keys(raw: Any, model: type[BaseModel], where: str, prefix: str = "") -> None:

@@ -13,13 +13,21 @@ from torch import nn
 from contrastkit.augment.build import build_augment, build_table_augment
 from contrastkit.config import Config, dump_config, load_config
 from contrastkit.data.load import load_image_data
-from contrastkit.data.split import ImageSplit
 from contrastkit.data.table_split import TABLE_SOURCES, TableSplit, load_table_data
 from contrastkit.encoders.build import build_encoder, build_table_encoder
 from contrastkit.errors import UserError
 from contrastkit.eval.embed import embed_images
 from contrastkit.eval.suite import evaluate
 from contrastkit.eval.tabular_suite import embed_rows, evaluate_table
+from contrastkit.run_pairs import (
+    PAIR_SOURCES,
+    check_pairing,
+    evaluate_pairs,
+    load_pair_data,
+    pair_augment,
+    pair_in_channels,
+    training_batch,
+)
 from contrastkit.rundir import (
     CHECKPOINT,
     CONFIG,
@@ -32,81 +40,97 @@ from contrastkit.rundir import (
 )
 from contrastkit.train.checkpoint import load_checkpoint
 from contrastkit.train.device import resolve_device
-from contrastkit.train.loop import Augment, fit
+from contrastkit.train.loop import Augment, Batch, fit
 
 MethodBuilder = Callable[[Config, nn.Module], nn.Module]
 Log = Callable[[str], None]
 
 
 TABLE_METHODS = ("scarf",)
-"""Methods whose views are corrupted table rows; the others take images."""
+"""Methods whose views are corrupted table rows; they need a table source and vice versa."""
 
 
-def _load(cfg: Config, log: Log = lambda _msg: None) -> ImageSplit | TableSplit:
-    """The modality dispatch: a table source gives a `TableSplit`, otherwise images."""
-    if cfg.data.source not in TABLE_SOURCES:
-        return load_image_data(cfg.data)
-    if cfg.model.encoder != "mlp" or cfg.method.name not in TABLE_METHODS:
+def _check_table(cfg: Config) -> None:
+    table = cfg.data.source in TABLE_SOURCES
+    if table != (cfg.method.name in TABLE_METHODS) or table != (cfg.model.encoder == "mlp"):
         raise UserError(
-            f"data.source {cfg.data.source!r} is a table: set model.encoder: mlp and "
-            f"method.name to one of {', '.join(TABLE_METHODS)} (see configs/tabular_scarf.yaml)"
+            f"data.source={cfg.data.source!r}, method.name={cfg.method.name!r}, "
+            f"model.encoder={cfg.model.encoder!r} do not fit: a table "
+            f"({', '.join(TABLE_SOURCES)}) needs model.encoder=mlp and method.name in "
+            f"({', '.join(TABLE_METHODS)}), and those need a table (configs/tabular_scarf.yaml)"
         )
+
+
+def _load_table(cfg: Config, log: Log = lambda _msg: None) -> TableSplit:
+    _check_table(cfg)
     return load_table_data(cfg.data, log=log)
 
 
-def _make_encoder(cfg: Config, data: ImageSplit | TableSplit) -> nn.Module:
-    if isinstance(data, TableSplit):
+def _make_encoder(cfg: Config, in_channels: int, table: TableSplit | None) -> nn.Module:
+    if table is not None:
         return build_table_encoder(
-            cfg.model, num_numeric=len(data.numeric_names), cardinalities=data.cardinalities
+            cfg.model, num_numeric=len(table.numeric_names), cardinalities=table.cardinalities
         )
-    if cfg.model.encoder != "small_cnn" or cfg.method.name in TABLE_METHODS:
-        raise UserError(
-            f"model.encoder {cfg.model.encoder!r} / method.name {cfg.method.name!r} need a "
-            f"table source (data.source: {', '.join(TABLE_SOURCES)})"
-        )
-    return build_encoder(cfg.model, int(data.x_train.shape[1]))
+    return build_encoder(cfg.model, in_channels)
 
 
 def _build(
-    cfg: Config, methods: dict[str, MethodBuilder], data: ImageSplit | TableSplit
+    cfg: Config,
+    methods: dict[str, MethodBuilder],
+    in_channels: int,
+    table: TableSplit | None = None,
 ) -> nn.Module:
+    check_pairing(cfg)
+    _check_table(cfg)
     if cfg.method.name not in methods:
         raise UserError(
             f"method.name: unknown method {cfg.method.name!r} (known: {', '.join(sorted(methods))})"
         )
-    return methods[cfg.method.name](cfg, _make_encoder(cfg, data))
+    return methods[cfg.method.name](cfg, _make_encoder(cfg, in_channels, table))
 
 
-def _augment(cfg: Config, data: ImageSplit | TableSplit) -> Augment:
-    """The views `fit` passes to the method; a table's views are (numeric, codes) tuples,
-    which the loop's `Augment` alias (-> Tensor) does not spell out, hence the ignore."""
-    if isinstance(data, TableSplit):
-        return build_table_augment(cfg.augment, *data.train_rows)  # type: ignore[return-value]
-    return build_augment(cfg.augment)
+def _evaluate(cfg: Config, method: nn.Module, log: Log, run_dir: Path) -> dict[str, Any]:
+    """The image suite (eval/health/baselines) where the data are the digits, and the
+    `crossmodal` block where they are pairs."""
+    result: dict[str, Any] = {}
+    if cfg.data.source in ("digits", "digits_captions"):
+        result.update(_evaluate_images(cfg, method, log))
+    if cfg.data.source in PAIR_SOURCES:
+        result["crossmodal"] = evaluate_pairs(cfg, method, run_dir, log)
+    if cfg.data.source in TABLE_SOURCES:
+        result.update(_evaluate_table(cfg, method, log))
+    return result
 
 
-def _evaluate(
-    cfg: Config, method: nn.Module, data: ImageSplit | TableSplit, log: Log
-) -> dict[str, Any]:
+def _evaluate_table(cfg: Config, method: nn.Module, log: Log) -> dict[str, Any]:
+    table = _load_table(cfg)
     encoder = method.encoder
     assert isinstance(encoder, nn.Module)
     device = next(encoder.parameters()).device
-    if isinstance(data, TableSplit):
-        return evaluate_table(
-            encoder,
-            data,
-            cfg.eval,
-            augment=build_table_augment(cfg.augment, *data.train_rows),
-            make_encoder=lambda: _make_encoder(cfg, data).to(device),
-            seed=cfg.seed,
-            log=log,
-        )
+    return evaluate_table(
+        encoder,
+        table,
+        cfg.eval,
+        augment=build_table_augment(cfg.augment, *table.train_rows),
+        make_encoder=lambda: _make_encoder(cfg, 0, table).to(device),
+        seed=cfg.seed,
+        log=log,
+    )
+
+
+def _evaluate_images(cfg: Config, method: nn.Module, log: Log) -> dict[str, Any]:
+    data = load_image_data(cfg.data)
+    in_channels = int(data.x_train.shape[1])
+    encoder = method.encoder
+    assert isinstance(encoder, nn.Module)
     return evaluate(
         encoder,
         data,
         cfg.eval,
         augment=build_augment(cfg.augment),
-        make_encoder=lambda: _make_encoder(cfg, data).to(device),
+        make_encoder=lambda: build_encoder(cfg.model, in_channels).to(
+            next(encoder.parameters()).device
+        ),
         feature_dim=cfg.model.feature_dim,
         seed=cfg.seed,
         log=log,
@@ -128,18 +152,33 @@ def train_run(
     prepare_run_dir(out, overwrite=overwrite, resume=resume)
     if not resume:
         write_text_atomic(out / CONFIG, dump_config(cfg))
-    data = _load(cfg, log)
     device = resolve_device(cfg.train.device)
-    method = _build(cfg, methods, data)
-    if isinstance(data, ImageSplit):
+    batch: Batch
+    augment: Augment
+    if cfg.data.source in PAIR_SOURCES:
+        pairs = load_pair_data(cfg, log)
+        method = _build(cfg, methods, pair_in_channels(cfg))
+        batch, augment, name = training_batch(pairs, method), pair_augment(cfg), pairs.name
+        log(f"{pairs.describe()}; device: {device}")
+    elif cfg.data.source in TABLE_SOURCES:
+        table = _load_table(cfg, log)
+        method = _build(cfg, methods, 0, table)
+        # A table's views are (numeric, codes) tuples, which the loop's `Augment` alias
+        # (-> Tensor) does not spell out.
+        augment = build_table_augment(cfg.augment, *table.train_rows)  # type: ignore[assignment]
+        batch, name = table.train_rows, table.name
+    else:
+        data = load_image_data(cfg.data)
+        method = _build(cfg, methods, int(data.x_train.shape[1]))
+        batch, augment, name = data.x_train, build_augment(cfg.augment), data.name
         log(
             f"data: {data.name}, {len(data.x_train)} train / {len(data.x_test)} test images "
             f"{tuple(data.x_train.shape[1:])}, {data.num_classes} classes; device: {device}"
         )
     result = fit(
         method,
-        data.train_rows if isinstance(data, TableSplit) else data.x_train,
-        augment=_augment(cfg, data),
+        batch,
+        augment=augment,
         cfg=cfg.train,
         seed=cfg.seed,
         run_dir=out,
@@ -150,7 +189,7 @@ def train_run(
     )
     metrics: dict[str, Any] = {
         "method": cfg.method.name,
-        "data": data.name,
+        "data": name,
         "epochs": cfg.train.epochs,
         "seed": cfg.seed,
         "train_time_s": result.train_time_s,
@@ -159,32 +198,31 @@ def train_run(
         "final_loss": result.final_loss,
         "skipped_steps": result.skipped_steps,
     }
-    metrics.update(_evaluate(cfg, method, data, log))
+    metrics.update(_evaluate(cfg, method, log, out))
     write_json_atomic(out / METRICS, metrics)
     return metrics
 
 
-def _load_run_data(
-    run: Path, methods: dict[str, MethodBuilder]
-) -> tuple[Config, nn.Module, ImageSplit | TableSplit]:
+def load_run(run: Path, methods: dict[str, MethodBuilder]) -> tuple[Config, nn.Module]:
+    """The config and trained method of a run directory (on the CPU, eval mode)."""
     if not run.is_dir():
         raise UserError(f"--run {run}: no such run directory")
     cfg = load_config(run / CONFIG)
-    data = _load(cfg)
-    method = _build(cfg, methods, data)
+    table = None
+    if cfg.data.source in PAIR_SOURCES:
+        in_channels = pair_in_channels(cfg)
+    elif cfg.data.source in TABLE_SOURCES:
+        in_channels, table = 0, _load_table(cfg)
+    else:
+        in_channels = int(load_image_data(cfg.data).x_train.shape[1])
+    method = _build(cfg, methods, in_channels, table)
     method.load_state_dict(load_checkpoint(run / CHECKPOINT)["model"])
-    return cfg, method.eval(), data
-
-
-def load_run(run: Path, methods: dict[str, MethodBuilder]) -> tuple[Config, nn.Module]:
-    """The config and trained method of a run directory (on the CPU, eval mode)."""
-    cfg, method, _ = _load_run_data(run, methods)
-    return cfg, method
+    return cfg, method.eval()
 
 
 def eval_run(run: Path, methods: dict[str, MethodBuilder], log: Log = print) -> dict[str, Any]:
     """Re-evaluate a run and update its `metrics.json` (training statistics are kept)."""
-    cfg, method, data = _load_run_data(run, methods)
+    cfg, method = load_run(run, methods)
     metrics_path = run / METRICS
     metrics: dict[str, Any] = (
         read_json(metrics_path)
@@ -196,7 +234,7 @@ def eval_run(run: Path, methods: dict[str, MethodBuilder], log: Log = print) -> 
             "seed": cfg.seed,
         }
     )
-    metrics.update(_evaluate(cfg, method, data, log))
+    metrics.update(_evaluate(cfg, method, log, run))
     write_json_atomic(metrics_path, metrics)
     return metrics
 
@@ -205,18 +243,20 @@ def embed_run(
     run: Path, data_name: str, out: Path, methods: dict[str, MethodBuilder]
 ) -> tuple[int, int]:
     """Embed a data set with a run's encoder and save a float32 (N, D) `.npy`."""
-    cfg, method, split = _load_run_data(run, methods)
+    cfg, method = load_run(run, methods)
     encoder = method.encoder
     assert isinstance(encoder, nn.Module)
-    if isinstance(split, TableSplit):
+    if cfg.data.source in TABLE_SOURCES:
         if data_name != cfg.data.source:
             raise UserError(f"--data {data_name}: this run embeds its table {cfg.data.source!r}")
-        numeric = torch.cat([split.num_train, split.num_test])
-        codes = torch.cat([split.cat_train, split.cat_test])
+        table = _load_table(cfg)
+        numeric = torch.cat([table.num_train, table.num_test])
+        codes = torch.cat([table.cat_train, table.cat_test])
         z = embed_rows(encoder, numeric, codes).numpy().astype(np.float32)
     else:
         if data_name != "digits":
             raise UserError(f"--data {data_name}: not a known data set (known: digits)")
+        split = load_image_data(cfg.data)
         images = torch.cat([split.x_train, split.x_test])
         z = embed_images(encoder, images).numpy().astype(np.float32)
     write_atomic(out, lambda handle: np.save(handle, z))

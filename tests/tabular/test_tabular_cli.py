@@ -138,4 +138,6 @@ def test_table_source_needs_table_method(
         "--set",
         "data.source=wine",
     )
-    assert code == 2 and "is a table" in err and "Traceback" not in err
+    flat = " ".join(err.split())
+    assert code == 2 and "do not fit" in flat and "model.encoder=mlp" in flat
+    assert "Traceback" not in err

@@ -1,0 +1,153 @@
+"""Real speech for audio-text training, synthesised offline with Debian's espeak-ng.
+
+`synthesize_speech` speaks every word of a vocabulary with several voices (accent +
+voice variant), speeds (words per minute) and pitches, writes one WAV per clip into a
+cache directory and a `manifest.csv` (path, text, voice, speed, pitch). Nothing is
+downloaded: espeak-ng is a formant synthesiser that ships its voices in the package.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from contrastkit.errors import UserError
+from contrastkit.rundir import write_text_atomic
+
+MANIFEST = "manifest.csv"
+
+VOCABULARY: tuple[str, ...] = (
+    "apple", "banana", "orange", "lemon", "cherry", "grape", "carrot", "potato",
+    "tomato", "bread", "butter", "cheese", "coffee", "water", "river", "mountain",
+    "ocean", "forest", "desert", "island", "window", "kitchen", "garden", "table",
+    "chair", "pencil", "paper", "letter", "number", "seven", "eleven", "twenty",
+    "hundred", "yellow", "purple", "silver", "golden", "monday", "friday", "summer",
+    "winter", "morning", "evening", "doctor", "teacher", "farmer", "pilot", "tiger",
+    "rabbit", "monkey", "turtle", "spider", "dragon", "rocket", "planet", "engine",
+    "bottle", "basket", "pocket", "blanket", "candle", "hammer", "ladder", "mirror",
+    "guitar", "piano", "violin", "camera", "music", "money", "happy", "quiet",
+    "good night", "thank you", "stop now", "come here", "go left", "turn right",
+    "open door", "red car", "big dog", "blue sky", "hot tea", "cold milk",
+)  # fmt: skip
+"""72 words and 12 two-word phrases, each short enough for a 1 s clip."""
+
+VOICES: tuple[str, ...] = (
+    "en-us+m1",
+    "en-gb+f2",
+    "en-gb-scotland+m3",
+    "en-029+f4",
+    "en-gb-x-rp+m2",
+    "en-us-nyc+f1",
+    "en-gb-x-gbclan+m4",
+    "en-gb-x-gbcwmd+f3",
+)
+"""espeak-ng voices (accent + variant); the last ones serve as held-out voices."""
+
+SPEEDS: tuple[int, ...] = (150, 200)
+PITCHES: tuple[int, ...] = (35, 65)
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One spoken clip of the manifest."""
+
+    path: Path
+    text: str
+    voice: str
+    speed: int
+    pitch: int
+
+
+def _clip_name(text: str, voice: str, speed: int, pitch: int) -> str:
+    return f"{text.replace(' ', '_')}__{voice.replace('+', '_')}__s{speed}_p{pitch}.wav"
+
+
+def find_espeak() -> str:
+    """Path of the espeak-ng executable, or a UserError saying how to install it."""
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        raise UserError(
+            "espeak-ng not found: install it (Debian: apt-get install -y espeak-ng) "
+            "to synthesise the speech data"
+        )
+    return exe
+
+
+def synthesize_speech(
+    out_dir: str | Path,
+    *,
+    words: tuple[str, ...] = VOCABULARY,
+    voices: tuple[str, ...] = VOICES,
+    speeds: tuple[int, ...] = SPEEDS,
+    pitches: tuple[int, ...] = PITCHES,
+) -> Path:
+    """Speak every (word, voice, speed, pitch) to a WAV file; existing files are kept.
+
+    Returns:
+        The path of the manifest (CSV: path relative to `out_dir`, text, voice, speed, pitch).
+
+    Raises:
+        UserError: espeak-ng is missing or fails on a clip.
+    """
+    exe = find_espeak()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = ["path,text,voice,speed,pitch"]
+    for voice in voices:
+        for speed in speeds:
+            for pitch in pitches:
+                for text in words:
+                    name = _clip_name(text, voice, speed, pitch)
+                    if not (out / name).is_file():
+                        tmp = out / f".{name}.tmp"
+                        cmd = [exe, "-v", voice, "-s", str(speed), "-p", str(pitch)]
+                        done = subprocess.run(
+                            [*cmd, "-w", str(tmp), text], capture_output=True, text=True
+                        )
+                        if done.returncode != 0 or not tmp.is_file():
+                            raise UserError(
+                                f"espeak-ng failed on {text!r} with voice {voice}: "
+                                f"{done.stderr.strip() or 'no output file'}"
+                            )
+                        tmp.replace(out / name)
+                    rows.append(f"{name},{text},{voice},{speed},{pitch}")
+    manifest = out / MANIFEST
+    write_text_atomic(manifest, "\n".join(rows) + "\n")
+    return manifest
+
+
+def read_manifest(path: str | Path) -> list[Clip]:
+    """The clips a manifest lists (paths resolved next to the manifest).
+
+    Raises:
+        UserError: the manifest is missing or a row lacks a column.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: speech manifest not found (run `contrastkit speech`)")
+    clips = []
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        expected = {"path", "text", "voice", "speed", "pitch"}
+        missing = expected - set(reader.fieldnames or [])
+        if missing:
+            raise UserError(
+                f"{path}: missing columns {sorted(missing)} (expected {sorted(expected)})"
+            )
+        for row_no, row in enumerate(reader, start=2):
+            try:
+                clips.append(
+                    Clip(
+                        path=path.parent / row["path"],
+                        text=row["text"],
+                        voice=row["voice"],
+                        speed=int(row["speed"]),
+                        pitch=int(row["pitch"]),
+                    )
+                )
+            except (TypeError, ValueError) as err:
+                raise UserError(f"{path} row {row_no}: bad speed or pitch ({err})") from None
+    return clips

@@ -1,0 +1,68 @@
+"""Paired data for two-tower training: an image or audio clip and its text, by split.
+
+Each sample carries a group id: samples whose texts mean the same thing (the same digit,
+word, or caption) share it. The losses treat equal ids as positives, retrieval counts an
+item as relevant when its id equals the query's, and zero-shot classification scores the
+prompts of each id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+
+@dataclass(frozen=True)
+class PairSplit:
+    """One split of (x, text) pairs.
+
+    Attributes:
+        x: Images uint8 (N, C, H, W) or log-mel spectrograms float (N, 1, M, T).
+        texts: The text of each sample (N strings).
+        ids: Group id of each sample; equal ids mean the same thing. Shape: (N,), int64.
+        prompts: Zero-shot prompts of each id (empty when the split has no classes).
+    """
+
+    x: Tensor
+    texts: list[str]
+    ids: Tensor
+    prompts: dict[int, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = self.x.shape[0]
+        if len(self.texts) != n or self.ids.shape != (n,):
+            raise ValueError(
+                f"x {tuple(self.x.shape)}, {len(self.texts)} texts and ids "
+                f"{tuple(self.ids.shape)} must have the same length"
+            )
+
+    def unique_texts(self) -> tuple[list[str], Tensor]:
+        """Each distinct text once (first occurrence order) and its id. Shape of ids: (U,)."""
+        seen: dict[str, int] = {}
+        for text, idx in zip(self.texts, self.ids.tolist(), strict=True):
+            seen.setdefault(text, idx)
+        return list(seen), torch.tensor(list(seen.values()), dtype=torch.int64)
+
+
+@dataclass(frozen=True)
+class PairData:
+    """A training split and named test splits (e.g. held-out words, held-out voices);
+    `skipped` counts bad input files left out with `skip_bad`."""
+
+    name: str
+    modality: str
+    train: PairSplit
+    tests: dict[str, PairSplit]
+    skipped: int = 0
+
+    def describe(self) -> str:
+        sizes = ", ".join(f"{len(s.texts)} {name}" for name, s in self.tests.items())
+        shape = tuple(self.train.x.shape[1:])
+        return (
+            f"data: {self.name}, {len(self.train.texts)} train pairs {shape}"
+            f" ({len(set(self.train.texts))} distinct texts, "
+            f"{int(self.train.ids.unique().numel())} groups); test: {sizes}"
+            + (f"; skipped {self.skipped} bad files" if self.skipped else "")
+        )

@@ -1,0 +1,1 @@
+"""contrastkit.viz: matplotlib figures (object API, no pyplot, no global backend)."""
