@@ -14,6 +14,7 @@ from contrastkit.config import load_config
 from contrastkit.errors import UserError
 from contrastkit.eval.crossmodal_table import crossmodal_table
 from contrastkit.eval.table import comparison_table, metrics_table
+from contrastkit.eval.tabular_table import tabular_table
 from contrastkit.eval.text_table import text_metrics_table
 from contrastkit.index.image_search import search_images
 from contrastkit.methods.barlow_twins import build_barlow_twins
@@ -23,6 +24,7 @@ from contrastkit.methods.dcl import build_dcl
 from contrastkit.methods.dino import build_dino
 from contrastkit.methods.moco import build_moco_v2, build_moco_v3
 from contrastkit.methods.nnclr import build_nnclr
+from contrastkit.methods.scarf import build_scarf
 from contrastkit.methods.simclr import build_simclr
 from contrastkit.methods.simcse import build_simcse
 from contrastkit.methods.simsiam import build_simsiam
@@ -52,6 +54,7 @@ METHODS: dict[str, MethodBuilder] = {
     "dcl": build_dcl,
     "simcse": build_simcse,
     "text_pairs": build_text_pairs,
+    "scarf": build_scarf,
 }
 
 app = typer.Typer(
@@ -63,6 +66,14 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
+
+
+def print_modality_tables(name: str, metrics: dict[str, Any]) -> None:
+    """The tables beyond the image suite: cross-modal retrieval, the tabular label budgets."""
+    if "crossmodal" in metrics:
+        console.print(crossmodal_table(metrics["crossmodal"], title=f"{name}: cross-modal (%)"))
+    if "tabular" in metrics:
+        console.print(tabular_table(metrics["tabular"], title=f"{name}: few-label top-1 (%)"))
 
 
 @app.command()
@@ -136,8 +147,7 @@ def train(
         )
     table = text_metrics_table if "text" in metrics else metrics_table
     console.print(table(metrics, title=f"{out}"))
-    if "crossmodal" in metrics:
-        console.print(crossmodal_table(metrics["crossmodal"], title="cross-modal (%)"))
+    print_modality_tables(str(out), metrics)
     console.print(health_line(metrics))
     console.print(
         f"wrote {out}/ (config.yaml, metrics.json, log.jsonl, checkpoint.pt) in "
@@ -164,8 +174,7 @@ def eval_(
     ]
     console.print(comparison_table(results, title="runs and baselines"))
     for name, metrics in results:
-        if "crossmodal" in metrics:
-            console.print(crossmodal_table(metrics["crossmodal"], title=f"{name}: cross-modal (%)"))
+        print_modality_tables(name, metrics)
 
 
 @app.command()
@@ -184,7 +193,8 @@ def embed(
         str,
         typer.Option(
             help="Data to embed: 'digits', 'train' (the run's data), or a PATH (image "
-            "folder, CIFAR python folder, .npy/.npz); for a text run, a file of lines."
+            "folder, CIFAR python folder, .npy/.npz); for a text run, a file of lines; for a "
+            "table run, its data.source."
         ),
     ] = "train",
     out: Annotated[Path, typer.Option(help="Output .npy file, float32 (N, D).")] = Path(

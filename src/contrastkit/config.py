@@ -35,6 +35,8 @@ class DataConfig(_Strict):
     ~/.cache/contrastkit). Pairs for two-tower training: "digits_captions", "caption_csv"
     (`path` to a CSV of image_path,caption), "speech" (spoken words made with espeak-ng).
     Text (`text` section): "wordnet" (Debian wordnet-base), "text_lines", "text_pairs".
+    Tables (`contrastkit.data.table`): "breast_cancer", "wine", "iris", "digits_table"
+    (bundled) or, with `path`, "csv", "parquet".
     """
 
     source: Literal[
@@ -49,6 +51,12 @@ class DataConfig(_Strict):
         "wordnet",
         "text_lines",
         "text_pairs",
+        "breast_cancer",
+        "wine",
+        "iris",
+        "digits_table",
+        "csv",
+        "parquet",
     ] = "digits"
     path: str | None = None
     test_fraction: float = Field(0.3, gt=0.0, lt=1.0)
@@ -59,13 +67,22 @@ class DataConfig(_Strict):
     cache_dir: str | None = None
     train_classes: list[int] | None = None
     """Pre-train only on items of these classes (labels unused; the transfer protocol)."""
+    label: str | None = None
+    """Tables (csv, parquet): the label column, used only for evaluation."""
+    categorical_columns: list[str] = Field(default_factory=list)
+    """Tables: columns to treat as categorical even when every value is a number."""
 
 
 class ModelConfig(_Strict):
     """Encoder and projection head sizes."""
 
-    encoder: Literal["small_cnn", "audio_cnn"] = "small_cnn"
+    encoder: Literal["small_cnn", "audio_cnn", "mlp"] = "small_cnn"
     width: int = Field(32, ge=4)
+    """small_cnn: channels of the first block; mlp: width of every hidden layer."""
+    depth: int = Field(3, ge=1)
+    """mlp: number of hidden Linear-BatchNorm-ReLU layers."""
+    cat_embed_dim: int = Field(8, ge=1)
+    """mlp: embedding size of each categorical column."""
     feature_dim: int = Field(128, ge=2)
     proj_hidden_dim: int = Field(256, ge=2)
     proj_dim: int = Field(64, ge=2)
@@ -78,7 +95,10 @@ class AugmentConfig(_Strict):
     gives two views per image (BYOL's blur/solarize split when `asymmetric`); "multicrop"
     gives two global crops at `size` plus `local_crops` crops at `local_size` (default half
     the global size) drawn from `local_crop_scale` (DINO's split on the globals when
-    `asymmetric`).
+    `asymmetric`). Table rows: `corruption` ("scarf": replace a `corruption_rate` share of
+    a row's cells by values of the same column in random training rows; "vime": each cell
+    with probability `corruption_rate`, from another row of the batch; see
+    `contrastkit.augment.tabular`).
     """
 
     crop_scale: tuple[float, float] = (0.5, 1.0)
@@ -101,12 +121,14 @@ class AugmentConfig(_Strict):
     local_crops: int = Field(6, ge=1)
     local_size: int | None = Field(None, ge=1)
     local_crop_scale: tuple[float, float] = (0.05, 0.4)
+    corruption: Literal["scarf", "vime"] = "scarf"
+    corruption_rate: float = Field(0.6, gt=0.0, lt=1.0)
 
 
 class SimCLRConfig(_Strict):
     """SimCLR (arXiv:2002.05709): NT-Xent over two views; paper temperature 0.1-0.5."""
 
-    name: Literal["simclr", "simcse", "text_pairs"] = "simclr"
+    name: Literal["simclr"] = "simclr"
     temperature: float = Field(0.2, gt=0.0)
 
 
@@ -281,6 +303,14 @@ class TextPairsConfig(_Strict):
     temperature: float = Field(0.05, gt=0.0)
 
 
+class SCARFConfig(_Strict):
+    """SCARF (arXiv:2106.15147): InfoNCE between a table row and its corrupted copy; the
+    corruption is the `augment` section's. Paper temperature 1.0."""
+
+    name: Literal["scarf"] = "scarf"
+    temperature: float = Field(1.0, gt=0.0)
+
+
 METHOD_CONFIGS: dict[str, type[_Strict]] = {
     "simclr": SimCLRConfig,
     "moco_v2": MoCoV2Config,
@@ -298,6 +328,7 @@ METHOD_CONFIGS: dict[str, type[_Strict]] = {
     "siglip": SigLIPConfig,
     "simcse": SimCSEConfig,
     "text_pairs": TextPairsConfig,
+    "scarf": SCARFConfig,
 }
 """Method name -> its config section; `method.name` selects one (default: simclr)."""
 
@@ -336,7 +367,8 @@ MethodConfig = Annotated[
     | Annotated[CLIPConfig, Tag("clip")]
     | Annotated[SigLIPConfig, Tag("siglip")]
     | Annotated[SimCSEConfig, Tag("simcse")]
-    | Annotated[TextPairsConfig, Tag("text_pairs")],
+    | Annotated[TextPairsConfig, Tag("text_pairs")]
+    | Annotated[SCARFConfig, Tag("scarf")],
     Discriminator(_method_name),
 ]
 """The method section: one config class per method, chosen by `name`."""
@@ -371,6 +403,8 @@ class EvalConfig(_Strict):
     baselines: bool = True
     classes: list[int] | None = None
     """Evaluate on items of these classes only, relabelled 0..k-1 (the transfer protocol)."""
+    tabular_budgets: list[int] = Field(default_factory=lambda: [2, 5, 10, 25])
+    """Tables: labels per class of each few-label probe in the `tabular` metrics block."""
 
 
 class PairsConfig(_Strict):

@@ -10,14 +10,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from contrastkit.augment.build import build_augment, build_views
+from contrastkit.augment.build import build_augment, build_table_augment, build_views
 from contrastkit.config import Config, dump_config, load_config
 from contrastkit.data.load import load_image_data, load_image_set
 from contrastkit.data.split import ImageSplit
+from contrastkit.data.table_split import TABLE_SOURCES, TableSplit, load_table_data
 from contrastkit.distributed import rank
-from contrastkit.encoders.build import build_encoder
+from contrastkit.encoders.build import build_encoder, build_table_encoder
 from contrastkit.errors import UserError
 from contrastkit.eval.suite import evaluate, health
+from contrastkit.eval.tabular_suite import embed_rows, evaluate_table
 from contrastkit.eval.transfer import class_mask, select_classes
 from contrastkit.index.image_search import build_image_index, data_config_for, embed_image_set
 from contrastkit.run_pairs import (
@@ -56,13 +58,47 @@ MethodBuilder = Callable[[Config, nn.Module], nn.Module]
 Log = Callable[[str], None]
 
 
-def _build(cfg: Config, methods: dict[str, MethodBuilder], in_channels: int) -> nn.Module:
+TABLE_METHODS = ("scarf",)
+"""Methods whose views are corrupted table rows; they need a table source and vice versa."""
+
+
+def _check_table(cfg: Config) -> None:
+    table = cfg.data.source in TABLE_SOURCES
+    if table != (cfg.method.name in TABLE_METHODS) or table != (cfg.model.encoder == "mlp"):
+        raise UserError(
+            f"data.source={cfg.data.source!r}, method.name={cfg.method.name!r}, "
+            f"model.encoder={cfg.model.encoder!r} do not fit: a table "
+            f"({', '.join(TABLE_SOURCES)}) needs model.encoder=mlp and method.name in "
+            f"({', '.join(TABLE_METHODS)}), and those need a table (configs/tabular_scarf.yaml)"
+        )
+
+
+def _load_table(cfg: Config, log: Log = lambda _msg: None) -> TableSplit:
+    _check_table(cfg)
+    return load_table_data(cfg.data, log=log)
+
+
+def _make_encoder(cfg: Config, in_channels: int, table: TableSplit | None) -> nn.Module:
+    if table is not None:
+        return build_table_encoder(
+            cfg.model, num_numeric=len(table.numeric_names), cardinalities=table.cardinalities
+        )
+    return build_encoder(cfg.model, in_channels)
+
+
+def _build(
+    cfg: Config,
+    methods: dict[str, MethodBuilder],
+    in_channels: int,
+    table: TableSplit | None = None,
+) -> nn.Module:
     check_pairing(cfg)
+    _check_table(cfg)
     if cfg.method.name not in methods:
         raise UserError(
             f"method.name: unknown method {cfg.method.name!r} (known: {', '.join(sorted(methods))})"
         )
-    return methods[cfg.method.name](cfg, build_encoder(cfg.model, in_channels))
+    return methods[cfg.method.name](cfg, _make_encoder(cfg, in_channels, table))
 
 
 def eval_split(cfg: Config) -> ImageSplit:
@@ -84,6 +120,8 @@ def _evaluate(
     retrieval task where they are text."""
     if is_text(cfg):
         return evaluate_text(cfg, method, log)
+    if cfg.data.source in TABLE_SOURCES:
+        return _evaluate_table(cfg, method, log)
     if cfg.data.source not in PAIR_SOURCES:
         return _evaluate_images(cfg, method, log, data)
     result: dict[str, Any] = {}
@@ -97,6 +135,22 @@ def _evaluate(
         )
     result["crossmodal"] = evaluate_pairs(cfg, method, run_dir, log)
     return result
+
+
+def _evaluate_table(cfg: Config, method: nn.Module, log: Log) -> dict[str, Any]:
+    table = _load_table(cfg)
+    encoder = method.encoder
+    assert isinstance(encoder, nn.Module)
+    device = next(encoder.parameters()).device
+    return evaluate_table(
+        encoder,
+        table,
+        cfg.eval,
+        augment=build_table_augment(cfg.augment, *table.train_rows),
+        make_encoder=lambda: _make_encoder(cfg, 0, table).to(device),
+        seed=cfg.seed,
+        log=log,
+    )
 
 
 def _evaluate_images(
@@ -187,6 +241,13 @@ def _train_run(
         batches, views, name = training_batch(pairs, method), pair_augment(cfg), pairs.name
         if writer:
             log(f"{pairs.describe()}; device: {device}")
+    elif cfg.data.source in TABLE_SOURCES:
+        table = _load_table(cfg, log if writer else lambda _msg: None)
+        method = _build(cfg, methods, 0, table)
+        # A table's views are (numeric, codes) tuples, which the loop's `Augment` alias
+        # (-> Tensor) does not spell out.
+        views = build_table_augment(cfg.augment, *table.train_rows)  # type: ignore[assignment]
+        batches, name = table.train_rows, table.name
     else:
         data = load_image_data(cfg.data)
         method = _build(cfg, methods, int(data.x_train.shape[1]))
@@ -261,6 +322,8 @@ def load_run(run: Path, methods: dict[str, MethodBuilder]) -> tuple[Config, nn.M
         method = build_text_method(cfg, methods)
     elif cfg.data.source in PAIR_SOURCES:
         method = _build(cfg, methods, pair_in_channels(cfg))
+    elif cfg.data.source in TABLE_SOURCES:
+        method = _build(cfg, methods, 0, _load_table(cfg))
     else:
         method = _build(cfg, methods, int(load_image_data(cfg.data).x_train.shape[1]))
     method.load_state_dict(load_checkpoint(run / CHECKPOINT)["model"])
@@ -292,20 +355,28 @@ def embed_run(
     """Embed a data set with a run's encoder and save a float32 (N, D) `.npy`.
 
     Image runs: 'digits', 'train' or a PATH, also saved as the run's image search index.
-    Text runs: `data_name` is a file of lines, one text per line.
+    Text runs: `data_name` is a file of lines, one text per line. Table runs: 'train' or
+    the run's `data.source` (train rows, then test rows).
     """
     cfg, method = load_run(run, methods)
-    if is_text(cfg):
-        z = embed_text_file(cfg, method, Path(data_name)).numpy().astype(np.float32)
-        write_atomic(out, lambda handle: np.save(handle, z))
-        return int(z.shape[0]), int(z.shape[1])
-    data = load_image_set(data_config_for(cfg, data_name))
-    log(f"data: {data.name}: {data.summary()}")
-    for note in data.notes:
-        log(f"note: {note}")
     encoder = method.encoder
     assert isinstance(encoder, nn.Module)
-    z = embed_image_set(encoder, data).numpy().astype(np.float32)
-    write_atomic(out, lambda handle: np.save(handle, z))
-    build_image_index(run, encoder, data)
-    return int(z.shape[0]), int(z.shape[1])
+    if is_text(cfg):
+        z = embed_text_file(cfg, method, Path(data_name))
+    elif cfg.data.source in TABLE_SOURCES:
+        if data_name not in (cfg.data.source, "train"):
+            raise UserError(f"--data {data_name}: this run embeds its table {cfg.data.source!r}")
+        table = _load_table(cfg)
+        numeric = torch.cat([table.num_train, table.num_test])
+        codes = torch.cat([table.cat_train, table.cat_test])
+        z = embed_rows(encoder, numeric, codes)
+    else:
+        data = load_image_set(data_config_for(cfg, data_name))
+        log(f"data: {data.name}: {data.summary()}")
+        for note in data.notes:
+            log(f"note: {note}")
+        z = embed_image_set(encoder, data)
+        build_image_index(run, encoder, data)
+    array = z.numpy().astype(np.float32)
+    write_atomic(out, lambda handle: np.save(handle, array))
+    return int(array.shape[0]), int(array.shape[1])

@@ -1,4 +1,4 @@
-"""Every registered image method (CLIP, SigLIP: tests/multimodal; text: tests/text):
+"""Every registered image method (CLIP, SigLIP: tests/multimodal; text, tables: their own):
 builds from its recipe, one step gives a finite loss and moves the parameters, and its
 state (teacher, queue, center, progress) round-trips."""
 
@@ -13,11 +13,12 @@ from contrastkit.augment.build import build_augment
 from contrastkit.cli import METHODS
 from contrastkit.config import METHOD_CONFIGS, Config, load_config
 from contrastkit.encoders.build import build_encoder
+from contrastkit.run import TABLE_METHODS
 from contrastkit.run_pairs import PAIR_METHODS
 from contrastkit.run_text import TEXT_METHODS
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
-IMAGE_METHODS = sorted(set(METHODS) - PAIR_METHODS - set(TEXT_METHODS))
+IMAGE_METHODS = sorted(set(METHODS) - PAIR_METHODS - set(TEXT_METHODS) - set(TABLE_METHODS))
 TINY = ["model.width=4", "model.feature_dim=16", "model.proj_hidden_dim=32", "model.proj_dim=16"]
 
 

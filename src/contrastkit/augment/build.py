@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from torch import Tensor
+
 from contrastkit.augment.image import ViewAugment
+from contrastkit.augment.tabular import ScarfCorruption, VimeCorruption
 from contrastkit.augment.views import MultiCrop, byol_pair
 from contrastkit.config import AugmentConfig
 
@@ -46,3 +49,12 @@ def build_views(cfg: AugmentConfig, *, image_size: tuple[int, int]) -> ViewAugme
     local_size = cfg.local_size or max(1, global_size // 2)
     local = replace(base, size=local_size, crop_scale=cfg.local_crop_scale)
     return MultiCrop(global_views=pair, local_view=local, num_local=cfg.local_crops)
+
+
+def build_table_augment(
+    cfg: AugmentConfig, pool_numeric: Tensor, pool_codes: Tensor
+) -> ScarfCorruption | VimeCorruption:
+    """SCARF (replacement values drawn from the pool: the training rows) or VIME corruption."""
+    if cfg.corruption == "scarf":
+        return ScarfCorruption(pool_numeric, pool_codes, rate=cfg.corruption_rate)
+    return VimeCorruption(rate=cfg.corruption_rate)

@@ -1,0 +1,303 @@
+"""Tables: CSV and Parquet readers and scikit-learn's bundled tables, as typed raw columns.
+
+A reader returns a `RawTable`: numeric columns as float64 arrays (NaN where missing) and
+categorical columns as arrays of strings (None where missing), plus the label column.
+Column types are inferred: a column whose every present value parses as a finite number is
+numeric, anything else is categorical, unless it is *mostly* numbers (>= 90 %), which is
+taken for a typo and reported (`text in a numeric column`). `data.categorical_columns` forces
+a number-looking column (zip codes, ids of categories) to categorical. The preprocessing
+(imputation, standardisation, category codes, split) is in `contrastkit.data.table_split`.
+
+Bad input raises `UserError` naming the file, the line (CSV, 1-based, header = line 1) or
+row (Parquet, 1-based) and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn import datasets
+
+from contrastkit.errors import UserError
+
+MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
+"""Cell texts (case-insensitive, stripped) read as a missing value."""
+
+NUMERIC_MAJORITY = 0.9
+"""A column with at least this fraction of numbers among its present values is numeric,
+and a non-number in it is an error rather than a reason to make it categorical."""
+
+BUNDLED = ("breast_cancer", "wine", "iris", "digits_table")
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """Columns as read, before imputation and encoding.
+
+    Attributes:
+        numeric: Column name -> Shape: (N,) float64, NaN where missing.
+        categorical: Column name -> Shape: (N,) object array of str, None where missing.
+        labels: Shape: (N,) object array of str (the label column), or None when unlabelled.
+        name: What the data is called in `metrics.json`.
+    """
+
+    numeric: dict[str, np.ndarray]
+    categorical: dict[str, np.ndarray]
+    labels: np.ndarray | None
+    name: str
+
+    @property
+    def num_rows(self) -> int:
+        columns = [*self.numeric.values(), *self.categorical.values()]
+        return len(columns[0]) if columns else 0
+
+
+def _is_missing(cell: str | None) -> bool:
+    return cell is None or cell.strip().lower() in MISSING_TOKENS
+
+
+def _as_number(cell: str) -> float | None:
+    try:
+        value = float(cell)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _type_column(
+    cells: list[str | None],
+    *,
+    column: str,
+    where: Callable[[int], str],
+    force_categorical: bool,
+) -> tuple[str, np.ndarray]:
+    """("numeric", float64 array) or ("categorical", object array) for one column's cells.
+
+    Raises:
+        UserError: every cell is missing, or a mostly-numeric column holds text.
+    """
+    present = [i for i, cell in enumerate(cells) if not _is_missing(cell)]
+    if not present:
+        raise UserError(f"{where(0)}column {column!r} is empty in all {len(cells)} rows")
+    if force_categorical:
+        return "categorical", np.array(
+            [None if _is_missing(c) else str(c).strip() for c in cells], dtype=object
+        )
+    numbers = {i: _as_number(str(cells[i])) for i in present}
+    bad = [i for i in present if numbers[i] is None]
+    if not bad:
+        values = np.full(len(cells), np.nan)
+        for i, value in numbers.items():
+            values[i] = value
+        return "numeric", values
+    if len(present) - len(bad) >= NUMERIC_MAJORITY * len(present):
+        first = bad[0]
+        raise UserError(
+            f"{where(first)}column {column!r}: {cells[first]!r} is not a number, but "
+            f"{len(present) - len(bad)} of the column's {len(present)} values are (fix the "
+            f"cell, leave it empty to mark it missing, or list the column in "
+            f"data.categorical_columns)"
+        )
+    return "categorical", np.array(
+        [None if _is_missing(c) else str(c).strip() for c in cells], dtype=object
+    )
+
+
+def _check_label(label: str | None, names: list[str], source: str) -> None:
+    if label is None or label in names:
+        return
+    close = difflib.get_close_matches(label, names, n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise UserError(
+        f"{source}: label column {label!r} not found{hint} (columns: {', '.join(names)})"
+    )
+
+
+def _check_forced(categorical: list[str], names: list[str], source: str) -> None:
+    unknown = [c for c in categorical if c not in names]
+    if unknown:
+        raise UserError(
+            f"{source}: data.categorical_columns names {unknown[0]!r}, which is not a "
+            f"column (columns: {', '.join(names)})"
+        )
+
+
+def _columns_to_table(
+    names: list[str],
+    cells: list[list[str | None]],
+    numeric_ready: dict[str, np.ndarray],
+    *,
+    label: str | None,
+    categorical_columns: list[str],
+    where: Callable[[int], str],
+    name: str,
+) -> RawTable:
+    """Type every column (`numeric_ready` holds columns already read as numbers)."""
+    numeric: dict[str, np.ndarray] = {}
+    categorical: dict[str, np.ndarray] = {}
+    labels = None
+    for column, column_cells in zip(names, cells, strict=True):
+        if column == label:
+            missing = [i for i, cell in enumerate(column_cells) if _is_missing(cell)]
+            if missing:
+                raise UserError(f"{where(missing[0])}label column {label!r} is empty")
+            labels = np.array([str(c).strip() for c in column_cells], dtype=object)
+            continue
+        if column in numeric_ready and column not in categorical_columns:
+            values = numeric_ready[column]
+            if np.isnan(values).all():
+                raise UserError(f"{where(0)}column {column!r} is empty in all {len(values)} rows")
+            numeric[column] = values
+            continue
+        kind, values = _type_column(
+            column_cells,
+            column=column,
+            where=where,
+            force_categorical=column in categorical_columns,
+        )
+        (numeric if kind == "numeric" else categorical)[column] = values
+    if not numeric and not categorical:
+        raise UserError(f"{where(0)}no feature columns besides the label {label!r}")
+    return RawTable(numeric=numeric, categorical=categorical, labels=labels, name=name)
+
+
+def read_csv_table(
+    path: str | Path, *, label: str | None = None, categorical_columns: list[str] | None = None
+) -> RawTable:
+    """Read a CSV file with a header row (UTF-8, comma-separated, quotes allowed).
+
+    Raises:
+        UserError: missing file, invalid UTF-8, no header or no rows, a row with a different
+            number of fields than the header (ragged), duplicate column names, an unknown label
+            or categorical column, an all-empty column, text in a numeric column.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such CSV file")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise UserError(f"{path}: line {line}: not valid UTF-8 (byte {err.start})") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if not header or all(not h.strip() for h in header):
+        raise UserError(f"{path}: empty file; expected a header row with column names")
+    names = [h.strip() for h in header]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise UserError(f"{path}: line 1: duplicate column name {duplicates[0]!r}")
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    for row in reader:
+        if not row:
+            continue
+        if len(row) != len(names):
+            raise UserError(
+                f"{path}: line {reader.line_num}: {len(row)} fields, but the header has "
+                f"{len(names)} columns ({', '.join(names)})"
+            )
+        rows.append(row)
+        lines.append(reader.line_num)
+    if not rows:
+        raise UserError(f"{path}: a header but no data rows")
+    _check_label(label, names, str(path))
+    _check_forced(categorical_columns or [], names, str(path))
+    cells: list[list[str | None]] = [[row[j] for row in rows] for j in range(len(names))]
+    return _columns_to_table(
+        names,
+        cells,
+        {},
+        label=label,
+        categorical_columns=categorical_columns or [],
+        where=lambda i: f"{path}: line {lines[i]}: ",
+        name=path.stem,
+    )
+
+
+def read_parquet_table(
+    path: str | Path, *, label: str | None = None, categorical_columns: list[str] | None = None
+) -> RawTable:
+    """Read a Parquet file: numeric columns stay numbers, others are typed like CSV cells.
+
+    Raises:
+        UserError: as `read_csv_table` (rows are counted from 1, without a header).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such Parquet file")
+    try:
+        frame = pq.read_table(path).to_pandas()
+    except (pa.ArrowException, OSError) as err:
+        raise UserError(f"{path}: not a readable Parquet file ({err})") from None
+    if len(frame) == 0:
+        raise UserError(f"{path}: no rows")
+    names = [str(c) for c in frame.columns]
+    _check_label(label, names, str(path))
+    _check_forced(categorical_columns or [], names, str(path))
+    numeric_ready: dict[str, np.ndarray] = {}
+    cells: list[list[str | None]] = []
+    for column, name in zip(frame.columns, names, strict=True):
+        series = frame[column]
+        if is_numeric_dtype(series) and not is_bool_dtype(series):
+            values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+            infinite = np.flatnonzero(np.isinf(values))
+            if len(infinite):
+                raise UserError(
+                    f"{path}: row {infinite[0] + 1}: column {name!r}: {values[infinite[0]]} "
+                    f"is not a finite number"
+                )
+            numeric_ready[name] = values
+        cells.append([None if _is_null(v) else str(v) for v in series.tolist()])
+    return _columns_to_table(
+        names,
+        cells,
+        numeric_ready,
+        label=label,
+        categorical_columns=categorical_columns or [],
+        where=lambda i: f"{path}: row {i + 1}: ",
+        name=path.stem,
+    )
+
+
+def _is_null(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def bundled_table(name: str) -> RawTable:
+    """scikit-learn's bundled tables (no network): breast_cancer (569 x 30, 2 classes),
+    wine (178 x 13, 3), iris (150 x 4, 3), digits_table (1797 x 64 pixel columns, 10)."""
+    loaders = {
+        "breast_cancer": datasets.load_breast_cancer,
+        "wine": datasets.load_wine,
+        "iris": datasets.load_iris,
+        "digits_table": datasets.load_digits,
+    }
+    if name not in loaders:
+        raise UserError(f"unknown bundled table {name!r} (known: {', '.join(BUNDLED)})")
+    bunch = loaders[name]()
+    x = np.asarray(bunch.data, dtype=np.float64)
+    if name == "digits_table":
+        columns = [f"pixel_{r}_{c}" for r in range(8) for c in range(8)]
+    else:
+        columns = [str(c) for c in bunch.feature_names]
+    names = [str(n) for n in bunch.target_names]
+    labels = np.array([names[t] for t in bunch.target], dtype=object)
+    return RawTable(
+        numeric={c: x[:, j] for j, c in enumerate(columns)},
+        categorical={},
+        labels=labels,
+        name=name,
+    )

@@ -1,0 +1,36 @@
+"""The few-label comparison table of a tabular run (the `tabular` block of metrics.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+MODELS = (("embedding", "probe on embedding"), ("raw", "probe on raw"), ("boosting", "boosting"))
+
+
+def _cell(stats: dict[str, Any], best: float) -> str:
+    text = f"{100 * stats['mean']:.1f} ± {100 * stats['std']:.1f}"
+    return f"[bold]{text}[/]" if stats["mean"] >= best else text
+
+
+def tabular_table(block: dict[str, Any], title: str) -> Table:
+    """Rows: labels per class (then all labels); columns: the three models, test top-1 %
+    as mean ± std over the draws; the best mean of each row in bold."""
+    table = Table(title=title)
+    table.add_column("labels / class", justify="right")
+    for _, name in MODELS:
+        table.add_column(name, justify="right")
+    for budget, row in block["budgets"].items():
+        best = max(row[key]["mean"] for key, _ in MODELS)
+        table.add_row(budget, *(_cell(row[key], best) for key, _ in MODELS))
+    full = block["all_labels"]
+    best = max(full[key] for key, _ in MODELS)
+    table.add_row(
+        "all",
+        *(
+            f"[bold]{100 * full[key]:.1f}[/]" if full[key] >= best else f"{100 * full[key]:.1f}"
+            for key, _ in MODELS
+        ),
+    )
+    return table
