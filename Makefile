@@ -24,13 +24,14 @@ $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[text,export,serve,viz,dev]"
+	$(PY) -m pip install --quiet -e ".[text,export,serve,viz,tables,dev]"
 	touch $(STAMP)
 
 install: $(STAMP)
 
 demo: install
 	$(VENV)/bin/contrastkit train --config configs/digits_simclr.yaml --out $(DEMO_RUN) --overwrite
+	$(VENV)/bin/contrastkit report --run $(DEMO_RUN)
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
@@ -38,7 +39,7 @@ lint: install
 	$(VENV)/bin/mypy
 
 test: install system-deps lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 test-fast: install
 	$(PY) -m pytest -q -m "not slow"

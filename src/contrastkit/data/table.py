@@ -229,11 +229,17 @@ def read_parquet_table(
     """Read a Parquet file: numeric columns stay numbers, others are typed like CSV cells.
 
     Raises:
-        UserError: as `read_csv_table` (rows are counted from 1, without a header).
+        UserError: as `read_csv_table` (rows are counted from 1, without a header), and
+            when pandas or pyarrow (the `tables` extra) is not installed.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        from pandas.api.types import is_bool_dtype, is_numeric_dtype
+    except ImportError:
+        raise UserError(
+            f"{path}: reading Parquet needs pandas and pyarrow: pip install 'contrastkit[tables]'"
+        ) from None
 
     path = Path(path)
     if not path.is_file():

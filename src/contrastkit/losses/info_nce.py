@@ -8,9 +8,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from contrastkit.distributed import all_gather_no_grad, all_gather_with_grad, rank, world_size
-from contrastkit.losses.blocked import PairLayout, logit_stats
+from contrastkit.losses.blocked import PairLayout
 from contrastkit.losses.precision import autocast_off, upcast
-from contrastkit.losses.reduction import anchor_mean
+from contrastkit.losses.reduction import mean_positive_nll
 from contrastkit.losses.validation import (
     check_chunk_size,
     check_mask,
@@ -101,11 +101,9 @@ def info_nce(
             all_ids = all_gather_no_grad(ids) if w > 1 else ids
             queue_ids = torch.full((n_extra,), -1, dtype=all_ids.dtype, device=all_ids.device)
             layout = PairLayout(anchor_ids=ids, cand_ids=torch.cat([all_ids, queue_ids]), drop=drop)
-        lse, pos_sum, pos_count = logit_stats(
-            q, cands, scale=1.0 / temperature, layout=layout, chunk_size=chunk_size
+        return mean_positive_nll(
+            q, cands, temperature=temperature, layout=layout, chunk_size=chunk_size, gather=gather
         )
-        per_anchor = lse - pos_sum / pos_count.clamp_min(1.0)  # (N,)
-        return anchor_mean(per_anchor, pos_count > 0, gather=gather)
 
 
 class InfoNCELoss(nn.Module):

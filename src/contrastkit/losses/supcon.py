@@ -7,9 +7,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from contrastkit.distributed import all_gather_no_grad, all_gather_with_grad, rank, world_size
-from contrastkit.losses.blocked import PairLayout, logit_stats
+from contrastkit.losses.blocked import PairLayout
 from contrastkit.losses.precision import autocast_off, upcast
-from contrastkit.losses.reduction import anchor_mean
+from contrastkit.losses.reduction import mean_positive_nll
 from contrastkit.losses.validation import (
     check_chunk_size,
     check_mask,
@@ -88,11 +88,14 @@ def supcon(
             self_cols=r * n * v + torch.arange(n * v, device=z.device),
             drop=drop,
         )
-        lse, pos_sum, pos_count = logit_stats(
-            rows, cands, scale=1.0 / temperature, layout=layout, chunk_size=chunk_size
+        return mean_positive_nll(
+            rows,
+            cands,
+            temperature=temperature,
+            layout=layout,
+            chunk_size=chunk_size,
+            gather=gather,
         )
-        per_anchor = lse - pos_sum / pos_count.clamp_min(1.0)  # (N*V,)
-        return anchor_mean(per_anchor, pos_count > 0, gather=gather)
 
 
 class SupConLoss(nn.Module):
