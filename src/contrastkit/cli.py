@@ -10,6 +10,7 @@ from rich.console import Console
 from torch import nn
 
 from contrastkit.audio.speech import synthesize_speech
+from contrastkit.builders import MethodBuilder
 from contrastkit.config import load_config
 from contrastkit.errors import UserError
 from contrastkit.eval.crossmodal_table import crossmodal_table
@@ -33,7 +34,7 @@ from contrastkit.methods.swav import build_swav
 from contrastkit.methods.text_pairs import build_text_pairs
 from contrastkit.methods.vicreg import build_vicreg
 from contrastkit.report.run_report import report_run
-from contrastkit.run import MethodBuilder, embed_run, eval_run, load_run, train_run
+from contrastkit.run import embed_run, eval_run, load_run, train_run
 from contrastkit.rundir import CONFIG, METRICS, read_json
 from contrastkit.train.ddp import single_process_only
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -10,16 +11,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from contrastkit.augment.build import build_augment, build_table_augment, build_views
+from contrastkit.augment.build import build_augment, build_views
+from contrastkit.builders import Log, MethodBuilder, build_method
 from contrastkit.config import Config, dump_config, load_config
 from contrastkit.data.load import load_image_data, load_image_set
 from contrastkit.data.split import ImageSplit
-from contrastkit.data.table_split import TABLE_SOURCES, TableSplit, load_table_data
 from contrastkit.distributed import rank
-from contrastkit.encoders.build import build_encoder, build_table_encoder
+from contrastkit.encoders.build import build_encoder
 from contrastkit.errors import UserError
 from contrastkit.eval.suite import evaluate, health
-from contrastkit.eval.tabular_suite import embed_rows, evaluate_table
 from contrastkit.eval.transfer import class_mask, select_classes
 from contrastkit.index.image_search import build_image_index, data_config_for, embed_image_set
 from contrastkit.run_pairs import (
@@ -30,6 +30,13 @@ from contrastkit.run_pairs import (
     pair_augment,
     pair_in_channels,
     training_batch,
+)
+from contrastkit.run_tables import (
+    build_table_method,
+    embed_table,
+    evaluate_table_run,
+    is_table,
+    table_training,
 )
 from contrastkit.run_text import (
     build_text_method,
@@ -51,54 +58,13 @@ from contrastkit.rundir import (
 from contrastkit.train import ddp
 from contrastkit.train.checkpoint import load_checkpoint
 from contrastkit.train.device import resolve_device
-from contrastkit.train.health import build_monitor
+from contrastkit.train.health import HealthMonitor, build_monitor
 from contrastkit.train.loop import Augment, Batch, fit
 
-MethodBuilder = Callable[[Config, nn.Module], nn.Module]
-Log = Callable[[str], None]
 
-
-TABLE_METHODS = ("scarf",)
-"""Methods whose views are corrupted table rows; they need a table source and vice versa."""
-
-
-def _check_table(cfg: Config) -> None:
-    table = cfg.data.source in TABLE_SOURCES
-    if table != (cfg.method.name in TABLE_METHODS) or table != (cfg.model.encoder == "mlp"):
-        raise UserError(
-            f"data.source={cfg.data.source!r}, method.name={cfg.method.name!r}, "
-            f"model.encoder={cfg.model.encoder!r} do not fit: a table "
-            f"({', '.join(TABLE_SOURCES)}) needs model.encoder=mlp and method.name in "
-            f"({', '.join(TABLE_METHODS)}), and those need a table (configs/tabular_scarf.yaml)"
-        )
-
-
-def _load_table(cfg: Config, log: Log = lambda _msg: None) -> TableSplit:
-    _check_table(cfg)
-    return load_table_data(cfg.data, log=log)
-
-
-def _make_encoder(cfg: Config, in_channels: int, table: TableSplit | None) -> nn.Module:
-    if table is not None:
-        return build_table_encoder(
-            cfg.model, num_numeric=len(table.numeric_names), cardinalities=table.cardinalities
-        )
-    return build_encoder(cfg.model, in_channels)
-
-
-def _build(
-    cfg: Config,
-    methods: dict[str, MethodBuilder],
-    in_channels: int,
-    table: TableSplit | None = None,
-) -> nn.Module:
+def _build(cfg: Config, methods: dict[str, MethodBuilder], in_channels: int) -> nn.Module:
     check_pairing(cfg)
-    _check_table(cfg)
-    if cfg.method.name not in methods:
-        raise UserError(
-            f"method.name: unknown method {cfg.method.name!r} (known: {', '.join(sorted(methods))})"
-        )
-    return methods[cfg.method.name](cfg, _make_encoder(cfg, in_channels, table))
+    return build_method(cfg, methods, lambda: build_encoder(cfg.model, in_channels))
 
 
 def eval_split(cfg: Config) -> ImageSplit:
@@ -120,8 +86,8 @@ def _evaluate(
     retrieval task where they are text."""
     if is_text(cfg):
         return evaluate_text(cfg, method, log)
-    if cfg.data.source in TABLE_SOURCES:
-        return _evaluate_table(cfg, method, log)
+    if is_table(cfg):
+        return evaluate_table_run(cfg, method, log)
     if cfg.data.source not in PAIR_SOURCES:
         return _evaluate_images(cfg, method, log, data)
     result: dict[str, Any] = {}
@@ -135,22 +101,6 @@ def _evaluate(
         )
     result["crossmodal"] = evaluate_pairs(cfg, method, run_dir, log)
     return result
-
-
-def _evaluate_table(cfg: Config, method: nn.Module, log: Log) -> dict[str, Any]:
-    table = _load_table(cfg)
-    encoder = method.encoder
-    assert isinstance(encoder, nn.Module)
-    device = next(encoder.parameters()).device
-    return evaluate_table(
-        encoder,
-        table,
-        cfg.eval,
-        augment=build_table_augment(cfg.augment, *table.train_rows),
-        make_encoder=lambda: _make_encoder(cfg, 0, table).to(device),
-        seed=cfg.seed,
-        log=log,
-    )
 
 
 def _evaluate_images(
@@ -180,6 +130,51 @@ def _evaluate_images(
         seed=cfg.seed,
         log=log,
     )
+
+
+@dataclass(frozen=True)
+class _Training:
+    """What the loop trains on, whatever the modality, and what evaluation reuses."""
+
+    method: nn.Module
+    batches: Batch
+    views: Augment
+    name: str
+    eval_data: ImageSplit | None = None  # images: the evaluation split, loaded once
+    monitor: HealthMonitor | None = None
+    per_sample: dict[str, int] = field(default_factory=dict)  # metric -> items per sample
+
+
+def _image_training(
+    cfg: Config, methods: dict[str, MethodBuilder], device: torch.device
+) -> tuple[_Training, list[str]]:
+    """Images: the training split (only `data.train_classes` when set; with labels for a
+    method that needs them), the view augment, the health monitor, and the lines to log."""
+    data = load_image_data(cfg.data)
+    method = _build(cfg, methods, int(data.x_train.shape[1]))
+    lines = [
+        f"data: {data.name}, {len(data.x_train)} train / {len(data.x_test)} test images "
+        f"{tuple(data.x_train.shape[1:])}, {data.num_classes} classes; device: {device}",
+        *(f"note: {note}" for note in data.notes),
+    ]
+    eval_data = eval_split(cfg)  # a bad eval.classes fails now, not after training
+    train_x, train_y = data.x_train, data.y_train
+    if cfg.data.train_classes is not None:
+        keep = class_mask(data.y_train, cfg.data.train_classes)
+        train_x, train_y = train_x[keep], train_y[keep]
+        lines.append(
+            f"pre-training on classes {cfg.data.train_classes} only: {len(train_x)} images"
+        )
+    batches: Batch = train_x
+    if getattr(method, "needs_labels", False):
+        if bool((train_y < 0).any()):
+            raise UserError(f"method {cfg.method.name!r} needs a label for every training image")
+        batches = (train_x, train_y)
+    views = build_views(cfg.augment, image_size=(data.x_train.shape[2], data.x_train.shape[3]))
+    monitor = build_monitor(
+        cfg.health, method, data, augment=build_augment(cfg.augment), seed=cfg.seed
+    )
+    return _Training(method, batches, views, data.name, eval_data, monitor), lines
 
 
 def train_run(
@@ -223,64 +218,33 @@ def _train_run(
         prepare_run_dir(out, overwrite=overwrite, resume=resume)
         if not resume:
             write_text_atomic(out / CONFIG, dump_config(cfg))
-    batches: Batch
-    views: Augment
-    data: ImageSplit | None = None
-    eval_data: ImageSplit | None = None
-    monitor = None
-    texts_per_sample = None
-    text = text_training(cfg, methods) if is_text(cfg) else None
-    if text is not None:
-        method, batches, views, name = text.method, text.data, text.augment, text.name
-        texts_per_sample = text.texts_per_sample
-        if writer:
-            log(f"{text.summary}; device: {device}")
+    if is_text(cfg):
+        text = text_training(cfg, methods)
+        speed = {"train_sentences_per_s": text.texts_per_sample}
+        training = _Training(text.method, text.data, text.augment, text.name, per_sample=speed)
+        lines = [f"{text.summary}; device: {device}"]
+    elif is_table(cfg):
+        table = table_training(cfg, methods, log if writer else lambda _msg: None)
+        # A table's views are (numeric, codes) tuples, which the loop's `Augment` alias
+        # (-> Tensor) does not spell out.
+        views: Augment = table.augment  # type: ignore[assignment]
+        training = _Training(table.method, table.rows, views, table.name)
+        lines = []
     elif cfg.data.source in PAIR_SOURCES:
         pairs = load_pair_data(cfg, log)
         method = _build(cfg, methods, pair_in_channels(cfg))
-        batches, views, name = training_batch(pairs, method), pair_augment(cfg), pairs.name
-        if writer:
-            log(f"{pairs.describe()}; device: {device}")
-    elif cfg.data.source in TABLE_SOURCES:
-        table = _load_table(cfg, log if writer else lambda _msg: None)
-        method = _build(cfg, methods, 0, table)
-        # A table's views are (numeric, codes) tuples, which the loop's `Augment` alias
-        # (-> Tensor) does not spell out.
-        views = build_table_augment(cfg.augment, *table.train_rows)  # type: ignore[assignment]
-        batches, name = table.train_rows, table.name
+        training = _Training(method, training_batch(pairs, method), pair_augment(cfg), pairs.name)
+        lines = [f"{pairs.describe()}; device: {device}"]
     else:
-        data = load_image_data(cfg.data)
-        method = _build(cfg, methods, int(data.x_train.shape[1]))
-        name = data.name
-        if writer:
-            log(
-                f"data: {data.name}, {len(data.x_train)} train / {len(data.x_test)} test images "
-                f"{tuple(data.x_train.shape[1:])}, {data.num_classes} classes; device: {device}"
-            )
-            for note in data.notes:
-                log(f"note: {note}")
-        eval_data = eval_split(cfg)  # a bad eval.classes fails now, not after training
-        train_x, train_y = data.x_train, data.y_train
-        if cfg.data.train_classes is not None:
-            keep = class_mask(data.y_train, cfg.data.train_classes)
-            train_x, train_y = train_x[keep], train_y[keep]
-            if writer:
-                log(f"pre-training on classes {cfg.data.train_classes} only: {len(train_x)} images")
-        batches = train_x
-        if getattr(method, "needs_labels", False):
-            if bool((train_y < 0).any()):
-                raise UserError(
-                    f"method {cfg.method.name!r} needs a label for every training image"
-                )
-            batches = (train_x, train_y)
-        views = build_views(cfg.augment, image_size=(data.x_train.shape[2], data.x_train.shape[3]))
-        monitor = build_monitor(
-            cfg.health, method, data, augment=build_augment(cfg.augment), seed=cfg.seed
-        )
+        training, lines = _image_training(cfg, methods, device)
+    if writer:
+        for line in lines:
+            log(line)
+    method = training.method
     result = fit(
         method,
-        batches,
-        augment=views,
+        training.batches,
+        augment=training.views,
         cfg=cfg.train,
         seed=cfg.seed,
         run_dir=out,
@@ -288,14 +252,14 @@ def _train_run(
         resume=resume,
         show_progress=show_progress,
         on_epoch_end=on_epoch_end,
-        monitor=monitor,
+        monitor=training.monitor,
         stop_on_collapse=cfg.health.stop_on_collapse,
     )
     if not writer:
         return {}
     metrics: dict[str, Any] = {
         "method": cfg.method.name,
-        "data": name,
+        "data": training.name,
         "epochs": cfg.train.epochs,
         "seed": cfg.seed,
         "train_time_s": result.train_time_s,
@@ -304,11 +268,11 @@ def _train_run(
         "final_loss": result.final_loss,
         "skipped_steps": result.skipped_steps,
     }
-    if texts_per_sample is not None:
-        metrics["train_sentences_per_s"] = result.samples_per_s * texts_per_sample
+    for key, per_sample in training.per_sample.items():
+        metrics[key] = result.samples_per_s * per_sample
     if result.collapse is not None:
         metrics["collapse"] = {"step": result.collapse.step, "symptom": result.collapse.symptom}
-    metrics.update(_evaluate(cfg, method, log, out, eval_data))
+    metrics.update(_evaluate(cfg, method, log, out, training.eval_data))
     write_json_atomic(out / METRICS, metrics)
     return metrics
 
@@ -322,8 +286,8 @@ def load_run(run: Path, methods: dict[str, MethodBuilder]) -> tuple[Config, nn.M
         method = build_text_method(cfg, methods)
     elif cfg.data.source in PAIR_SOURCES:
         method = _build(cfg, methods, pair_in_channels(cfg))
-    elif cfg.data.source in TABLE_SOURCES:
-        method = _build(cfg, methods, 0, _load_table(cfg))
+    elif is_table(cfg):
+        method = build_table_method(cfg, methods)
     else:
         method = _build(cfg, methods, int(load_image_data(cfg.data).x_train.shape[1]))
     method.load_state_dict(load_checkpoint(run / CHECKPOINT)["model"])
@@ -363,13 +327,8 @@ def embed_run(
     assert isinstance(encoder, nn.Module)
     if is_text(cfg):
         z = embed_text_file(cfg, method, Path(data_name))
-    elif cfg.data.source in TABLE_SOURCES:
-        if data_name not in (cfg.data.source, "train"):
-            raise UserError(f"--data {data_name}: this run embeds its table {cfg.data.source!r}")
-        table = _load_table(cfg)
-        numeric = torch.cat([table.num_train, table.num_test])
-        codes = torch.cat([table.cat_train, table.cat_test])
-        z = embed_rows(encoder, numeric, codes)
+    elif is_table(cfg):
+        z = embed_table(cfg, encoder, data_name)
     else:
         data = load_image_set(data_config_for(cfg, data_name))
         log(f"data: {data.name}: {data.summary()}")

@@ -6,7 +6,6 @@ augmentation, and evaluate a two-tower run (retrieval both ways, zero-shot, a pi
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from torch import Tensor, nn
 
 from contrastkit.augment.build import build_augment
 from contrastkit.augment.specaugment import SpecAugment
+from contrastkit.builders import Log
 from contrastkit.config import Config
 from contrastkit.data.caption_csv import load_caption_pairs
 from contrastkit.data.digit_captions import load_digit_captions
@@ -29,8 +29,6 @@ from contrastkit.viz.similarity_matrix import similarity_figure, write_png
 PAIR_SOURCES = frozenset({"digits_captions", "caption_csv", "speech"})
 PAIR_METHODS = frozenset({"clip", "siglip"})
 SIMILARITY_PNG = "similarity.png"
-
-Log = Callable[[str], None]
 
 
 def check_pairing(cfg: Config) -> None:

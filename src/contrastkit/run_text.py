@@ -6,7 +6,6 @@ shared with the image runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from contrastkit.augment.text import dropout_views
+from contrastkit.builders import Log, MethodBuilder, build_method
 from contrastkit.config import Config
 from contrastkit.data.text import read_text_lines
 from contrastkit.data.text_load import TEXT_SOURCES, load_text_data
@@ -25,9 +25,6 @@ from contrastkit.methods.text_pairs import pair_tensors
 from contrastkit.train.loop import Augment
 
 TEXT_METHODS = ("simcse", "text_pairs")
-
-MethodBuilder = Callable[[Config, nn.Module], nn.Module]
-Log = Callable[[str], None]
 
 
 def is_text(cfg: Config) -> bool:
@@ -47,12 +44,9 @@ def is_text(cfg: Config) -> bool:
 
 def build_text_method(cfg: Config, methods: dict[str, MethodBuilder]) -> nn.Module:
     """The configured method on the configured (offline) transformer."""
-    if cfg.method.name not in methods:
-        raise UserError(
-            f"method.name: unknown method {cfg.method.name!r} (known: {', '.join(sorted(methods))})"
-        )
-    encoder = load_text_encoder(cfg.text.model, normalize=cfg.text.normalize)
-    return methods[cfg.method.name](cfg, encoder)
+    return build_method(
+        cfg, methods, lambda: load_text_encoder(cfg.text.model, normalize=cfg.text.normalize)
+    )
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from contrastkit.augment.build import build_augment
 from contrastkit.cli import METHODS
 from contrastkit.config import METHOD_CONFIGS, Config, load_config
 from contrastkit.encoders.build import build_encoder
-from contrastkit.run import TABLE_METHODS
 from contrastkit.run_pairs import PAIR_METHODS
+from contrastkit.run_tables import TABLE_METHODS
 from contrastkit.run_text import TEXT_METHODS
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from contrastkit.builders import MethodBuilder
 from contrastkit.errors import UserError
 from contrastkit.report.figures import (
     FigureEntry,
@@ -17,7 +18,6 @@ from contrastkit.report.figures import (
 )
 from contrastkit.report.page import render_page
 from contrastkit.report.views import run_views
-from contrastkit.run import MethodBuilder
 from contrastkit.rundir import LOG, METRICS, REPORT, read_json, write_text_atomic
 
 

@@ -11,10 +11,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from contrastkit.builders import MethodBuilder
 from contrastkit.config import Config, load_config
 from contrastkit.encoders.build import build_encoder
 from contrastkit.eval.embed import embed_images
-from contrastkit.run import MethodBuilder, eval_split, load_run
+from contrastkit.run import eval_split, load_run
 from contrastkit.rundir import CHECKPOINT, CONFIG
 
 IMAGE_SOURCES = ("digits",)  # data sources that `load_image_data` reads

@@ -1,0 +1,108 @@
+"""The table modality's part of `train` / `eval` / `embed`: check the recipe, build the MLP
+method, hand the loop the rows and their corruption, evaluate on the label budgets.
+
+`run.py` calls these when `data.source` is a table; the loop and run directory are shared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from contrastkit.augment.build import build_table_augment
+from contrastkit.augment.tabular import RowAugment, TableRows
+from contrastkit.builders import Log, MethodBuilder, build_method
+from contrastkit.config import Config
+from contrastkit.data.table_split import TABLE_SOURCES, TableSplit, load_table_data
+from contrastkit.encoders.build import build_table_encoder
+from contrastkit.errors import UserError
+from contrastkit.eval.tabular_suite import embed_rows, evaluate_table
+
+TABLE_METHODS = ("scarf",)
+"""Methods whose views are corrupted table rows; they need a table source and vice versa."""
+
+
+def is_table(cfg: Config) -> bool:
+    """Whether the config describes a table run.
+
+    Raises:
+        UserError: a table without model.encoder=mlp and a table method, or the reverse.
+    """
+    table = cfg.data.source in TABLE_SOURCES
+    if table != (cfg.method.name in TABLE_METHODS) or table != (cfg.model.encoder == "mlp"):
+        raise UserError(
+            f"data.source={cfg.data.source!r}, method.name={cfg.method.name!r}, "
+            f"model.encoder={cfg.model.encoder!r} do not fit: a table "
+            f"({', '.join(TABLE_SOURCES)}) needs model.encoder=mlp and method.name in "
+            f"({', '.join(TABLE_METHODS)}), and those need a table (configs/tabular_scarf.yaml)"
+        )
+    return table
+
+
+def _encoder(cfg: Config, table: TableSplit) -> nn.Module:
+    return build_table_encoder(
+        cfg.model, num_numeric=len(table.numeric_names), cardinalities=table.cardinalities
+    )
+
+
+def build_table_method(
+    cfg: Config, methods: dict[str, MethodBuilder], table: TableSplit | None = None
+) -> nn.Module:
+    """The configured method on an MLP sized for the table's columns."""
+    table = table or load_table_data(cfg.data)
+    return build_method(cfg, methods, lambda: _encoder(cfg, table))
+
+
+@dataclass(frozen=True)
+class TableTraining:
+    """What the loop needs for a table run."""
+
+    method: nn.Module
+    rows: TableRows
+    augment: RowAugment
+    name: str
+
+
+def table_training(cfg: Config, methods: dict[str, MethodBuilder], log: Log) -> TableTraining:
+    """Load and encode the table (logging what was read), build the method and corruption."""
+    table = load_table_data(cfg.data, log=log)
+    return TableTraining(
+        method=build_table_method(cfg, methods, table),
+        rows=table.train_rows,
+        augment=build_table_augment(cfg.augment, *table.train_rows),
+        name=table.name,
+    )
+
+
+def evaluate_table_run(cfg: Config, method: nn.Module, log: Log) -> dict[str, Any]:
+    """The image suite's probes on the table, plus the `tabular` block of label budgets."""
+    table = load_table_data(cfg.data)
+    encoder = method.encoder
+    assert isinstance(encoder, nn.Module)
+    device = next(encoder.parameters()).device
+    return evaluate_table(
+        encoder,
+        table,
+        cfg.eval,
+        augment=build_table_augment(cfg.augment, *table.train_rows),
+        make_encoder=lambda: _encoder(cfg, table).to(device),
+        seed=cfg.seed,
+        log=log,
+    )
+
+
+def embed_table(cfg: Config, encoder: nn.Module, data_name: str) -> Tensor:
+    """Embeddings of the run's table, train rows then test rows. Shape: (N, D).
+
+    Raises:
+        UserError: `data_name` is neither 'train' nor the run's `data.source`.
+    """
+    if data_name not in (cfg.data.source, "train"):
+        raise UserError(f"--data {data_name}: this run embeds its table {cfg.data.source!r}")
+    table = load_table_data(cfg.data)
+    numeric = torch.cat([table.num_train, table.num_test])
+    codes = torch.cat([table.cat_train, table.cat_test])
+    return embed_rows(encoder, numeric, codes)
