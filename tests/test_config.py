@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from contrastkit.config import Config, dump_config, load_config
+from contrastkit.cli import METHODS
+from contrastkit.config import METHOD_CONFIGS, Config, dump_config, load_config
 from contrastkit.errors import UserError
 
 
@@ -64,3 +65,14 @@ def test_dump_round_trips(tmp_path: Path) -> None:
     cfg = load_config(None, ["train.epochs=3", "augment.crop_scale=[0.3, 0.9]"])
     again = load_config(write(tmp_path, dump_config(cfg)))
     assert again == cfg
+
+
+@pytest.mark.parametrize(
+    "recipe",
+    sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml")),
+    ids=lambda p: p.name,
+)
+def test_every_shipped_recipe_loads_and_names_a_registered_method(recipe: Path) -> None:
+    cfg = load_config(recipe)
+    assert cfg.method.name in METHODS
+    assert type(cfg.method) is METHOD_CONFIGS[cfg.method.name]

@@ -22,11 +22,19 @@ CHECKPOINT = "checkpoint.pt"
 REPORT = "report.html"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, write: Callable[[IO[bytes]], object]) -> None:
-    """Call `write(file)` on a temporary file next to `path`, then rename it over `path`."""
+    """Call `write(file)` on a temporary file next to `path`, then rename it over `path`.
+    The file gets the permissions a plain `open(path, "w")` would (0666 less the umask)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()

@@ -20,9 +20,10 @@ def _png_size(fig: object) -> tuple[int, int]:
     return Image.open(io.BytesIO(figure_png(fig))).size  # type: ignore[arg-type]
 
 
-def test_curves_have_a_panel_per_health_key() -> None:
+def test_curves_have_a_panel_per_changing_health_key() -> None:
     records = [{"step": s, "epoch": 0, "loss": 5 - s / 50, "lr": 1e-3} for s in range(100)]
-    records[50]["rankme"] = 12.0
+    records[50].update(rankme=12.0, dim=128)
+    records[60].update(rankme=14.0, dim=128)  # dim never changes: no panel
     assert health_keys(records) == ["rankme"]
     fig = curves_figure(records)
     titles = [ax.get_title() for ax in fig.axes if ax.get_visible() and ax.axison]

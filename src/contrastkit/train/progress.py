@@ -1,7 +1,9 @@
-"""A rich progress bar for training: epoch, loss, samples/s and ETA."""
+"""Training progress: a rich bar on a terminal (epoch, loss, samples/s, ETA); in a log or
+a pipe, where a bar cannot redraw, a plain line at every tenth of the epochs."""
 
 from __future__ import annotations
 
+import time
 from types import TracebackType
 
 from rich.console import Console
@@ -17,7 +19,7 @@ from rich.progress import (
 
 
 class TrainProgress:
-    """Context manager showing one bar over all training steps.
+    """Context manager showing one bar over all training steps (plain lines off a terminal).
 
     Example:
         >>> with TrainProgress(total_steps=100, epochs=10) as bar:
@@ -34,6 +36,11 @@ class TrainProgress:
         enabled: bool = True,
     ) -> None:
         self._epochs = epochs
+        self._total_steps = total_steps
+        self._enabled = enabled
+        self._lines_every = max(1, epochs // 10)
+        self._last_line_epoch = -1
+        self._start = time.perf_counter()
         self._progress = Progress(
             TextColumn("[bold]epoch {task.fields[epoch]}/{task.fields[epochs]}"),
             BarColumn(),
@@ -59,8 +66,13 @@ class TrainProgress:
             extra="",
         )
 
+    @property
+    def _plain(self) -> bool:
+        return not self._progress.console.is_terminal
+
     def __enter__(self) -> TrainProgress:
-        self._progress.start()
+        if not self._plain:
+            self._progress.start()
         return self
 
     def __exit__(
@@ -78,6 +90,9 @@ class TrainProgress:
     def update(
         self, *, step: int, epoch: int, loss: float, samples_per_s: float, extra: str = ""
     ) -> None:
+        if self._plain:
+            self._plain_line(step, epoch, loss, samples_per_s, extra)
+            return
         self._progress.update(
             self._task,
             completed=step,
@@ -85,4 +100,20 @@ class TrainProgress:
             loss=f"{loss:.4f}",
             rate=f"{samples_per_s:,.0f}",
             extra=extra,
+        )
+
+    def _plain_line(
+        self, step: int, epoch: int, loss: float, samples_per_s: float, extra: str
+    ) -> None:
+        done = epoch + 1
+        epoch_end = step * self._epochs % self._total_steps == 0  # steps are whole epochs
+        due = epoch_end and (done % self._lines_every == 0 or done == self._epochs)
+        if not self._enabled or not due or done == self._last_line_epoch:
+            return
+        self._last_line_epoch = done
+        elapsed = time.perf_counter() - self._start
+        self._progress.console.print(
+            f"epoch {done}/{self._epochs}  step {step}/{self._total_steps}  loss {loss:.4f}  "
+            f"{samples_per_s:,.0f} samples/s  {elapsed:.0f} s  {extra}".rstrip(),
+            soft_wrap=True,
         )

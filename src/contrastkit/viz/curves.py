@@ -11,13 +11,14 @@ NOT_CURVES = {"step", "epoch", "loss", "lr", "samples_per_s"}
 
 
 def health_keys(records: list[dict[str, Any]]) -> list[str]:
-    """Numeric keys logged besides step/epoch/loss/lr/throughput (e.g. rankme, emb_std)."""
-    keys: dict[str, None] = {}
+    """Numeric keys logged besides step/epoch/loss/lr/throughput (e.g. rankme, emb_std),
+    in first-seen order; a key with one value throughout (an embedding's dim) is no curve."""
+    values: dict[str, set[float]] = {}
     for record in records:
         for key, value in record.items():
             if key not in NOT_CURVES and isinstance(value, int | float):
-                keys[key] = None
-    return list(keys)
+                values.setdefault(key, set()).add(float(value))
+    return [key for key, seen in values.items() if len(seen) > 1]
 
 
 def _smooth(values: np.ndarray, window: int) -> np.ndarray:
