@@ -66,6 +66,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
+if not console.is_terminal:  # a log or a pipe: rich would assume 80 columns and wrap tables
+    console.width = max(console.width, 110)
 err_console = Console(stderr=True)
 
 
