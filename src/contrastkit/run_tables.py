@@ -42,7 +42,8 @@ def is_table(cfg: Config) -> bool:
     return table
 
 
-def _encoder(cfg: Config, table: TableSplit) -> nn.Module:
+def table_encoder(cfg: Config, table: TableSplit) -> nn.Module:
+    """A new MLP encoder sized for the table's numeric and categorical columns."""
     return build_table_encoder(
         cfg.model, num_numeric=len(table.numeric_names), cardinalities=table.cardinalities
     )
@@ -53,7 +54,7 @@ def build_table_method(
 ) -> nn.Module:
     """The configured method on an MLP sized for the table's columns."""
     table = table or load_table_data(cfg.data)
-    return build_method(cfg, methods, lambda: _encoder(cfg, table))
+    return build_method(cfg, methods, lambda: table_encoder(cfg, table))
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def evaluate_table_run(cfg: Config, method: nn.Module, log: Log) -> dict[str, An
         table,
         cfg.eval,
         augment=build_table_augment(cfg.augment, *table.train_rows),
-        make_encoder=lambda: _encoder(cfg, table).to(device),
+        make_encoder=lambda: table_encoder(cfg, table).to(device),
         seed=cfg.seed,
         log=log,
     )

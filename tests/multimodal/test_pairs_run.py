@@ -15,6 +15,7 @@ from PIL import Image
 from contrastkit import cli
 from contrastkit.audio.speech import MANIFEST, synthesize_speech
 from contrastkit.config import load_config
+from contrastkit.report.run_report import report_run
 from contrastkit.run import eval_run, train_run
 from contrastkit.run_pairs import SIMILARITY_PNG
 from contrastkit.viz.similarity_matrix import similarity_figure
@@ -47,6 +48,10 @@ def test_digits_siglip_run_writes_crossmodal_block_and_picture(tmp_path: Path) -
     assert metrics["crossmodal"]["logit_bias"] == pytest.approx(-10.0, abs=0.5)
     png = tmp_path / "run" / SIMILARITY_PNG
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    html = report_run(tmp_path / "run", cli.METHODS, projections=("pca",), log=lambda _m: None)
+    page = html.read_text()
+    assert "Cross-modal retrieval" in page and "image to text" in page
+    assert 'data-figure="similarity"' in page and 'data-figure="map-pca"' in page
 
 
 @pytest.mark.slow

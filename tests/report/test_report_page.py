@@ -126,7 +126,7 @@ def test_report_with_umap(run_dir: Path) -> None:
 
 @pytest.mark.slow
 def test_non_image_run_gets_notes_not_maps(run_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(views_module, "IMAGE_SOURCES", ())
+    monkeypatch.setattr(views_module, "NO_MAPS", ("digits",))
     report_run(run_dir, METHODS, projections=("pca",), log=lambda _m: None)
     page = _parse((run_dir / "report.html").read_text())
     assert set(page.figures) == {"curves", "confusion"}

@@ -11,6 +11,7 @@ import pytest
 
 from contrastkit.cli import METHODS, main
 from contrastkit.config import load_config
+from contrastkit.report.run_report import report_run
 from contrastkit.run import embed_run, eval_run, train_run
 
 CONFIG = Path(__file__).parents[2] / "configs" / "tabular_scarf.yaml"
@@ -56,6 +57,9 @@ def test_train_eval_embed_on_wine(tmp_path: Path) -> None:
     assert again["tabular"]["budgets"] == metrics["tabular"]["budgets"]
     n, d = embed_run(out, "wine", tmp_path / "z.npy", METHODS)
     assert (n, d) == (178, 16) and np.load(tmp_path / "z.npy").shape == (178, 16)
+    html = report_run(out, METHODS, projections=("pca",), log=lambda _m: None).read_text()
+    assert "Label budgets" in html and 'data-figure="map-pca"' in html
+    assert 'data-figure="neighbours"' not in html  # rows are no images: a note instead
 
 
 @pytest.mark.slow

@@ -6,8 +6,13 @@ key) and `data-value` (the exact value), so the page can be checked against the 
 
 from __future__ import annotations
 
+import io
+from collections.abc import Sequence
 from html import escape
 from typing import Any
+
+from rich.console import Console
+from rich.table import Table
 
 from contrastkit.eval.table import Row, comparison_rows, headers, legend
 from contrastkit.report.figures import FigureEntry
@@ -27,6 +32,7 @@ tr.run td { font-weight: 600; background: #f3f7ff; }
 figure { margin: 0.6em 0; } figure img { max-width: 100%; height: auto; }
 figcaption, .caption { color: #555; font-size: 0.9em; }
 .note { color: #8a5a00; background: #fff8e6; padding: 0.4em 0.7em; border-radius: 4px; }
+pre.terminal { font-size: 0.85em; line-height: 1.25; }
 """
 
 
@@ -124,6 +130,15 @@ def per_class_html(metrics: dict[str, Any], class_names: list[str]) -> str:
     )
 
 
+def terminal_table_html(table: Table) -> str:
+    """A rich table exactly as the terminal shows it (the cross-modal, tabular and text
+    tables of `contrastkit train` / `eval`), as preformatted HTML."""
+    console = Console(record=True, width=120, file=io.StringIO(), force_terminal=False)
+    console.print(table)
+    text = console.export_text(styles=False)
+    return f'<pre class="terminal">{escape(text)}</pre>'
+
+
 def figure_html(entry: FigureEntry) -> str:
     if entry.uri is None:
         return (
@@ -146,8 +161,10 @@ def render_page(
     maps: list[FigureEntry],
     neighbours: FigureEntry,
     class_names: list[str],
+    modality: Sequence[str] = (),
 ) -> str:
-    """The whole page."""
+    """The whole page; `modality` holds HTML sections only some runs have (cross-modal
+    retrieval and the similarity picture, the tabular label budgets, the text task)."""
     meta = ", ".join(
         f"{key}: {escape(str(metrics[key]))}"
         for key in ("method", "data", "epochs", "seed")
@@ -169,6 +186,7 @@ def render_page(
         "<h2>Metrics against the baselines</h2>",
         label_note,
         metric_table_html(name, metrics),
+        *modality,
         "<h2>Training</h2>",
         figure_html(curves),
         "<h2>Classification</h2>",

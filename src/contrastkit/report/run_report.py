@@ -9,6 +9,9 @@ from typing import Any
 
 from contrastkit.builders import MethodBuilder
 from contrastkit.errors import UserError
+from contrastkit.eval.crossmodal_table import crossmodal_table
+from contrastkit.eval.tabular_table import tabular_table
+from contrastkit.eval.text_table import text_metrics_table
 from contrastkit.report.figures import (
     FigureEntry,
     confusion_entry,
@@ -16,9 +19,10 @@ from contrastkit.report.figures import (
     map_entry,
     neighbours_entry,
 )
-from contrastkit.report.page import render_page
+from contrastkit.report.page import figure_html, render_page, terminal_table_html
 from contrastkit.report.views import run_views
 from contrastkit.rundir import LOG, METRICS, REPORT, read_json, write_text_atomic
+from contrastkit.viz.encode import png_bytes_uri
 
 
 def read_log(path: Path) -> list[dict[str, Any]]:
@@ -41,6 +45,38 @@ def read_log(path: Path) -> list[dict[str, Any]]:
             raise UserError(f"{path}:{number}: expected a JSON object per line")
         records.append(record)
     return records
+
+
+def modality_sections(run: Path, metrics: dict[str, Any]) -> list[str]:
+    """The page's sections for what only some runs measure: cross-modal retrieval with the
+    similarity picture `train` saved, the tabular label budgets, the held-out text task."""
+    sections = []
+    if "crossmodal" in metrics:
+        block = metrics["crossmodal"]
+        png = run / str(block.get("similarity_png", ""))
+        picture = FigureEntry(
+            "similarity",
+            "Similarity of a batch of test pairs",
+            "Cosine similarity of each item (rows) to each text (columns); matching pairs "
+            "lie on the diagonal.",
+            uri=png_bytes_uri(png.read_bytes()) if png.is_file() else None,
+            note=f"{png} not found",
+        )
+        sections += [
+            "<h2>Cross-modal retrieval</h2>",
+            terminal_table_html(crossmodal_table(block, title="cross-modal (%)")),
+            figure_html(picture),
+        ]
+    if "tabular" in metrics:
+        table = tabular_table(metrics["tabular"], title="few-label test top-1 (%)")
+        sections += ["<h2>Label budgets (tables)</h2>", terminal_table_html(table)]
+    if "text" in metrics:
+        table = text_metrics_table(metrics, title="held-out text task")
+        sections += [
+            "<h2>Text retrieval, base model and fine-tuned</h2>",
+            terminal_table_html(table),
+        ]
+    return sections
 
 
 def report_run(
@@ -80,6 +116,7 @@ def report_run(
         maps=maps,
         neighbours=neighbours,
         class_names=class_names,
+        modality=modality_sections(run, metrics),
     )
     path = run / REPORT
     write_text_atomic(path, html)

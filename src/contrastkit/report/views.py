@@ -13,12 +13,19 @@ from torch import nn
 
 from contrastkit.builders import MethodBuilder
 from contrastkit.config import Config, load_config
+from contrastkit.data.table_split import TABLE_SOURCES, load_table_data
+from contrastkit.data.text_load import TEXT_SOURCES
 from contrastkit.encoders.build import build_encoder
 from contrastkit.eval.embed import embed_images
+from contrastkit.eval.tabular_suite import embed_rows
 from contrastkit.run import eval_split, load_run
+from contrastkit.run_pairs import PAIR_SOURCES
+from contrastkit.run_tables import table_encoder
 from contrastkit.rundir import CHECKPOINT, CONFIG
 
-IMAGE_SOURCES = ("digits",)  # data sources that `load_image_data` reads
+NO_MAPS = (*TEXT_SOURCES, *(s for s in PAIR_SOURCES if s != "digits_captions"))
+"""Sources without maps yet: text, and pairs other than the digits captions (whose image
+tower is mapped on the digits)."""
 
 
 @dataclass(frozen=True)
@@ -58,15 +65,35 @@ def image_views(cfg: Config, method: nn.Module) -> EmbeddingViews:
     )
 
 
+def table_views(cfg: Config, method: nn.Module) -> EmbeddingViews:
+    """Embed the test rows with the run's encoder and with a random-init one."""
+    table = load_table_data(cfg.data)
+    encoder = method.encoder
+    assert isinstance(encoder, nn.Module)
+    torch.manual_seed(cfg.seed)
+    random_encoder = table_encoder(cfg, table)
+    return EmbeddingViews(
+        trained=embed_rows(encoder, table.num_test, table.cat_test).numpy(),
+        random_init=embed_rows(random_encoder, table.num_test, table.cat_test).numpy(),
+        labels=table.y_test.numpy(),
+        class_names=list(table.class_names),
+        images=None,
+    )
+
+
 def run_views(run: Path, methods: Mapping[str, MethodBuilder]) -> tuple[EmbeddingViews | None, str]:
     """The views of a run directory, or None and a note saying why there are none."""
     source = load_config(run / CONFIG).data.source
-    if source not in IMAGE_SOURCES:
+    if source in NO_MAPS:
         return None, (
-            f"embedding maps and neighbour grids are drawn for image runs; data.source "
-            f"{source!r} is not one yet"
+            f"embedding maps and neighbour grids are drawn for image and table runs; "
+            f"data.source {source!r} is neither"
         )
     if not (run / CHECKPOINT).is_file():
         return None, f"{run / CHECKPOINT} not found: no embedding maps or neighbour grids"
     cfg, method = load_run(run, dict(methods))
+    if source in TABLE_SOURCES:
+        return table_views(cfg, method), ""
+    if source == "digits_captions":  # the image tower, on the captions' digits
+        cfg = cfg.model_copy(update={"data": cfg.data.model_copy(update={"source": "digits"})})
     return image_views(cfg, method), ""

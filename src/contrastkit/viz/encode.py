@@ -15,6 +15,11 @@ def figure_png(fig: Figure, *, dpi: int = 110) -> bytes:
     return buffer.getvalue()
 
 
+def png_bytes_uri(png: bytes) -> str:
+    """`data:image/png;base64,...` of PNG bytes, for an `<img src=...>`."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
 def png_data_uri(fig: Figure, *, dpi: int = 110) -> str:
-    """`data:image/png;base64,...` for an `<img src=...>`."""
-    return "data:image/png;base64," + base64.b64encode(figure_png(fig, dpi=dpi)).decode("ascii")
+    """`data:image/png;base64,...` of a figure, for an `<img src=...>`."""
+    return png_bytes_uri(figure_png(fig, dpi=dpi))
