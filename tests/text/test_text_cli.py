@@ -16,6 +16,7 @@ from contrastkit.data.text import read_text_pairs
 from contrastkit.data.text_split import split_by_group
 from contrastkit.encoders.text import embed_tokens, load_text_encoder, load_tokenizer, tokenize
 from contrastkit.eval.text_retrieval import ranking_metrics, relevance_matrix
+from contrastkit.report.run_report import report_run
 from contrastkit.run import embed_run, eval_run, load_run
 
 FAST = [
@@ -250,6 +251,10 @@ def test_tiny_fine_tuning_run_learns_its_pairs(
     again = eval_run(out, METHODS, log=lambda _msg: None)
     assert again["text"]["trained"]["mrr"] == pytest.approx(text["trained"]["mrr"], abs=1e-6)
     assert again["text"]["base"]["mrr"] == pytest.approx(text["base"]["mrr"], abs=1e-6)
+
+    page = report_run(out, METHODS, projections=("pca",), log=lambda _msg: None).read_text()
+    assert "Text retrieval, base model and fine-tuned" in page
+    assert "data.source &#x27;text_pairs&#x27; is neither" in page  # no maps for text yet
 
 
 @pytest.mark.slow
