@@ -204,14 +204,11 @@ def embed(
         "embeddings.npy"
     ),
 ) -> None:
-    """Embed a data set with a run's encoder and save the embeddings as .npy."""
+    """Embed a data set with a run's encoder and save the embeddings as .npy (for image
+    runs also as the run's search index, for `contrastkit search`)."""
     single_process_only("embed")
-    n, d = embed_run(run, data, out, METHODS)
-    console.print(f"wrote {out}: {n} embeddings of dimension {d}")
-    """Embed a data set with a run's encoder, save the embeddings as .npy and as the run's
-    image search index."""
     n, d = embed_run(run, data, out, METHODS, log=console.print)
-    console.print(f"wrote {out}: {n} embeddings of dimension {d}; search index in {run}/")
+    console.print(f"wrote {out}: {n} embeddings of dimension {d}")
 
 
 @app.command()

@@ -154,7 +154,8 @@ def _image_training(
     method = _build(cfg, methods, int(data.x_train.shape[1]))
     lines = [
         f"data: {data.name}, {len(data.x_train)} train / {len(data.x_test)} test images "
-        f"{tuple(data.x_train.shape[1:])}, {data.num_classes} classes; device: {device}",
+        f"{tuple(data.x_train.shape[1:])}, "
+        f"{f'{data.num_classes} classes' if data.num_classes else 'no labels'}; device: {device}",
         *(f"note: {note}" for note in data.notes),
     ]
     eval_data = eval_split(cfg)  # a bad eval.classes fails now, not after training
@@ -325,17 +326,20 @@ def embed_run(
     cfg, method = load_run(run, methods)
     encoder = method.encoder
     assert isinstance(encoder, nn.Module)
+    images = None  # an image set also becomes the run's search index
     if is_text(cfg):
         z = embed_text_file(cfg, method, Path(data_name))
     elif is_table(cfg):
         z = embed_table(cfg, encoder, data_name)
     else:
-        data = load_image_set(data_config_for(cfg, data_name))
-        log(f"data: {data.name}: {data.summary()}")
-        for note in data.notes:
+        images = load_image_set(data_config_for(cfg, data_name))
+        log(f"data: {images.name}: {images.summary()}")
+        for note in images.notes:
             log(f"note: {note}")
-        z = embed_image_set(encoder, data)
-        build_image_index(run, encoder, data)
+        z = embed_image_set(encoder, images)
     array = z.numpy().astype(np.float32)
     write_atomic(out, lambda handle: np.save(handle, array))
+    if images is not None:
+        build_image_index(run, encoder, images)
+        log(f"saved the search index in {run}/ (contrastkit search)")
     return int(array.shape[0]), int(array.shape[1])
