@@ -71,6 +71,11 @@ if not console.is_terminal:  # a log or a pipe: rich would assume 80 columns and
 err_console = Console(stderr=True)
 
 
+def say(message: str) -> None:
+    """A progress line as it is: never wrapped (paths stay whole), no colour guessing."""
+    console.print(message, soft_wrap=True, highlight=False)
+
+
 def print_modality_tables(name: str, metrics: dict[str, Any]) -> None:
     """The tables beyond the image suite: cross-modal retrieval, the tabular label budgets."""
     if "crossmodal" in metrics:
@@ -139,7 +144,7 @@ def train(
         resume=resume,
         overwrite=overwrite,
         show_progress=progress,
-        log=console.print,
+        log=say,
     )
     if not metrics:  # a non-zero rank of a multi-process run: rank 0 reports
         return
@@ -172,8 +177,7 @@ def eval_(
     """Evaluate runs (kNN, probes, retrieval, clustering, anomaly, baselines) side by side."""
     single_process_only("eval")
     results = [
-        (str(r), read_json(r / METRICS) if cached else eval_run(r, METHODS, log=console.print))
-        for r in run
+        (str(r), read_json(r / METRICS) if cached else eval_run(r, METHODS, log=say)) for r in run
     ]
     console.print(comparison_table(results, title="runs and baselines"))
     for name, metrics in results:
@@ -185,7 +189,7 @@ def report(
     run: Annotated[Path, typer.Option(help="Run directory written by `contrastkit train`.")],
 ) -> None:
     """Write the run's report.html (curves, metric table, confusion matrix, embedding maps)."""
-    path = report_run(run, METHODS, log=console.print)
+    path = report_run(run, METHODS, log=say)
     console.print(str(path))
 
 
@@ -207,7 +211,7 @@ def embed(
     """Embed a data set with a run's encoder and save the embeddings as .npy (for image
     runs also as the run's search index, for `contrastkit search`)."""
     single_process_only("embed")
-    n, d = embed_run(run, data, out, METHODS, log=console.print)
+    n, d = embed_run(run, data, out, METHODS, log=say)
     console.print(f"wrote {out}: {n} embeddings of dimension {d}")
 
 
