@@ -173,12 +173,15 @@ class BYOLConfig(_Strict):
 class SimSiamConfig(_Strict):
     """SimSiam (arXiv:2011.10566): predictor + stop-gradient, no EMA, no negatives.
 
-    Paper: bottleneck predictor (2048 -> 512 -> 2048), i.e. hidden = dim / 4.
+    Paper: 3-layer projector ending in BatchNorm (`projector_layers`, `projector_output_bn`),
+    bottleneck predictor (2048 -> 512 -> 2048), i.e. hidden = dim / 4.
     `stop_gradient: false` removes the stop-gradient: the paper's collapse ablation.
     """
 
     name: Literal["simsiam"] = "simsiam"
     pred_hidden_dim: int = Field(16, ge=2)
+    projector_layers: int = Field(2, ge=1)
+    projector_output_bn: bool = False
     stop_gradient: bool = True
 
 

@@ -59,9 +59,16 @@ class SimSiam(nn.Module):
 
 
 def build_simsiam(cfg: Config, encoder: nn.Module) -> SimSiam:
-    """SimSiam with a 2-layer projector and a bottleneck predictor."""
+    """SimSiam with its projector (`projector_layers`, optional output BatchNorm) and a
+    bottleneck predictor."""
     section = method_section(cfg, SimSiamConfig)
     m = cfg.model
-    projector = ProjectionHead(m.feature_dim, m.proj_hidden_dim, m.proj_dim)
+    projector = ProjectionHead(
+        m.feature_dim,
+        m.proj_hidden_dim,
+        m.proj_dim,
+        num_layers=section.projector_layers,
+        output_bn=section.projector_output_bn,
+    )
     predictor = ProjectionHead(m.proj_dim, section.pred_hidden_dim, m.proj_dim)
     return SimSiam(encoder, projector, predictor, stop_gradient=section.stop_gradient)
