@@ -215,6 +215,7 @@ def _train_run(
     on_epoch_end: Callable[[int], None] | None,
 ) -> dict[str, Any]:
     writer = rank() == 0
+    torch.manual_seed(cfg.seed)  # the initial weights: the same seed gives the same run
     if writer:
         prepare_run_dir(out, overwrite=overwrite, resume=resume)
         if not resume:
