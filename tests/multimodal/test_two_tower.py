@@ -12,9 +12,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from contrastkit.augment.specaugment import SpecAugment
+from contrastkit.config import load_config
 from contrastkit.encoders.audio import AudioCNN
+from contrastkit.encoders.build import build_encoder
 from contrastkit.encoders.small_text import CharTokenizer, SmallTextEncoder
-from contrastkit.methods.clip import MAX_LOGIT_SCALE, TwoTower
+from contrastkit.methods.clip import MAX_LOGIT_SCALE, TwoTower, build_siglip
 
 
 def _unit(a: np.ndarray) -> np.ndarray:
@@ -149,3 +151,17 @@ def test_bad_construction_fails_at_once() -> None:
             nn.Identity(), text, tokenizer=tok, feature_dim=128, text_dim=128, embed_dim=8,
             init_temperature=0.0,
         )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("bias", "batch", "want"), [(None, 128, -math.log(128)), (-10.0, 128, -10.0)]
+)
+def test_siglip_bias_starts_at_the_batch_prior_unless_set(
+    bias: float | None, batch: int, want: float
+) -> None:
+    sets = [f"train.batch_size={batch}", "method.name=siglip"]
+    if bias is not None:
+        sets.append(f"pairs.siglip_init_bias={bias}")
+    cfg = load_config(None, [*sets, "data.source=digits_captions"])
+    tower = build_siglip(cfg, build_encoder(cfg.model, 1))
+    assert float(tower.siglip.bias) == pytest.approx(want)

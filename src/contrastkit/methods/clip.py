@@ -186,7 +186,11 @@ def _build(cfg: Config, encoder: nn.Module, objective: Objective) -> TwoTower:
         objective=objective,
         init_temperature=cfg.pairs.init_temperature,
         siglip_init_scale=cfg.pairs.siglip_init_scale,
-        siglip_init_bias=cfg.pairs.siglip_init_bias,
+        siglip_init_bias=(
+            -math.log(cfg.train.batch_size)
+            if cfg.pairs.siglip_init_bias is None
+            else cfg.pairs.siglip_init_bias
+        ),
         gather=cfg.pairs.gather,
     )
 
