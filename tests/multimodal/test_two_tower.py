@@ -164,4 +164,4 @@ def test_siglip_bias_starts_at_the_batch_prior_unless_set(
         sets.append(f"pairs.siglip_init_bias={bias}")
     cfg = load_config(None, [*sets, "data.source=digits_captions"])
     tower = build_siglip(cfg, build_encoder(cfg.model, 1))
-    assert float(tower.siglip.bias) == pytest.approx(want)
+    assert tower.siglip.bias.item() == pytest.approx(want)
