@@ -122,7 +122,9 @@ def load_text_encoder(name: str, *, normalize: bool) -> TextEncoder:
     path = resolve_model_dir(name)
     _offline()
     from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # a weight-loading bar per load is noise in run logs
     backbone = AutoModel.from_pretrained(path, local_files_only=True)
     return TextEncoder(backbone, normalize=normalize)
 
