@@ -24,6 +24,7 @@ from contrastkit.eval.transfer import class_mask, select_classes
 from contrastkit.index.image_search import build_image_index, data_config_for, embed_image_set
 from contrastkit.run_pairs import (
     PAIR_SOURCES,
+    captions_digits_config,
     check_pairing,
     evaluate_pairs,
     load_pair_data,
@@ -67,9 +68,14 @@ def _build(cfg: Config, methods: dict[str, MethodBuilder], in_channels: int) -> 
     return build_method(cfg, methods, lambda: build_encoder(cfg.model, in_channels))
 
 
-def eval_split(cfg: Config) -> ImageSplit:
-    """The split evaluation uses: all classes, or only `eval.classes` (relabelled)."""
-    data = load_image_data(cfg.data)
+def eval_split(cfg: Config, data: ImageSplit | None = None) -> ImageSplit:
+    """The split evaluation uses: all classes, or only `eval.classes` (relabelled).
+
+    Args:
+        data: `cfg.data` already loaded (loaded here when None).
+    """
+    if data is None:
+        data = load_image_data(cfg.data)
     if cfg.eval.classes is None:
         return data
     try:
@@ -92,13 +98,7 @@ def _evaluate(
         return _evaluate_images(cfg, method, log, data)
     result: dict[str, Any] = {}
     if cfg.data.source == "digits_captions":
-        result.update(
-            _evaluate_images(
-                cfg.model_copy(update={"data": cfg.data.model_copy(update={"source": "digits"})}),
-                method,
-                log,
-            )
-        )
+        result.update(_evaluate_images(captions_digits_config(cfg), method, log))
     result["crossmodal"] = evaluate_pairs(cfg, method, run_dir, log)
     return result
 
@@ -106,7 +106,8 @@ def _evaluate(
 def _evaluate_images(
     cfg: Config, method: nn.Module, log: Log, data: ImageSplit | None = None
 ) -> dict[str, Any]:
-    data = data or eval_split(cfg)
+    if data is None:
+        data = eval_split(cfg)
     in_channels = int(data.x_train.shape[1])
     encoder = method.encoder
     assert isinstance(encoder, nn.Module)
@@ -158,7 +159,7 @@ def _image_training(
         f"{f'{data.num_classes} classes' if data.num_classes else 'no labels'}; device: {device}",
         *(f"note: {note}" for note in data.notes),
     ]
-    eval_data = eval_split(cfg)  # a bad eval.classes fails now, not after training
+    eval_data = eval_split(cfg, data)  # a bad eval.classes fails now, not after training
     train_x, train_y = data.x_train, data.y_train
     if cfg.data.train_classes is not None:
         keep = class_mask(data.y_train, cfg.data.train_classes)

@@ -46,6 +46,12 @@ def check_pairing(cfg: Config) -> None:
         raise UserError(f"model.encoder='audio_cnn' reads spectrograms, not {cfg.data.source!r}")
 
 
+def captions_digits_config(cfg: Config) -> Config:
+    """The config of the labelled digits behind "digits_captions": where the image tower
+    is evaluated (probes, baselines) and mapped in the report."""
+    return cfg.model_copy(update={"data": cfg.data.model_copy(update={"source": "digits"})})
+
+
 def pair_in_channels(cfg: Config) -> int:
     """Channels of the non-text tower's input (RGB for a caption CSV)."""
     return 3 if cfg.data.source == "caption_csv" else 1

@@ -53,8 +53,8 @@ def build_table_method(
     cfg: Config, methods: dict[str, MethodBuilder], table: TableSplit | None = None
 ) -> nn.Module:
     """The configured method on an MLP sized for the table's columns."""
-    table = table or load_table_data(cfg.data)
-    return build_method(cfg, methods, lambda: table_encoder(cfg, table))
+    loaded = load_table_data(cfg.data) if table is None else table
+    return build_method(cfg, methods, lambda: table_encoder(cfg, loaded))
 
 
 @dataclass(frozen=True)

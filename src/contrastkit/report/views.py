@@ -19,7 +19,7 @@ from contrastkit.encoders.build import build_encoder
 from contrastkit.eval.embed import embed_images
 from contrastkit.eval.tabular_suite import embed_rows
 from contrastkit.run import eval_split, load_run
-from contrastkit.run_pairs import PAIR_SOURCES
+from contrastkit.run_pairs import PAIR_SOURCES, captions_digits_config
 from contrastkit.run_tables import table_encoder
 from contrastkit.rundir import CHECKPOINT, CONFIG
 
@@ -95,5 +95,5 @@ def run_views(run: Path, methods: Mapping[str, MethodBuilder]) -> tuple[Embeddin
     if source in TABLE_SOURCES:
         return table_views(cfg, method), ""
     if source == "digits_captions":  # the image tower, on the captions' digits
-        cfg = cfg.model_copy(update={"data": cfg.data.model_copy(update={"source": "digits"})})
+        cfg = captions_digits_config(cfg)
     return image_views(cfg, method), ""
