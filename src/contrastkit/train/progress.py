@@ -55,6 +55,7 @@ class TrainProgress:
             disable=not enabled,
             transient=False,
         )
+        self._plain = not self._progress.console.is_terminal  # a log or a pipe
         self._task: TaskID = self._progress.add_task(
             "train",
             total=total_steps,
@@ -65,10 +66,6 @@ class TrainProgress:
             rate="-",
             extra="",
         )
-
-    @property
-    def _plain(self) -> bool:
-        return not self._progress.console.is_terminal
 
     def __enter__(self) -> TrainProgress:
         if not self._plain:
