@@ -13,10 +13,8 @@ from contrastkit.audio.speech import synthesize_speech
 from contrastkit.builders import MethodBuilder
 from contrastkit.config import load_config
 from contrastkit.errors import UserError
-from contrastkit.eval.crossmodal_table import crossmodal_table
+from contrastkit.eval.modality_tables import modality_tables
 from contrastkit.eval.table import comparison_table, metrics_table
-from contrastkit.eval.tabular_table import tabular_table
-from contrastkit.eval.text_table import text_metrics_table
 from contrastkit.index.image_search import search_images
 from contrastkit.methods.barlow_twins import build_barlow_twins
 from contrastkit.methods.byol import build_byol
@@ -77,11 +75,10 @@ def say(message: str) -> None:
 
 
 def print_modality_tables(name: str, metrics: dict[str, Any]) -> None:
-    """The tables beyond the image suite: cross-modal retrieval, the tabular label budgets."""
-    if "crossmodal" in metrics:
-        console.print(crossmodal_table(metrics["crossmodal"], title=f"{name}: cross-modal (%)"))
-    if "tabular" in metrics:
-        console.print(tabular_table(metrics["tabular"], title=f"{name}: few-label top-1 (%)"))
+    """The tables beyond the image suite: cross-modal retrieval, the tabular label budgets,
+    the held-out text task."""
+    for _, _, table in modality_tables(metrics, name):
+        console.print(table)
 
 
 @app.command()
@@ -153,8 +150,8 @@ def train(
             f"[bold yellow]warning:[/] collapse at step {metrics['collapse']['step']}: "
             f"{metrics['collapse']['symptom']}"
         )
-    table = text_metrics_table if "text" in metrics else metrics_table
-    console.print(table(metrics, title=f"{out}"))
+    if "text" not in metrics:  # a text run's table is its held-out task, printed below
+        console.print(metrics_table(metrics, title=f"{out}"))
     print_modality_tables(str(out), metrics)
     console.print(health_line(metrics))
     console.print(

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from html import escape
 from pathlib import Path
 from typing import Any
 
 from contrastkit.builders import MethodBuilder
 from contrastkit.errors import UserError
-from contrastkit.eval.crossmodal_table import crossmodal_table
-from contrastkit.eval.tabular_table import tabular_table
-from contrastkit.eval.text_table import text_metrics_table
+from contrastkit.eval.modality_tables import modality_tables
 from contrastkit.report.figures import (
     FigureEntry,
     confusion_entry,
@@ -51,31 +50,19 @@ def modality_sections(run: Path, metrics: dict[str, Any]) -> list[str]:
     """The page's sections for what only some runs measure: cross-modal retrieval with the
     similarity picture `train` saved, the tabular label budgets, the held-out text task."""
     sections = []
-    if "crossmodal" in metrics:
-        block = metrics["crossmodal"]
-        png = run / str(block.get("similarity_png", ""))
-        picture = FigureEntry(
-            "similarity",
-            "Similarity of a batch of test pairs",
-            "Cosine similarity of each item (rows) to each text (columns); matching pairs "
-            "lie on the diagonal.",
-            uri=png_bytes_uri(png.read_bytes()) if png.is_file() else None,
-            note=f"{png} not found",
-        )
-        sections += [
-            "<h2>Cross-modal retrieval</h2>",
-            terminal_table_html(crossmodal_table(block, title="cross-modal (%)")),
-            figure_html(picture),
-        ]
-    if "tabular" in metrics:
-        table = tabular_table(metrics["tabular"], title="few-label test top-1 (%)")
-        sections += ["<h2>Label budgets (tables)</h2>", terminal_table_html(table)]
-    if "text" in metrics:
-        table = text_metrics_table(metrics, title="held-out text task")
-        sections += [
-            "<h2>Text retrieval, base model and fine-tuned</h2>",
-            terminal_table_html(table),
-        ]
+    for block, heading, table in modality_tables(metrics):
+        sections += [f"<h2>{escape(heading)}</h2>", terminal_table_html(table)]
+        if block == "crossmodal":
+            png = run / str(metrics["crossmodal"].get("similarity_png", ""))
+            picture = FigureEntry(
+                "similarity",
+                "Similarity of a batch of test pairs",
+                "Cosine similarity of each item (rows) to each text (columns); matching pairs "
+                "lie on the diagonal.",
+                uri=png_bytes_uri(png.read_bytes()) if png.is_file() else None,
+                note=f"{png} not found",
+            )
+            sections.append(figure_html(picture))
     return sections
 
 

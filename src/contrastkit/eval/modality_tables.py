@@ -1,0 +1,29 @@
+"""The tables only some runs have, for the CLI and the report alike: cross-modal
+retrieval (pairs), the label budgets (tables) and the held-out task (text)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+from contrastkit.eval.crossmodal_table import crossmodal_table
+from contrastkit.eval.tabular_table import tabular_table
+from contrastkit.eval.text_table import text_metrics_table
+
+
+def modality_tables(metrics: dict[str, Any], name: str = "") -> list[tuple[str, str, Table]]:
+    """`(metrics.json block, heading, table)` for each such block in `metrics`, in page
+    order; `name` (a run) prefixes the table titles."""
+    prefix = f"{name}: " if name else ""
+    tables = []
+    if "crossmodal" in metrics:
+        table = crossmodal_table(metrics["crossmodal"], title=f"{prefix}cross-modal (%)")
+        tables.append(("crossmodal", "Cross-modal retrieval", table))
+    if "tabular" in metrics:
+        table = tabular_table(metrics["tabular"], title=f"{prefix}few-label top-1 (%)")
+        tables.append(("tabular", "Label budgets (tables)", table))
+    if "text" in metrics:
+        table = text_metrics_table(metrics, title=f"{prefix}held-out text task")
+        tables.append(("text", "Text retrieval, base model and fine-tuned", table))
+    return tables
