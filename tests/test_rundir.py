@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from contrastkit.rundir import read_json, write_atomic, write_json_atomic
+from contrastkit.atomic import read_json, write_atomic, write_json_atomic
 
 
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Path) -> None:

@@ -66,10 +66,7 @@ class Batch:
     def collate(cls: type[B], items: Sequence[tuple[Tensor | None, ...]]) -> B:
         """Stack per-item tuples (field order) into one batch; None fields stay None."""
         columns = list(zip(*items, strict=True))
-        values = [
-            None if column[0] is None else torch.stack(list(column))  # type: ignore[arg-type]
-            for column in columns
-        ]
+        values = [None if column[0] is None else torch.stack(list(column)) for column in columns]
         return cls(*values)
 
 

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from torch import nn
 
+from contrastkit.atomic import read_json
 from contrastkit.audio.speech import synthesize_speech
 from contrastkit.builders import MethodBuilder
 from contrastkit.config import load_config
@@ -33,7 +34,7 @@ from contrastkit.methods.text_pairs import build_text_pairs
 from contrastkit.methods.vicreg import build_vicreg
 from contrastkit.report.run_report import report_run
 from contrastkit.run import embed_run, eval_run, load_run, train_run
-from contrastkit.rundir import CONFIG, METRICS, read_json
+from contrastkit.rundir import CONFIG, METRICS
 from contrastkit.train.ddp import single_process_only
 
 METHODS: dict[str, MethodBuilder] = {

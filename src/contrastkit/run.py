@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from contrastkit.atomic import read_json, write_atomic, write_json_atomic, write_text_atomic
 from contrastkit.augment.build import build_augment, build_views
 from contrastkit.builders import Log, MethodBuilder, build_method
 from contrastkit.config import Config, dump_config, load_config
@@ -46,16 +47,7 @@ from contrastkit.run_text import (
     is_text,
     text_training,
 )
-from contrastkit.rundir import (
-    CHECKPOINT,
-    CONFIG,
-    METRICS,
-    prepare_run_dir,
-    read_json,
-    write_atomic,
-    write_json_atomic,
-    write_text_atomic,
-)
+from contrastkit.rundir import CHECKPOINT, CONFIG, METRICS, prepare_run_dir
 from contrastkit.train import ddp
 from contrastkit.train.checkpoint import load_checkpoint
 from contrastkit.train.device import resolve_device

@@ -14,8 +14,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from contrastkit.atomic import write_text_atomic
 from contrastkit.errors import UserError
-from contrastkit.rundir import write_text_atomic
 
 MANIFEST = "manifest.csv"
 

@@ -7,9 +7,9 @@ from dataclasses import replace
 from torch import Tensor
 
 from contrastkit.augment.image import ViewAugment
+from contrastkit.augment.options import AugmentConfig
 from contrastkit.augment.tabular import ScarfCorruption, VimeCorruption
 from contrastkit.augment.views import MultiCrop, byol_pair
-from contrastkit.config import AugmentConfig
 
 
 def build_augment(cfg: AugmentConfig) -> ViewAugment:

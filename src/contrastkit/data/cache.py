@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from contrastkit.atomic import write_atomic, write_json_atomic
 from contrastkit.data.folder import FolderLayout
 from contrastkit.data.imageset import ImageSet
-from contrastkit.rundir import write_atomic, write_json_atomic
 
 CACHE_VERSION = 1
 

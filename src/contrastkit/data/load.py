@@ -12,7 +12,6 @@ import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 
-from contrastkit.config import DataConfig
 from contrastkit.data.arrays import read_arrays
 from contrastkit.data.cache import cached_decode, default_cache_dir
 from contrastkit.data.cifar import read_cifar
@@ -22,6 +21,7 @@ from contrastkit.data.folder import decode_folder, scan_folder
 from contrastkit.data.imageset import ImageSet
 from contrastkit.data.split import ImageSplit
 from contrastkit.errors import UserError
+from contrastkit.modalities.options import DataConfig
 
 
 def read_image_data(cfg: DataConfig) -> ImageSet | tuple[ImageSet, ImageSet]:

@@ -17,9 +17,9 @@ import torch
 from sklearn.model_selection import train_test_split
 from torch import Tensor
 
-from contrastkit.config import DataConfig
 from contrastkit.data.table import RawTable, bundled_table, read_csv_table, read_parquet_table
 from contrastkit.errors import UserError
+from contrastkit.modalities.options import DataConfig
 
 TABLE_SOURCES = ("breast_cancer", "wine", "iris", "digits_table", "csv", "parquet")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from torch import nn
 
-from contrastkit.config import ModelConfig
 from contrastkit.encoders.audio import AudioCNN
 from contrastkit.encoders.mlp import TabularMLP
+from contrastkit.encoders.options import ModelConfig
 from contrastkit.encoders.small_cnn import SmallCNN
 
 

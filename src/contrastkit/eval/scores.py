@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 from torch import Tensor
 
-from contrastkit.config import EvalConfig
 from contrastkit.eval.anomaly import one_class_anomaly
 from contrastkit.eval.classification import classification_scores
 from contrastkit.eval.clustering import kmeans_scores
 from contrastkit.eval.knn import knn_predict
 from contrastkit.eval.linear import fewshot_linear_probe, linear_probe_predict
+from contrastkit.eval.options import EvalConfig
 from contrastkit.eval.retrieval import leave_one_out_retrieval
 
 

@@ -14,11 +14,11 @@ import torch
 from torch import Tensor, nn
 
 from contrastkit.augment.image import ViewAugment, to_float
-from contrastkit.config import EvalConfig
 from contrastkit.data.split import ImageSplit
 from contrastkit.eval.embed import embed_images
 from contrastkit.eval.health import alignment, embedding_std, rankme, uniformity
 from contrastkit.eval.linear import fewshot_indices
+from contrastkit.eval.options import EvalConfig
 from contrastkit.eval.scores import embedding_scores
 from contrastkit.eval.supervised import accuracy, train_supervised
 

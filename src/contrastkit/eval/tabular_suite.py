@@ -18,12 +18,12 @@ from threadpoolctl import threadpool_limits
 from torch import Tensor, nn
 
 from contrastkit.augment.tabular import RowAugment
-from contrastkit.config import EvalConfig
 from contrastkit.data.table_split import TableSplit
 from contrastkit.eval.clustering import kmeans_nmi
 from contrastkit.eval.health import alignment, embedding_std, rankme, uniformity
 from contrastkit.eval.knn import knn_accuracy
 from contrastkit.eval.linear import fewshot_indices, fewshot_linear_probe, linear_probe
+from contrastkit.eval.options import EvalConfig
 from contrastkit.eval.retrieval import leave_one_out_retrieval
 from contrastkit.eval.tabular_probe import boosting_accuracy, budget_comparison, raw_features
 

@@ -14,8 +14,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from contrastkit.atomic import write_atomic, write_json_atomic
 from contrastkit.errors import UserError
-from contrastkit.rundir import write_atomic, write_json_atomic
 
 
 @dataclass

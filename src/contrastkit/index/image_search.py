@@ -13,13 +13,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from contrastkit.config import Config, DataConfig
+from contrastkit.config import Config
 from contrastkit.data.decode import BadImage, decode_image
 from contrastkit.data.imageset import ImageSet
 from contrastkit.data.load import load_image_set
 from contrastkit.errors import UserError
 from contrastkit.eval.embed import embed_images
 from contrastkit.index.flat import FlatIndex
+from contrastkit.modalities.options import DataConfig
 
 INDEX_STEM = "image_index"
 

@@ -8,6 +8,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from contrastkit.atomic import read_json, write_text_atomic
 from contrastkit.builders import MethodBuilder
 from contrastkit.errors import UserError
 from contrastkit.eval.modality_tables import modality_tables
@@ -20,7 +21,7 @@ from contrastkit.report.figures import (
 )
 from contrastkit.report.page import figure_html, render_page, terminal_table_html
 from contrastkit.report.views import run_views
-from contrastkit.rundir import LOG, METRICS, REPORT, read_json, write_text_atomic
+from contrastkit.rundir import LOG, METRICS, REPORT
 from contrastkit.viz.encode import png_bytes_uri
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import torch
 
+from contrastkit.atomic import write_atomic
 from contrastkit.errors import UserError
-from contrastkit.rundir import write_atomic
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:

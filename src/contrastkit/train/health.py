@@ -21,10 +21,10 @@ import torch
 from torch import Tensor, nn
 
 from contrastkit.augment.image import to_float
-from contrastkit.config import HealthConfig
 from contrastkit.data.split import ImageSplit
 from contrastkit.eval.health import alignment, embedding_std, rankme, uniformity
 from contrastkit.eval.knn import knn_accuracy
+from contrastkit.train.options import HealthConfig
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from contrastkit.config import TrainConfig
+from contrastkit.train.options import TrainConfig
 
 
 def param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, object]]:

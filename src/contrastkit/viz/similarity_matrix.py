@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from contrastkit.rundir import write_atomic
+from contrastkit.atomic import write_atomic
 
 
 def similarity_figure(

@@ -1,0 +1,1 @@
+"""contrastkit.modalities: one package per modality (docs/architecture.md)."""

