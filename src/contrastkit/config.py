@@ -18,11 +18,14 @@ from typing import Annotated, Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError
 
+from contrastkit.audio.options import AudioConfig
 from contrastkit.augment.options import AugmentConfig
 from contrastkit.encoders.options import ModelConfig
 from contrastkit.errors import UserError
 from contrastkit.eval.options import EvalConfig
-from contrastkit.modalities.options import AudioConfig, DataConfig, PairsConfig, TextConfig
+from contrastkit.modalities.base import Settings
+from contrastkit.modalities.options import DataConfig, PairsConfig, TextConfig
+from contrastkit.modalities.registry import modality_class
 from contrastkit.options import Strict
 from contrastkit.train.options import HealthConfig, TrainConfig
 
@@ -351,9 +354,28 @@ def config_from_dict(raw: dict[str, Any], where: str = "config") -> Config:
     """Validate a nested dict into a `Config`; `where` names the source in error messages."""
     _check_keys(raw, Config, where)
     try:
-        return Config.model_validate(raw)
+        cfg = Config.model_validate(raw)
     except ValidationError as err:
         raise UserError(_format_validation_error(err, where)) from None
+    try:
+        modality_class(cfg.data.source)
+    except UserError as err:
+        raise UserError(f"{where}: {err}") from None
+    return cfg
+
+
+def settings_of(cfg: Config) -> Settings:
+    """The option sections a modality reads (it never sees the whole config)."""
+    return Settings(
+        seed=cfg.seed,
+        data=cfg.data,
+        model=cfg.model,
+        augment=cfg.augment,
+        eval=cfg.eval,
+        pairs=cfg.pairs,
+        audio=cfg.audio,
+        text=cfg.text,
+    )
 
 
 def load_config(path: str | Path | None, overrides: list[str] | None = None) -> Config:

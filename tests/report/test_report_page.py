@@ -17,11 +17,11 @@ from PIL import Image
 from contrastkit.cli import METHODS
 from contrastkit.config import load_config
 from contrastkit.errors import UserError
+from contrastkit.modalities.base import EmbeddingViews
 from contrastkit.report import views as views_module
 from contrastkit.report.figures import map_entry, neighbours_entry
 from contrastkit.report.page import render_page
 from contrastkit.report.run_report import read_log, report_run
-from contrastkit.report.views import EmbeddingViews
 from contrastkit.run import train_run
 
 FAST = [

@@ -3,8 +3,8 @@ import math
 import pytest
 from torch import nn
 
+from contrastkit.schedule import warmup_cosine
 from contrastkit.train.optim import param_groups
-from contrastkit.train.schedule import warmup_cosine
 
 
 def test_warmup_then_cosine() -> None:

@@ -16,11 +16,11 @@ import torch
 from torch import Tensor
 
 from contrastkit.audio.mel import LogMel, num_samples
+from contrastkit.audio.options import AudioConfig
 from contrastkit.audio.speech import MANIFEST, Clip, read_manifest, synthesize_speech
 from contrastkit.audio.wav import fix_length, read_wav
 from contrastkit.data.pairs import PairData, PairSplit
 from contrastkit.errors import UserError
-from contrastkit.modalities.options import AudioConfig
 
 
 def trim_silence(x: np.ndarray, *, threshold: float = 0.02) -> np.ndarray:

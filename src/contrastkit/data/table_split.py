@@ -9,7 +9,6 @@ column (`TableSplit.missing`) and printed with the inferred column types.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,11 +16,7 @@ import torch
 from sklearn.model_selection import train_test_split
 from torch import Tensor
 
-from contrastkit.data.table import RawTable, bundled_table, read_csv_table, read_parquet_table
-from contrastkit.errors import UserError
-from contrastkit.modalities.options import DataConfig
-
-TABLE_SOURCES = ("breast_cancer", "wine", "iris", "digits_table", "csv", "parquet")
+from contrastkit.data.table import RawTable
 
 
 @dataclass(frozen=True)
@@ -125,18 +120,6 @@ def preprocess(raw: RawTable, *, test_fraction: float, seed: int) -> TableSplit:
     )
 
 
-def read_table_source(cfg: DataConfig) -> RawTable:
-    """The raw table a config names: a bundled one, or `data.path` read as CSV / Parquet."""
-    if cfg.source in ("csv", "parquet"):
-        if cfg.path is None:
-            raise UserError(f"data.source {cfg.source!r} needs data.path (the file to read)")
-        reader = read_csv_table if cfg.source == "csv" else read_parquet_table
-        return reader(cfg.path, label=cfg.label, categorical_columns=cfg.categorical_columns)
-    if cfg.source not in TABLE_SOURCES:
-        raise UserError(f"data.source {cfg.source!r} is not a table ({', '.join(TABLE_SOURCES)})")
-    return bundled_table(cfg.source)
-
-
 def describe_table(split: TableSplit) -> list[str]:
     """Human-readable lines: inferred column types and imputed-value counts."""
     lines = [
@@ -157,11 +140,3 @@ def describe_table(split: TableSplit) -> list[str]:
     else:
         lines.append("  no missing values")
     return lines
-
-
-def load_table_data(cfg: DataConfig, log: Callable[[str], None] = lambda _msg: None) -> TableSplit:
-    """Read, type, split and preprocess the table a config names; log the column summary."""
-    split = preprocess(read_table_source(cfg), test_fraction=cfg.test_fraction, seed=cfg.split_seed)
-    for line in describe_table(split):
-        log(line)
-    return split

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from contrastkit.augment.image import ViewAugment, to_float
-from contrastkit.train.schedule import warmup_cosine
+from contrastkit.schedule import warmup_cosine
 
 
 def train_supervised(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
 from contrastkit.options import Strict
@@ -23,25 +21,9 @@ class DataConfig(Strict):
     (bundled) or, with `path`, "csv", "parquet".
     """
 
-    source: Literal[
-        "digits",
-        "auto",
-        "folder",
-        "cifar",
-        "arrays",
-        "digits_captions",
-        "caption_csv",
-        "speech",
-        "wordnet",
-        "text_lines",
-        "text_pairs",
-        "breast_cancer",
-        "wine",
-        "iris",
-        "digits_table",
-        "csv",
-        "parquet",
-    ] = "digits"
+    source: str = "digits"
+    """Checked against the modalities' sources (`modalities/registry.py`) when the config
+    is loaded."""
     path: str | None = None
     test_fraction: float = Field(0.3, gt=0.0, lt=1.0)
     split_seed: int = 0
@@ -76,23 +58,6 @@ class PairsConfig(Strict):
     siglip_init_bias: float | None = None
     gather: bool = False
     similarity_pairs: int = Field(16, ge=2)
-
-
-class AudioConfig(Strict):
-    """Speech made with espeak-ng, its log-mel front end and SpecAugment views."""
-
-    cache_dir: str = "build/speech"
-    sample_rate: int = Field(16000, ge=1000)
-    clip_seconds: float = Field(1.0, gt=0.0)
-    n_mels: int = Field(64, ge=4)
-    n_fft: int = Field(400, ge=16)
-    hop_length: int = Field(160, ge=1)
-    heldout_words: int = Field(16, ge=1)
-    heldout_voices: int = Field(2, ge=1)
-    time_masks: int = Field(2, ge=0)
-    time_mask_width: int = Field(12, ge=0)
-    freq_masks: int = Field(2, ge=0)
-    freq_mask_width: int = Field(8, ge=0)
 
 
 class TextConfig(Strict):

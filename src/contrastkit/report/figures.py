@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from contrastkit.eval.knn import nearest_neighbours
-from contrastkit.report.views import EmbeddingViews
+from contrastkit.modalities.base import EmbeddingViews
 from contrastkit.viz.confusion import confusion_figure
 from contrastkit.viz.curves import curves_figure
 from contrastkit.viz.embedding_map import embedding_maps_figure

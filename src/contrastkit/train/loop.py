@@ -28,13 +28,13 @@ from contrastkit.atomic import append_jsonl
 from contrastkit.distributed import rank
 from contrastkit.errors import UserError
 from contrastkit.rundir import CHECKPOINT, LOG
+from contrastkit.schedule import warmup_cosine
 from contrastkit.train import ddp
 from contrastkit.train.checkpoint import load_checkpoint, save_checkpoint
 from contrastkit.train.health import Collapse, HealthMonitor, progress_summary
 from contrastkit.train.optim import build_optimizer
 from contrastkit.train.options import TrainConfig
 from contrastkit.train.progress import TrainProgress
-from contrastkit.train.schedule import warmup_cosine
 
 MAX_SKIPPED_STEPS = 10
 

@@ -1,0 +1,191 @@
+"""The modality contract: what a run needs from one kind of data.
+
+A modality (images, tables, text, paired data) is resolved once from `data.source`
+(`modalities/registry.py`); nothing outside `modalities/` branches on it. It reads its
+sources and splits them, makes a new encoder sized for the data, hands the loop a torch
+`Dataset` of training items (decoded by the loader's workers) with the batched views the
+method makes on the training device, evaluates a trained method, and embeds data with ids.
+
+Lifecycle, as the application drives it (`run.py`):
+
+    modality = modality_for(settings)          # reads nothing yet
+    modality.check(spec)                       # the method fits the data (UserError)
+    method = build_method(cfg, modality.new_encoder)
+    training = modality.training(spec, log)    # Dataset + collate + views + probe
+    fit(method, training.items, ...)
+    metrics |= modality.evaluate(method, run_dir, log)
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from torch import Tensor, nn
+from torch.utils.data import Dataset
+
+from contrastkit.audio.options import AudioConfig
+from contrastkit.augment.options import AugmentConfig
+from contrastkit.augment.types import Augment
+from contrastkit.data.split import ImageSplit
+from contrastkit.encoders.options import ModelConfig
+from contrastkit.errors import UserError
+from contrastkit.eval.options import EvalConfig
+from contrastkit.methods.registry import MethodSpec
+from contrastkit.methods.two_tower_options import PairsConfig
+from contrastkit.modalities.options import DataConfig, TextConfig
+
+Log = Callable[[str], None]
+"""Where progress lines go (`print`, a rich console)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The option sections a modality reads (the application builds this from its config;
+    the modality never sees the whole config)."""
+
+    seed: int
+    data: DataConfig
+    model: ModelConfig
+    augment: AugmentConfig
+    eval: EvalConfig
+    pairs: PairsConfig
+    audio: AudioConfig
+    text: TextConfig
+
+
+@dataclass(frozen=True)
+class HealthProbe:
+    """What the training-health monitor measures: a split whose training images it embeds
+    (and, when labelled, uses for online kNN) and the views for its alignment measure."""
+
+    split: ImageSplit
+    augment: Augment
+
+
+@dataclass(frozen=True)
+class Training:
+    """What the loop trains on, whatever the modality.
+
+    Attributes:
+        items: Map-style dataset of training items (tuples in the batch type's field order,
+            or batches through `__getitems__`).
+        collate: Turns a list of items into the method's typed batch.
+        views: The random views the method makes on the training device.
+        name: What the data is called in `metrics.json`.
+        lines: What to log before training (sizes, notes).
+        per_sample: Extra throughput keys: metric name -> items per training sample.
+        probe: The health monitor's probe (None: no monitor).
+    """
+
+    items: Dataset[Any]
+    collate: Callable[[Sequence[Any]], Any] | None
+    views: Augment
+    name: str
+    lines: list[str] = field(default_factory=list)
+    per_sample: dict[str, int] = field(default_factory=dict)
+    probe: HealthProbe | None = None
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """Embeddings with the id of each row, so they join back to the data without guessing.
+
+    Attributes:
+        vectors: Shape: (N, D), float32 on the CPU.
+        ids: N ids: a file path, a row number, a line number.
+        name: What was embedded.
+        notes: What the reader changed or skipped.
+        info: What a search index must keep to read a query the same way (e.g. the image
+            size), JSON-serialisable.
+    """
+
+    vectors: Tensor
+    ids: list[str]
+    name: str
+    notes: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.vectors.ndim != 2 or self.vectors.shape[0] != len(self.ids):
+            raise ValueError(
+                f"{len(self.ids)} ids for vectors of shape {tuple(self.vectors.shape)}"
+            )
+
+
+@dataclass(frozen=True)
+class EmbeddingViews:
+    """Test-set embeddings for the report's maps and neighbour grids.
+
+    Attributes:
+        trained: Shape: (N, D), the trained encoder's embeddings.
+        random_init: Shape: (N, D) or None, the same architecture freshly initialised
+            with the run's seed (the "before" picture).
+        labels: Shape: (N,) class indices, or None for unlabeled data.
+        class_names: Name per class index.
+        images: Shape: (N, C, H, W) uint8, or None when the items are not images.
+    """
+
+    trained: np.ndarray
+    random_init: np.ndarray | None
+    labels: np.ndarray | None
+    class_names: list[str]
+    images: np.ndarray | None
+
+
+class Modality(ABC):
+    """One kind of data. Subclasses list their `sources` and implement the hooks below.
+
+    Args:
+        settings: The option sections of the run.
+    """
+
+    name: ClassVar[str]
+    """Short name, e.g. 'images'."""
+    sources: ClassVar[tuple[str, ...]]
+    """The `data.source` values this modality reads."""
+    batch_types: ClassVar[tuple[type, ...]]
+    """The typed batches its training items can form (a method trains on one of them)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def check(self, spec: MethodSpec) -> None:
+        """Raise `UserError` when the method cannot train on this data (wrong batch type).
+        Modalities add their own checks (encoder kind, labels) on top."""
+        if spec.batch not in self.batch_types:
+            fits = ", ".join(t.__name__ for t in self.batch_types)
+            raise UserError(
+                f"method.name={spec.name!r} trains on {spec.batch.__name__} but "
+                f"data.source={self.settings.data.source!r} is {self.name} ({fits})"
+            )
+
+    @abstractmethod
+    def new_encoder(self) -> nn.Module:
+        """A freshly initialised encoder sized for this data (reads the data if needed)."""
+
+    @abstractmethod
+    def training(self, spec: MethodSpec, log: Log) -> Training:
+        """Read the training split and make the loop's dataset and views for `spec`."""
+
+    @abstractmethod
+    def evaluate(self, method: nn.Module, run_dir: Path, log: Log) -> dict[str, Any]:
+        """The metrics blocks of `metrics.json` for a trained method."""
+
+    @abstractmethod
+    def embed(self, method: nn.Module, data: str, log: Log) -> Embedded:
+        """Embed `data` ('train' for the run's own data, or a path) with the method's
+        encoder, preprocessed as in training."""
+
+    def query(self, method: nn.Module, query: str, info: dict[str, Any]) -> Tensor:
+        """`query` (a file path or a text) embedded as the index's entries were, with the
+        `info` the index kept. Shape: (1, D)."""
+        raise UserError(f"search: {self.name} runs take no queries yet")
+
+    def report_views(self, method: nn.Module) -> tuple[EmbeddingViews | None, str]:
+        """Test embeddings for the report's maps, or None and why there are none."""
+        return None, f"embedding maps are not drawn for {self.name} runs"

@@ -1,0 +1,217 @@
+"""The paired modality: (image or spectrogram, text) pairs for CLIP / SigLIP; retrieval both
+ways, zero-shot and a similarity picture as its evaluation."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from contrastkit.augment.build import build_augment
+from contrastkit.augment.specaugment import SpecAugment
+from contrastkit.augment.types import Augment
+from contrastkit.batches import PairBatch
+from contrastkit.data.caption_csv import load_caption_pairs
+from contrastkit.data.digit_captions import load_digit_captions
+from contrastkit.data.items import TensorItems
+from contrastkit.data.pairs import PairData, PairSplit
+from contrastkit.data.speech_pairs import load_speech_pairs
+from contrastkit.encoders.build import build_encoder
+from contrastkit.encoders.small_text import CharTokenizer
+from contrastkit.errors import UserError
+from contrastkit.eval.crossmodal import retrieval_metrics, zero_shot_accuracy
+from contrastkit.methods.clip import TwoTower
+from contrastkit.methods.registry import MethodSpec
+from contrastkit.modalities.base import Embedded, EmbeddingViews, Log, Modality, Training
+from contrastkit.modalities.images.modality import ImageModality, evaluate_images
+from contrastkit.viz.similarity_matrix import similarity_figure, write_png
+
+PAIR_SOURCES = ("digits_captions", "caption_csv", "speech")
+SIMILARITY_PNG = "similarity.png"
+
+
+def as_two_tower(method: nn.Module) -> TwoTower:
+    if not isinstance(method, TwoTower):
+        raise UserError(f"paired data needs a two-tower method, got {type(method).__name__}")
+    return method
+
+
+class PairModality(Modality):
+    """(x, text) pairs: x is an image (digit captions, caption CSV) or a log-mel clip."""
+
+    name = "pairs"
+    sources = PAIR_SOURCES
+    batch_types = (PairBatch,)
+
+    @property
+    def speech(self) -> bool:
+        return self.settings.data.source == "speech"
+
+    @property
+    def digits(self) -> ImageModality | None:
+        """The labelled digits behind "digits_captions": where the image tower is evaluated
+        (probes, baselines) and mapped in the report."""
+        if self.settings.data.source != "digits_captions":
+            return None
+        data = self.settings.data.model_copy(update={"source": "digits"})
+        return ImageModality(replace(self.settings, data=data))
+
+    def check(self, spec: MethodSpec) -> None:
+        super().check(spec)
+        encoder = self.settings.model.encoder
+        if self.speech and encoder != "audio_cnn":
+            raise UserError("data.source='speech' needs model.encoder='audio_cnn'")
+        if not self.speech and encoder == "audio_cnn":
+            raise UserError(
+                f"model.encoder='audio_cnn' reads spectrograms, not {self.settings.data.source!r}"
+            )
+
+    def load(self, log: Log) -> PairData:
+        """The pairs `data` names; bad files are counted and reported with `skip_bad`."""
+        d = self.settings.data
+        data: PairData
+        if self.speech:
+            data = load_speech_pairs(
+                self.settings.audio,
+                manifest=d.path,
+                split_seed=d.split_seed,
+                skip_bad=d.skip_bad,
+                log=log,
+            )
+        elif d.source == "caption_csv":
+            if d.path is None:
+                raise UserError(
+                    "data.source='caption_csv' needs data.path: a CSV image_path,caption"
+                )
+            data = load_caption_pairs(
+                d.path,
+                image_size=d.image_size or 32,
+                test_fraction=d.test_fraction,
+                split_seed=d.split_seed,
+                skip_bad=d.skip_bad,
+            )
+        else:
+            data = load_digit_captions(test_fraction=d.test_fraction, split_seed=d.split_seed)
+        if data.skipped:
+            log(f"skipped {data.skipped} bad input files (--skip-bad)")
+        return data
+
+    @cached_property
+    def data(self) -> PairData:
+        return self.load(lambda _msg: None)
+
+    def new_encoder(self) -> nn.Module:
+        """The non-text tower (the method adds the text tower)."""
+        channels = 3 if self.settings.data.source == "caption_csv" else 1
+        return build_encoder(self.settings.model, channels)
+
+    def views(self) -> Augment:
+        """SpecAugment for spectrograms, the image views otherwise; texts are not augmented."""
+        if self.speech:
+            a = self.settings.audio
+            return SpecAugment(
+                time_masks=a.time_masks,
+                time_mask_width=a.time_mask_width,
+                freq_masks=a.freq_masks,
+                freq_mask_width=a.freq_mask_width,
+            )
+        return build_augment(self.settings.augment)
+
+    def training(self, spec: MethodSpec, log: Log) -> Training:
+        """(x, token ids, group ids) of the training pairs, tokenised once with the text
+        tower's character tokenizer (`pairs.text_max_len`)."""
+        data = self.load(log)
+        self.__dict__["data"] = data  # read once: evaluation reuses it
+        tokens = CharTokenizer(max_len=self.settings.pairs.text_max_len).encode(data.train.texts)
+        return Training(
+            items=TensorItems(PairBatch(inputs=data.train.x, tokens=tokens, groups=data.train.ids)),
+            collate=PairBatch.collate,
+            views=self.views(),
+            name=data.name,
+            lines=[data.describe()],
+        )
+
+    def evaluate(self, method: nn.Module, run_dir: Path, log: Log) -> dict[str, Any]:
+        """The digits suite on the image tower (digit captions only) and the `crossmodal`
+        block; also writes `similarity.png` to `run_dir`."""
+        result: dict[str, Any] = {}
+        digits = self.digits
+        if digits is not None:
+            result.update(evaluate_images(digits.settings, digits.data, method, log))
+        tower = as_two_tower(method)
+        data = self.data
+        log(f"cross-modal retrieval and zero-shot on {', '.join(data.tests)}")
+        block: dict[str, Any] = {
+            name: split_report(tower, split, data.modality) for name, split in data.tests.items()
+        }
+        block["logit_scale"] = tower.logit_scale()
+        if tower.objective == "siglip":
+            block["logit_bias"] = float(tower.siglip.bias.detach())
+        block["skipped_bad_files"] = data.skipped
+        block["similarity_png"] = SIMILARITY_PNG
+        similarity_picture(
+            tower, data, run_dir / SIMILARITY_PNG, self.settings.pairs.similarity_pairs
+        )
+        result["crossmodal"] = block
+        return result
+
+    def embed(self, method: nn.Module, data: str, log: Log) -> Embedded:
+        """The run's pairs' inputs ('train': train then test splits) in the shared space."""
+        if data != "train":
+            raise UserError(f"--data {data}: this run embeds its own pairs ('train')")
+        tower = as_two_tower(method)
+        pairs = self.data
+        splits = {"train": pairs.train, **pairs.tests}
+        vectors = torch.cat([tower.embed_inputs(s.x) for s in splits.values()])
+        ids = [f"{name}:{i}" for name, s in splits.items() for i in range(len(s.texts))]
+        return Embedded(vectors, ids, pairs.name)
+
+    def query(self, method: nn.Module, query: str, info: dict[str, Any]) -> Tensor:
+        """A text query in the shared space (text -> image / audio search). Shape: (1, E)."""
+        return as_two_tower(method).embed_texts([query])
+
+    def report_views(self, method: nn.Module) -> tuple[EmbeddingViews | None, str]:
+        digits = self.digits
+        if digits is None:
+            return None, "embedding maps are drawn for the digit captions' image tower only"
+        return digits.report_views(method)
+
+
+def split_report(method: TwoTower, split: PairSplit, modality: str) -> dict[str, Any]:
+    """Retrieval both ways (candidates: each distinct text once; all samples) and the
+    zero-shot accuracy from the split's prompts (mean prompt embedding per class)."""
+    x_emb = method.embed_inputs(split.x)
+    texts, t_ids = split.unique_texts()
+    t_emb = method.embed_texts(texts)
+    report: dict[str, Any] = {
+        f"{modality}_to_text": retrieval_metrics(x_emb, t_emb, split.ids, t_ids),
+        f"text_to_{modality}": retrieval_metrics(t_emb, x_emb, t_ids, split.ids),
+    }
+    if split.prompts:
+        class_ids = sorted(split.prompts)
+        class_emb = torch.stack(
+            [method.embed_texts(split.prompts[c]).mean(dim=0) for c in class_ids]
+        )  # (K, E)
+        report["zero_shot_top1"] = zero_shot_accuracy(
+            x_emb, class_emb, split.ids, torch.tensor(class_ids)
+        )
+        report["zero_shot_chance"] = 1.0 / len(class_ids)
+    return report
+
+
+def similarity_picture(method: TwoTower, data: PairData, path: Path, n_pairs: int) -> None:
+    """One sample per distinct text of the first test split (up to `n_pairs`) against
+    those texts, as `similarity.png`."""
+    name, split = next(iter(data.tests.items()))
+    first: dict[int, int] = {}
+    for i, idx in enumerate(split.ids.tolist()):
+        first.setdefault(idx, i)
+    rows = list(first.values())[:n_pairs]
+    labels = [split.texts[i] for i in rows]
+    sim = method.embed_inputs(split.x[rows]) @ method.embed_texts(labels).T  # (n, n)
+    title = f"{data.name} {name}: {data.modality}-text cosine similarity (true pairs boxed)"
+    write_png(similarity_figure(sim.numpy(), labels, row_name=data.modality, title=title), path)

@@ -1,0 +1,114 @@
+"""The table modality: typed, standardised rows; corrupted copies as views; label budgets."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from contrastkit.augment.build import build_table_augment
+from contrastkit.batches import RowBatch
+from contrastkit.data.items import TensorItems
+from contrastkit.data.table_split import TableSplit
+from contrastkit.encoders.build import build_table_encoder
+from contrastkit.errors import UserError
+from contrastkit.eval.tabular_suite import embed_rows, evaluate_table
+from contrastkit.methods.registry import MethodSpec
+from contrastkit.modalities.base import Embedded, EmbeddingViews, Log, Modality, Training
+from contrastkit.modalities.images.modality import encoder_of
+from contrastkit.modalities.tables.sources import TABLE_SOURCES, load_table_data
+
+
+class TableModality(Modality):
+    """Rows of numeric and categorical columns, encoded by an MLP."""
+
+    name = "tables"
+    sources = TABLE_SOURCES
+    batch_types = (RowBatch,)
+
+    @cached_property
+    def table(self) -> TableSplit:
+        return load_table_data(self.settings.data)
+
+    def check(self, spec: MethodSpec) -> None:
+        super().check(spec)
+        if self.settings.model.encoder != "mlp":
+            raise UserError(
+                f"data.source={self.settings.data.source!r} is a table: it needs "
+                f"model.encoder=mlp, got {self.settings.model.encoder!r} "
+                "(configs/tabular_scarf.yaml)"
+            )
+
+    def new_encoder(self) -> nn.Module:
+        """An MLP sized for the table's numeric and categorical columns."""
+        table = self.table
+        return build_table_encoder(
+            self.settings.model,
+            num_numeric=len(table.numeric_names),
+            cardinalities=table.cardinalities,
+        )
+
+    def _augment(self) -> Any:
+        return build_table_augment(self.settings.augment, *self.table.train_rows)
+
+    def training(self, spec: MethodSpec, log: Log) -> Training:
+        """The training rows and their corruption (SCARF or VIME); logs the column types."""
+        table = load_table_data(self.settings.data, log=log)
+        self.__dict__["table"] = table  # read once: keep it for the encoder and evaluation
+        numeric, codes = table.train_rows
+        return Training(
+            items=TensorItems(RowBatch(numeric=numeric, codes=codes)),
+            collate=RowBatch.collate,
+            views=self._augment(),
+            name=table.name,
+        )
+
+    def evaluate(self, method: nn.Module, run_dir: Path, log: Log) -> dict[str, Any]:
+        """The image suite's probes on the table, plus the `tabular` block of label budgets."""
+        encoder = encoder_of(method)
+        device = next(encoder.parameters()).device
+        s = self.settings
+        return evaluate_table(
+            encoder,
+            self.table,
+            s.eval,
+            augment=self._augment(),
+            make_encoder=lambda: self.new_encoder().to(device),
+            seed=s.seed,
+            log=log,
+        )
+
+    def embed(self, method: nn.Module, data: str, log: Log) -> Embedded:
+        """The run's table, train rows then test rows (ids `train:i`, `test:i`).
+
+        Raises:
+            UserError: `data` is neither 'train' nor the run's `data.source`.
+        """
+        source = self.settings.data.source
+        if data not in (source, "train"):
+            raise UserError(f"--data {data}: this run embeds its table {source!r}")
+        table = self.table
+        numeric = torch.cat([table.num_train, table.num_test])
+        codes = torch.cat([table.cat_train, table.cat_test])
+        ids = [f"train:{i}" for i in range(len(table.num_train))]
+        ids += [f"test:{i}" for i in range(len(table.num_test))]
+        return Embedded(embed_rows(encoder_of(method), numeric, codes), ids, table.name)
+
+    def report_views(self, method: nn.Module) -> tuple[EmbeddingViews | None, str]:
+        """The test rows embedded by the trained and by a random-init encoder."""
+        table = self.table
+        torch.manual_seed(self.settings.seed)
+        random_encoder = self.new_encoder()
+        return (
+            EmbeddingViews(
+                trained=embed_rows(encoder_of(method), table.num_test, table.cat_test).numpy(),
+                random_init=embed_rows(random_encoder, table.num_test, table.cat_test).numpy(),
+                labels=table.y_test.numpy(),
+                class_names=list(table.class_names),
+                images=None,
+            ),
+            "",
+        )

@@ -1,0 +1,38 @@
+"""Where a run's table comes from: a bundled table, or `data.path` as CSV / Parquet."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from contrastkit.data.table import (
+    BUNDLED,
+    RawTable,
+    bundled_table,
+    read_csv_table,
+    read_parquet_table,
+)
+from contrastkit.data.table_split import TableSplit, describe_table, preprocess
+from contrastkit.errors import UserError
+from contrastkit.modalities.options import DataConfig
+
+TABLE_SOURCES = (*BUNDLED, "csv", "parquet")
+
+
+def read_table_source(cfg: DataConfig) -> RawTable:
+    """The raw table a config names: a bundled one, or `data.path` read as CSV / Parquet."""
+    if cfg.source in ("csv", "parquet"):
+        if cfg.path is None:
+            raise UserError(f"data.source {cfg.source!r} needs data.path (the file to read)")
+        reader = read_csv_table if cfg.source == "csv" else read_parquet_table
+        return reader(cfg.path, label=cfg.label, categorical_columns=cfg.categorical_columns)
+    if cfg.source not in TABLE_SOURCES:
+        raise UserError(f"data.source {cfg.source!r} is not a table ({', '.join(TABLE_SOURCES)})")
+    return bundled_table(cfg.source)
+
+
+def load_table_data(cfg: DataConfig, log: Callable[[str], None] = lambda _msg: None) -> TableSplit:
+    """Read, type, split and preprocess the table a config names; log the column summary."""
+    split = preprocess(read_table_source(cfg), test_fraction=cfg.test_fraction, seed=cfg.split_seed)
+    for line in describe_table(split):
+        log(line)
+    return split

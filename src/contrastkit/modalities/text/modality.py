@@ -1,0 +1,136 @@
+"""The text modality: tokenise once, dropout views (SimCSE) or given pairs, held-out retrieval."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from contrastkit.augment.text import dropout_views
+from contrastkit.batches import SentenceBatch, TextPairBatch
+from contrastkit.data.items import TensorItems
+from contrastkit.data.text import read_text_lines
+from contrastkit.data.text_split import TextData
+from contrastkit.encoders.text import embed_tokens, load_text_encoder, load_tokenizer, tokenize
+from contrastkit.errors import UserError
+from contrastkit.eval.text_retrieval import SPEARMAN_NOTE, evaluate_retrieval
+from contrastkit.methods.registry import MethodSpec
+from contrastkit.methods.simcse import sentence_tensors
+from contrastkit.methods.text_pairs import pair_tensors
+from contrastkit.modalities.base import Embedded, Log, Modality, Training
+from contrastkit.modalities.images.modality import encoder_of
+from contrastkit.modalities.text.sources import TEXT_SOURCES, load_text_data
+
+
+class TextModality(Modality):
+    """Sentences on an offline transformer (`text.model`)."""
+
+    name = "text"
+    sources = TEXT_SOURCES
+    batch_types = (SentenceBatch, TextPairBatch)
+
+    @cached_property
+    def data(self) -> TextData:
+        return load_text_data(self.settings.data, self.settings.text)
+
+    @cached_property
+    def tokenizer(self) -> Any:
+        return load_tokenizer(self.settings.text.model)
+
+    def new_encoder(self) -> nn.Module:
+        text = self.settings.text
+        return load_text_encoder(text.model, normalize=text.normalize)
+
+    def training(self, spec: MethodSpec, log: Log) -> Training:
+        """Tokenise the training texts once: pairs (with hard negatives when the data has
+        them) for a pair method, distinct sentences for SimCSE.
+
+        Raises:
+            UserError: a pair method on a corpus without pairs (text_lines).
+        """
+        data, max_length = self.data, self.settings.text.max_length
+        batch: SentenceBatch | TextPairBatch
+        if spec.batch is TextPairBatch:
+            if data.pairs is None:
+                raise UserError(
+                    f"method.name: {spec.name} needs pairs (data.source wordnet or text_pairs); "
+                    "text_lines gives plain sentences, for simcse"
+                )
+            batch = pair_tensors(self.tokenizer, data.pairs, max_length=max_length)
+            per_sample = 3 if data.pairs.negatives is not None else 2
+            what = f"{len(data.pairs)} pairs" + (" + hard negatives" if per_sample == 3 else "")
+        else:
+            batch = sentence_tensors(self.tokenizer, data.sentences, max_length=max_length)
+            per_sample = 1
+            what = f"{len(data.sentences)} sentences"
+        test = (
+            "no held-out task"
+            if data.test is None
+            else f"held-out: {len(data.test.queries)} queries / {len(data.test.corpus)} candidates"
+        )
+        return Training(
+            items=TensorItems(batch),
+            collate=type(batch).collate,
+            views=dropout_views,
+            name=data.name,
+            lines=[f"data: {data.name}, {what}; {test}; model {self.settings.text.model}"],
+            per_sample={"train_sentences_per_s": per_sample},
+        )
+
+    def evaluate(self, method: nn.Module, run_dir: Path, log: Log) -> dict[str, Any]:
+        """The held-out retrieval task for the trained encoder and the untrained base model.
+
+        Returns:
+            `eval.retrieval` (Recall@1, mAP of the trained encoder), `health`, and a `text`
+            block: task sizes, trained and base metrics, encoding speed, the Spearman note.
+        """
+        task = self.data.test
+        if task is None:
+            return {"text": {"task": None, "note": "no held-out task (set text.eval_pairs)"}}
+        text = self.settings.text
+        kwargs: dict[str, Any] = {"max_length": text.max_length, "batch_size": text.eval_batch_size}
+        encoder = encoder_of(method)
+        log(f"evaluating on {task.name}")
+        trained = evaluate_retrieval(encoder, self.tokenizer, task, **kwargs)
+        log("baseline: the base model before training")
+        base_encoder = self.new_encoder().to(next(encoder.parameters()).device)
+        base = evaluate_retrieval(base_encoder, self.tokenizer, task, **kwargs)
+        health = trained.pop("health")
+        base.pop("health")
+        return {
+            "eval": {"retrieval": {"recall_at_1": trained["recall_at_1"], "map": trained["map"]}},
+            "health": health,
+            "text": {
+                "task": task.name,
+                "queries": len(task.queries),
+                "corpus": len(task.corpus),
+                "trained": trained,
+                "base": base,
+                "spearman": None,
+                "spearman_note": SPEARMAN_NOTE,
+            },
+        }
+
+    def _embed_texts(self, method: nn.Module, texts: list[str]) -> torch.Tensor:
+        text = self.settings.text
+        tokens = tokenize(self.tokenizer, texts, max_length=text.max_length)
+        return embed_tokens(encoder_of(method), tokens, batch_size=text.eval_batch_size)
+
+    def embed(self, method: nn.Module, data: str, log: Log) -> Embedded:
+        """'train' (the run's training sentences, ids `train:K`), or the non-blank lines of a
+        UTF-8 text file in file order (ids `FILE:K` for the K-th non-blank line, from 1)."""
+        if data == "train":
+            lines, name = self.data.sentences, self.data.name
+            ids = [f"train:{i}" for i in range(len(lines))]
+        else:
+            path = Path(data)
+            lines, name = read_text_lines(path), path.name
+            ids = [f"{path.name}:{i + 1}" for i in range(len(lines))]
+        return Embedded(self._embed_texts(method, lines), ids, name)
+
+    def query(self, method: nn.Module, query: str, info: dict[str, Any]) -> torch.Tensor:
+        """A text query embedded as the index's lines were. Shape: (1, D)."""
+        return self._embed_texts(method, [query])
