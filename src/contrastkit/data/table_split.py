@@ -17,6 +17,7 @@ from sklearn.model_selection import train_test_split
 from torch import Tensor
 
 from contrastkit.data.table import RawTable
+from contrastkit.errors import UserError
 
 
 @dataclass(frozen=True)
