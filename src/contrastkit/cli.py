@@ -1,4 +1,8 @@
-"""The `contrastkit` command line."""
+"""The `contrastkit` command line.
+
+Commands import what they use when they run, so that `contrastkit --help` starts without
+loading torch (tests/cli/test_cli_startup.py).
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from contrastkit.atomic import read_json
-from contrastkit.audio.speech import synthesize_speech
-from contrastkit.config import load_config
 from contrastkit.errors import UserError
-from contrastkit.eval.modality_tables import modality_tables
-from contrastkit.eval.table import comparison_table, metrics_table
-from contrastkit.report.run_report import report_run
-from contrastkit.run import embed_run, eval_run, search_run, train_run
-from contrastkit.rundir import CONFIG, METRICS
-from contrastkit.train.ddp import single_process_only
 
 app = typer.Typer(
     name="contrastkit",
@@ -40,6 +35,8 @@ def say(message: str) -> None:
 def print_modality_tables(name: str, metrics: dict[str, Any]) -> None:
     """The tables beyond the image suite: cross-modal retrieval, the tabular label budgets,
     the held-out text task."""
+    from contrastkit.eval.modality_tables import modality_tables
+
     for _, _, table in modality_tables(metrics, name):
         console.print(table)
 
@@ -83,6 +80,11 @@ def train(
 
     Multi-process: `torchrun --nproc-per-node N -m contrastkit train ...` (DDP; gloo on CPU).
     """
+    from contrastkit.config import load_config
+    from contrastkit.eval.table import metrics_table
+    from contrastkit.run import train_run
+    from contrastkit.rundir import CONFIG
+
     if resume:
         if config is not None or set_:
             raise UserError(
@@ -134,6 +136,12 @@ def eval_(
     ] = False,
 ) -> None:
     """Evaluate runs (kNN, probes, retrieval, clustering, anomaly, baselines) side by side."""
+    from contrastkit.atomic import read_json
+    from contrastkit.eval.table import comparison_table
+    from contrastkit.run import eval_run
+    from contrastkit.rundir import METRICS
+    from contrastkit.train.ddp import single_process_only
+
     single_process_only("eval")
     results = [(str(r), read_json(r / METRICS) if cached else eval_run(r, log=say)) for r in run]
     console.print(comparison_table(results, title="runs and baselines"))
@@ -146,6 +154,8 @@ def report(
     run: Annotated[Path, typer.Option(help="Run directory written by `contrastkit train`.")],
 ) -> None:
     """Write the run's report.html (curves, metric table, confusion matrix, embedding maps)."""
+    from contrastkit.report.run_report import report_run
+
     path = report_run(run, log=say)
     console.print(str(path))
 
@@ -167,6 +177,9 @@ def embed(
 ) -> None:
     """Embed a data set with a run's encoder: the embeddings as .npy, their ids beside it
     (.ids.txt), and the run's search index (for `contrastkit search`)."""
+    from contrastkit.run import embed_run
+    from contrastkit.train.ddp import single_process_only
+
     single_process_only("embed")
     n, d = embed_run(run, data, out, log=say)
     console.print(f"wrote {out}: {n} embeddings of dimension {d}")
@@ -186,6 +199,9 @@ def search(
 ) -> None:
     """Print the k index entries most similar to --query (cosine similarity), from the
     index `contrastkit embed` saved (built from the run's data if there is none)."""
+    from contrastkit.run import search_run
+    from contrastkit.train.ddp import single_process_only
+
     single_process_only("search")
     hits, size = search_run(run, query, k, log=say)
     console.print(f"{len(hits)} nearest of {size} to {query}:", highlight=False, soft_wrap=True)
@@ -208,6 +224,8 @@ def speech(
     ),
 ) -> None:
     """Synthesise the spoken-word audio-text pairs with espeak-ng (WAV + manifest.csv)."""
+    from contrastkit.audio.speech import synthesize_speech
+
     manifest = synthesize_speech(out)
     console.print(f"wrote {manifest}")
 
