@@ -1,0 +1,155 @@
+"""The typed blocks of `metrics.json` (the schema docs/metrics.md describes).
+
+Each block is a `TypedDict`: it is what the evaluation functions build and what
+`metrics.json` holds, checked by `check_metrics` (pydantic, unknown keys rejected) in the
+tests of every modality's run. Keys are only ever added, never renamed. Every metric that
+is a score (accuracies, recalls, AUROC, NMI) is a fraction in [0, 1].
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ConfigDict, TypeAdapter
+from typing_extensions import NotRequired, TypedDict
+
+
+class _Block(TypedDict):
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+
+
+class Fewshot(_Block):
+    """Linear probe on `labels_per_class` labelled items per class, over `draws`."""
+
+    labels_per_class: int
+    linear_top1_mean: float
+    linear_top1_std: float
+    draws: list[float]
+
+
+class Retrieval(_Block):
+    """Leave-one-out retrieval on the test split: a test item's relevant items share its
+    label."""
+
+    recall_at_1: float
+    recall_at_5: float
+    recall_at_10: float
+    map: float
+    map_at_r: float
+    mrr: float
+    ndcg_at_10: float
+    num_queries: int
+
+
+class PerClass(_Block):
+    precision: list[float]
+    recall: list[float]
+    f1: list[float]
+    support: list[int]
+
+
+class Classification(_Block):
+    """Accuracy, macro precision/recall/F1, per-class scores and the confusion matrix
+    (rows: true class, columns: predicted)."""
+
+    accuracy: float
+    precision_macro: float
+    recall_macro: float
+    f1_macro: float
+    per_class: PerClass
+    confusion: list[list[int]]
+
+
+class Classifiers(_Block):
+    knn: Classification
+    linear: Classification
+
+
+class Anomaly(_Block):
+    """One-class anomaly detection, each class normal in turn (k-NN distance score)."""
+
+    auroc: float
+    average_precision: float
+    per_class_auroc: list[float]
+    per_class_average_precision: list[float]
+    k: int
+
+
+class EvalBlock(_Block):
+    """Probes of fixed features: `eval` for the trained encoder, the same keys for a
+    baseline. `skipped` says why the label metrics are absent (unlabeled data)."""
+
+    knn_top1: NotRequired[float]
+    linear_top1: NotRequired[float]
+    fewshot: NotRequired[Fewshot]
+    retrieval: NotRequired[Retrieval | dict[str, float]]
+    nmi: NotRequired[float]
+    ari: NotRequired[float]
+    classification: NotRequired[Classifiers]
+    anomaly: NotRequired[Anomaly]
+    skipped: NotRequired[str]
+
+
+class Health(_Block):
+    """Label-free health of the embedding (docs/evaluation.md)."""
+
+    rankme: float
+    emb_std: float
+    alignment: NotRequired[float]
+    uniformity: float
+
+
+class SupervisedFewshot(_Block):
+    """The same encoder trained from scratch on the few labels (images)."""
+
+    top1_mean: float
+    top1_std: float
+    draws: list[float]
+
+
+class Baselines(_Block):
+    raw: NotRequired[EvalBlock]
+    random_init: NotRequired[EvalBlock]
+    supervised_fewshot: NotRequired[SupervisedFewshot]
+
+
+class Collapse(_Block):
+    step: int
+    symptom: str
+
+
+class MetricsBlocks(_Block):
+    """What a modality's evaluation adds to `metrics.json`. `tabular`, `text` and
+    `crossmodal` are the modality-specific blocks (docs/tabular.md, docs/text.md,
+    docs/multimodal.md)."""
+
+    eval: NotRequired[EvalBlock]
+    health: NotRequired[Health]
+    baselines: NotRequired[Baselines]
+    tabular: NotRequired[dict[str, Any]]
+    text: NotRequired[dict[str, Any]]
+    crossmodal: NotRequired[dict[str, Any]]
+
+
+class RunMetrics(MetricsBlocks):
+    """The whole `metrics.json` of a run: training statistics, then the evaluation blocks."""
+
+    method: str
+    data: str
+    epochs: int
+    seed: int
+    train_time_s: NotRequired[float]
+    samples_per_s: NotRequired[float]
+    train_sentences_per_s: NotRequired[float]
+    peak_mem_mib: NotRequired[float]
+    final_loss: NotRequired[float]
+    skipped_steps: NotRequired[int]
+    collapse: NotRequired[Collapse]
+
+
+_RUN_METRICS = TypeAdapter(RunMetrics)
+
+
+def check_metrics(metrics: dict[str, Any]) -> RunMetrics:
+    """`metrics` validated against the schema (pydantic ValidationError names the key)."""
+    return _RUN_METRICS.validate_python(metrics, strict=False)
