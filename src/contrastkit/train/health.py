@@ -1,8 +1,9 @@
 """Training health without labels: is the embedding spreading out or collapsing?
 
 Every `every` steps the monitor embeds a fixed probe set (no gradient, its own random
-generator, BatchNorm on the probe's own statistics as in training, every buffer restored,
-so training is unaffected and `--resume` stays exact) and measures the mean per-dimension
+generator, every buffer restored, so training is unaffected and `--resume` stays exact):
+the encoder in eval mode, as `embed` and the final evaluation see it, the projection with
+the probe's own BatchNorm statistics as the loss sees it. It measures the mean per-dimension
 std of the normalised embedding (about 1/sqrt(D) when spread out, 0 when collapsed;
 SimSiam arXiv:2011.10566), the effective rank RankMe (arXiv:2210.02885), alignment and
 uniformity (arXiv:2005.10242), and, when a labelled held-out split is given, online kNN
@@ -144,13 +145,17 @@ class HealthMonitor:
         return torch.cat(chunks).flatten(1)
 
     def measure(self) -> dict[str, float]:
-        """emb_std, rankme, alignment, uniformity (+ knn_top1, proj_std, proj_rankme)."""
+        """emb_std, rankme, alignment, uniformity (+ knn_top1, proj_std, proj_rankme).
+
+        The encoder's statistics are measured in eval mode, as `embed` and the final
+        evaluation see it; the projection's with the batch statistics the loss sees, where
+        a collapse shows first."""
         device = next(self.module.parameters()).device
         gen = torch.Generator(device=device).manual_seed(self.seed)
         probe = self.probe.to(device)
-        z = self._embed(self.encoder, probe, batch_stats=True)
-        z_a = self._embed(self.encoder, self.augment(probe, gen), batch_stats=True)
-        z_b = self._embed(self.encoder, self.augment(probe, gen), batch_stats=True)
+        z = self._embed(self.encoder, probe)
+        z_a = self._embed(self.encoder, self.augment(probe, gen))
+        z_b = self._embed(self.encoder, self.augment(probe, gen))
         stats = {
             "emb_std": embedding_std(z),
             "rankme": rankme(z),
