@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from contrastkit.options import Strict
 
 
 class EvalConfig(Strict):
     """Evaluation protocol; the same splits and draws serve the baselines."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
     knn_k: int = Field(20, ge=1)
     knn_temperature: float = Field(0.07, gt=0.0)
@@ -24,3 +27,25 @@ class EvalConfig(Strict):
     """Evaluate on items of these classes only, relabelled 0..k-1 (the transfer protocol)."""
     tabular_budgets: list[int] = Field(default_factory=lambda: [2, 5, 10, 25])
     """Tables: labels per class of each few-label probe in the `tabular` metrics block."""
+
+    @field_validator("classes")
+    @classmethod
+    def _class_labels(cls, value: list[int] | None) -> list[int] | None:
+        return check_labels(value)
+
+    @field_validator("tabular_budgets")
+    @classmethod
+    def _budgets(cls, value: list[int]) -> list[int]:
+        if not value or min(value) < 1:
+            raise PydanticCustomError("range", "expected a non-empty list of integers >= 1")
+        return value
+
+
+def check_labels(value: list[int] | None) -> list[int] | None:
+    """`value` when it is None or a non-empty list of distinct class labels >= 0, else a
+    pydantic error saying so."""
+    if value is not None and (not value or min(value) < 0 or len(set(value)) != len(value)):
+        raise PydanticCustomError(
+            "range", "expected a non-empty list of distinct class labels >= 0, or null"
+        )
+    return value

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, field_validator
 
+from contrastkit.eval.options import check_labels
 from contrastkit.options import Strict
 
 
@@ -22,6 +23,8 @@ class DataConfig(Strict):
     Tables (`contrastkit.data.table`): "breast_cancer", "wine", "iris", "digits_table"
     (bundled) or, with `path`, "csv", "parquet".
     """
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
     source: Literal[
         "digits",
@@ -44,9 +47,9 @@ class DataConfig(Strict):
     ] = "digits"
     path: str | None = None
     test_fraction: float = Field(0.3, gt=0.0, lt=1.0)
-    split_seed: int = 0
+    split_seed: int = Field(0, ge=0)
     skip_bad: bool = False
-    image_size: int | None = Field(None, ge=1)
+    image_size: int | None = Field(None, ge=2)
     cache: bool = False
     cache_dir: str | None = None
     train_classes: list[int] | None = None
@@ -55,6 +58,11 @@ class DataConfig(Strict):
     """Tables (csv, parquet): the label column, used only for evaluation."""
     categorical_columns: list[str] = Field(default_factory=list)
     """Tables: columns to treat as categorical even when every value is a number."""
+
+    @field_validator("train_classes")
+    @classmethod
+    def _class_labels(cls, value: list[int] | None) -> list[int] | None:
+        return check_labels(value)
 
 
 class PairsConfig(Strict):
@@ -68,6 +76,8 @@ class PairsConfig(Strict):
     (docs/multimodal.md).
     """
 
+    model_config = ConfigDict(allow_inf_nan=False)
+
     embed_dim: int = Field(64, ge=2)
     text_width: int = Field(64, ge=4)
     text_max_len: int = Field(32, ge=4)
@@ -80,6 +90,8 @@ class PairsConfig(Strict):
 
 class AudioConfig(Strict):
     """Speech made with espeak-ng, its log-mel front end and SpecAugment views."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
     cache_dir: str = "build/speech"
     sample_rate: int = Field(16000, ge=1000)

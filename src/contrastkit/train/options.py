@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from contrastkit.options import Strict
 
 
 class TrainConfig(Strict):
-    """The training loop."""
+    """The training loop. Every number is finite (`lr=inf` is refused here, not after a
+    NaN step)."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
     epochs: int = Field(200, ge=1)
     batch_size: int = Field(256, ge=2)
@@ -34,6 +37,8 @@ class HealthConfig(Strict):
     every: int = Field(20, ge=0)
     samples: int = Field(512, ge=8)
     knn: bool = True
+    model_config = ConfigDict(allow_inf_nan=False)
+
     min_std: float = Field(0.2, ge=0.0)
     max_std_drop: float = Field(0.4, ge=0.0, le=1.0)
     min_rankme: float = Field(1.5, ge=0.0)
