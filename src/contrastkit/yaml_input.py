@@ -36,7 +36,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
             try:
                 first = seen.get(key)
@@ -108,9 +108,9 @@ def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
     except yaml.constructor.ConstructorError as err:
         if "tag" in str(err.problem):
             mark = err.problem_mark
-            line = f"line {mark.line + 1}: " if mark is not None else ""
+            at = f"line {mark.line + 1}: " if mark is not None else ""
             raise UserError(
-                f"{path}: {line}YAML tags are not allowed in a config "
+                f"{path}: {at}YAML tags are not allowed in a config "
                 f"({' '.join(str(err.problem).split())})"
             ) from None
         raise UserError(f"{path}: not valid YAML: {_one_line(err)}") from None
