@@ -21,6 +21,7 @@ from contrastkit.rundir import (
     METRICS,
     REPORT,
     absolute_data_path,
+    check_output_file,
     data_fingerprint,
     lock_run_dir,
     model_fingerprint,
@@ -161,6 +162,40 @@ def test_unfinished_and_finished_runs_still_need_a_flag(tmp_path: Path) -> None:
     (tmp_path / METRICS).write_text("{}")
     with pytest.raises(UserError, match="--overwrite to replace"):
         prepare_run_dir(tmp_path, overwrite=False, resume=False)
+
+
+def test_resume_of_a_finished_run_is_refused_and_keeps_its_metrics(tmp_path: Path) -> None:
+    before = _finished_run(tmp_path)
+    with pytest.raises(UserError, match="finished run \\(metrics.json\\), nothing to resume"):
+        prepare_run_dir(tmp_path, overwrite=False, resume=True)
+    assert _snapshot(tmp_path) == before
+
+
+# --- files a command writes (embed --out) -----------------------------------------------
+
+
+def test_an_output_file_never_replaces_a_run_file(tmp_path: Path) -> None:
+    before = _finished_run(tmp_path)
+    for name in (CHECKPOINT, CONFIG, METRICS, LOG):
+        with pytest.raises(UserError, match=f"is a file of the run {tmp_path}"):
+            check_output_file(tmp_path / name, overwrite=True, run=tmp_path)
+    assert _snapshot(tmp_path) == before
+
+
+def test_an_output_file_needs_overwrite_a_name_and_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "e.npy").write_bytes(b"old")
+    with pytest.raises(UserError, match="--out e.npy: exists; pass --overwrite"):
+        check_output_file(Path("e.npy"), overwrite=False)
+    assert check_output_file(Path("e.npy"), overwrite=True) == Path("e.npy")
+    assert check_output_file(Path("new.npy"), overwrite=False) == Path("new.npy")
+    with pytest.raises(UserError, match="--out: empty path"):
+        check_output_file(Path(""), overwrite=True)
+    (tmp_path / "d").mkdir()
+    with pytest.raises(UserError, match="--out d: is a folder"):
+        check_output_file(Path("d"), overwrite=True)
 
 
 # --- one training at a time -------------------------------------------------------------

@@ -127,7 +127,8 @@ def _kept_note(out: Path) -> str:
 def prepare_run_dir(out: Path, *, overwrite: bool, resume: bool) -> None:
     """Make sure `out` may receive a run; deletes nothing that a user could want back.
 
-    A directory holding a finished run (`metrics.json`) is refused unless `overwrite`;
+    A directory holding a finished run (`metrics.json`) is refused unless `overwrite`
+    (`resume` has nothing left to train there: the saved config's epochs are done);
     one holding only a checkpoint needs `resume` (or `overwrite`) so that nothing is lost.
     With `overwrite`, the old run stays until `replace_run` moves it aside. A `log.jsonl`
     without a checkpoint (a run killed before its first checkpoint, nothing to resume) is
@@ -151,6 +152,11 @@ def prepare_run_dir(out: Path, *, overwrite: bool, resume: bool) -> None:
             raise UserError(
                 f"--resume: {out / CHECKPOINT} not found, nothing to resume{_kept_note(out)}"
             )
+        if finished:
+            raise UserError(
+                f"--resume: {out} holds a finished run ({METRICS}), nothing to resume; "
+                f"`contrastkit eval --run {out}` evaluates it again"
+            )
     elif overwrite:
         pass
     elif finished:
@@ -163,6 +169,31 @@ def prepare_run_dir(out: Path, *, overwrite: bool, resume: bool) -> None:
     elif (out / LOG).is_file():
         (out / LOG).unlink()  # killed before its first checkpoint: nothing to continue
     out.mkdir(parents=True, exist_ok=True)
+
+
+def check_output_file(
+    path: Path, *, overwrite: bool, run: Path | None = None, option: str = "--out"
+) -> Path:
+    """Check that a command may write the file `path` (e.g. `embed --out`) and return it.
+
+    Refused: an empty path (`--out ""` would write into the current folder), a folder,
+    an existing file unless `overwrite`, and ever one of the files of the run `run`
+    (its checkpoint, config, metrics or log), which no derived output may replace.
+
+    Raises:
+        UserError: naming `option`, the path and what was expected.
+    """
+    if str(path).strip() in ("", "."):
+        raise UserError(f"{option}: empty path; give a file name, e.g. {option} embeddings.npy")
+    if path.is_dir():
+        raise UserError(f"{option} {path}: is a folder; give a file name inside it")
+    if run is not None and path.exists():
+        own = {(run / name).resolve() for name in (CONFIG, METRICS, LOG, CHECKPOINT)}
+        if path.resolve() in own:
+            raise UserError(f"{option} {path}: is a file of the run {run}; choose another name")
+    if path.exists() and not overwrite:
+        raise UserError(f"{option} {path}: exists; pass --overwrite to replace it")
+    return path
 
 
 # --- --overwrite: replace only once the new run has a checkpoint ------------------------
