@@ -400,8 +400,8 @@ def _file_stats(
 def data_fingerprint(path: str | Path) -> str:
     """A cheap fingerprint of the data at `path`: the first 16 hex digits of the sha256
     of each file's relative path, size and modification time (nanoseconds); a folder is
-    walked in sorted order. File contents are not read: a folder of 20,000 images takes
-    about 0.1 s. The same data gives the same fingerprint; an added, removed, renamed,
+    walked in sorted order. File contents are not read: a folder of 20,000 files took
+    0.17 s here. The same data gives the same fingerprint; an added, removed, renamed,
     resized or rewritten file changes it.
 
     Raises:
