@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Strict(BaseModel):
-    """A typed options section: unknown keys are errors, assignments are validated."""
+    """A typed options section: unknown keys are errors, assignments are validated, floats
+    must be finite (inf and NaN are refused with the key named)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)

@@ -9,12 +9,16 @@ downloaded: espeak-ng is a formant synthesiser that ships its voices in the pack
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import subprocess
+import tempfile
+import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from contrastkit.atomic import write_text_atomic
+from contrastkit.atomic import write_atomic, write_text_atomic
 from contrastkit.errors import UserError
 
 MANIFEST = "manifest.csv"
@@ -76,6 +80,49 @@ def find_espeak() -> str:
     return exe
 
 
+def wav_is_complete(path: Path) -> bool:
+    """Whether `path` is a readable PCM WAV whose data chunk holds every frame its header
+    announces, and at least one: a zero-byte file or one cut short (a full disk, a killed
+    write) is not."""
+    try:
+        with wave.open(str(path), "rb") as handle:
+            frames = handle.getnframes()
+            size = frames * handle.getsampwidth() * handle.getnchannels()
+            return frames > 0 and len(handle.readframes(frames)) == size
+    except (OSError, EOFError, wave.Error):
+        return False
+
+
+def _speak(exe: str, out: Path, name: str, text: str, voice: str, speed: int, pitch: int) -> None:
+    """Speak `text` into `out / name` atomically: espeak-ng writes a scratch file in `out`,
+    which is checked complete and then written atomically under the final name."""
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
+    except OSError as err:
+        raise UserError(f"{out}: cannot write the speech clips ({err.strerror})") from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        cmd = [exe, "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(tmp), text]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise UserError(
+                f"espeak-ng failed on {text!r} with voice {voice}: "
+                f"{done.stderr.strip() or f'exit code {done.returncode}'}"
+            )
+        if not wav_is_complete(tmp):
+            raise UserError(
+                f"espeak-ng wrote an empty or incomplete WAV for {text!r} with voice {voice} "
+                f"({tmp.stat().st_size if tmp.exists() else 0} bytes): is {out} full?"
+            )
+        audio = tmp.read_bytes()
+        write_atomic(out / name, lambda handle: handle.write(audio))  # fsync, then rename
+    except OSError as err:
+        raise UserError(f"{out / name}: cannot write the clip ({err.strerror})") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def synthesize_speech(
     out_dir: str | Path,
     *,
@@ -83,39 +130,46 @@ def synthesize_speech(
     voices: tuple[str, ...] = VOICES,
     speeds: tuple[int, ...] = SPEEDS,
     pitches: tuple[int, ...] = PITCHES,
+    note: Callable[[str], None] | None = None,
 ) -> Path:
-    """Speak every (word, voice, speed, pitch) to a WAV file; existing files are kept.
+    """Speak every (word, voice, speed, pitch) to a WAV file; complete files are kept.
+
+    Every WAV and the manifest are written atomically (temporary file, then rename), so an
+    interrupted run or a full disk never leaves an empty or cut WAV under its final name.
+    A cached WAV that is empty or cut short (left by an older version) is spoken again,
+    and `note` (when given) is told how many were.
 
     Returns:
         The path of the manifest (CSV: path relative to `out_dir`, text, voice, speed, pitch).
 
     Raises:
-        UserError: espeak-ng is missing or fails on a clip.
+        UserError: espeak-ng is missing, fails on a clip, or writes an incomplete file.
     """
     exe = find_espeak()
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UserError(f"{out}: cannot create the speech cache ({err.strerror})") from None
     rows = ["path,text,voice,speed,pitch"]
+    redone = 0
     for voice in voices:
         for speed in speeds:
             for pitch in pitches:
                 for text in words:
                     name = _clip_name(text, voice, speed, pitch)
-                    if not (out / name).is_file():
-                        tmp = out / f".{name}.tmp"
-                        cmd = [exe, "-v", voice, "-s", str(speed), "-p", str(pitch)]
-                        done = subprocess.run(
-                            [*cmd, "-w", str(tmp), text], capture_output=True, text=True
-                        )
-                        if done.returncode != 0 or not tmp.is_file():
-                            raise UserError(
-                                f"espeak-ng failed on {text!r} with voice {voice}: "
-                                f"{done.stderr.strip() or 'no output file'}"
-                            )
-                        tmp.replace(out / name)
+                    cached = out / name
+                    if not (cached.is_file() and wav_is_complete(cached)):
+                        redone += cached.exists()
+                        _speak(exe, out, name, text, voice, speed, pitch)
                     rows.append(f"{name},{text},{voice},{speed},{pitch}")
+    if redone and note is not None:
+        note(f"{out}: spoke {redone} damaged cached clip(s) again (empty or cut short)")
     manifest = out / MANIFEST
-    write_text_atomic(manifest, "\n".join(rows) + "\n")
+    try:
+        write_text_atomic(manifest, "\n".join(rows) + "\n")
+    except OSError as err:
+        raise UserError(f"{manifest}: cannot write the manifest ({err.strerror})") from None
     return manifest
 
 

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from contrastkit.options import Strict
+
+
+def check_range(
+    value: tuple[float, float], *, low: float, high: float, low_open: bool
+) -> tuple[float, float]:
+    """`value` when it is an ordered (low, high) pair inside [`low`, `high`] (`low`
+    excluded when `low_open`), else a pydantic error saying the allowed range."""
+    a, b = value
+    above = a > low if low_open else a >= low
+    if not (math.isfinite(a) and math.isfinite(b) and above and a <= b <= high):
+        bound = "<" if low_open else "<="
+        top = "" if math.isinf(high) else f" <= {high:g}"
+        raise PydanticCustomError(
+            "range",
+            "expected [low, high] with {lo} {bound} low <= high{top}",
+            {"lo": f"{low:g}", "bound": bound, "top": top},
+        )
+    return value
 
 
 class AugmentConfig(Strict):
@@ -29,7 +49,7 @@ class AugmentConfig(Strict):
     blur_sigma: tuple[float, float] = (0.1, 1.0)
     noise_std: float = Field(0.1, ge=0.0)
     hflip_prob: float = Field(0.0, ge=0.0, le=1.0)
-    size: int | None = Field(None, ge=1)
+    size: int | None = Field(None, ge=2)
     jitter_prob: float = Field(0.0, ge=0.0, le=1.0)
     brightness: float = Field(0.0, ge=0.0)
     contrast: float = Field(0.0, ge=0.0)
@@ -40,7 +60,22 @@ class AugmentConfig(Strict):
     views: Literal["single", "pair", "multicrop"] = "single"
     asymmetric: bool = False
     local_crops: int = Field(6, ge=1)
-    local_size: int | None = Field(None, ge=1)
+    local_size: int | None = Field(None, ge=2)
     local_crop_scale: tuple[float, float] = (0.05, 0.4)
     corruption: Literal["scarf", "vime"] = "scarf"
     corruption_rate: float = Field(0.6, gt=0.0, lt=1.0)
+
+    @field_validator("crop_scale", "local_crop_scale")
+    @classmethod
+    def _area_fraction(cls, value: tuple[float, float]) -> tuple[float, float]:
+        return check_range(value, low=0.0, high=1.0, low_open=True)
+
+    @field_validator("crop_ratio")
+    @classmethod
+    def _aspect_ratio(cls, value: tuple[float, float]) -> tuple[float, float]:
+        return check_range(value, low=0.0, high=math.inf, low_open=True)
+
+    @field_validator("blur_sigma")
+    @classmethod
+    def _sigma(cls, value: tuple[float, float]) -> tuple[float, float]:
+        return check_range(value, low=0.0, high=math.inf, low_open=False)

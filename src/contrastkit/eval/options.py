@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from contrastkit.options import Strict
 
@@ -24,3 +25,25 @@ class EvalConfig(Strict):
     """Evaluate on items of these classes only, relabelled 0..k-1 (the transfer protocol)."""
     tabular_budgets: list[int] = Field(default_factory=lambda: [2, 5, 10, 25])
     """Tables: labels per class of each few-label probe in the `tabular` metrics block."""
+
+    @field_validator("classes")
+    @classmethod
+    def _class_labels(cls, value: list[int] | None) -> list[int] | None:
+        return check_labels(value)
+
+    @field_validator("tabular_budgets")
+    @classmethod
+    def _budgets(cls, value: list[int]) -> list[int]:
+        if not value or min(value) < 1:
+            raise PydanticCustomError("range", "expected a non-empty list of integers >= 1")
+        return value
+
+
+def check_labels(value: list[int] | None) -> list[int] | None:
+    """`value` when it is None or a non-empty list of distinct class labels >= 0, else a
+    pydantic error saying so."""
+    if value is not None and (not value or min(value) < 0 or len(set(value)) != len(value)):
+        raise PydanticCustomError(
+            "range", "expected a non-empty list of distinct class labels >= 0, or null"
+        )
+    return value

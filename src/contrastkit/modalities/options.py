@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from contrastkit.eval.options import check_labels
 from contrastkit.options import Strict
 
 
@@ -26,9 +27,9 @@ class DataConfig(Strict):
     is loaded."""
     path: str | None = None
     test_fraction: float = Field(0.3, gt=0.0, lt=1.0)
-    split_seed: int = 0
+    split_seed: int = Field(0, ge=0)
     skip_bad: bool = False
-    image_size: int | None = Field(None, ge=1)
+    image_size: int | None = Field(None, ge=2)
     cache: bool = False
     cache_dir: str | None = None
     train_classes: list[int] | None = None
@@ -37,6 +38,11 @@ class DataConfig(Strict):
     """Tables (csv, parquet): the label column, used only for evaluation."""
     categorical_columns: list[str] = Field(default_factory=list)
     """Tables: columns to treat as categorical even when every value is a number."""
+
+    @field_validator("train_classes")
+    @classmethod
+    def _class_labels(cls, value: list[int] | None) -> list[int] | None:
+        return check_labels(value)
 
 
 class PairsConfig(Strict):

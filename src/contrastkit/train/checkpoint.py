@@ -1,30 +1,108 @@
-"""Checkpoints: everything needed to continue a run bit for bit, written atomically."""
+"""Checkpoints: everything needed to continue a run bit for bit, written atomically.
+
+A checkpoint holds plain data only: tensors (weights, optimizer moments, the RNG states as
+uint8 tensors), dicts, lists, tuples, numbers, strings and None. It is read with
+`torch.load(..., weights_only=True)`, so a crafted `checkpoint.pt` carrying a pickled
+object (whose `__reduce__` would run code) is refused before anything runs. A checkpoint
+is never written with a NaN or infinite value in any floating-point tensor: a diverged
+model does not replace the last good one.
+"""
 
 from __future__ import annotations
 
 import io
+import math
+import pickle
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
+from torch import Tensor
 
 from contrastkit.atomic import write_atomic
 from contrastkit.errors import UserError
 
 
+class NonFiniteCheckpointError(UserError):
+    """A checkpoint was refused because a tensor in it holds NaN or infinity."""
+
+
+def _tensors(obj: Any, where: str) -> Iterator[tuple[str, Tensor]]:
+    """Every tensor inside nested dicts / lists / tuples, with its dotted path."""
+    if isinstance(obj, Tensor):
+        yield where, obj
+    elif isinstance(obj, dict):
+        for key, value in obj.items():
+            yield from _tensors(value, f"{where}.{key}" if where else str(key))
+    elif isinstance(obj, (list, tuple)):
+        for index, value in enumerate(obj):
+            yield from _tensors(value, f"{where}[{index}]")
+
+
+def first_non_finite(state: Any) -> str | None:
+    """The dotted path of the first floating-point tensor (or float) in `state` holding NaN
+    or +-inf, or None when every value is finite."""
+    for where, tensor in _tensors(state, ""):
+        if (tensor.is_floating_point() or tensor.is_complex()) and not bool(
+            torch.isfinite(tensor).all()
+        ):
+            return where
+    if isinstance(state, dict):
+        for key, value in state.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                return str(key)
+    return None
+
+
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """Write `state` (model, optimizer, RNG states, epoch...) to `path` atomically."""
+    """Write `state` (model, optimizer, RNG states, epoch...) to `path` atomically.
+
+    Raises:
+        NonFiniteCheckpointError: a tensor in `state` holds NaN or infinity; nothing is
+            written and the checkpoint already at `path` (the last good one) stays.
+    """
+    bad = first_non_finite(state)
+    if bad is not None:
+        raise NonFiniteCheckpointError(
+            f"{path}: not saved: '{bad}' holds NaN or infinity (training diverged); the "
+            "last good checkpoint is kept. Lower train.lr or set train.grad_clip"
+        )
     buffer = io.BytesIO()
     torch.save(state, buffer)
     write_atomic(path, lambda handle: handle.write(buffer.getvalue()))
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Read a checkpoint written by `save_checkpoint` (tensors land on the CPU)."""
+    """Read a checkpoint written by `save_checkpoint` (tensors land on the CPU).
+
+    Only plain data is unpickled (`weights_only=True`): no code in the file runs.
+
+    Raises:
+        UserError: the file is missing, truncated or corrupt, carries pickled objects
+            (not a contrastkit checkpoint, or written by an untrusted tool), or is not a
+            dict with a "model" entry. Each message names the file.
+    """
     if not path.is_file():
         raise UserError(f"checkpoint not found: {path}")
     try:
-        state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as err:  # torch raises several types for a damaged file
-        raise UserError(f"{path}: cannot read checkpoint ({err})") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pickle-protocol notes of foreign files
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        if "weights only" in str(err).lower():
+            raise UserError(
+                f"{path}: refused to load: not a contrastkit checkpoint or written by an "
+                "untrusted tool (it holds pickled objects, which could run code; only "
+                "tensors, numbers, strings, lists and dicts are read)"
+            ) from None
+        raise UserError(f"{path}: checkpoint is truncated or corrupt ({err})") from None
+    except Exception as err:  # torch raises OSError, KeyError, RuntimeError... on damage
+        reason = str(err) or type(err).__name__
+        raise UserError(f"{path}: checkpoint is truncated or corrupt ({reason})") from None
+    if not isinstance(state, dict) or "model" not in state:
+        raise UserError(
+            f"{path}: not a contrastkit checkpoint (expected a dict with a 'model' entry)"
+        )
     return state

@@ -10,7 +10,8 @@ from contrastkit.options import Strict
 
 
 class TrainConfig(Strict):
-    """The training loop."""
+    """The training loop. Every number is finite (`lr=inf` is refused here, not after a
+    NaN step)."""
 
     epochs: int = Field(200, ge=1)
     batch_size: int = Field(256, ge=2)
@@ -34,6 +35,7 @@ class HealthConfig(Strict):
     every: int = Field(20, ge=0)
     samples: int = Field(512, ge=8)
     knn: bool = True
+
     min_std: float = Field(0.2, ge=0.0)
     max_std_drop: float = Field(0.4, ge=0.0, le=1.0)
     min_rankme: float = Field(1.5, ge=0.0)
