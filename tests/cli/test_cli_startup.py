@@ -14,7 +14,8 @@ def test_help_imports_neither_torch_nor_the_library() -> None:
         "    app(['--help'], standalone_mode=False)\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = sorted(m for m in ('torch', 'numpy', 'sklearn', 'contrastkit.run') if m in sys.modules)\n"
+        "names = ('torch', 'numpy', 'sklearn', 'contrastkit.run')\n"
+        "heavy = sorted(m for m in names if m in sys.modules)\n"
         "print('HEAVY', heavy)\n"
     )
     out = subprocess.run(
