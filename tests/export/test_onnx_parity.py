@@ -157,6 +157,26 @@ def test_two_tower_both_towers(tmp_path: Path) -> None:
     np.testing.assert_allclose(t.norm(dim=1).numpy(), 1.0, atol=1e-5)
 
 
+def test_two_tower_audio_tower(tmp_path: Path) -> None:
+    from contrastkit.methods.clip import TwoTower
+
+    tokenizer = CharTokenizer(max_len=10)
+    model = TwoTower(
+        AudioCNN(width=4, feature_dim=8),
+        SmallTextEncoder(vocab_size=tokenizer.vocab_size, width=8, feature_dim=8),
+        tokenizer=tokenizer,
+        feature_dim=8,
+        text_dim=8,
+        embed_dim=6,
+        objective="siglip",
+    )
+    tower = SharedSpaceInputs(model)
+    _warm_batchnorm(tower, torch.randn(8, 1, 32, 32))
+    path = export_onnx(tower, (torch.randn(4, 1, 32, 32),), tmp_path / "a.onnx", input_names=["x"])
+    for n in (1, 7):
+        assert check_parity(tower, path, [torch.randn(n, 1, 32, 32)]) <= TOL
+
+
 def test_parity_failure_names_output_and_difference(tmp_path: Path) -> None:
     model = SmallCNN(in_channels=1, width=4, feature_dim=4).eval()
     x = torch.rand(4, 1, 8, 8)
