@@ -45,6 +45,10 @@ def test_small_cnn_int8_agrees(tmp_path: Path) -> None:
     assert agreement.min_cosine > 0.95
     assert agreement.max_abs_diff > 0  # it did quantise
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cnn.int8.onnx", "cnn.onnx"]
+    # only the linear layer: the convolutions stay float, so the file shrinks less
+    fc_only = quantize_int8(path, tmp_path / "fc.onnx", op_types=["Gemm", "MatMul"])
+    assert q.stat().st_size < fc_only.stat().st_size < path.stat().st_size
+    assert quantization_agreement(path, fc_only, [images]).mean_cosine > 0.99
 
 
 def test_quantize_errors(tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ def quantize_int8(
     *,
     per_channel: bool = True,
     reduce_range: bool = True,
+    op_types: Sequence[str] | None = None,
 ) -> Path:
     """Write an int8 dynamically quantised copy of a float ONNX model.
 
@@ -50,6 +51,10 @@ def quantize_int8(
         reduce_range: 7-bit weights, which avoids saturating int16 accumulators on CPUs
             without VNNI. On all-MiniLM-L6-v2 the mean cosine to the float embeddings is
             0.951 per tensor, 0.989 per channel, 0.990 per channel with 7-bit weights.
+        op_types: The ONNX ops to quantise (e.g. `["MatMul", "Gemm"]`), None for all that
+            ONNX Runtime can. Int8 convolutions (ConvInteger) shrink a CNN ~3.7x but ran
+            ~4x slower than float on this machine's CPU; transformers get faster (MiniLM
+            17 vs 25 ms per text).
 
     Returns:
         The path written (atomically).
@@ -77,6 +82,7 @@ def quantize_int8(
             weight_type=QuantType.QInt8,
             per_channel=per_channel,
             reduce_range=reduce_range,
+            op_types_to_quantize=list(op_types) if op_types is not None else None,
         )
         os.replace(tmp, out)
     finally:
