@@ -203,3 +203,23 @@ def test_export_validates_arguments(tmp_path: Path) -> None:
         run_onnx(tmp_path / "missing.onnx", [x])
     assert not list(tmp_path.iterdir())  # nothing half-written
     assert model.training  # mode untouched
+
+
+def test_onnx_encoder_batches_and_checks_inputs(tmp_path: Path) -> None:
+    from contrastkit.export.onnx import OnnxEncoder
+
+    model = ImageInput(SmallCNN(in_channels=1, width=4, feature_dim=8)).eval()
+    path = export_onnx(model, (_images(4),), tmp_path / "m.onnx", input_names=["images"])
+    encoder = OnnxEncoder(path, threads=1)
+    assert encoder.input_names == ["images"] and encoder.output_name == "embedding"
+    x = _images(10)
+    whole = encoder(x)
+    np.testing.assert_allclose(encoder(x, batch_size=3), whole, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(encoder(x.numpy()), whole, atol=0, rtol=0)
+    with pytest.raises(UserError, match="input 'images' takes uint8, got float32"):
+        encoder(x.float())
+    with pytest.raises(UserError, match="takes 1 inputs"):
+        encoder(x, x)
+    (tmp_path / "junk.onnx").write_bytes(b"not a model")
+    with pytest.raises(UserError, match="not a loadable ONNX model"):
+        OnnxEncoder(tmp_path / "junk.onnx")

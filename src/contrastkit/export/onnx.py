@@ -17,7 +17,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import numpy as np
 import torch
@@ -134,14 +134,89 @@ def export_onnx(
     return path
 
 
-def _session(path: str | Path) -> Any:
-    import onnxruntime as ort
+ORT_DTYPES = {
+    "tensor(float)": np.float32,
+    "tensor(double)": np.float64,
+    "tensor(uint8)": np.uint8,
+    "tensor(int32)": np.int32,
+    "tensor(int64)": np.int64,
+    "tensor(bool)": np.bool_,
+}
 
-    if not Path(path).is_file():
-        raise UserError(f"{path}: ONNX model not found")
-    options = ort.SessionOptions()
-    options.log_severity_level = 3  # errors only
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+class OnnxEncoder:
+    """An exported encoder under ONNX Runtime (CPU), loaded once, run in batches.
+
+    Args:
+        path: The `.onnx` file.
+        threads: Intra-op threads (None: ONNX Runtime's default, one per core).
+
+    Raises:
+        UserError: the file is missing or not a model ONNX Runtime can load.
+    """
+
+    def __init__(self, path: str | Path, *, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise UserError(f"{self.path}: ONNX model not found")
+        options = ort.SessionOptions()
+        options.log_severity_level = 3  # errors only
+        if threads is not None:
+            options.intra_op_num_threads = threads
+        try:
+            self.session = ort.InferenceSession(
+                str(self.path), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as err:  # ORT raises its own Fail / InvalidGraph types
+            raise UserError(f"{self.path}: not a loadable ONNX model ({err})") from None
+        self.input_names = [i.name for i in self.session.get_inputs()]
+        self.input_types = [i.type for i in self.session.get_inputs()]
+        self.output_name: str = self.session.get_outputs()[0].name
+
+    def __call__(self, *inputs: Tensor | np.ndarray, batch_size: int | None = None) -> np.ndarray:
+        """The first output on `inputs` (one array per model input, in order).
+
+        Args:
+            inputs: Each Shape: (N, ...), of the model's input dtype.
+            batch_size: Rows per run (None: all at once).
+
+        Returns:
+            Shape: (N, D).
+
+        Raises:
+            UserError: wrong number of inputs, a dtype the model does not take, or rows
+                that disagree in number (the message names the input).
+        """
+        if len(inputs) != len(self.input_names):
+            raise UserError(
+                f"{self.path}: the model takes {len(self.input_names)} inputs "
+                f"{self.input_names}, got {len(inputs)}"
+            )
+        arrays = [
+            x.detach().cpu().numpy() if isinstance(x, Tensor) else np.asarray(x) for x in inputs
+        ]
+        for name, kind, array in zip(self.input_names, self.input_types, arrays, strict=True):
+            want = ORT_DTYPES.get(kind)
+            if want is not None and array.dtype != want:
+                raise UserError(
+                    f"{self.path}: input {name!r} takes {np.dtype(want).name}, got {array.dtype}"
+                )
+        n = arrays[0].shape[0]
+        if any(a.shape[0] != n for a in arrays):
+            raise UserError(f"{self.path}: inputs have different numbers of rows")
+        step = n if batch_size is None else batch_size
+        if step < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        parts = [
+            self.session.run(
+                [self.output_name],
+                {name: a[i : i + step] for name, a in zip(self.input_names, arrays, strict=True)},
+            )[0]
+            for i in range(0, max(n, 1), step)
+        ]
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
 def run_onnx(path: str | Path, inputs: Sequence[Tensor | np.ndarray]) -> np.ndarray:
@@ -151,21 +226,9 @@ def run_onnx(path: str | Path, inputs: Sequence[Tensor | np.ndarray]) -> np.ndar
         Shape: (B, D), the dtype the model outputs (float32 for our encoders).
 
     Raises:
-        UserError: the file is missing, or the number of inputs does not match the model.
+        UserError: the file is missing, or the inputs do not fit the model.
     """
-    return _run(_session(path), path, inputs)
-
-
-def _run(session: Any, path: str | Path, inputs: Sequence[Tensor | np.ndarray]) -> np.ndarray:
-    names = [i.name for i in session.get_inputs()]
-    if len(names) != len(inputs):
-        raise UserError(f"{path}: the model takes {len(names)} inputs {names}, got {len(inputs)}")
-    feed = {
-        name: (x.detach().cpu().numpy() if isinstance(x, Tensor) else np.asarray(x))
-        for name, x in zip(names, inputs, strict=True)
-    }
-    out: np.ndarray = session.run(None, feed)[0]
-    return out
+    return OnnxEncoder(path)(*inputs)
 
 
 def check_parity(
@@ -195,9 +258,9 @@ def check_parity(
     """
     if tolerance < 0:
         raise ValueError(f"tolerance must be >= 0, got {tolerance}")
-    session = _session(onnx_path)
-    output = session.get_outputs()[0].name
-    got = _run(session, onnx_path, inputs)
+    encoder = OnnxEncoder(onnx_path)
+    output = encoder.output_name
+    got = encoder(*inputs)
     was_training = module.training
     module.eval()
     try:
