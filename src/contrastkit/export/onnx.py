@@ -74,7 +74,9 @@ def export_onnx(
 
     The module runs in eval mode during the export (its mode is restored afterwards), so
     BatchNorm uses its running statistics and dropout is off. The file is written
-    atomically and checked with `onnx.checker`.
+    atomically and checked with `onnx.checker`. The tracer's warnings are silenced
+    (transformers raise dozens); `check_parity` at a batch size other than the example's
+    is what catches a shape or value the trace fixed.
 
     Args:
         module: `forward(*example_inputs) -> Tensor` of Shape: (B, D). Modules with
