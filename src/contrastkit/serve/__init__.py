@@ -1,0 +1,1 @@
+"""contrastkit.serve: building blocks of the REST service (limits, uploads, ids)."""
