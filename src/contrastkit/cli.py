@@ -1,4 +1,4 @@
-"""The `contrastkit` command line. The one name -> builder registry lives here."""
+"""The `contrastkit` command line (the methods it trains: `contrastkit.methods.registry`)."""
 
 from __future__ import annotations
 
@@ -11,51 +11,16 @@ from torch import nn
 
 from contrastkit.atomic import read_json
 from contrastkit.audio.speech import synthesize_speech
-from contrastkit.builders import MethodBuilder
 from contrastkit.config import load_config
 from contrastkit.errors import UserError
 from contrastkit.eval.modality_tables import modality_tables
 from contrastkit.eval.table import comparison_table, metrics_table
 from contrastkit.index.image_search import search_images
-from contrastkit.methods.barlow_twins import build_barlow_twins
-from contrastkit.methods.byol import build_byol
-from contrastkit.methods.clip import build_clip, build_siglip
-from contrastkit.methods.dcl import build_dcl
-from contrastkit.methods.dino import build_dino
-from contrastkit.methods.moco import build_moco_v2, build_moco_v3
-from contrastkit.methods.nnclr import build_nnclr
-from contrastkit.methods.scarf import build_scarf
-from contrastkit.methods.simclr import build_simclr
-from contrastkit.methods.simcse import build_simcse
-from contrastkit.methods.simsiam import build_simsiam
-from contrastkit.methods.supcon import build_supcon
-from contrastkit.methods.swav import build_swav
-from contrastkit.methods.text_pairs import build_text_pairs
-from contrastkit.methods.vicreg import build_vicreg
+from contrastkit.methods.registry import METHODS
 from contrastkit.report.run_report import report_run
 from contrastkit.run import embed_run, eval_run, load_run, train_run
 from contrastkit.rundir import CONFIG, METRICS
 from contrastkit.train.ddp import single_process_only
-
-METHODS: dict[str, MethodBuilder] = {
-    "simclr": build_simclr,
-    "clip": build_clip,
-    "siglip": build_siglip,
-    "moco_v2": build_moco_v2,
-    "moco_v3": build_moco_v3,
-    "byol": build_byol,
-    "simsiam": build_simsiam,
-    "swav": build_swav,
-    "barlow_twins": build_barlow_twins,
-    "vicreg": build_vicreg,
-    "dino": build_dino,
-    "nnclr": build_nnclr,
-    "supcon": build_supcon,
-    "dcl": build_dcl,
-    "simcse": build_simcse,
-    "text_pairs": build_text_pairs,
-    "scarf": build_scarf,
-}
 
 app = typer.Typer(
     name="contrastkit",
@@ -91,7 +56,9 @@ def train(
     set_: Annotated[
         list[str] | None,
         typer.Option(
-            "--set", help="Override a config key, e.g. --set train.epochs=50 (repeatable)."
+            "--set",
+            help="Override a config key, e.g. --set train.epochs=50 (repeatable); "
+            f"method.name is one of: {', '.join(METHODS)}.",
         ),
     ] = None,
     resume: Annotated[
@@ -138,7 +105,6 @@ def train(
     metrics = train_run(
         cfg,
         out,
-        METHODS,
         resume=resume,
         overwrite=overwrite,
         show_progress=progress,
@@ -174,9 +140,7 @@ def eval_(
 ) -> None:
     """Evaluate runs (kNN, probes, retrieval, clustering, anomaly, baselines) side by side."""
     single_process_only("eval")
-    results = [
-        (str(r), read_json(r / METRICS) if cached else eval_run(r, METHODS, log=say)) for r in run
-    ]
+    results = [(str(r), read_json(r / METRICS) if cached else eval_run(r, log=say)) for r in run]
     console.print(comparison_table(results, title="runs and baselines"))
     for name, metrics in results:
         print_modality_tables(name, metrics)
@@ -187,7 +151,7 @@ def report(
     run: Annotated[Path, typer.Option(help="Run directory written by `contrastkit train`.")],
 ) -> None:
     """Write the run's report.html (curves, metric table, confusion matrix, embedding maps)."""
-    path = report_run(run, METHODS, log=say)
+    path = report_run(run, log=say)
     console.print(str(path))
 
 
@@ -209,7 +173,7 @@ def embed(
     """Embed a data set with a run's encoder and save the embeddings as .npy (for image
     runs also as the run's search index, for `contrastkit search`)."""
     single_process_only("embed")
-    n, d = embed_run(run, data, out, METHODS, log=say)
+    n, d = embed_run(run, data, out, log=say)
     console.print(f"wrote {out}: {n} embeddings of dimension {d}")
 
 
@@ -221,7 +185,7 @@ def search(
 ) -> None:
     """Print the k images most similar to --query (cosine similarity of embeddings), from
     the index `contrastkit embed` saved (built from the run's data if there is none)."""
-    cfg, method = load_run(run, METHODS)
+    cfg, method = load_run(run)
     encoder = method.encoder
     assert isinstance(encoder, nn.Module)
     hits, index = search_images(run, cfg, encoder, query, k)

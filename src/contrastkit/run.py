@@ -13,7 +13,9 @@ from torch import nn
 
 from contrastkit.atomic import read_json, write_atomic, write_json_atomic, write_text_atomic
 from contrastkit.augment.build import build_augment, build_views
-from contrastkit.builders import Log, MethodBuilder, build_method
+from contrastkit.augment.types import Augment
+from contrastkit.batches import Batch, ImageBatch
+from contrastkit.builders import Log, build_method
 from contrastkit.config import Config, dump_config, load_config
 from contrastkit.data.load import load_image_data, load_image_set
 from contrastkit.data.split import ImageSplit
@@ -23,6 +25,7 @@ from contrastkit.errors import UserError
 from contrastkit.eval.suite import evaluate, health
 from contrastkit.eval.transfer import class_mask, select_classes
 from contrastkit.index.image_search import build_image_index, data_config_for, embed_image_set
+from contrastkit.methods.registry import method_spec
 from contrastkit.run_pairs import (
     PAIR_SOURCES,
     captions_digits_config,
@@ -52,12 +55,12 @@ from contrastkit.train import ddp
 from contrastkit.train.checkpoint import load_checkpoint
 from contrastkit.train.device import resolve_device
 from contrastkit.train.health import HealthMonitor, build_monitor
-from contrastkit.train.loop import Augment, Batch, fit
+from contrastkit.train.loop import fit
 
 
-def _build(cfg: Config, methods: dict[str, MethodBuilder], in_channels: int) -> nn.Module:
+def _build(cfg: Config, in_channels: int) -> nn.Module:
     check_pairing(cfg)
-    return build_method(cfg, methods, lambda: build_encoder(cfg.model, in_channels))
+    return build_method(cfg, lambda: build_encoder(cfg.model, in_channels))
 
 
 def eval_split(cfg: Config, data: ImageSplit | None = None) -> ImageSplit:
@@ -138,13 +141,11 @@ class _Training:
     per_sample: dict[str, int] = field(default_factory=dict)  # metric -> items per sample
 
 
-def _image_training(
-    cfg: Config, methods: dict[str, MethodBuilder], device: torch.device
-) -> tuple[_Training, list[str]]:
+def _image_training(cfg: Config, device: torch.device) -> tuple[_Training, list[str]]:
     """Images: the training split (only `data.train_classes` when set; with labels for a
     method that needs them), the view augment, the health monitor, and the lines to log."""
     data = load_image_data(cfg.data)
-    method = _build(cfg, methods, int(data.x_train.shape[1]))
+    method = _build(cfg, int(data.x_train.shape[1]))
     lines = [
         f"data: {data.name}, {len(data.x_train)} train / {len(data.x_test)} test images "
         f"{tuple(data.x_train.shape[1:])}, "
@@ -159,11 +160,9 @@ def _image_training(
         lines.append(
             f"pre-training on classes {cfg.data.train_classes} only: {len(train_x)} images"
         )
-    batches: Batch = train_x
-    if getattr(method, "needs_labels", False):
-        if bool((train_y < 0).any()):
-            raise UserError(f"method {cfg.method.name!r} needs a label for every training image")
-        batches = (train_x, train_y)
+    if method_spec(cfg.method.name).needs_labels and bool((train_y < 0).any()):
+        raise UserError(f"method {cfg.method.name!r} needs a label for every training image")
+    batches = ImageBatch(images=train_x, labels=train_y)
     views = build_views(cfg.augment, image_size=(data.x_train.shape[2], data.x_train.shape[3]))
     monitor = build_monitor(
         cfg.health, method, data, augment=build_augment(cfg.augment), seed=cfg.seed
@@ -174,7 +173,6 @@ def _image_training(
 def train_run(
     cfg: Config,
     out: Path,
-    methods: dict[str, MethodBuilder],
     *,
     resume: bool = False,
     overwrite: bool = False,
@@ -189,9 +187,7 @@ def train_run(
     """
     device = ddp.start(resolve_device(cfg.train.device))
     try:
-        return _train_run(
-            cfg, out, methods, device, resume, overwrite, show_progress, log, on_epoch_end
-        )
+        return _train_run(cfg, out, device, resume, overwrite, show_progress, log, on_epoch_end)
     finally:
         ddp.stop()
 
@@ -199,7 +195,6 @@ def train_run(
 def _train_run(
     cfg: Config,
     out: Path,
-    methods: dict[str, MethodBuilder],
     device: torch.device,
     resume: bool,
     overwrite: bool,
@@ -214,12 +209,12 @@ def _train_run(
         if not resume:
             write_text_atomic(out / CONFIG, dump_config(cfg))
     if is_text(cfg):
-        text = text_training(cfg, methods)
+        text = text_training(cfg)
         speed = {"train_sentences_per_s": text.texts_per_sample}
         training = _Training(text.method, text.data, text.augment, text.name, per_sample=speed)
         lines = [f"{text.summary}; device: {device}"]
     elif is_table(cfg):
-        table = table_training(cfg, methods, log if writer else lambda _msg: None)
+        table = table_training(cfg, log if writer else lambda _msg: None)
         # A table's views are (numeric, codes) tuples, which the loop's `Augment` alias
         # (-> Tensor) does not spell out.
         views: Augment = table.augment  # type: ignore[assignment]
@@ -227,11 +222,11 @@ def _train_run(
         lines = []
     elif cfg.data.source in PAIR_SOURCES:
         pairs = load_pair_data(cfg, log)
-        method = _build(cfg, methods, pair_in_channels(cfg))
+        method = _build(cfg, pair_in_channels(cfg))
         training = _Training(method, training_batch(pairs, method), pair_augment(cfg), pairs.name)
         lines = [f"{pairs.describe()}; device: {device}"]
     else:
-        training, lines = _image_training(cfg, methods, device)
+        training, lines = _image_training(cfg, device)
     if writer:
         for line in lines:
             log(line)
@@ -272,26 +267,26 @@ def _train_run(
     return metrics
 
 
-def load_run(run: Path, methods: dict[str, MethodBuilder]) -> tuple[Config, nn.Module]:
+def load_run(run: Path) -> tuple[Config, nn.Module]:
     """The config and trained method of a run directory (on the CPU, eval mode)."""
     if not run.is_dir():
         raise UserError(f"--run {run}: no such run directory")
     cfg = load_config(run / CONFIG)
     if is_text(cfg):
-        method = build_text_method(cfg, methods)
+        method = build_text_method(cfg)
     elif cfg.data.source in PAIR_SOURCES:
-        method = _build(cfg, methods, pair_in_channels(cfg))
+        method = _build(cfg, pair_in_channels(cfg))
     elif is_table(cfg):
-        method = build_table_method(cfg, methods)
+        method = build_table_method(cfg)
     else:
-        method = _build(cfg, methods, int(load_image_data(cfg.data).x_train.shape[1]))
+        method = _build(cfg, int(load_image_data(cfg.data).x_train.shape[1]))
     method.load_state_dict(load_checkpoint(run / CHECKPOINT)["model"])
     return cfg, method.eval()
 
 
-def eval_run(run: Path, methods: dict[str, MethodBuilder], log: Log = print) -> dict[str, Any]:
+def eval_run(run: Path, log: Log = print) -> dict[str, Any]:
     """Re-evaluate a run and update its `metrics.json` (training statistics are kept)."""
-    cfg, method = load_run(run, methods)
+    cfg, method = load_run(run)
     metrics_path = run / METRICS
     metrics: dict[str, Any] = (
         read_json(metrics_path)
@@ -308,16 +303,14 @@ def eval_run(run: Path, methods: dict[str, MethodBuilder], log: Log = print) -> 
     return metrics
 
 
-def embed_run(
-    run: Path, data_name: str, out: Path, methods: dict[str, MethodBuilder], log: Log = print
-) -> tuple[int, int]:
+def embed_run(run: Path, data_name: str, out: Path, log: Log = print) -> tuple[int, int]:
     """Embed a data set with a run's encoder and save a float32 (N, D) `.npy`.
 
     Image runs: 'digits', 'train' or a PATH, also saved as the run's image search index.
     Text runs: `data_name` is a file of lines, one text per line. Table runs: 'train' or
     the run's `data.source` (train rows, then test rows).
     """
-    cfg, method = load_run(run, methods)
+    cfg, method = load_run(run)
     encoder = method.encoder
     assert isinstance(encoder, nn.Module)
     images = None  # an image set also becomes the run's search index

@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import nn
 
 from contrastkit.augment.build import build_augment
 from contrastkit.augment.specaugment import SpecAugment
+from contrastkit.augment.types import Augment
+from contrastkit.batches import PairBatch
 from contrastkit.builders import Log
 from contrastkit.config import Config
 from contrastkit.data.caption_csv import load_caption_pairs
@@ -23,21 +25,20 @@ from contrastkit.data.speech_pairs import load_speech_pairs
 from contrastkit.errors import UserError
 from contrastkit.eval.crossmodal import retrieval_metrics, zero_shot_accuracy
 from contrastkit.methods.clip import TwoTower
-from contrastkit.train.loop import Augment
+from contrastkit.methods.registry import method_spec, methods_for
 from contrastkit.viz.similarity_matrix import similarity_figure, write_png
 
 PAIR_SOURCES = frozenset({"digits_captions", "caption_csv", "speech"})
-PAIR_METHODS = frozenset({"clip", "siglip"})
 SIMILARITY_PNG = "similarity.png"
 
 
 def check_pairing(cfg: Config) -> None:
     """Paired data needs a two-tower method and the other way round."""
     paired_data = cfg.data.source in PAIR_SOURCES
-    if paired_data != (cfg.method.name in PAIR_METHODS):
+    if paired_data != (method_spec(cfg.method.name).batch is PairBatch):
         raise UserError(
             f"method.name={cfg.method.name!r} does not fit data.source={cfg.data.source!r}: "
-            f"the two-tower methods ({', '.join(sorted(PAIR_METHODS))}) need paired data "
+            f"the two-tower methods ({', '.join(sorted(methods_for(PairBatch)))}) need paired data "
             f"({', '.join(sorted(PAIR_SOURCES))}) and the others need images"
         )
     if cfg.data.source == "speech" and cfg.model.encoder != "audio_cnn":
@@ -106,10 +107,10 @@ def as_two_tower(method: nn.Module) -> TwoTower:
     return method
 
 
-def training_batch(data: PairData, method: nn.Module) -> tuple[Tensor, Tensor, Tensor]:
-    """What the loop indexes: (x (N, ...), token ids (N, L), group ids (N,))."""
+def training_batch(data: PairData, method: nn.Module) -> PairBatch:
+    """What the loop indexes: inputs (N, ...), token ids (N, L), group ids (N,)."""
     tokens = as_two_tower(method).tokenizer.encode(data.train.texts)
-    return data.train.x, tokens, data.train.ids
+    return PairBatch(inputs=data.train.x, tokens=tokens, groups=data.train.ids)
 
 
 def split_report(method: TwoTower, split: PairSplit, modality: str) -> dict[str, Any]:

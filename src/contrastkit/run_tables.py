@@ -13,16 +13,15 @@ import torch
 from torch import Tensor, nn
 
 from contrastkit.augment.build import build_table_augment
-from contrastkit.augment.tabular import RowAugment, TableRows
-from contrastkit.builders import Log, MethodBuilder, build_method
+from contrastkit.augment.tabular import RowAugment
+from contrastkit.batches import RowBatch
+from contrastkit.builders import Log, build_method
 from contrastkit.config import Config
 from contrastkit.data.table_split import TABLE_SOURCES, TableSplit, load_table_data
 from contrastkit.encoders.build import build_table_encoder
 from contrastkit.errors import UserError
 from contrastkit.eval.tabular_suite import embed_rows, evaluate_table
-
-TABLE_METHODS = ("scarf",)
-"""Methods whose views are corrupted table rows; they need a table source and vice versa."""
+from contrastkit.methods.registry import method_spec, methods_for
 
 
 def is_table(cfg: Config) -> bool:
@@ -32,12 +31,14 @@ def is_table(cfg: Config) -> bool:
         UserError: a table without model.encoder=mlp and a table method, or the reverse.
     """
     table = cfg.data.source in TABLE_SOURCES
-    if table != (cfg.method.name in TABLE_METHODS) or table != (cfg.model.encoder == "mlp"):
+    table_method = method_spec(cfg.method.name).batch is RowBatch
+    if table != table_method or table != (cfg.model.encoder == "mlp"):
         raise UserError(
             f"data.source={cfg.data.source!r}, method.name={cfg.method.name!r}, "
             f"model.encoder={cfg.model.encoder!r} do not fit: a table "
             f"({', '.join(TABLE_SOURCES)}) needs model.encoder=mlp and method.name in "
-            f"({', '.join(TABLE_METHODS)}), and those need a table (configs/tabular_scarf.yaml)"
+            f"({', '.join(methods_for(RowBatch))}), and those need a table "
+            "(configs/tabular_scarf.yaml)"
         )
     return table
 
@@ -49,12 +50,10 @@ def table_encoder(cfg: Config, table: TableSplit) -> nn.Module:
     )
 
 
-def build_table_method(
-    cfg: Config, methods: dict[str, MethodBuilder], table: TableSplit | None = None
-) -> nn.Module:
+def build_table_method(cfg: Config, table: TableSplit | None = None) -> nn.Module:
     """The configured method on an MLP sized for the table's columns."""
     loaded = load_table_data(cfg.data) if table is None else table
-    return build_method(cfg, methods, lambda: table_encoder(cfg, loaded))
+    return build_method(cfg, lambda: table_encoder(cfg, loaded))
 
 
 @dataclass(frozen=True)
@@ -62,17 +61,17 @@ class TableTraining:
     """What the loop needs for a table run."""
 
     method: nn.Module
-    rows: TableRows
+    rows: RowBatch
     augment: RowAugment
     name: str
 
 
-def table_training(cfg: Config, methods: dict[str, MethodBuilder], log: Log) -> TableTraining:
+def table_training(cfg: Config, log: Log) -> TableTraining:
     """Load and encode the table (logging what was read), build the method and corruption."""
     table = load_table_data(cfg.data, log=log)
     return TableTraining(
-        method=build_table_method(cfg, methods, table),
-        rows=table.train_rows,
+        method=build_table_method(cfg, table),
+        rows=RowBatch(*table.train_rows),
         augment=build_table_augment(cfg.augment, *table.train_rows),
         name=table.name,
     )

@@ -13,28 +13,32 @@ from typing import Any
 from torch import Tensor, nn
 
 from contrastkit.augment.text import dropout_views
-from contrastkit.builders import Log, MethodBuilder, build_method
+from contrastkit.augment.types import Augment
+from contrastkit.batches import SentenceBatch, TextPairBatch
+from contrastkit.builders import Log, build_method
 from contrastkit.config import Config
 from contrastkit.data.text import read_text_lines
 from contrastkit.data.text_load import TEXT_SOURCES, load_text_data
 from contrastkit.encoders.text import embed_tokens, load_text_encoder, load_tokenizer, tokenize
 from contrastkit.errors import UserError
 from contrastkit.eval.text_retrieval import SPEARMAN_NOTE, evaluate_retrieval
+from contrastkit.methods.registry import method_spec, methods_for
 from contrastkit.methods.simcse import sentence_tensors
 from contrastkit.methods.text_pairs import pair_tensors
-from contrastkit.train.loop import Augment
 
-TEXT_METHODS = ("simcse", "text_pairs")
+TEXT_BATCHES = (SentenceBatch, TextPairBatch)
+"""What the text methods train on (from their registry entries)."""
 
 
 def is_text(cfg: Config) -> bool:
     """Whether the config describes a text run; a text method on non-text data (or the
     reverse) is a `UserError`."""
     text_data = cfg.data.source in TEXT_SOURCES
-    text_method = cfg.method.name in TEXT_METHODS
+    text_method = method_spec(cfg.method.name).batch in TEXT_BATCHES
     if text_data != text_method:
         kind = "text" if text_data else "image"
-        wanted = TEXT_METHODS if text_data else "an image method such as simclr"
+        text_methods = tuple(name for batch in TEXT_BATCHES for name in methods_for(batch))
+        wanted = text_methods if text_data else "an image method such as simclr"
         raise UserError(
             f"method.name: {cfg.method.name!r} does not train on {kind} data "
             f"(data.source {cfg.data.source!r}); use {wanted}"
@@ -42,10 +46,10 @@ def is_text(cfg: Config) -> bool:
     return text_data
 
 
-def build_text_method(cfg: Config, methods: dict[str, MethodBuilder]) -> nn.Module:
+def build_text_method(cfg: Config) -> nn.Module:
     """The configured method on the configured (offline) transformer."""
     return build_method(
-        cfg, methods, lambda: load_text_encoder(cfg.text.model, normalize=cfg.text.normalize)
+        cfg, lambda: load_text_encoder(cfg.text.model, normalize=cfg.text.normalize)
     )
 
 
@@ -54,14 +58,14 @@ class TextTraining:
     """What the loop needs for a text run, and how to describe it."""
 
     method: nn.Module
-    data: tuple[Tensor, ...]
+    data: SentenceBatch | TextPairBatch
     augment: Augment
     name: str
     texts_per_sample: int
     summary: str
 
 
-def text_training(cfg: Config, methods: dict[str, MethodBuilder]) -> TextTraining:
+def text_training(cfg: Config) -> TextTraining:
     """Load the text data, tokenise it once, and build the method.
 
     Raises:
@@ -70,7 +74,8 @@ def text_training(cfg: Config, methods: dict[str, MethodBuilder]) -> TextTrainin
     data = load_text_data(cfg)
     tokenizer = load_tokenizer(cfg.text.model)
     max_length = cfg.text.max_length
-    if cfg.method.name == "text_pairs":
+    tensors: SentenceBatch | TextPairBatch
+    if method_spec(cfg.method.name).batch is TextPairBatch:
         if data.pairs is None:
             raise UserError(
                 "method.name: text_pairs needs pairs (data.source wordnet or text_pairs); "
@@ -89,7 +94,7 @@ def text_training(cfg: Config, methods: dict[str, MethodBuilder]) -> TextTrainin
         else (f"held-out: {len(data.test.queries)} queries / {len(data.test.corpus)} candidates")
     )
     return TextTraining(
-        method=build_text_method(cfg, methods),
+        method=build_text_method(cfg),
         data=tensors,
         augment=dropout_views,
         name=data.name,

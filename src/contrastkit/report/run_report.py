@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from contrastkit.atomic import read_json, write_text_atomic
-from contrastkit.builders import MethodBuilder
 from contrastkit.errors import UserError
 from contrastkit.eval.modality_tables import modality_tables
 from contrastkit.report.figures import (
@@ -69,7 +68,6 @@ def modality_sections(run: Path, metrics: dict[str, Any]) -> list[str]:
 
 def report_run(
     run: Path,
-    methods: Mapping[str, MethodBuilder],
     *,
     projections: Sequence[str] = ("pca", "umap"),
     log: Callable[[str], None] = print,
@@ -84,7 +82,7 @@ def report_run(
     metrics = read_json(run / METRICS)
     records = read_log(run / LOG)
     log("drawing figures")
-    views, note = run_views(run, methods)
+    views, note = run_views(run)
     seed = int(metrics.get("seed", 0))
     class_names = views.class_names if views is not None else []
     if views is None:

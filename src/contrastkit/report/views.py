@@ -3,7 +3,6 @@ and of a random-init encoder, labels, class names and (for images) the pixels.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +10,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from contrastkit.builders import MethodBuilder
 from contrastkit.config import Config, load_config
 from contrastkit.data.table_split import TABLE_SOURCES, load_table_data
 from contrastkit.data.text_load import TEXT_SOURCES
@@ -81,7 +79,7 @@ def table_views(cfg: Config, method: nn.Module) -> EmbeddingViews:
     )
 
 
-def run_views(run: Path, methods: Mapping[str, MethodBuilder]) -> tuple[EmbeddingViews | None, str]:
+def run_views(run: Path) -> tuple[EmbeddingViews | None, str]:
     """The views of a run directory, or None and a note saying why there are none."""
     source = load_config(run / CONFIG).data.source
     if source in NO_MAPS:
@@ -91,7 +89,7 @@ def run_views(run: Path, methods: Mapping[str, MethodBuilder]) -> tuple[Embeddin
         )
     if not (run / CHECKPOINT).is_file():
         return None, f"{run / CHECKPOINT} not found: no embedding maps or neighbour grids"
-    cfg, method = load_run(run, dict(methods))
+    cfg, method = load_run(run)
     if source in TABLE_SOURCES:
         return table_views(cfg, method), ""
     if source == "digits_captions":  # the image tower, on the captions' digits
