@@ -27,7 +27,7 @@ from typing import Any
 
 import torch
 
-from contrastkit.cli import METHODS
+from contrastkit.methods.registry import METHODS
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "methods.json"

@@ -21,7 +21,7 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from contrastkit.cli import METHODS
+from contrastkit.builders import build_method
 from contrastkit.config import Config, load_config
 from contrastkit.encoders.build import build_encoder
 from contrastkit.run import train_run
@@ -34,8 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def untrained(cfg: Config) -> dict[str, Any]:
     """The same towers at initialisation: what training adds beyond the architecture."""
     torch.manual_seed(cfg.seed)
-    encoder = build_encoder(cfg.model, pair_in_channels(cfg))
-    method = as_two_tower(METHODS[cfg.method.name](cfg, encoder))
+    method = as_two_tower(
+        build_method(cfg, lambda: build_encoder(cfg.model, pair_in_channels(cfg)))
+    )
     data = load_pair_data(cfg, log=lambda _m: None)
     return {name: split_report(method, split, data.modality) for name, split in data.tests.items()}
 
@@ -71,7 +72,7 @@ def rows_of(label: str, block: dict[str, Any], modality: str) -> list[dict[str, 
 def run_recipe(config: str, name: str, overrides: list[str], out_root: Path) -> dict[str, Any]:
     cfg = load_config(ROOT / config, overrides)
     t0 = time.perf_counter()
-    metrics = train_run(cfg, out_root / name, METHODS, show_progress=False, log=lambda _m: None)
+    metrics = train_run(cfg, out_root / name, show_progress=False, log=lambda _m: None)
     modality = "audio" if cfg.data.source == "speech" else "image"
     return {
         "config": config,

@@ -26,7 +26,6 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from contrastkit.cli import METHODS
 from contrastkit.config import load_config
 from contrastkit.eval.tabular_table import tabular_table
 from contrastkit.run import train_run
@@ -46,9 +45,7 @@ def run_one(name: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
     cfg = load_config(ROOT / "configs" / "tabular_scarf.yaml", overrides)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        metrics = train_run(
-            cfg, Path(tmp) / "run", METHODS, show_progress=False, log=lambda _m: None
-        )
+        metrics = train_run(cfg, Path(tmp) / "run", show_progress=False, log=lambda _m: None)
     wall = time.perf_counter() - start
     return {
         "config": overrides,

@@ -27,7 +27,6 @@ from rich.console import Console
 from rich.table import Table
 from torch import Tensor
 
-from contrastkit.cli import METHODS
 from contrastkit.config import load_config
 from contrastkit.data.text_load import load_text_data
 from contrastkit.encoders.text import (
@@ -105,9 +104,7 @@ def encoding_speed(
 def run_variant(name: str, overrides: list[str], out: Path) -> dict[str, Any]:
     cfg_path, extra = VARIANTS[name]
     cfg = load_config(cfg_path, overrides + extra)
-    metrics = train_run(
-        cfg, out / name, METHODS, overwrite=True, show_progress=False, log=lambda _m: None
-    )
+    metrics = train_run(cfg, out / name, overwrite=True, show_progress=False, log=lambda _m: None)
     return metrics
 
 

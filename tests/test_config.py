@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from contrastkit.cli import METHODS
 from contrastkit.config import METHOD_CONFIGS, Config, dump_config, load_config
 from contrastkit.errors import UserError
+from contrastkit.methods.registry import METHODS
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -76,3 +76,21 @@ def test_every_shipped_recipe_loads_and_names_a_registered_method(recipe: Path) 
     cfg = load_config(recipe)
     assert cfg.method.name in METHODS
     assert type(cfg.method) is METHOD_CONFIGS[cfg.method.name]
+
+
+def test_unknown_method_names_the_file_and_the_nearest(tmp_path: Path) -> None:
+    path = write(tmp_path, "method:\n  name: byl\n")
+    with pytest.raises(UserError, match=rf"{path}: method.name: unknown method 'byl'.*'byol'"):
+        load_config(path)
+
+
+def test_method_keys_are_checked_against_the_named_section() -> None:
+    with pytest.raises(UserError, match=r"unknown key 'method.queue_size'.*valid here: name"):
+        load_config(None, ["method.name=simclr", "method.queue_size=8"])
+    cfg = load_config(None, ["method.name=moco_v2", "method.queue_size=8"])
+    assert cfg.method == METHOD_CONFIGS["moco_v2"](queue_size=8)
+
+
+def test_pairs_section_key_is_unchanged() -> None:
+    cfg = load_config(None, ["pairs.embed_dim=32"])
+    assert cfg.pairs.embed_dim == 32 and "pairs" in Config.model_fields

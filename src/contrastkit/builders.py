@@ -1,4 +1,8 @@
-"""The method registry's type and its one lookup (the registry itself is `cli.METHODS`)."""
+"""A run's method from its config: the registry's spec, built on a new encoder.
+
+The registry itself is `contrastkit.methods.registry.METHODS`; code below the application
+(the modalities) builds with `build_from_spec` and a `MethodContext`, without a `Config`.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +11,25 @@ from collections.abc import Callable
 from torch import nn
 
 from contrastkit.config import Config
-from contrastkit.errors import UserError
-
-MethodBuilder = Callable[[Config, nn.Module], nn.Module]
-"""`builder(cfg, encoder) -> method`: wraps an encoder in a method's heads and loss."""
+from contrastkit.methods.options import MethodContext
+from contrastkit.methods.registry import build_from_spec, method_spec
 
 Log = Callable[[str], None]
 """Where a run's progress lines go (`print`, a rich console)."""
 
 
-def build_method(
-    cfg: Config, methods: dict[str, MethodBuilder], make_encoder: Callable[[], nn.Module]
-) -> nn.Module:
-    """`cfg.method.name`'s builder on a new encoder (made once the name is known good).
+def method_context(cfg: Config) -> MethodContext:
+    """What a method builder reads from the config beyond its own section."""
+    return MethodContext(
+        model=cfg.model, pairs=cfg.pairs, epochs=cfg.train.epochs, batch_size=cfg.train.batch_size
+    )
+
+
+def build_method(cfg: Config, make_encoder: Callable[[], nn.Module]) -> nn.Module:
+    """`cfg.method.name`'s method on a new encoder (made once the name is known good).
 
     Raises:
-        UserError: the name is not registered (lists the known names).
+        UserError: the name is not registered (names the nearest and the known ones).
     """
-    if cfg.method.name not in methods:
-        raise UserError(
-            f"method.name: unknown method {cfg.method.name!r} (known: {', '.join(sorted(methods))})"
-        )
-    return methods[cfg.method.name](cfg, make_encoder())
+    spec = method_spec(cfg.method.name)
+    return build_from_spec(spec, cfg.method, make_encoder(), method_context(cfg))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Union
 
 import yaml
 from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError
@@ -23,265 +23,36 @@ from contrastkit.augment.options import AugmentConfig
 from contrastkit.encoders.options import ModelConfig
 from contrastkit.errors import UserError
 from contrastkit.eval.options import EvalConfig
+from contrastkit.methods.options import MethodOptions, PairsConfig
+from contrastkit.methods.registry import DEFAULT_METHOD, METHODS, method_spec
 from contrastkit.modalities.base import Settings
-from contrastkit.modalities.options import DataConfig, PairsConfig, TextConfig
+from contrastkit.modalities.options import DataConfig, TextConfig
 from contrastkit.modalities.registry import modality_class
 from contrastkit.options import Strict
 from contrastkit.train.options import HealthConfig, TrainConfig
 
 _Strict = Strict
 
-
-class SimCLRConfig(_Strict):
-    """SimCLR (arXiv:2002.05709): NT-Xent over two views; paper temperature 0.1-0.5."""
-
-    name: Literal["simclr"] = "simclr"
-    temperature: float = Field(0.2, gt=0.0)
-
-
-class MoCoV2Config(_Strict):
-    """MoCo v2 (arXiv:2003.04297): EMA key encoder and a queue of negatives.
-
-    Paper: temperature 0.2, momentum 0.999, queue 65536. Digits (1,257 training images,
-    ~5 steps per epoch): queue 1024 and momentum 0.99, so the keys are not stale.
-    """
-
-    name: Literal["moco_v2"] = "moco_v2"
-    temperature: float = Field(0.2, gt=0.0)
-    queue_size: int = Field(1024, ge=1)
-    momentum: float = Field(0.99, ge=0.0, le=1.0)
-
-
-class MoCoV3Config(_Strict):
-    """MoCo v3 (arXiv:2104.02057): EMA key encoder, predictor, in-batch negatives.
-
-    Paper (ResNet-50): temperature 1.0, momentum 0.99 -> 1 (cosine), predictor hidden 4096;
-    the loss is scaled by 2 * temperature as in the authors' code.
-    """
-
-    name: Literal["moco_v3"] = "moco_v3"
-    temperature: float = Field(1.0, gt=0.0)
-    momentum: float = Field(0.99, ge=0.0, le=1.0)
-    pred_hidden_dim: int = Field(256, ge=2)
-
-
-class BYOLConfig(_Strict):
-    """BYOL (arXiv:2006.07733): EMA target, predictor, normalised MSE.
-
-    Paper: momentum 0.996 -> 1 (cosine over training), predictor hidden 4096. Digits: base
-    momentum 0.99 (a few hundred steps instead of ~300k).
-    """
-
-    name: Literal["byol"] = "byol"
-    momentum: float = Field(0.99, ge=0.0, le=1.0)
-    pred_hidden_dim: int = Field(256, ge=2)
-
-
-class SimSiamConfig(_Strict):
-    """SimSiam (arXiv:2011.10566): predictor + stop-gradient, no EMA, no negatives.
-
-    Paper: 3-layer projector ending in BatchNorm (`projector_layers`, `projector_output_bn`),
-    bottleneck predictor (2048 -> 512 -> 2048), i.e. hidden = dim / 4.
-    `stop_gradient: false` removes the stop-gradient: the paper's collapse ablation.
-    """
-
-    name: Literal["simsiam"] = "simsiam"
-    pred_hidden_dim: int = Field(16, ge=2)
-    projector_layers: int = Field(2, ge=1)
-    projector_output_bn: bool = False
-    stop_gradient: bool = True
-
-
-class SwAVConfig(_Strict):
-    """SwAV (arXiv:2006.09882): online codes by Sinkhorn-Knopp over prototypes, multi-crop.
-
-    Paper: 3000 prototypes, temperature 0.1, epsilon 0.05, 3 Sinkhorn iterations, 2 x 224
-    + 6 x 96 crops, prototypes frozen during the first epoch. Digits: 30 prototypes,
-    2 x 8 + 4 x 4 crops (the paper's size ratio), frozen for 1 epoch; no queue.
-    """
-
-    name: Literal["swav"] = "swav"
-    num_prototypes: int = Field(30, ge=2)
-    temperature: float = Field(0.1, gt=0.0)
-    epsilon: float = Field(0.05, gt=0.0)
-    sinkhorn_iterations: int = Field(3, ge=1)
-    freeze_prototypes_epochs: int = Field(1, ge=0)
-    local_crops: int = Field(4, ge=0)
-    local_size: int = Field(4, ge=2)
-    local_scale: tuple[float, float] = (0.2, 0.5)
-
-
-class BarlowTwinsConfig(_Strict):
-    """Barlow Twins (arXiv:2103.03230): cross-correlation to the identity.
-
-    Paper: lambda 5e-3 with an 8192-wide 3-layer projector; digits: the model's projector.
-    """
-
-    name: Literal["barlow_twins"] = "barlow_twins"
-    lambda_offdiag: float = Field(5e-3, gt=0.0)
-
-
-class VICRegConfig(_Strict):
-    """VICReg (arXiv:2105.04906): invariance, variance and covariance terms (25, 25, 1)."""
-
-    name: Literal["vicreg"] = "vicreg"
-    invariance_weight: float = Field(25.0, ge=0.0)
-    variance_weight: float = Field(25.0, ge=0.0)
-    covariance_weight: float = Field(1.0, ge=0.0)
-
-
-class DINOConfig(_Strict):
-    """DINO (arXiv:2104.14294): self-distillation with an EMA teacher, centering, sharpening.
-
-    Paper: out_dim 65536, student temperature 0.1, teacher temperature warm-up 0.04 -> 0.07
-    over 30 epochs, center momentum 0.9, teacher momentum 0.996 -> 1 (cosine), 2 global +
-    local crops. Digits: out_dim 256, warm-up over the first 30% of training, base
-    momentum 0.99, 2 x 8 + 4 x 4 crops.
-    """
-
-    name: Literal["dino"] = "dino"
-    out_dim: int = Field(256, ge=2)
-    student_temperature: float = Field(0.1, gt=0.0)
-    teacher_temperature: float = Field(0.04, gt=0.0)
-    teacher_temperature_final: float = Field(0.07, gt=0.0)
-    warmup_teacher_fraction: float = Field(0.3, ge=0.0, le=1.0)
-    center_momentum: float = Field(0.9, ge=0.0, le=1.0)
-    momentum: float = Field(0.99, ge=0.0, le=1.0)
-    local_crops: int = Field(4, ge=0)
-    local_size: int = Field(4, ge=2)
-    local_scale: tuple[float, float] = (0.2, 0.5)
-
-
-class NNCLRConfig(_Strict):
-    """NNCLR (arXiv:2104.14548): the nearest neighbour in a support set is the positive.
-
-    Paper: support set 98304, temperature 0.1, predictor hidden 4096. Digits: support 1024.
-    """
-
-    name: Literal["nnclr"] = "nnclr"
-    temperature: float = Field(0.1, gt=0.0)
-    support_size: int = Field(1024, ge=1)
-    pred_hidden_dim: int = Field(256, ge=2)
-
-
-class SupConConfig(_Strict):
-    """SupCon (arXiv:2004.11362): labels define the positives; paper temperature 0.1."""
-
-    name: Literal["supcon"] = "supcon"
-    temperature: float = Field(0.1, gt=0.0)
-
-
-class DCLConfig(_Strict):
-    """DCL / DCLW (arXiv:2110.06848): the positive leaves the denominator.
-
-    Paper: temperature 0.1; DCLW weights positives with a vMF kernel, sigma 0.5.
-    `sigma: null` is plain DCL.
-    """
-
-    name: Literal["dcl"] = "dcl"
-    temperature: float = Field(0.1, gt=0.0)
-    sigma: float | None = Field(None, gt=0.0)
-
-
-class CLIPConfig(_Strict):
-    """CLIP (arXiv:2103.00020): symmetric InfoNCE between two towers; its settings are in
-    the `pairs` section, shared with SigLIP."""
-
-    name: Literal["clip"] = "clip"
-
-
-class SigLIPConfig(_Strict):
-    """SigLIP (arXiv:2303.15343): one sigmoid per pair; its settings are in `pairs`."""
-
-    name: Literal["siglip"] = "siglip"
-
-
-class SimCSEConfig(_Strict):
-    """Unsupervised SimCSE (arXiv:2104.08821): a text against itself under two dropout
-    masks, InfoNCE over the batch; paper temperature 0.05."""
-
-    name: Literal["simcse"] = "simcse"
-    temperature: float = Field(0.05, gt=0.0)
-
-
-class TextPairsConfig(_Strict):
-    """Supervised text pairs (anchor, positive[, hard negative]) with in-batch negatives and
-    duplicate masking, as sentence-transformers' MultipleNegativesRankingLoss; scale 20 there
-    is temperature 0.05 here."""
-
-    name: Literal["text_pairs"] = "text_pairs"
-    temperature: float = Field(0.05, gt=0.0)
-
-
-class SCARFConfig(_Strict):
-    """SCARF (arXiv:2106.15147): InfoNCE between a table row and its corrupted copy; the
-    corruption is the `augment` section's. Paper temperature 1.0."""
-
-    name: Literal["scarf"] = "scarf"
-    temperature: float = Field(1.0, gt=0.0)
-
-
-METHOD_CONFIGS: dict[str, type[_Strict]] = {
-    "simclr": SimCLRConfig,
-    "moco_v2": MoCoV2Config,
-    "moco_v3": MoCoV3Config,
-    "byol": BYOLConfig,
-    "simsiam": SimSiamConfig,
-    "swav": SwAVConfig,
-    "barlow_twins": BarlowTwinsConfig,
-    "vicreg": VICRegConfig,
-    "dino": DINOConfig,
-    "nnclr": NNCLRConfig,
-    "supcon": SupConConfig,
-    "dcl": DCLConfig,
-    "clip": CLIPConfig,
-    "siglip": SigLIPConfig,
-    "simcse": SimCSEConfig,
-    "text_pairs": TextPairsConfig,
-    "scarf": SCARFConfig,
+METHOD_CONFIGS: dict[str, type[MethodOptions]] = {
+    name: spec.options for name, spec in METHODS.items()
 }
-"""Method name -> its config section; `method.name` selects one (default: simclr)."""
-
-
-SectionT = TypeVar("SectionT", bound=BaseModel)
-
-
-def method_section(cfg: Config, kind: type[SectionT]) -> SectionT:
-    """`cfg.method` as the config class a method builder expects (ValueError otherwise)."""
-    if not isinstance(cfg.method, kind):
-        raise ValueError(
-            f"expected a {kind.__name__} method section, got method.name={cfg.method.name!r}"
-        )
-    return cfg.method
+"""Method name -> its config section (from the registry); `method.name` selects one."""
 
 
 def _method_name(value: Any) -> str:
     if isinstance(value, dict):
-        return str(value.get("name", "simclr"))
-    return str(getattr(value, "name", "simclr"))
+        return str(value.get("name", DEFAULT_METHOD))
+    return str(getattr(value, "name", DEFAULT_METHOD))
 
 
-MethodConfig = Annotated[
-    Annotated[SimCLRConfig, Tag("simclr")]
-    | Annotated[MoCoV2Config, Tag("moco_v2")]
-    | Annotated[MoCoV3Config, Tag("moco_v3")]
-    | Annotated[BYOLConfig, Tag("byol")]
-    | Annotated[SimSiamConfig, Tag("simsiam")]
-    | Annotated[SwAVConfig, Tag("swav")]
-    | Annotated[BarlowTwinsConfig, Tag("barlow_twins")]
-    | Annotated[VICRegConfig, Tag("vicreg")]
-    | Annotated[DINOConfig, Tag("dino")]
-    | Annotated[NNCLRConfig, Tag("nnclr")]
-    | Annotated[SupConConfig, Tag("supcon")]
-    | Annotated[DCLConfig, Tag("dcl")]
-    | Annotated[CLIPConfig, Tag("clip")]
-    | Annotated[SigLIPConfig, Tag("siglip")]
-    | Annotated[SimCSEConfig, Tag("simcse")]
-    | Annotated[TextPairsConfig, Tag("text_pairs")]
-    | Annotated[SCARFConfig, Tag("scarf")],
-    Discriminator(_method_name),
-]
-"""The method section: one config class per method, chosen by `name`."""
+if TYPE_CHECKING:
+    MethodConfig = MethodOptions
+else:
+    MethodConfig = Annotated[
+        Union[tuple(Annotated[section, Tag(name)] for name, section in METHOD_CONFIGS.items())],  # noqa: UP007
+        Discriminator(_method_name),
+    ]
+"""The method section: one config class per registered method, chosen by `name`."""
 
 
 class Config(_Strict):
@@ -291,7 +62,7 @@ class Config(_Strict):
     data: DataConfig = Field(default_factory=DataConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
-    method: MethodConfig = Field(default_factory=SimCLRConfig)
+    method: MethodConfig = Field(default_factory=METHOD_CONFIGS[DEFAULT_METHOD])
     train: TrainConfig = Field(default_factory=TrainConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
     pairs: PairsConfig = Field(default_factory=PairsConfig)
@@ -314,15 +85,11 @@ def _check_keys(raw: Any, model: type[BaseModel], where: str, prefix: str = "") 
             raise UserError(f"{where}: unknown key '{dotted}'{hint} (valid here: {valid})")
         annotation = fields[key].annotation
         if model is Config and key == "method" and isinstance(value, dict):
-            name = _method_name(value)
-            if name not in METHOD_CONFIGS:
-                close = difflib.get_close_matches(name, list(METHOD_CONFIGS), n=1, cutoff=0.5)
-                hint = f"; did you mean '{close[0]}'?" if close else ""
-                known = ", ".join(METHOD_CONFIGS)
-                raise UserError(
-                    f"{where}: method.name: unknown method {name!r}{hint} (known: {known})"
-                )
-            _check_keys(value, METHOD_CONFIGS[name], where, prefix=f"{dotted}.")
+            try:
+                section = method_spec(_method_name(value)).options
+            except UserError as err:
+                raise UserError(f"{where}: {err}") from None
+            _check_keys(value, section, where, prefix=f"{dotted}.")
         elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
             _check_keys(value, annotation, where, prefix=f"{dotted}.")
 

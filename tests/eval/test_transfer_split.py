@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from contrastkit.cli import METHODS
 from contrastkit.config import load_config
 from contrastkit.data.split import ImageSplit
 from contrastkit.errors import UserError
@@ -51,11 +50,11 @@ def test_transfer_run_evaluates_on_the_held_out_classes(tmp_path: Path) -> None:
         ["train.epochs=1", "model.width=8", "eval.fewshot_draws=1", "eval.baselines=false"],
     )
     logs: list[str] = []
-    metrics = train_run(cfg, tmp_path / "t", METHODS, show_progress=False, log=logs.append)
+    metrics = train_run(cfg, tmp_path / "t", show_progress=False, log=logs.append)
     assert any("pre-training on classes [0, 1, 2, 3, 4] only" in m for m in logs)
     linear = metrics["eval"]["classification"]["linear"]
     assert len(linear["confusion"]) == 5  # digits 5-9, relabelled 0-4
     assert sum(linear["per_class"]["support"]) == 269  # digits 5-9 among the 540 test digits
     bad = load_config("configs/digits_transfer.yaml", ["eval.classes=[5, 12]", "train.epochs=1"])
     with pytest.raises(UserError, match=r"eval.classes: classes \[12\]"):
-        train_run(bad, tmp_path / "bad", METHODS, show_progress=False, log=lambda _m: None)
+        train_run(bad, tmp_path / "bad", show_progress=False, log=lambda _m: None)

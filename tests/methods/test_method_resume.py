@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 from contrastkit.augment.image import ViewAugment
-from contrastkit.cli import METHODS
+from contrastkit.batches import ImageBatch
+from contrastkit.builders import build_method
 from contrastkit.config import load_config
 from contrastkit.data.digits import load_digits
 from contrastkit.encoders.build import build_encoder
@@ -29,7 +30,8 @@ def train(name: str, run_dir: Path, *, resume: bool = False, stop_after: int = 0
         [f"method.name={name}", *TINY, "train.epochs=3", "train.batch_size=64", "train.lr=0.01"],
     )
     torch.manual_seed(0)
-    method = METHODS[name](cfg, build_encoder(cfg.model, in_channels=1))
+    method = build_method(cfg, lambda: build_encoder(cfg.model, in_channels=1))
+    images = load_digits().x_train[:128]
 
     def on_epoch_end(epoch: int) -> None:
         if epoch == stop_after:
@@ -37,7 +39,7 @@ def train(name: str, run_dir: Path, *, resume: bool = False, stop_after: int = 0
 
     fit(
         method,
-        load_digits().x_train[:128],
+        ImageBatch(images=images, labels=torch.full((len(images),), -1)),
         augment=ViewAugment(),
         cfg=cfg.train,
         seed=1,

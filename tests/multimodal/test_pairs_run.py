@@ -36,9 +36,7 @@ TINY = [
 @pytest.mark.slow
 def test_digits_siglip_run_writes_crossmodal_block_and_picture(tmp_path: Path) -> None:
     cfg = load_config(Path("configs/digits_text_siglip.yaml"), TINY)
-    metrics = train_run(
-        cfg, tmp_path / "run", cli.METHODS, show_progress=False, log=lambda _m: None
-    )
+    metrics = train_run(cfg, tmp_path / "run", show_progress=False, log=lambda _m: None)
     block = metrics["crossmodal"]["test"]
     assert set(block) >= {"image_to_text", "text_to_image", "zero_shot_top1", "zero_shot_chance"}
     assert block["zero_shot_chance"] == pytest.approx(0.1)
@@ -48,7 +46,7 @@ def test_digits_siglip_run_writes_crossmodal_block_and_picture(tmp_path: Path) -
     assert metrics["crossmodal"]["logit_bias"] == pytest.approx(-10.0, abs=0.5)
     png = tmp_path / "run" / SIMILARITY_PNG
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    html = report_run(tmp_path / "run", cli.METHODS, projections=("pca",), log=lambda _m: None)
+    html = report_run(tmp_path / "run", projections=("pca",), log=lambda _m: None)
     page = html.read_text()
     assert "Cross-modal retrieval" in page and "image to text" in page
     assert 'data-figure="similarity"' in page and 'data-figure="map-pca"' in page
@@ -67,16 +65,14 @@ def test_speech_clip_run_from_a_manifest(tmp_path: Path) -> None:
     )
     overrides = [*TINY, f"data.path={manifest}", "audio.heldout_words=1", "audio.heldout_voices=1"]
     cfg = load_config(Path("configs/audio_text_clip.yaml"), overrides)
-    metrics = train_run(
-        cfg, tmp_path / "run", cli.METHODS, show_progress=False, log=lambda _m: None
-    )
+    metrics = train_run(cfg, tmp_path / "run", show_progress=False, log=lambda _m: None)
     voices = metrics["crossmodal"]["heldout_voices"]
     assert voices["audio_to_text"]["candidates"] == 2  # the two training words
     assert voices["text_to_audio"]["queries"] == 2
     assert metrics["crossmodal"]["heldout_words"]["zero_shot_chance"] == 1.0
     assert (tmp_path / "run" / SIMILARITY_PNG).is_file()
     assert (tmp_path / "speech" / MANIFEST).is_file()
-    again = eval_run(tmp_path / "run", cli.METHODS, log=lambda _m: None)["crossmodal"]
+    again = eval_run(tmp_path / "run", log=lambda _m: None)["crossmodal"]
     for split in ("heldout_voices", "heldout_words"):
         for key in ("audio_to_text", "text_to_audio"):
             got, want = again[split][key], metrics["crossmodal"][split][key]

@@ -12,11 +12,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from contrastkit.augment.specaugment import SpecAugment
+from contrastkit.batches import ImageBatch, PairBatch
+from contrastkit.builders import build_method
 from contrastkit.config import load_config
 from contrastkit.encoders.audio import AudioCNN
 from contrastkit.encoders.build import build_encoder
 from contrastkit.encoders.small_text import CharTokenizer, SmallTextEncoder
-from contrastkit.methods.clip import MAX_LOGIT_SCALE, TwoTower, build_siglip
+from contrastkit.methods.clip import MAX_LOGIT_SCALE, TwoTower
 
 
 def _unit(a: np.ndarray) -> np.ndarray:
@@ -125,7 +127,7 @@ def test_audio_text_training_step_reaches_both_towers() -> None:
         embed_dim=8,
     )
     words = ["cat", "dog", "cat", "bird"]
-    batch = (torch.randn(4, 1, 32, 40), tok.encode(words), torch.tensor([0, 1, 0, 2]))
+    batch = PairBatch(torch.randn(4, 1, 32, 40), tok.encode(words), torch.tensor([0, 1, 0, 2]))
     loss = tower.training_loss(batch, augment=SpecAugment(), generator=torch.Generator())
     assert loss.ndim == 0 and torch.isfinite(loss)
     loss.backward()
@@ -137,8 +139,11 @@ def test_audio_text_training_step_reaches_both_towers() -> None:
         tower.log_scale,
     ):
         assert param.grad is not None and float(param.grad.abs().sum()) > 0
-    with pytest.raises(ValueError, match="token_ids"):
-        tower.training_loss(batch[:2], augment=SpecAugment())
+    with pytest.raises(TypeError, match="PairBatch"):
+        tower.training_loss(
+            ImageBatch(batch.inputs, batch.groups),  # type: ignore[arg-type]
+            augment=SpecAugment(),
+        )
 
 
 def test_bad_construction_fails_at_once() -> None:
@@ -163,5 +168,6 @@ def test_siglip_bias_starts_at_the_batch_prior_unless_set(
     if bias is not None:
         sets.append(f"pairs.siglip_init_bias={bias}")
     cfg = load_config(None, [*sets, "data.source=digits_captions"])
-    tower = build_siglip(cfg, build_encoder(cfg.model, 1))
+    tower = build_method(cfg, lambda: build_encoder(cfg.model, 1))
+    assert isinstance(tower, TwoTower)
     assert tower.siglip.bias.item() == pytest.approx(want)

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from contrastkit.cli import METHODS
 from contrastkit.config import load_config
 from contrastkit.errors import UserError
 from contrastkit.modalities.base import EmbeddingViews
@@ -74,7 +73,7 @@ def _lookup(metrics: Any, key: str) -> Any:
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("run") / "digits"
-    train_run(load_config(None, FAST), out, METHODS, show_progress=False, log=lambda _m: None)
+    train_run(load_config(None, FAST), out, show_progress=False, log=lambda _m: None)
     return out
 
 
@@ -112,7 +111,7 @@ def _check_page(run: Path, expected_figures: set[str]) -> PageParser:
 
 @pytest.mark.slow
 def test_report_holds_every_figure_and_metrics_json_numbers(run_dir: Path) -> None:
-    path = report_run(run_dir, METHODS, projections=("pca",), log=lambda _m: None)
+    path = report_run(run_dir, projections=("pca",), log=lambda _m: None)
     assert path == run_dir / "report.html"
     assert not list(run_dir.glob(".report.html.*"))  # atomic write left no temporary
     _check_page(run_dir, {"curves", "confusion", "map-pca", "neighbours"})
@@ -120,14 +119,14 @@ def test_report_holds_every_figure_and_metrics_json_numbers(run_dir: Path) -> No
 
 @pytest.mark.slow
 def test_report_with_umap(run_dir: Path) -> None:
-    report_run(run_dir, METHODS, log=lambda _m: None)
+    report_run(run_dir, log=lambda _m: None)
     _check_page(run_dir, {"curves", "confusion", "map-pca", "map-umap", "neighbours"})
 
 
 @pytest.mark.slow
 def test_non_image_run_gets_notes_not_maps(run_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(views_module, "NO_MAPS", ("digits",))
-    report_run(run_dir, METHODS, projections=("pca",), log=lambda _m: None)
+    report_run(run_dir, projections=("pca",), log=lambda _m: None)
     page = _parse((run_dir / "report.html").read_text())
     assert set(page.figures) == {"curves", "confusion"}
     assert page.notes >= 2
@@ -139,7 +138,7 @@ def test_run_without_checkpoint_still_gets_a_page(run_dir: Path, tmp_path: Path)
     bare.mkdir()
     for name in ("config.yaml", "metrics.json"):
         (bare / name).write_text((run_dir / name).read_text())
-    report_run(bare, METHODS, projections=("pca",), log=lambda _m: None)
+    report_run(bare, projections=("pca",), log=lambda _m: None)
     html = (bare / "report.html").read_text()
     page = _parse(html)
     assert set(page.figures) == {"confusion"}  # no log.jsonl, no checkpoint
@@ -198,6 +197,6 @@ def test_bad_log_line_is_a_user_error(tmp_path: Path) -> None:
 
 def test_report_needs_a_run_dir(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="no such run directory"):
-        report_run(tmp_path / "nope", METHODS)
+        report_run(tmp_path / "nope")
     with pytest.raises(UserError, match="metrics.json not found"):
-        report_run(tmp_path, METHODS)
+        report_run(tmp_path)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from contrastkit.cli import METHODS, main
+from contrastkit.cli import main
 from contrastkit.config import load_config
 from contrastkit.report.run_report import report_run
 from contrastkit.run import embed_run, eval_run, train_run
@@ -38,7 +38,7 @@ def accuracies(block: dict) -> list[float]:
 def test_train_eval_embed_on_wine(tmp_path: Path) -> None:
     cfg = load_config(CONFIG, [*QUICK, "data.source=wine"])
     out = tmp_path / "run"
-    metrics = train_run(cfg, out, METHODS, show_progress=False, log=lambda _m: None)
+    metrics = train_run(cfg, out, show_progress=False, log=lambda _m: None)
     saved = json.loads((out / "metrics.json").read_text())
     assert saved["data"] == "wine" and saved["method"] == "scarf" and saved["epochs"] == 2
     for block in (saved["eval"], saved["baselines"]["raw"], saved["baselines"]["random_init"]):
@@ -53,11 +53,11 @@ def test_train_eval_embed_on_wine(tmp_path: Path) -> None:
     # The raw baseline of `eval` and the `tabular` block's raw column are the same probe.
     assert tab["all_labels"]["raw"] == saved["baselines"]["raw"]["linear_top1"]
     assert tab["all_labels"]["embedding"] == saved["eval"]["linear_top1"]
-    again = eval_run(out, METHODS, log=lambda _m: None)
+    again = eval_run(out, log=lambda _m: None)
     assert again["tabular"]["budgets"] == metrics["tabular"]["budgets"]
-    n, d = embed_run(out, "wine", tmp_path / "z.npy", METHODS)
+    n, d = embed_run(out, "wine", tmp_path / "z.npy")
     assert (n, d) == (178, 16) and np.load(tmp_path / "z.npy").shape == (178, 16)
-    html = report_run(out, METHODS, projections=("pca",), log=lambda _m: None).read_text()
+    html = report_run(out, projections=("pca",), log=lambda _m: None).read_text()
     assert "Label budgets" in html and 'data-figure="map-pca"' in html
     assert 'data-figure="neighbours"' not in html  # rows are no images: a note instead
 
@@ -75,7 +75,7 @@ def test_train_on_csv_with_categories_and_missing(tmp_path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
     cfg = load_config(CONFIG, [*QUICK, "data.source=csv", f"data.path={path}", "data.label=label"])
     logged: list[str] = []
-    metrics = train_run(cfg, tmp_path / "run", METHODS, show_progress=False, log=logged.append)
+    metrics = train_run(cfg, tmp_path / "run", show_progress=False, log=logged.append)
     assert any("2 numeric + 1 categorical" in line for line in logged)
     assert any("imputed" in line and "x 8" in line and "colour 6" in line for line in logged)
     assert metrics["tabular"]["columns"]["missing"] == {"x": 8, "colour": 6}

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from contrastkit.cli import METHODS, main
+from contrastkit.cli import main
 from contrastkit.data.text import read_text_pairs
 from contrastkit.data.text_split import split_by_group
 from contrastkit.encoders.text import embed_tokens, load_text_encoder, load_tokenizer, tokenize
@@ -227,7 +227,7 @@ def test_tiny_fine_tuning_run_learns_its_pairs(
     assert metrics["train_sentences_per_s"] == pytest.approx(2 * metrics["samples_per_s"])
     assert text["spearman"] is None and "no graded" in text["spearman_note"]
 
-    _, method = load_run(out, METHODS)
+    _, method = load_run(out)
     tokenizer = load_tokenizer(tiny_model)
     train_pairs, _ = split_by_group(read_text_pairs(pairs), test_fraction=0.25, seed=0)
 
@@ -244,15 +244,15 @@ def test_tiny_fine_tuning_run_learns_its_pairs(
 
     lines = tmp_path / "lines.txt"
     lines.write_text("the red\n\nsea\n")
-    assert embed_run(out, str(lines), tmp_path / "emb.npy", METHODS) == (2, 32)
+    assert embed_run(out, str(lines), tmp_path / "emb.npy") == (2, 32)
     expected = embed_tokens(method.encoder, tokenize(tokenizer, ["the red", "sea"], max_length=32))
     np.testing.assert_allclose(np.load(tmp_path / "emb.npy"), expected.numpy(), atol=1e-6)
 
-    again = eval_run(out, METHODS, log=lambda _msg: None)
+    again = eval_run(out, log=lambda _msg: None)
     assert again["text"]["trained"]["mrr"] == pytest.approx(text["trained"]["mrr"], abs=1e-6)
     assert again["text"]["base"]["mrr"] == pytest.approx(text["base"]["mrr"], abs=1e-6)
 
-    page = report_run(out, METHODS, projections=("pca",), log=lambda _msg: None).read_text()
+    page = report_run(out, projections=("pca",), log=lambda _msg: None).read_text()
     assert "Text retrieval, base model and fine-tuned" in page
     assert "data.source &#x27;text_pairs&#x27; is neither" in page  # no maps for text yet
 

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from contrastkit.augment.text import dropout_views
+from contrastkit.batches import TextPairBatch
 from contrastkit.data.text_split import TextPairs
 from contrastkit.encoders.text import load_text_encoder, load_tokenizer
 from contrastkit.methods.simcse import SimCSE, sentence_tensors
@@ -73,9 +74,9 @@ def test_text_pairs_loss_equals_dense_reference(
     pos = torch.tensor([[5], [6], [7], [6]])  # positives 1 and 3 are the same text
     neg = torch.tensor([[8], [9], [4], [0]])
     ones = torch.ones(4, 1, dtype=torch.long)
-    batch = (ids, ones, ids[:, 0], pos, ones, pos[:, 0])
+    batch = TextPairBatch(ids, ones, ids[:, 0], pos, ones, pos[:, 0])
     if with_negatives:
-        batch += (neg, ones)
+        batch = TextPairBatch(*batch.items()[:6], negative_ids=neg, negative_mask=ones)
     method = TextPairsMethod(encoder, temperature=0.1, mask_duplicates=mask_duplicates)
     loss = method.training_loss(batch, augment=dropout_views)
     table = encoder.table.detach()
@@ -93,7 +94,7 @@ def test_masking_matters_only_when_there_are_duplicates() -> None:
     targets = (torch.tensor([[5], [6], [7]]), ones, torch.tensor([5, 6, 7]))
     masked = TextPairsMethod(encoder, temperature=0.1, mask_duplicates=True)
     plain = TextPairsMethod(encoder, temperature=0.1, mask_duplicates=False)
-    batch = distinct + targets
+    batch = TextPairBatch(*distinct, *targets)
     assert torch.equal(
         masked.training_loss(batch, augment=dropout_views),
         plain.training_loss(batch, augment=dropout_views),
@@ -103,7 +104,7 @@ def test_masking_matters_only_when_there_are_duplicates() -> None:
         ones,
         torch.tensor([5, 5, 7]),
     )  # rows 0, 1 share a positive
-    batch = distinct + dup_targets
+    batch = TextPairBatch(*distinct, *dup_targets)
     assert masked.training_loss(batch, augment=dropout_views) < plain.training_loss(
         batch, augment=dropout_views
     )
@@ -116,21 +117,21 @@ def test_pair_tensors_number_texts_across_roles(tiny_model: str) -> None:
         negatives=["fish", "bird", "fox"],
         groups=[0, 1, 0],
     )
-    parts = pair_tensors(load_tokenizer(tiny_model), pairs, max_length=16)
-    assert len(parts) == 8
-    a_text, p_text = parts[2], parts[5]
-    assert a_text.tolist() == [0, 1, 0]
-    assert p_text.tolist() == [2, 3, 1]  # "a cat" as a positive has the anchor's id
-    assert all(t.shape[0] == 3 for t in parts)
+    batch = pair_tensors(load_tokenizer(tiny_model), pairs, max_length=16)
+    assert batch.negative_ids is not None and batch.negative_mask is not None
+    assert batch.anchor_text.tolist() == [0, 1, 0]
+    assert batch.positive_text.tolist() == [2, 3, 1]  # "a cat" as a positive has the anchor's id
+    assert len(batch) == 3 and all(t is not None and t.shape[0] == 3 for t in batch.items())
 
 
 def test_simcse_without_dropout_is_infonce_of_identical_views(tiny_model: str) -> None:
     encoder = load_text_encoder(tiny_model, normalize=False)
     method = SimCSE(encoder, temperature=0.05).eval()  # no dropout: both views equal
-    ids, mask = sentence_tensors(
+    batch = sentence_tensors(
         load_tokenizer(tiny_model), ["a red fox", "the dog", "blue water"], max_length=16
     )
-    loss = method.training_loss((ids, mask), augment=dropout_views)
+    ids, mask = batch.ids, batch.mask
+    loss = method.training_loss(batch, augment=dropout_views)
     with torch.no_grad():
         z = F.normalize(encoder(ids, mask), dim=1)
     expected = F.cross_entropy(z @ z.T / 0.05, torch.arange(3))
@@ -139,16 +140,12 @@ def test_simcse_without_dropout_is_infonce_of_identical_views(tiny_model: str) -
 
 def test_simcse_views_differ_by_dropout_in_train_mode(tiny_model: str) -> None:
     encoder = load_text_encoder(tiny_model, normalize=False)
-    ids, mask = sentence_tensors(
-        load_tokenizer(tiny_model), ["a red fox", "the dog"], max_length=16
-    )
+    batch = sentence_tensors(load_tokenizer(tiny_model), ["a red fox", "the dog"], max_length=16)
     torch.manual_seed(0)
     train_loss = (
-        SimCSE(encoder, temperature=0.05).train().training_loss((ids, mask), augment=dropout_views)
+        SimCSE(encoder, temperature=0.05).train().training_loss(batch, augment=dropout_views)
     )
-    eval_loss = (
-        SimCSE(encoder, temperature=0.05).eval().training_loss((ids, mask), augment=dropout_views)
-    )
+    eval_loss = SimCSE(encoder, temperature=0.05).eval().training_loss(batch, augment=dropout_views)
     assert not torch.isclose(train_loss, eval_loss)
     train_loss.backward()
     grads = [p.grad for p in encoder.parameters() if p.grad is not None]

@@ -12,10 +12,12 @@ import torch
 from torch import nn
 
 from contrastkit.augment.build import build_augment
+from contrastkit.batches import ImageBatch
+from contrastkit.builders import build_method
 from contrastkit.config import load_config
 from contrastkit.data.load import load_image_data
 from contrastkit.encoders.build import build_encoder
-from contrastkit.methods.simsiam import SimSiam, build_simsiam
+from contrastkit.methods.simsiam import SimSiam
 from contrastkit.rundir import LOG
 from contrastkit.train.health import HealthMonitor
 from contrastkit.train.loop import TrainResult, fit
@@ -37,7 +39,9 @@ TINY = [
 def simsiam(stop_gradient: bool) -> SimSiam:
     cfg = load_config(None, [*TINY, f"method.stop_gradient={str(stop_gradient).lower()}"])
     torch.manual_seed(0)
-    return build_simsiam(cfg, build_encoder(cfg.model, in_channels=1))
+    method = build_method(cfg, lambda: build_encoder(cfg.model, in_channels=1))
+    assert isinstance(method, SimSiam)
+    return method
 
 
 def run(method: SimSiam, run_dir: Path, *, stop: bool = False) -> TrainResult:
@@ -49,7 +53,7 @@ def run(method: SimSiam, run_dir: Path, *, stop: bool = False) -> TrainResult:
     )
     return fit(
         method,
-        x,
+        ImageBatch(images=x, labels=torch.full((len(x),), -1)),
         augment=augment,
         cfg=cfg.train,
         seed=0,

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from contrastkit.augment.image import ViewAugment
+from contrastkit.batches import ImageBatch
 from contrastkit.config import TrainConfig
 from contrastkit.data.digits import load_digits
 from contrastkit.encoders.small_cnn import SmallCNN
@@ -20,13 +21,17 @@ class Stop(Exception):
     pass
 
 
+def unlabeled(images: torch.Tensor) -> ImageBatch:
+    return ImageBatch(images=images, labels=torch.full((len(images),), -1))
+
+
 def make_method() -> SimCLR:
     torch.manual_seed(0)
     return SimCLR(SmallCNN(width=4, feature_dim=16), ProjectionHead(16, 16, 8), temperature=0.5)
 
 
 def train(run_dir: Path, *, resume: bool = False, stop_after: int | None = None) -> SimCLR:
-    images = load_digits().x_train[:192]
+    images = unlabeled(load_digits().x_train[:192])
     cfg = TrainConfig(epochs=4, batch_size=64, warmup_epochs=1, lr=1e-2, log_every=1)
     method = make_method()
 
@@ -79,7 +84,7 @@ def test_nan_guard_skips_steps(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="not finite"):
         fit(
             method,
-            load_digits().x_train[:64],
+            unlabeled(load_digits().x_train[:64]),
             augment=ViewAugment(),
             cfg=cfg,
             seed=0,

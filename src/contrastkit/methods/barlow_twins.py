@@ -3,14 +3,28 @@ two views' projections the identity matrix."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
+from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.config import BarlowTwinsConfig, Config, method_section
-from contrastkit.heads.projection import ProjectionHead
+from contrastkit.augment.types import Augment
+from contrastkit.batches import ImageBatch
 from contrastkit.losses import barlow_twins
-from contrastkit.methods.multicrop import two_views
-from contrastkit.train.loop import Augment
+from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.methods.projectors import wide_projector
+from contrastkit.methods.views import embed_two_views
+
+
+class BarlowTwinsConfig(MethodOptions):
+    """Barlow Twins (arXiv:2103.03230): cross-correlation to the identity.
+
+    Paper: lambda 5e-3 with an 8192-wide 3-layer projector; digits: the model's projector.
+    """
+
+    name: Literal["barlow_twins"] = "barlow_twins"
+    lambda_offdiag: float = Field(5e-3, gt=0.0)
 
 
 class BarlowTwins(nn.Module):
@@ -37,20 +51,18 @@ class BarlowTwins(nn.Module):
         return out
 
     def training_loss(
-        self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
+        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
-        """Barlow Twins loss of one batch. images: Shape: (B, C, H, W)."""
-        views = torch.cat(two_views(images, augment, generator))  # (2B, ...)
-        z_a, z_b = self.projector(self.encoder(views)).chunk(2)  # (B, P) each
+        """Barlow Twins loss of one batch. batch.images: Shape: (B, C, H, W)."""
+        z_a, z_b = embed_two_views(self.projection, batch.images, augment, generator)
         return barlow_twins(z_a, z_b, lambda_offdiag=self.lambda_offdiag, gather=True)
 
     def after_step(self, progress: float) -> None:
         """Barlow Twins keeps no state between steps."""
 
 
-def build_barlow_twins(cfg: Config, encoder: nn.Module) -> BarlowTwins:
+def build_barlow_twins(
+    options: BarlowTwinsConfig, encoder: nn.Module, ctx: MethodContext
+) -> BarlowTwins:
     """Barlow Twins with a 3-layer projector of width `model.proj_hidden_dim`."""
-    section = method_section(cfg, BarlowTwinsConfig)
-    width = cfg.model.proj_hidden_dim
-    projector = ProjectionHead(cfg.model.feature_dim, width, width, num_layers=3)
-    return BarlowTwins(encoder, projector, lambda_offdiag=section.lambda_offdiag)
+    return BarlowTwins(encoder, wide_projector(ctx.model), lambda_offdiag=options.lambda_offdiag)

@@ -3,15 +3,31 @@ the projection of an EMA target network; the target's momentum follows a cosine 
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
+from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.config import BYOLConfig, Config, method_section
-from contrastkit.heads.projection import ProjectionHead
+from contrastkit.augment.types import Augment
+from contrastkit.batches import ImageBatch
 from contrastkit.losses import byol
 from contrastkit.methods.ema import EMATeacher, cosine_momentum
-from contrastkit.methods.multicrop import two_views
-from contrastkit.train.loop import Augment
+from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.methods.projectors import predictor, projection_head
+from contrastkit.methods.views import halves, stacked_views
+
+
+class BYOLConfig(MethodOptions):
+    """BYOL (arXiv:2006.07733): EMA target, predictor, normalised MSE.
+
+    Paper: momentum 0.996 -> 1 (cosine over training), predictor hidden 4096. Digits: base
+    momentum 0.99 (a few hundred steps instead of ~300k).
+    """
+
+    name: Literal["byol"] = "byol"
+    momentum: float = Field(0.99, ge=0.0, le=1.0)
+    pred_hidden_dim: int = Field(256, ge=2)
 
 
 class BYOL(nn.Module):
@@ -47,12 +63,12 @@ class BYOL(nn.Module):
         return out
 
     def training_loss(
-        self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
+        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
-        """Symmetrised BYOL loss of one batch. images: Shape: (B, C, H, W)."""
-        views = torch.cat(two_views(images, augment, generator))  # (2B, ...)
-        q_1, q_2 = self.predictor(self.projector(self.encoder(views))).chunk(2)  # (B, P) each
-        z_1, z_2 = self.target(views).chunk(2)  # (B, P) each, no gradient
+        """Symmetrised BYOL loss of one batch. batch.images: Shape: (B, C, H, W)."""
+        views = stacked_views(batch.images, augment, generator)  # (2B, ...)
+        q_1, q_2 = halves(self.predictor(self.projection(views)))  # (B, P) each
+        z_1, z_2 = halves(self.target(views))  # (B, P) each, no gradient
         return byol(q_1, z_2) + byol(q_2, z_1)
 
     def after_step(self, progress: float) -> None:
@@ -61,10 +77,11 @@ class BYOL(nn.Module):
         self.target.update(nn.Sequential(self.encoder, self.projector), tau)
 
 
-def build_byol(cfg: Config, encoder: nn.Module) -> BYOL:
+def build_byol(options: BYOLConfig, encoder: nn.Module, ctx: MethodContext) -> BYOL:
     """BYOL with 2-layer projector and predictor (hidden `method.pred_hidden_dim`)."""
-    section = method_section(cfg, BYOLConfig)
-    m = cfg.model
-    projector = ProjectionHead(m.feature_dim, m.proj_hidden_dim, m.proj_dim)
-    predictor = ProjectionHead(m.proj_dim, section.pred_hidden_dim, m.proj_dim)
-    return BYOL(encoder, projector, predictor, momentum=section.momentum)
+    return BYOL(
+        encoder,
+        projection_head(ctx.model),
+        predictor(ctx.model, options.pred_hidden_dim),
+        momentum=options.momentum,
+    )

@@ -24,13 +24,27 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from contrastkit.augment.image import to_float
-from contrastkit.config import Config
+from contrastkit.augment.types import Augment
+from contrastkit.batches import PairBatch
 from contrastkit.encoders.small_text import CharTokenizer, SmallTextEncoder
 from contrastkit.losses import SigmoidPairsLoss, info_nce
-from contrastkit.train.loop import Augment
+from contrastkit.methods.options import MethodContext, MethodOptions
 
 Objective = Literal["clip", "siglip"]
 MAX_LOGIT_SCALE = 100.0
+
+
+class CLIPConfig(MethodOptions):
+    """CLIP (arXiv:2103.00020): symmetric InfoNCE between two towers; its settings are in
+    the `pairs` section, shared with SigLIP."""
+
+    name: Literal["clip"] = "clip"
+
+
+class SigLIPConfig(MethodOptions):
+    """SigLIP (arXiv:2303.15343): one sigmoid per pair; its settings are in `pairs`."""
+
+    name: Literal["siglip"] = "siglip"
 
 
 class TwoTower(nn.Module):
@@ -147,21 +161,16 @@ class TwoTower(nn.Module):
         return 0.5 * (x_to_t + t_to_x)
 
     def training_loss(
-        self,
-        batch: tuple[Tensor, ...],
-        *,
-        augment: Augment,
-        generator: torch.Generator | None = None,
+        self, batch: PairBatch, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
-        """Loss of one batch `(x, token_ids, group_ids)`: a random view of x (augment) vs
-        its text. Shapes: (B, ...), (B, L), (B,)."""
-        if not isinstance(batch, tuple) or len(batch) != 3:
-            raise ValueError("TwoTower expects batches (x, token_ids, group_ids)")
-        x, tokens, ids = batch
-        view = augment(x, generator)
+        """Loss of one batch of pairs: a random view of batch.inputs (augment) vs its text.
+        Shapes: inputs (B, ...), tokens (B, L), groups (B,)."""
+        if not isinstance(batch, PairBatch):
+            raise TypeError(f"TwoTower trains on a PairBatch, got {type(batch).__name__}")
+        view = augment(batch.inputs, generator)
         if not isinstance(view, Tensor):
             raise ValueError("TwoTower takes one view per sample; set augment.views: single")
-        return self.pair_loss(self.embed(view), self.embed_tokens(tokens), ids)
+        return self.pair_loss(self.embed(view), self.embed_tokens(batch.tokens), batch.groups)
 
     @torch.no_grad()
     def after_step(self, progress: float) -> None:
@@ -169,37 +178,36 @@ class TwoTower(nn.Module):
         self.log_scale.clamp_(max=math.log(MAX_LOGIT_SCALE))
 
 
-def _build(cfg: Config, encoder: nn.Module, objective: Objective) -> TwoTower:
-    tokenizer = CharTokenizer(max_len=cfg.pairs.text_max_len)
+def _build(encoder: nn.Module, ctx: MethodContext, objective: Objective) -> TwoTower:
+    pairs, model = ctx.pairs, ctx.model
+    tokenizer = CharTokenizer(max_len=pairs.text_max_len)
     text = SmallTextEncoder(
         vocab_size=tokenizer.vocab_size,
-        width=cfg.pairs.text_width,
-        feature_dim=cfg.model.feature_dim,
+        width=pairs.text_width,
+        feature_dim=model.feature_dim,
     )
     return TwoTower(
         encoder,
         text,
         tokenizer=tokenizer,
-        feature_dim=cfg.model.feature_dim,
-        text_dim=cfg.model.feature_dim,
-        embed_dim=cfg.pairs.embed_dim,
+        feature_dim=model.feature_dim,
+        text_dim=model.feature_dim,
+        embed_dim=pairs.embed_dim,
         objective=objective,
-        init_temperature=cfg.pairs.init_temperature,
-        siglip_init_scale=cfg.pairs.siglip_init_scale,
+        init_temperature=pairs.init_temperature,
+        siglip_init_scale=pairs.siglip_init_scale,
         siglip_init_bias=(
-            -math.log(cfg.train.batch_size)
-            if cfg.pairs.siglip_init_bias is None
-            else cfg.pairs.siglip_init_bias
+            -math.log(ctx.batch_size) if pairs.siglip_init_bias is None else pairs.siglip_init_bias
         ),
-        gather=cfg.pairs.gather,
+        gather=pairs.gather,
     )
 
 
-def build_clip(cfg: Config, encoder: nn.Module) -> TwoTower:
-    """CLIP: `encoder` + the small character text encoder, symmetric InfoNCE."""
-    return _build(cfg, encoder, "clip")
+def build_clip(options: CLIPConfig, encoder: nn.Module, ctx: MethodContext) -> TwoTower:
+    """CLIP: `encoder` + the small character text encoder, symmetric InfoNCE (`ctx.pairs`)."""
+    return _build(encoder, ctx, "clip")
 
 
-def build_siglip(cfg: Config, encoder: nn.Module) -> TwoTower:
-    """SigLIP: `encoder` + the small character text encoder, sigmoid pair loss."""
-    return _build(cfg, encoder, "siglip")
+def build_siglip(options: SigLIPConfig, encoder: nn.Module, ctx: MethodContext) -> TwoTower:
+    """SigLIP: `encoder` + the small character text encoder, sigmoid pair loss (`ctx.pairs`)."""
+    return _build(encoder, ctx, "siglip")

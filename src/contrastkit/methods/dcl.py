@@ -3,14 +3,30 @@ the denominator (decoupled), optionally with von Mises-Fisher weighted positives
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
+from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.config import Config, DCLConfig, method_section
-from contrastkit.heads.projection import ProjectionHead
+from contrastkit.augment.types import Augment
+from contrastkit.batches import ImageBatch
 from contrastkit.losses import dcl
-from contrastkit.methods.multicrop import two_views
-from contrastkit.train.loop import Augment
+from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.methods.projectors import projection_head
+from contrastkit.methods.views import embed_two_views
+
+
+class DCLConfig(MethodOptions):
+    """DCL / DCLW (arXiv:2110.06848): the positive leaves the denominator.
+
+    Paper: temperature 0.1; DCLW weights positives with a vMF kernel, sigma 0.5.
+    `sigma: null` is plain DCL.
+    """
+
+    name: Literal["dcl"] = "dcl"
+    temperature: float = Field(0.1, gt=0.0)
+    sigma: float | None = Field(None, gt=0.0)
 
 
 class DCL(nn.Module):
@@ -41,19 +57,18 @@ class DCL(nn.Module):
         return out
 
     def training_loss(
-        self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
+        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
-        """DCL of one batch. images: Shape: (B, C, H, W)."""
-        views = torch.cat(two_views(images, augment, generator))  # (2B, ...)
-        z_a, z_b = self.head(self.encoder(views)).chunk(2)  # (B, P) each
+        """DCL of one batch. batch.images: Shape: (B, C, H, W)."""
+        z_a, z_b = embed_two_views(self.projection, batch.images, augment, generator)
         return dcl(z_a, z_b, temperature=self.temperature, sigma=self.sigma, gather=True)
 
     def after_step(self, progress: float) -> None:
         """DCL keeps no state between steps."""
 
 
-def build_dcl(cfg: Config, encoder: nn.Module) -> DCL:
+def build_dcl(options: DCLConfig, encoder: nn.Module, ctx: MethodContext) -> DCL:
     """DCL (or DCLW when `method.sigma` is set) with the 2-layer projection head."""
-    section = method_section(cfg, DCLConfig)
-    head = ProjectionHead(cfg.model.feature_dim, cfg.model.proj_hidden_dim, cfg.model.proj_dim)
-    return DCL(encoder, head, temperature=section.temperature, sigma=section.sigma)
+    return DCL(
+        encoder, projection_head(ctx.model), temperature=options.temperature, sigma=options.sigma
+    )

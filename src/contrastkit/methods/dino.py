@@ -3,17 +3,43 @@ output of an EMA teacher across multi-crop views."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
+from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.config import Config, DINOConfig, method_section
+from contrastkit.augment.types import Augment
+from contrastkit.batches import ImageBatch
 from contrastkit.distributed import all_reduce_sum, world_size
 from contrastkit.heads.projection import ProjectionHead
 from contrastkit.losses import dino
 from contrastkit.methods.ema import EMATeacher, cosine_momentum, ema_, linear_warmup
 from contrastkit.methods.multicrop import encode_crops, multi_crop
-from contrastkit.train.loop import Augment
+from contrastkit.methods.options import MethodContext, MethodOptions
+
+
+class DINOConfig(MethodOptions):
+    """DINO (arXiv:2104.14294): self-distillation with an EMA teacher, centering, sharpening.
+
+    Paper: out_dim 65536, student temperature 0.1, teacher temperature warm-up 0.04 -> 0.07
+    over 30 epochs, center momentum 0.9, teacher momentum 0.996 -> 1 (cosine), 2 global +
+    local crops. Digits: out_dim 256, warm-up over the first 30% of training, base
+    momentum 0.99, 2 x 8 + 4 x 4 crops.
+    """
+
+    name: Literal["dino"] = "dino"
+    out_dim: int = Field(256, ge=2)
+    student_temperature: float = Field(0.1, gt=0.0)
+    teacher_temperature: float = Field(0.04, gt=0.0)
+    teacher_temperature_final: float = Field(0.07, gt=0.0)
+    warmup_teacher_fraction: float = Field(0.3, ge=0.0, le=1.0)
+    center_momentum: float = Field(0.9, ge=0.0, le=1.0)
+    momentum: float = Field(0.99, ge=0.0, le=1.0)
+    local_crops: int = Field(4, ge=0)
+    local_size: int = Field(4, ge=2)
+    local_scale: tuple[float, float] = (0.2, 0.5)
 
 
 class DINOHead(nn.Module):
@@ -96,11 +122,11 @@ class DINO(nn.Module):
         return out
 
     def training_loss(
-        self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
+        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
-        """DINO loss of one batch. images: Shape: (B, C, H, W)."""
+        """DINO loss of one batch. batch.images: Shape: (B, C, H, W)."""
         crops = multi_crop(
-            images,
+            batch.images,
             augment,
             local_crops=self.local_crops,
             local_size=self.local_size,
@@ -130,21 +156,20 @@ class DINO(nn.Module):
         self.progress.fill_(progress)
 
 
-def build_dino(cfg: Config, encoder: nn.Module) -> DINO:
+def build_dino(options: DINOConfig, encoder: nn.Module, ctx: MethodContext) -> DINO:
     """DINO with a 3-layer head (hidden `model.proj_hidden_dim`, bottleneck `model.proj_dim`)."""
-    section = method_section(cfg, DINOConfig)
-    m = cfg.model
+    m = ctx.model
     return DINO(
         encoder,
-        DINOHead(m.feature_dim, m.proj_hidden_dim, m.proj_dim, section.out_dim),
-        out_dim=section.out_dim,
-        student_temperature=section.student_temperature,
-        teacher_temperature=section.teacher_temperature,
-        teacher_temperature_final=section.teacher_temperature_final,
-        warmup_fraction=section.warmup_teacher_fraction,
-        center_momentum=section.center_momentum,
-        momentum=section.momentum,
-        local_crops=section.local_crops,
-        local_size=section.local_size,
-        local_scale=section.local_scale,
+        DINOHead(m.feature_dim, m.proj_hidden_dim, m.proj_dim, options.out_dim),
+        out_dim=options.out_dim,
+        student_temperature=options.student_temperature,
+        teacher_temperature=options.teacher_temperature,
+        teacher_temperature_final=options.teacher_temperature_final,
+        warmup_fraction=options.warmup_teacher_fraction,
+        center_momentum=options.center_momentum,
+        momentum=options.momentum,
+        local_crops=options.local_crops,
+        local_size=options.local_size,
+        local_scale=options.local_scale,
     )

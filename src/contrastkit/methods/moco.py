@@ -7,16 +7,46 @@ branch, momentum rising to 1 on a cosine schedule, loss scaled by 2 * temperatur
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
+from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.config import Config, MoCoV2Config, MoCoV3Config, method_section
-from contrastkit.heads.projection import ProjectionHead
+from contrastkit.augment.types import Augment
+from contrastkit.batches import ImageBatch
 from contrastkit.losses import info_nce
 from contrastkit.methods.ema import EMATeacher, cosine_momentum
-from contrastkit.methods.multicrop import two_views
+from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.methods.projectors import predictor, projection_head
 from contrastkit.methods.queue import FeatureQueue
-from contrastkit.train.loop import Augment
+from contrastkit.methods.views import halves, stacked_views
+
+
+class MoCoV2Config(MethodOptions):
+    """MoCo v2 (arXiv:2003.04297): EMA key encoder and a queue of negatives.
+
+    Paper: temperature 0.2, momentum 0.999, queue 65536. Digits (1,257 training images,
+    ~5 steps per epoch): queue 1024 and momentum 0.99, so the keys are not stale.
+    """
+
+    name: Literal["moco_v2"] = "moco_v2"
+    temperature: float = Field(0.2, gt=0.0)
+    queue_size: int = Field(1024, ge=1)
+    momentum: float = Field(0.99, ge=0.0, le=1.0)
+
+
+class MoCoV3Config(MethodOptions):
+    """MoCo v3 (arXiv:2104.02057): EMA key encoder, predictor, in-batch negatives.
+
+    Paper (ResNet-50): temperature 1.0, momentum 0.99 -> 1 (cosine), predictor hidden 4096;
+    the loss is scaled by 2 * temperature as in the authors' code.
+    """
+
+    name: Literal["moco_v3"] = "moco_v3"
+    temperature: float = Field(1.0, gt=0.0)
+    momentum: float = Field(0.99, ge=0.0, le=1.0)
+    pred_hidden_dim: int = Field(256, ge=2)
 
 
 class MoCoV2(nn.Module):
@@ -64,12 +94,12 @@ class MoCoV2(nn.Module):
         return out
 
     def training_loss(
-        self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
+        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
-        """MoCo v2 loss of one batch. images: Shape: (B, C, H, W)."""
-        views = torch.cat(two_views(images, augment, generator))  # (2B, ...)
-        q_1, q_2 = self.head(self.encoder(views)).chunk(2)  # (B, P) each
-        k_1, k_2 = self.key(views).chunk(2)  # (B, P) each, no gradient
+        """MoCo v2 loss of one batch. batch.images: Shape: (B, C, H, W)."""
+        views = stacked_views(batch.images, augment, generator)  # (2B, ...)
+        q_1, q_2 = halves(self.projection(views))  # (B, P) each
+        k_1, k_2 = halves(self.key(views))  # (B, P) each, no gradient
         negatives = self.queue.features() if int(self.queue.filled) > 0 else None
         t = self.temperature
         loss = info_nce(q_1, k_2, t, negatives, gather=True) + info_nce(
@@ -125,12 +155,12 @@ class MoCoV3(nn.Module):
         return out
 
     def training_loss(
-        self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
+        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
-        """MoCo v3 loss of one batch. images: Shape: (B, C, H, W)."""
-        views = torch.cat(two_views(images, augment, generator))  # (2B, ...)
-        q_1, q_2 = self.predictor(self.projector(self.encoder(views))).chunk(2)  # (B, P) each
-        k_1, k_2 = self.key(views).chunk(2)  # (B, P) each, no gradient
+        """MoCo v3 loss of one batch. batch.images: Shape: (B, C, H, W)."""
+        views = stacked_views(batch.images, augment, generator)  # (2B, ...)
+        q_1, q_2 = halves(self.predictor(self.projection(views)))  # (B, P) each
+        k_1, k_2 = halves(self.key(views))  # (B, P) each, no gradient
         t = self.temperature
         loss = info_nce(q_1, k_2, t, gather=True) + info_nce(q_2, k_1, t, gather=True)
         return 2.0 * t * loss
@@ -141,28 +171,24 @@ class MoCoV3(nn.Module):
         self.key.update(nn.Sequential(self.encoder, self.projector), tau)
 
 
-def build_moco_v2(cfg: Config, encoder: nn.Module) -> MoCoV2:
+def build_moco_v2(options: MoCoV2Config, encoder: nn.Module, ctx: MethodContext) -> MoCoV2:
     """MoCo v2 with the 2-layer projection head."""
-    section = method_section(cfg, MoCoV2Config)
-    m = cfg.model
     return MoCoV2(
         encoder,
-        ProjectionHead(m.feature_dim, m.proj_hidden_dim, m.proj_dim),
-        proj_dim=m.proj_dim,
-        temperature=section.temperature,
-        queue_size=section.queue_size,
-        momentum=section.momentum,
+        projection_head(ctx.model),
+        proj_dim=ctx.model.proj_dim,
+        temperature=options.temperature,
+        queue_size=options.queue_size,
+        momentum=options.momentum,
     )
 
 
-def build_moco_v3(cfg: Config, encoder: nn.Module) -> MoCoV3:
+def build_moco_v3(options: MoCoV3Config, encoder: nn.Module, ctx: MethodContext) -> MoCoV3:
     """MoCo v3 with a 2-layer projector and predictor."""
-    section = method_section(cfg, MoCoV3Config)
-    m = cfg.model
     return MoCoV3(
         encoder,
-        ProjectionHead(m.feature_dim, m.proj_hidden_dim, m.proj_dim),
-        ProjectionHead(m.proj_dim, section.pred_hidden_dim, m.proj_dim),
-        temperature=section.temperature,
-        momentum=section.momentum,
+        projection_head(ctx.model),
+        predictor(ctx.model, options.pred_hidden_dim),
+        temperature=options.temperature,
+        momentum=options.momentum,
     )

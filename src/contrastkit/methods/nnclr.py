@@ -3,15 +3,31 @@ neighbour in a support set of past projections, not the other view itself."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
+from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.config import Config, NNCLRConfig, method_section
-from contrastkit.heads.projection import ProjectionHead
+from contrastkit.augment.types import Augment
+from contrastkit.batches import ImageBatch
 from contrastkit.losses import info_nce
-from contrastkit.methods.multicrop import two_views
+from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.methods.projectors import predictor, projection_head
 from contrastkit.methods.queue import FeatureQueue, nearest_neighbours
-from contrastkit.train.loop import Augment
+from contrastkit.methods.views import halves, stacked_views
+
+
+class NNCLRConfig(MethodOptions):
+    """NNCLR (arXiv:2104.14548): the nearest neighbour in a support set is the positive.
+
+    Paper: support set 98304, temperature 0.1, predictor hidden 4096. Digits: support 1024.
+    """
+
+    name: Literal["nnclr"] = "nnclr"
+    temperature: float = Field(0.1, gt=0.0)
+    support_size: int = Field(1024, ge=1)
+    pred_hidden_dim: int = Field(256, ge=2)
 
 
 class NNCLR(nn.Module):
@@ -61,13 +77,12 @@ class NNCLR(nn.Module):
         return out
 
     def training_loss(
-        self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
+        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
-        """NNCLR loss of one batch. images: Shape: (B, C, H, W)."""
-        views = torch.cat(two_views(images, augment, generator))  # (2B, ...)
-        z = self.projector(self.encoder(views))  # (2B, P)
-        p_1, p_2 = self.predictor(z).chunk(2)  # (B, P) each
-        z_1, z_2 = z.chunk(2)
+        """NNCLR loss of one batch. batch.images: Shape: (B, C, H, W)."""
+        z = self.projection(stacked_views(batch.images, augment, generator))  # (2B, P)
+        p_1, p_2 = halves(self.predictor(z))  # (B, P) each
+        z_1, z_2 = halves(z)
         t = self.temperature
         loss = info_nce(self._neighbour(z_1), p_2, t, gather=True) + info_nce(
             self._neighbour(z_2), p_1, t, gather=True
@@ -82,15 +97,13 @@ class NNCLR(nn.Module):
             self._pending = None
 
 
-def build_nnclr(cfg: Config, encoder: nn.Module) -> NNCLR:
+def build_nnclr(options: NNCLRConfig, encoder: nn.Module, ctx: MethodContext) -> NNCLR:
     """NNCLR with a 2-layer projector and predictor."""
-    section = method_section(cfg, NNCLRConfig)
-    m = cfg.model
     return NNCLR(
         encoder,
-        ProjectionHead(m.feature_dim, m.proj_hidden_dim, m.proj_dim),
-        ProjectionHead(m.proj_dim, section.pred_hidden_dim, m.proj_dim),
-        proj_dim=m.proj_dim,
-        temperature=section.temperature,
-        support_size=section.support_size,
+        projection_head(ctx.model),
+        predictor(ctx.model, options.pred_hidden_dim),
+        proj_dim=ctx.model.proj_dim,
+        temperature=options.temperature,
+        support_size=options.support_size,
     )

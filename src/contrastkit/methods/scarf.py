@@ -9,13 +9,25 @@ other anchors and makes it symmetric (as SimCLR does).
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
+from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.augment.tabular import RowAugment, TableRows
-from contrastkit.config import Config, SCARFConfig, method_section
-from contrastkit.heads.projection import ProjectionHead
+from contrastkit.augment.tabular import RowAugment
+from contrastkit.batches import RowBatch
 from contrastkit.losses import nt_xent
+from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.methods.projectors import projection_head
+
+
+class SCARFConfig(MethodOptions):
+    """SCARF (arXiv:2106.15147): InfoNCE between a table row and its corrupted copy; the
+    corruption is the `augment` section's. Paper temperature 1.0."""
+
+    name: Literal["scarf"] = "scarf"
+    temperature: float = Field(1.0, gt=0.0)
 
 
 class SCARF(nn.Module):
@@ -36,10 +48,10 @@ class SCARF(nn.Module):
         self.temperature = temperature
 
     def training_loss(
-        self, rows: TableRows, *, augment: RowAugment, generator: torch.Generator | None = None
+        self, batch: RowBatch, *, augment: RowAugment, generator: torch.Generator | None = None
     ) -> Tensor:
-        """NT-Xent of one batch. rows: (numeric Shape: (B, Dn), codes Shape: (B, Dc))."""
-        numeric, codes = rows
+        """NT-Xent of one batch: batch.numeric Shape (B, Dn), batch.codes Shape (B, Dc)."""
+        numeric, codes = batch.numeric, batch.codes
         num_view, cat_view = augment((numeric, codes), generator)
         both_num = torch.cat([numeric, num_view])  # (2B, Dn): one pass, shared BatchNorm
         both_cat = torch.cat([codes, cat_view])  # (2B, Dc)
@@ -51,7 +63,6 @@ class SCARF(nn.Module):
         """SCARF keeps no state between steps."""
 
 
-def build_scarf(cfg: Config, encoder: nn.Module) -> SCARF:
-    """SCARF from the config: a 2-layer projection head on `encoder` (as in the paper)."""
-    head = ProjectionHead(cfg.model.feature_dim, cfg.model.proj_hidden_dim, cfg.model.proj_dim)
-    return SCARF(encoder, head, temperature=method_section(cfg, SCARFConfig).temperature)
+def build_scarf(options: SCARFConfig, encoder: nn.Module, ctx: MethodContext) -> SCARF:
+    """SCARF: a 2-layer projection head on `encoder` (as in the paper)."""
+    return SCARF(encoder, projection_head(ctx.model), temperature=options.temperature)

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
+from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.config import Config, SimCLRConfig, method_section
-from contrastkit.heads.projection import ProjectionHead
+from contrastkit.augment.types import Augment
+from contrastkit.batches import ImageBatch
 from contrastkit.losses import nt_xent
-from contrastkit.methods.multicrop import two_views
-from contrastkit.train.loop import Augment
+from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.methods.projectors import projection_head
+from contrastkit.methods.views import embed_two_views
+
+
+class SimCLRConfig(MethodOptions):
+    """SimCLR (arXiv:2002.05709): NT-Xent over two views; paper temperature 0.1-0.5."""
+
+    name: Literal["simclr"] = "simclr"
+    temperature: float = Field(0.2, gt=0.0)
 
 
 class SimCLR(nn.Module):
@@ -38,20 +49,16 @@ class SimCLR(nn.Module):
         return out
 
     def training_loss(
-        self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
+        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
-        """NT-Xent of one batch. images: Shape: (B, C, H, W), uint8 or float."""
-        views = torch.cat(two_views(images, augment, generator))  # (2B, ...)
-        z = self.head(self.encoder(views))  # (2B, P): both views share BatchNorm statistics
-        z_a, z_b = z.chunk(2)
+        """NT-Xent of one batch. batch.images: Shape: (B, C, H, W), uint8 or float."""
+        z_a, z_b = embed_two_views(self.projection, batch.images, augment, generator)
         return nt_xent(z_a, z_b, temperature=self.temperature, gather=True)
 
     def after_step(self, progress: float) -> None:
         """SimCLR keeps no state between steps (no EMA, no queue)."""
 
 
-def build_simclr(cfg: Config, encoder: nn.Module) -> SimCLR:
-    """SimCLR from the config: the paper's 2-layer projection head on `encoder`."""
-    section = method_section(cfg, SimCLRConfig)
-    head = ProjectionHead(cfg.model.feature_dim, cfg.model.proj_hidden_dim, cfg.model.proj_dim)
-    return SimCLR(encoder, head, temperature=section.temperature)
+def build_simclr(options: SimCLRConfig, encoder: nn.Module, ctx: MethodContext) -> SimCLR:
+    """SimCLR: the paper's 2-layer projection head on `encoder`."""
+    return SimCLR(encoder, projection_head(ctx.model), temperature=options.temperature)

@@ -9,21 +9,31 @@ i.e. InfoNCE between the two passes (the paper uses tau = 0.05).
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
+from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.config import Config, SimCSEConfig, method_section
+from contrastkit.augment.types import Augment
+from contrastkit.batches import SentenceBatch
 from contrastkit.encoders.text import Tokens, tokenize
 from contrastkit.losses import info_nce
-from contrastkit.train.loop import Augment
+from contrastkit.methods.options import MethodContext, MethodOptions
 
 
-def sentence_tensors(
-    tokenizer: object, sentences: list[str], *, max_length: int
-) -> tuple[Tensor, Tensor]:
-    """The loop's data for SimCSE: (ids, attention mask), each Shape: (N, L)."""
+class SimCSEConfig(MethodOptions):
+    """Unsupervised SimCSE (arXiv:2104.08821): a text against itself under two dropout
+    masks, InfoNCE over the batch; paper temperature 0.05."""
+
+    name: Literal["simcse"] = "simcse"
+    temperature: float = Field(0.05, gt=0.0)
+
+
+def sentence_tensors(tokenizer: object, sentences: list[str], *, max_length: int) -> SentenceBatch:
+    """The loop's data for SimCSE: ids and attention mask, each Shape: (N, L)."""
     tokens: Tokens = tokenize(tokenizer, sentences, max_length=max_length)
-    return tokens.ids, tokens.mask
+    return SentenceBatch(ids=tokens.ids, mask=tokens.mask)
 
 
 class SimCSE(nn.Module):
@@ -42,15 +52,11 @@ class SimCSE(nn.Module):
         self.temperature = temperature
 
     def training_loss(
-        self,
-        batch: tuple[Tensor, ...],
-        *,
-        augment: Augment,
-        generator: torch.Generator | None = None,
+        self, batch: SentenceBatch, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
-        """InfoNCE of one batch `(ids, mask)`, each Shape: (B, L)."""
-        tokens, mask = batch
-        ids = augment(tokens, generator)
+        """InfoNCE of one batch: batch.ids and batch.mask, each Shape: (B, L)."""
+        mask = batch.mask
+        ids = augment(batch.ids, generator)
         if not isinstance(ids, Tensor):
             raise TypeError("SimCSE takes one view per text; the augment returned a view set")
         # One pass over the doubled batch: each row draws its own dropout mask.
@@ -62,6 +68,6 @@ class SimCSE(nn.Module):
         """SimCSE keeps no state between steps."""
 
 
-def build_simcse(cfg: Config, encoder: nn.Module) -> SimCSE:
-    """SimCSE from the config: no projection head (the encoder output is the embedding)."""
-    return SimCSE(encoder, temperature=method_section(cfg, SimCSEConfig).temperature)
+def build_simcse(options: SimCSEConfig, encoder: nn.Module, ctx: MethodContext) -> SimCSE:
+    """SimCSE: no projection head (the encoder output is the embedding)."""
+    return SimCSE(encoder, temperature=options.temperature)

@@ -3,14 +3,34 @@ target branch are enough to avoid collapse, without negatives or an EMA."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
+from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.config import Config, SimSiamConfig, method_section
+from contrastkit.augment.types import Augment
+from contrastkit.batches import ImageBatch
 from contrastkit.heads.projection import ProjectionHead
 from contrastkit.losses import negative_cosine
-from contrastkit.methods.multicrop import two_views
-from contrastkit.train.loop import Augment
+from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.methods.projectors import predictor
+from contrastkit.methods.views import halves, stacked_views
+
+
+class SimSiamConfig(MethodOptions):
+    """SimSiam (arXiv:2011.10566): predictor + stop-gradient, no EMA, no negatives.
+
+    Paper: 3-layer projector ending in BatchNorm (`projector_layers`, `projector_output_bn`),
+    bottleneck predictor (2048 -> 512 -> 2048), i.e. hidden = dim / 4.
+    `stop_gradient: false` removes the stop-gradient: the paper's collapse ablation.
+    """
+
+    name: Literal["simsiam"] = "simsiam"
+    pred_hidden_dim: int = Field(16, ge=2)
+    projector_layers: int = Field(2, ge=1)
+    projector_output_bn: bool = False
+    stop_gradient: bool = True
 
 
 class SimSiam(nn.Module):
@@ -44,31 +64,32 @@ class SimSiam(nn.Module):
         return out
 
     def training_loss(
-        self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
+        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
-        """Symmetrised SimSiam loss of one batch. images: Shape: (B, C, H, W)."""
-        views = torch.cat(two_views(images, augment, generator))  # (2B, ...)
-        z = self.projector(self.encoder(views))  # (2B, P)
-        p_1, p_2 = self.predictor(z).chunk(2)  # (B, P) each
-        target = z.detach() if self.stop_gradient else z
-        z_1, z_2 = target.chunk(2)
+        """Symmetrised SimSiam loss of one batch. batch.images: Shape: (B, C, H, W)."""
+        z = self.projection(stacked_views(batch.images, augment, generator))  # (2B, P)
+        p_1, p_2 = halves(self.predictor(z))  # (B, P) each
+        z_1, z_2 = halves(z.detach() if self.stop_gradient else z)
         return 0.5 * (negative_cosine(p_1, z_2) + negative_cosine(p_2, z_1))
 
     def after_step(self, progress: float) -> None:
         """SimSiam keeps no state between steps."""
 
 
-def build_simsiam(cfg: Config, encoder: nn.Module) -> SimSiam:
+def build_simsiam(options: SimSiamConfig, encoder: nn.Module, ctx: MethodContext) -> SimSiam:
     """SimSiam with its projector (`projector_layers`, optional output BatchNorm) and a
     bottleneck predictor."""
-    section = method_section(cfg, SimSiamConfig)
-    m = cfg.model
+    m = ctx.model
     projector = ProjectionHead(
         m.feature_dim,
         m.proj_hidden_dim,
         m.proj_dim,
-        num_layers=section.projector_layers,
-        output_bn=section.projector_output_bn,
+        num_layers=options.projector_layers,
+        output_bn=options.projector_output_bn,
     )
-    predictor = ProjectionHead(m.proj_dim, section.pred_hidden_dim, m.proj_dim)
-    return SimSiam(encoder, projector, predictor, stop_gradient=section.stop_gradient)
+    return SimSiam(
+        encoder,
+        projector,
+        predictor(m, options.pred_hidden_dim),
+        stop_gradient=options.stop_gradient,
+    )

@@ -3,30 +3,37 @@ sample with the same label is a positive (SupCon L_out)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Literal
 
 import torch
+from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.config import Config, SupConConfig, method_section
-from contrastkit.heads.projection import ProjectionHead
+from contrastkit.augment.types import Augment
+from contrastkit.batches import ImageBatch
 from contrastkit.losses import supcon
-from contrastkit.methods.multicrop import two_views
-from contrastkit.train.loop import Augment
+from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.methods.projectors import projection_head
+from contrastkit.methods.views import embed_two_views
+
+
+class SupConConfig(MethodOptions):
+    """SupCon (arXiv:2004.11362): labels define the positives; paper temperature 0.1."""
+
+    name: Literal["supcon"] = "supcon"
+    temperature: float = Field(0.1, gt=0.0)
 
 
 class SupCon(nn.Module):
     """Encoder + projection head trained with SupCon on two views per labelled image.
 
-    The batch is `(images, labels)`: `needs_labels` tells `train_run` to pass the labels.
+    Its registry entry says `needs_labels`: every training image must carry a label.
 
     Args:
         encoder: (B, C, H, W) -> (B, D).
         head: (B, D) -> (B, P).
         temperature: > 0 (paper: 0.1).
     """
-
-    needs_labels: ClassVar[bool] = True
 
     def __init__(self, encoder: nn.Module, head: nn.Module, *, temperature: float) -> None:
         super().__init__()
@@ -43,27 +50,17 @@ class SupCon(nn.Module):
         return out
 
     def training_loss(
-        self,
-        batch: tuple[Tensor, ...],
-        *,
-        augment: Augment,
-        generator: torch.Generator | None = None,
+        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
-        """SupCon of one batch: images Shape (B, C, H, W) and labels Shape (B,)."""
-        if not isinstance(batch, tuple) or len(batch) != 2:
-            raise ValueError("SupCon needs batches of (images, labels)")
-        images, labels = batch
-        views = torch.cat(two_views(images, augment, generator))  # (2B, ...)
-        z_a, z_b = self.head(self.encoder(views)).chunk(2)  # (B, P) each
+        """SupCon of one batch: batch.images Shape (B, C, H, W), batch.labels Shape (B,)."""
+        z_a, z_b = embed_two_views(self.projection, batch.images, augment, generator)
         z = torch.stack([z_a, z_b], dim=1)  # (B, 2, P)
-        return supcon(z, labels, temperature=self.temperature, gather=True)
+        return supcon(z, batch.labels, temperature=self.temperature, gather=True)
 
     def after_step(self, progress: float) -> None:
         """SupCon keeps no state between steps."""
 
 
-def build_supcon(cfg: Config, encoder: nn.Module) -> SupCon:
+def build_supcon(options: SupConConfig, encoder: nn.Module, ctx: MethodContext) -> SupCon:
     """SupCon with the 2-layer projection head."""
-    section = method_section(cfg, SupConConfig)
-    head = ProjectionHead(cfg.model.feature_dim, cfg.model.proj_hidden_dim, cfg.model.proj_dim)
-    return SupCon(encoder, head, temperature=section.temperature)
+    return SupCon(encoder, projection_head(ctx.model), temperature=options.temperature)

@@ -3,15 +3,38 @@ between views; codes come from Sinkhorn-Knopp over learnable prototypes; multi-c
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
+from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.config import Config, SwAVConfig, method_section
-from contrastkit.heads.projection import ProjectionHead
+from contrastkit.augment.types import Augment
+from contrastkit.batches import ImageBatch
 from contrastkit.losses import swav
 from contrastkit.methods.multicrop import encode_crops, multi_crop
-from contrastkit.train.loop import Augment
+from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.methods.projectors import projection_head
+
+
+class SwAVConfig(MethodOptions):
+    """SwAV (arXiv:2006.09882): online codes by Sinkhorn-Knopp over prototypes, multi-crop.
+
+    Paper: 3000 prototypes, temperature 0.1, epsilon 0.05, 3 Sinkhorn iterations, 2 x 224
+    + 6 x 96 crops, prototypes frozen during the first epoch. Digits: 30 prototypes,
+    2 x 8 + 4 x 4 crops (the paper's size ratio), frozen for 1 epoch; no queue.
+    """
+
+    name: Literal["swav"] = "swav"
+    num_prototypes: int = Field(30, ge=2)
+    temperature: float = Field(0.1, gt=0.0)
+    epsilon: float = Field(0.05, gt=0.0)
+    sinkhorn_iterations: int = Field(3, ge=1)
+    freeze_prototypes_epochs: int = Field(1, ge=0)
+    local_crops: int = Field(4, ge=0)
+    local_size: int = Field(4, ge=2)
+    local_scale: tuple[float, float] = (0.2, 0.5)
 
 
 class SwAV(nn.Module):
@@ -69,13 +92,13 @@ class SwAV(nn.Module):
         return out
 
     def training_loss(
-        self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
+        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
-        """SwAV loss of one batch. images: Shape: (B, C, H, W)."""
+        """SwAV loss of one batch. batch.images: Shape: (B, C, H, W)."""
         with torch.no_grad():
             self.prototypes.weight.copy_(F.normalize(self.prototypes.weight, dim=1))
         crops = multi_crop(
-            images,
+            batch.images,
             augment,
             local_crops=self.local_crops,
             local_size=self.local_size,
@@ -101,20 +124,18 @@ class SwAV(nn.Module):
         self.progress.fill_(progress)
 
 
-def build_swav(cfg: Config, encoder: nn.Module) -> SwAV:
+def build_swav(options: SwAVConfig, encoder: nn.Module, ctx: MethodContext) -> SwAV:
     """SwAV with the 2-layer projector; prototypes frozen for `freeze_prototypes_epochs`."""
-    section = method_section(cfg, SwAVConfig)
-    m = cfg.model
     return SwAV(
         encoder,
-        ProjectionHead(m.feature_dim, m.proj_hidden_dim, m.proj_dim),
-        proj_dim=m.proj_dim,
-        num_prototypes=section.num_prototypes,
-        temperature=section.temperature,
-        epsilon=section.epsilon,
-        sinkhorn_iterations=section.sinkhorn_iterations,
-        freeze_prototypes_fraction=section.freeze_prototypes_epochs / cfg.train.epochs,
-        local_crops=section.local_crops,
-        local_size=section.local_size,
-        local_scale=section.local_scale,
+        projection_head(ctx.model),
+        proj_dim=ctx.model.proj_dim,
+        num_prototypes=options.num_prototypes,
+        temperature=options.temperature,
+        epsilon=options.epsilon,
+        sinkhorn_iterations=options.sinkhorn_iterations,
+        freeze_prototypes_fraction=options.freeze_prototypes_epochs / ctx.epochs,
+        local_crops=options.local_crops,
+        local_size=options.local_size,
+        local_scale=options.local_scale,
     )

@@ -15,33 +15,54 @@ WordNet a synset's other words or a polysemous word shared by two meanings). It 
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
+from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.config import Config, TextPairsConfig, method_section
+from contrastkit.augment.types import Augment
+from contrastkit.batches import TextPairBatch
 from contrastkit.data.text_split import TextPairs
 from contrastkit.encoders.text import tokenize
 from contrastkit.losses import info_nce
-from contrastkit.train.loop import Augment
+from contrastkit.methods.options import MethodContext, MethodOptions
 
 
-def pair_tensors(tokenizer: object, pairs: TextPairs, *, max_length: int) -> tuple[Tensor, ...]:
-    """The loop's data for `TextPairsMethod`, all indexed by pair (dim 0 = N):
+class TextPairsConfig(MethodOptions):
+    """Supervised text pairs (anchor, positive[, hard negative]) with in-batch negatives and
+    duplicate masking, as sentence-transformers' MultipleNegativesRankingLoss; scale 20 there
+    is temperature 0.05 here."""
 
-    `(a_ids, a_mask, a_text, p_ids, p_mask, p_text)` and, with hard negatives,
-    `(..., n_ids, n_mask)`. ids / masks have Shape: (N, L); `a_text`, `p_text` (N,) number
-    each distinct text (one numbering for anchors and positives) for duplicate masking.
+    name: Literal["text_pairs"] = "text_pairs"
+    temperature: float = Field(0.05, gt=0.0)
+
+
+def pair_tensors(tokenizer: object, pairs: TextPairs, *, max_length: int) -> TextPairBatch:
+    """The loop's data for `TextPairsMethod`, all indexed by pair (dim 0 = N).
+
+    ids / masks have Shape: (N, L); `anchor_text`, `positive_text` (N,) number each
+    distinct text (one numbering for anchors and positives) for duplicate masking; the
+    negative fields are None without hard negatives.
     """
     text_id: dict[str, int] = {}
     a_text = torch.tensor([text_id.setdefault(t, len(text_id)) for t in pairs.anchors])
     p_text = torch.tensor([text_id.setdefault(t, len(text_id)) for t in pairs.positives])
     a = tokenize(tokenizer, pairs.anchors, max_length=max_length)
     p = tokenize(tokenizer, pairs.positives, max_length=max_length)
-    parts: tuple[Tensor, ...] = (a.ids, a.mask, a_text, p.ids, p.mask, p_text)
+    n = None
     if pairs.negatives is not None:
         n = tokenize(tokenizer, pairs.negatives, max_length=max_length)
-        parts += (n.ids, n.mask)
-    return parts
+    return TextPairBatch(
+        anchor_ids=a.ids,
+        anchor_mask=a.mask,
+        anchor_text=a_text,
+        positive_ids=p.ids,
+        positive_mask=p.mask,
+        positive_text=p_text,
+        negative_ids=None if n is None else n.ids,
+        negative_mask=None if n is None else n.mask,
+    )
 
 
 def duplicate_mask(anchor_text: Tensor, positive_text: Tensor) -> Tensor:
@@ -87,29 +108,30 @@ class TextPairsMethod(nn.Module):
 
     def training_loss(
         self,
-        batch: tuple[Tensor, ...],
+        batch: TextPairBatch,
         *,
         augment: Augment,
         generator: torch.Generator | None = None,
     ) -> Tensor:
-        """Loss of one batch laid out as `pair_tensors` describes (6 or 8 tensors)."""
-        if len(batch) not in (6, 8):
-            raise ValueError(f"expected 6 tensors (pairs) or 8 (with negatives), got {len(batch)}")
-        a_ids, a_mask, a_text, p_ids, p_mask, p_text = batch[:6]
-        z_a = self.encoder(augment(a_ids, generator), a_mask)  # (B, D)
-        z_p = self.encoder(augment(p_ids, generator), p_mask)  # (B, D)
+        """Loss of one batch of pairs (with hard negatives when the batch has them)."""
+        z_a = self.encoder(augment(batch.anchor_ids, generator), batch.anchor_mask)  # (B, D)
+        z_p = self.encoder(augment(batch.positive_ids, generator), batch.positive_mask)  # (B, D)
         z_n = None
-        if len(batch) == 8:
-            z_n = self.encoder(augment(batch[6], generator), batch[7])  # (B, D)
-        mask = duplicate_mask(a_text, p_text) if self.mask_duplicates else None
+        if batch.negative_ids is not None:
+            if batch.negative_mask is None:
+                raise ValueError("a TextPairBatch with negative_ids needs negative_mask")
+            z_n = self.encoder(augment(batch.negative_ids, generator), batch.negative_mask)
+        mask = (
+            duplicate_mask(batch.anchor_text, batch.positive_text) if self.mask_duplicates else None
+        )
         return info_nce(z_a, z_p, self.temperature, negatives=z_n, mask=mask)
 
     def after_step(self, progress: float) -> None:
         """No state between steps."""
 
 
-def build_text_pairs(cfg: Config, encoder: nn.Module) -> TextPairsMethod:
-    """Multiple-negatives ranking from the config, duplicates masked."""
-    return TextPairsMethod(
-        encoder, temperature=method_section(cfg, TextPairsConfig).temperature, mask_duplicates=True
-    )
+def build_text_pairs(
+    options: TextPairsConfig, encoder: nn.Module, ctx: MethodContext
+) -> TextPairsMethod:
+    """Multiple-negatives ranking, duplicates masked."""
+    return TextPairsMethod(encoder, temperature=options.temperature, mask_duplicates=True)

@@ -3,14 +3,27 @@ on the two views' expander outputs; no negatives, no teacher."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
+from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.config import Config, VICRegConfig, method_section
-from contrastkit.heads.projection import ProjectionHead
+from contrastkit.augment.types import Augment
+from contrastkit.batches import ImageBatch
 from contrastkit.losses import vicreg
-from contrastkit.methods.multicrop import two_views
-from contrastkit.train.loop import Augment
+from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.methods.projectors import wide_projector
+from contrastkit.methods.views import embed_two_views
+
+
+class VICRegConfig(MethodOptions):
+    """VICReg (arXiv:2105.04906): invariance, variance and covariance terms (25, 25, 1)."""
+
+    name: Literal["vicreg"] = "vicreg"
+    invariance_weight: float = Field(25.0, ge=0.0)
+    variance_weight: float = Field(25.0, ge=0.0)
+    covariance_weight: float = Field(1.0, ge=0.0)
 
 
 class VICReg(nn.Module):
@@ -45,11 +58,10 @@ class VICReg(nn.Module):
         return out
 
     def training_loss(
-        self, images: Tensor, *, augment: Augment, generator: torch.Generator | None = None
+        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
     ) -> Tensor:
-        """VICReg loss of one batch. images: Shape: (B, C, H, W)."""
-        views = torch.cat(two_views(images, augment, generator))  # (2B, ...)
-        z_a, z_b = self.expander(self.encoder(views)).chunk(2)  # (B, P) each
+        """VICReg loss of one batch. batch.images: Shape: (B, C, H, W)."""
+        z_a, z_b = embed_two_views(self.projection, batch.images, augment, generator)
         lam, mu, nu = self.weights
         return vicreg(
             z_a,
@@ -64,15 +76,12 @@ class VICReg(nn.Module):
         """VICReg keeps no state between steps."""
 
 
-def build_vicreg(cfg: Config, encoder: nn.Module) -> VICReg:
+def build_vicreg(options: VICRegConfig, encoder: nn.Module, ctx: MethodContext) -> VICReg:
     """VICReg with a 3-layer expander of width `model.proj_hidden_dim`."""
-    section = method_section(cfg, VICRegConfig)
-    width = cfg.model.proj_hidden_dim
-    expander = ProjectionHead(cfg.model.feature_dim, width, width, num_layers=3)
     return VICReg(
         encoder,
-        expander,
-        invariance_weight=section.invariance_weight,
-        variance_weight=section.variance_weight,
-        covariance_weight=section.covariance_weight,
+        wide_projector(ctx.model),
+        invariance_weight=options.invariance_weight,
+        variance_weight=options.variance_weight,
+        covariance_weight=options.covariance_weight,
     )

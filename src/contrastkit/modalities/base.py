@@ -36,7 +36,7 @@ from contrastkit.encoders.options import ModelConfig
 from contrastkit.errors import UserError
 from contrastkit.eval.options import EvalConfig
 from contrastkit.methods.registry import MethodSpec
-from contrastkit.methods.two_tower_options import PairsConfig
+from contrastkit.methods.options import PairsConfig
 from contrastkit.modalities.options import DataConfig, TextConfig
 
 Log = Callable[[str], None]

@@ -1,4 +1,5 @@
-"""Options of the data a run reads: sources, pairs, audio, text."""
+"""Options of the data a run reads: sources, audio, text (the two-tower `pairs` section is
+the methods' own: `contrastkit.methods.options.PairsConfig`)."""
 
 from __future__ import annotations
 
@@ -43,27 +44,6 @@ class DataConfig(Strict):
     @classmethod
     def _class_labels(cls, value: list[int] | None) -> list[int] | None:
         return check_labels(value)
-
-
-class PairsConfig(Strict):
-    """Two-tower training on (image or audio, text) pairs (CLIP, SigLIP; `methods/clip.py`).
-
-    `init_temperature` is CLIP's (scale = 1 / temperature, learned, capped at 100);
-    `siglip_init_scale` / `siglip_init_bias` are SigLIP's learned logit scale and bias. The
-    bias defaults to -ln(train.batch_size), the prior that one pair in a batch is positive:
-    the paper's -10 is that prior for its 32k batch, and at batch 128 it held the spoken
-    words on a loss plateau for about 12 epochs, where -ln 128 = -4.85 left it after 5
-    (docs/multimodal.md).
-    """
-
-    embed_dim: int = Field(64, ge=2)
-    text_width: int = Field(64, ge=4)
-    text_max_len: int = Field(32, ge=4)
-    init_temperature: float = Field(0.07, gt=0.0)
-    siglip_init_scale: float = Field(10.0, gt=0.0)
-    siglip_init_bias: float | None = None
-    gather: bool = False
-    similarity_pairs: int = Field(16, ge=2)
 
 
 class TextConfig(Strict):

@@ -25,6 +25,8 @@ import torch
 from torch import Tensor, nn
 
 from contrastkit.atomic import append_jsonl
+from contrastkit.augment.types import Augment
+from contrastkit.batches import Batch
 from contrastkit.distributed import rank
 from contrastkit.errors import UserError
 from contrastkit.rundir import CHECKPOINT, LOG
@@ -37,15 +39,6 @@ from contrastkit.train.options import TrainConfig
 from contrastkit.train.progress import TrainProgress
 
 MAX_SKIPPED_STEPS = 10
-
-
-Batch = Tensor | tuple[Tensor, ...]
-"""One batch: a tensor indexed along dim 0 (images, table rows, token ids), or a tuple of
-them indexed together (image + caption ids, anchor + positive ids)."""
-
-Augment = Callable[..., Tensor | list[Tensor]]
-"""Random views: `augment(x, generator) -> view`, per sample, batched (e.g. `ViewAugment`),
-or `-> [view, ...]` for a view set (`MultiCrop`: BYOL's asymmetric pair, multi-crop)."""
 
 
 class Method(Protocol):
@@ -89,18 +82,6 @@ def _truncate_log(path: Path, from_step: int) -> None:
     path.write_text("".join(f"{line}\n" for line in keep))
 
 
-def _take(data: Batch, idx: Tensor) -> Batch:
-    if isinstance(data, Tensor):
-        return data[idx]
-    return tuple(part[idx] for part in data)
-
-
-def _to(data: Batch, device: torch.device) -> Batch:
-    if isinstance(data, Tensor):
-        return data.to(device)
-    return tuple(part.to(device) for part in data)
-
-
 def fit(
     method: nn.Module,
     data: Batch,
@@ -116,8 +97,9 @@ def fit(
     monitor: HealthMonitor | None = None,
     stop_on_collapse: bool = False,
 ) -> TrainResult:
-    """Train `method` for `cfg.epochs` epochs on `data` (e.g. uint8 images (N, C, H, W))."""
-    n = data.shape[0] if isinstance(data, Tensor) else data[0].shape[0]
+    """Train `method` for `cfg.epochs` epochs on `data` (a typed batch of the whole set, e.g.
+    an `ImageBatch` of uint8 images (N, C, H, W))."""
+    n = len(data)
     batch_size = min(cfg.batch_size, n)
     ddp.per_rank_batch(batch_size)  # the global batch must split evenly over the ranks
     writer = rank() == 0
@@ -148,7 +130,7 @@ def fit(
     health_text, steps_done, stop = "", 0, False
 
     loss_value = math.nan
-    data_dev = _to(data, device)
+    data_dev = data.to(device)
     with TrainProgress(
         total_steps=total_steps,
         epochs=cfg.epochs,
@@ -166,7 +148,7 @@ def fit(
                 for group in optimizer.param_groups:
                     group["lr"] = lr
                 idx = ddp.shard(order[i * batch_size : (i + 1) * batch_size])  # this rank's part
-                batch = _take(data_dev, idx)
+                batch = data_dev.take(idx)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp):
                     loss = model(batch, augment=augment, generator=aug_gen)
                 global_loss = ddp.mean_over_ranks(loss)
