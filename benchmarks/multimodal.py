@@ -22,10 +22,9 @@ from rich.console import Console
 from rich.table import Table
 
 from contrastkit.builders import build_method
-from contrastkit.config import Config, load_config
-from contrastkit.encoders.build import build_encoder
+from contrastkit.config import Config, load_config, settings_of
+from contrastkit.modalities.pairs.modality import PairModality, as_two_tower, split_report
 from contrastkit.run import train_run
-from contrastkit.run_pairs import as_two_tower, load_pair_data, pair_in_channels, split_report
 
 RESULTS = Path(__file__).parent / "results" / "multimodal.json"
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,11 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def untrained(cfg: Config) -> dict[str, Any]:
     """The same towers at initialisation: what training adds beyond the architecture."""
+    modality = PairModality(settings_of(cfg))
     torch.manual_seed(cfg.seed)
-    method = as_two_tower(
-        build_method(cfg, lambda: build_encoder(cfg.model, pair_in_channels(cfg)))
-    )
-    data = load_pair_data(cfg, log=lambda _m: None)
+    method = as_two_tower(build_method(cfg, modality.new_encoder))
+    data = modality.data
     return {name: split_report(method, split, data.modality) for name, split in data.tests.items()}
 
 

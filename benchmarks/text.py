@@ -28,7 +28,6 @@ from rich.table import Table
 from torch import Tensor
 
 from contrastkit.config import load_config
-from contrastkit.data.text_load import load_text_data
 from contrastkit.encoders.text import (
     embed_tokens,
     load_text_encoder,
@@ -36,6 +35,7 @@ from contrastkit.encoders.text import (
     resolve_model_dir,
     tokenize,
 )
+from contrastkit.modalities.text.sources import load_text_data
 from contrastkit.run import train_run
 from contrastkit.train.loop import peak_memory_mib
 
@@ -69,7 +69,7 @@ def encoding_speed(
     from sentence_transformers import SentenceTransformer
 
     cfg = load_config(cfg_path, overrides)
-    task = load_text_data(cfg).test
+    task = load_text_data(cfg.data, cfg.text).test
     assert task is not None
     texts = task.queries + task.corpus
     tokenizer = load_tokenizer(cfg.text.model)

@@ -15,9 +15,9 @@ from PIL import Image
 from contrastkit import cli
 from contrastkit.audio.speech import MANIFEST, synthesize_speech
 from contrastkit.config import load_config
+from contrastkit.modalities.pairs.modality import SIMILARITY_PNG
 from contrastkit.report.run_report import report_run
 from contrastkit.run import eval_run, train_run
-from contrastkit.run_pairs import SIMILARITY_PNG
 from contrastkit.viz.similarity_matrix import similarity_figure
 
 TINY = [

@@ -11,8 +11,9 @@ from sklearn.model_selection import train_test_split
 
 from contrastkit.config import DataConfig
 from contrastkit.data.table import RawTable
-from contrastkit.data.table_split import describe_table, load_table_data, preprocess
+from contrastkit.data.table_split import describe_table, preprocess
 from contrastkit.errors import UserError
+from contrastkit.modalities.tables.sources import load_table_data
 
 
 def make_raw() -> RawTable:

@@ -227,7 +227,7 @@ def test_tiny_fine_tuning_run_learns_its_pairs(
     assert metrics["train_sentences_per_s"] == pytest.approx(2 * metrics["samples_per_s"])
     assert text["spearman"] is None and "no graded" in text["spearman_note"]
 
-    _, method = load_run(out)
+    _, _, method = load_run(out)
     tokenizer = load_tokenizer(tiny_model)
     train_pairs, _ = split_by_group(read_text_pairs(pairs), test_fraction=0.25, seed=0)
 

@@ -35,8 +35,8 @@ from contrastkit.data.split import ImageSplit
 from contrastkit.encoders.options import ModelConfig
 from contrastkit.errors import UserError
 from contrastkit.eval.options import EvalConfig
-from contrastkit.methods.registry import MethodSpec
 from contrastkit.methods.options import PairsConfig
+from contrastkit.methods.registry import MethodSpec
 from contrastkit.modalities.options import DataConfig, TextConfig
 
 Log = Callable[[str], None]
