@@ -1,0 +1,116 @@
+"""The loop's DataLoader: the order of the old permutation slices, workers that change no
+number, `max_steps` that stops, writes its checkpoint and log, and resumes bit for bit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from contrastkit.augment.image import ViewAugment
+from contrastkit.data.digits import load_digits
+from contrastkit.encoders.small_cnn import SmallCNN
+from contrastkit.heads.projection import ProjectionHead
+from contrastkit.methods.simclr import SimCLR
+from contrastkit.rundir import CHECKPOINT, LOG
+from contrastkit.train.loader import ShuffledBatches, auto_workers, to_device
+from contrastkit.train.loop import fit
+from contrastkit.train.options import TrainConfig
+
+
+class Stop(Exception):
+    pass
+
+
+def test_sampler_reproduces_the_old_permutation_slices() -> None:
+    n, b = 23, 5
+    sampler = ShuffledBatches(n, batch_size=b, generator=torch.Generator().manual_seed(4))
+    reference = torch.Generator().manual_seed(4)
+    for _epoch in range(3):
+        order = torch.randperm(n, generator=reference)
+        expected = [order[i * b : (i + 1) * b].tolist() for i in range(n // b)]
+        assert list(sampler) == expected  # 4 full batches; the ragged 3 are dropped
+    sampler.skip = 2  # a run resumed after 2 steps of the next epoch
+    order = torch.randperm(n, generator=reference)
+    assert list(sampler) == [order[i * b : (i + 1) * b].tolist() for i in (2, 3)]
+    assert sampler.skip == 0 and len(sampler) == 4
+
+
+def test_auto_workers_and_to_device() -> None:
+    assert auto_workers(3, in_memory=True) == 3
+    assert auto_workers(None, in_memory=True) == 0
+    assert 0 <= auto_workers(None, in_memory=False) <= 4
+    x = torch.zeros(2)
+    moved = to_device([x, (x, None)], torch.device("cpu"))
+    assert isinstance(moved, tuple) and moved[1][1] is None and torch.equal(moved[0], x)
+
+
+def train(
+    run_dir: Path,
+    *,
+    workers: int = 0,
+    resume: bool = False,
+    stop_after: int | None = None,
+    max_steps: int | None = None,
+) -> SimCLR:
+    torch.manual_seed(0)
+    method = SimCLR(SmallCNN(width=4, feature_dim=8), ProjectionHead(8, 8, 4), temperature=0.5)
+    cfg = TrainConfig(
+        epochs=3,
+        batch_size=32,
+        warmup_epochs=1,
+        lr=1e-2,
+        log_every=1,
+        workers=workers,
+        max_steps=max_steps,
+    )
+
+    def on_epoch_end(epoch: int) -> None:
+        if epoch == stop_after:
+            raise Stop
+
+    fit(
+        method,
+        load_digits().x_train[:128],
+        augment=ViewAugment(),
+        cfg=cfg,
+        seed=5,
+        run_dir=run_dir,
+        device=torch.device("cpu"),
+        resume=resume,
+        show_progress=False,
+        on_epoch_end=on_epoch_end,
+    )
+    return method
+
+
+def assert_same_run(a: Path, b: Path, ma: SimCLR, mb: SimCLR) -> None:
+    for (name, x), (_, y) in zip(ma.state_dict().items(), mb.state_dict().items(), strict=True):
+        assert torch.equal(x, y), name
+    lines_a = (a / LOG).read_text().splitlines()
+    lines_b = (b / LOG).read_text().splitlines()
+    steps_a = [(r["step"], r["loss"]) for r in map(json.loads, lines_a)]
+    assert steps_a == [(r["step"], r["loss"]) for r in map(json.loads, lines_b)]
+    assert [s for s, _ in steps_a] == list(range(12))
+
+
+@pytest.mark.slow
+def test_workers_change_nothing_and_resume_is_bit_exact(tmp_path: Path) -> None:
+    full = train(tmp_path / "full")
+    with pytest.raises(Stop):
+        train(tmp_path / "cut", workers=2, stop_after=1)
+    resumed = train(tmp_path / "cut", workers=2, resume=True)
+    assert_same_run(tmp_path / "full", tmp_path / "cut", full, resumed)
+
+
+def test_max_steps_stops_mid_epoch_and_resumes_bit_exact(tmp_path: Path) -> None:
+    full = train(tmp_path / "full")
+    train(tmp_path / "cut", max_steps=6)  # 4 steps per epoch: stops inside epoch 2
+    state = torch.load(tmp_path / "cut" / CHECKPOINT, weights_only=False)
+    assert (state["step"], state["epoch"]) == (6, 1)
+    logged = [json.loads(line)["step"] for line in (tmp_path / "cut" / LOG).read_text().splitlines()]
+    assert logged == list(range(6))
+    resumed = train(tmp_path / "cut", resume=True)
+    assert_same_run(tmp_path / "full", tmp_path / "cut", full, resumed)
