@@ -15,7 +15,9 @@ from contrastkit.atomic import read_json, write_atomic, write_json_atomic, write
 from contrastkit.augment.build import build_augment, build_views
 from contrastkit.builders import Log, MethodBuilder, build_method
 from contrastkit.config import Config, dump_config, load_config
-from contrastkit.data.load import load_image_data, load_image_set
+from contrastkit.data.folder_items import FolderItems, stack_images, stack_labelled
+from contrastkit.data.items import TensorItems
+from contrastkit.data.load import lazy_train_items, load_image_data, load_image_set
 from contrastkit.data.split import ImageSplit
 from contrastkit.distributed import rank
 from contrastkit.encoders.build import build_encoder
@@ -130,12 +132,13 @@ class _Training:
     """What the loop trains on, whatever the modality, and what evaluation reuses."""
 
     method: nn.Module
-    batches: Batch
+    batches: Batch | FolderItems  # in memory, or an image folder's files read lazily
     views: Augment
     name: str
     eval_data: ImageSplit | None = None  # images: the evaluation split, loaded once
     monitor: HealthMonitor | None = None
     per_sample: dict[str, int] = field(default_factory=dict)  # metric -> items per sample
+    collate: Callable[[Any], Any] | None = None  # how the loader batches lazy items
 
 
 def _image_training(
@@ -153,22 +156,34 @@ def _image_training(
     ]
     eval_data = eval_split(cfg, data)  # a bad eval.classes fails now, not after training
     train_x, train_y = data.x_train, data.y_train
+    lazy = lazy_train_items(cfg.data)  # a folder without data.cache: decoded by the loader
     if cfg.data.train_classes is not None:
         keep = class_mask(data.y_train, cfg.data.train_classes)
         train_x, train_y = train_x[keep], train_y[keep]
+        lazy = lazy.subset(keep.nonzero().flatten()) if lazy is not None else None
         lines.append(
             f"pre-training on classes {cfg.data.train_classes} only: {len(train_x)} images"
         )
-    batches: Batch = train_x
-    if getattr(method, "needs_labels", False):
-        if bool((train_y < 0).any()):
-            raise UserError(f"method {cfg.method.name!r} needs a label for every training image")
-        batches = (train_x, train_y)
+    needs_labels = getattr(method, "needs_labels", False)
+    if needs_labels and bool((train_y < 0).any()):
+        raise UserError(f"method {cfg.method.name!r} needs a label for every training image")
+    batches: Batch | FolderItems = (train_x, train_y) if needs_labels else train_x
+    collate = None
+    if lazy is not None:
+        if not torch.equal(lazy.labels, train_y) or lazy.shape != tuple(train_x.shape[1:]):
+            raise UserError(
+                f"{cfg.data.path}: reading the files' headers and decoding them disagree (a "
+                "file changed while read, or a corrupt file whose header reads); remove it, "
+                "or set data.cache=true to decode the folder up front"
+            )
+        batches, collate = lazy, stack_labelled if needs_labels else stack_images
+        lines.append(f"training images are decoded from {cfg.data.path} as they are read")
     views = build_views(cfg.augment, image_size=(data.x_train.shape[2], data.x_train.shape[3]))
     monitor = build_monitor(
         cfg.health, method, data, augment=build_augment(cfg.augment), seed=cfg.seed
     )
-    return _Training(method, batches, views, data.name, eval_data, monitor), lines
+    training = _Training(method, batches, views, data.name, eval_data, monitor, collate=collate)
+    return training, lines
 
 
 def train_run(
@@ -236,9 +251,11 @@ def _train_run(
         for line in lines:
             log(line)
     method = training.method
+    batches = training.batches
     result = fit(
         method,
-        training.batches,
+        batches if isinstance(batches, FolderItems) else TensorItems(batches),
+        collate=training.collate,
         augment=training.views,
         cfg=cfg.train,
         seed=cfg.seed,
