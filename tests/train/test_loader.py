@@ -17,7 +17,9 @@ from contrastkit.methods.simclr import SimCLR
 from contrastkit.rundir import CHECKPOINT, LOG
 from contrastkit.train.loader import ShuffledBatches, auto_workers, to_device
 from contrastkit.train.loop import fit
+from contrastkit.train.optim import build_optimizer
 from contrastkit.train.options import TrainConfig
+from contrastkit.train.schedule import warmup_cosine
 
 
 class Stop(Exception):
@@ -110,7 +112,54 @@ def test_max_steps_stops_mid_epoch_and_resumes_bit_exact(tmp_path: Path) -> None
     train(tmp_path / "cut", max_steps=6)  # 4 steps per epoch: stops inside epoch 2
     state = torch.load(tmp_path / "cut" / CHECKPOINT, weights_only=False)
     assert (state["step"], state["epoch"]) == (6, 1)
-    logged = [json.loads(line)["step"] for line in (tmp_path / "cut" / LOG).read_text().splitlines()]
+    logged = [
+        json.loads(line)["step"] for line in (tmp_path / "cut" / LOG).read_text().splitlines()
+    ]
     assert logged == list(range(6))
     resumed = train(tmp_path / "cut", resume=True)
     assert_same_run(tmp_path / "full", tmp_path / "cut", full, resumed)
+
+
+def test_fit_equals_the_old_whole_tensor_loop(tmp_path: Path) -> None:
+    """Every step's loss equals the loop before the DataLoader (written out here): the data
+    set indexed by slices of one seeded permutation per epoch."""
+    x = load_digits().x_train[:96]
+    cfg = TrainConfig(epochs=2, batch_size=32, warmup_epochs=1, lr=1e-2, log_every=1)
+
+    def make() -> SimCLR:
+        torch.manual_seed(0)
+        return SimCLR(SmallCNN(width=4, feature_dim=8), ProjectionHead(8, 8, 4), temperature=0.5)
+
+    fit(
+        make(),
+        x,
+        augment=ViewAugment(),
+        cfg=cfg,
+        seed=2,
+        run_dir=tmp_path,
+        device=torch.device("cpu"),
+        show_progress=False,
+    )
+    logged = [json.loads(line)["loss"] for line in (tmp_path / LOG).read_text().splitlines()]
+
+    method, augment = make(), ViewAugment()
+    torch.manual_seed(2)
+    shuffle_gen, aug_gen = torch.Generator().manual_seed(2), torch.Generator().manual_seed(3)
+    method.train()
+    optimizer = build_optimizer(method, cfg)
+    expected = []
+    for _epoch in range(2):
+        order = torch.randperm(96, generator=shuffle_gen)
+        for i in range(3):
+            step = _epoch * 3 + i
+            for group in optimizer.param_groups:
+                group["lr"] = warmup_cosine(step, total_steps=6, warmup_steps=3, base=cfg.lr)
+            loss = method.training_loss(
+                x[order[i * 32 : (i + 1) * 32]], augment=augment, generator=aug_gen
+            )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            method.after_step((step + 1) / 6)
+            expected.append(float(loss))
+    assert logged == expected
