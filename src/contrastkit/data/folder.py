@@ -89,15 +89,49 @@ def scan_folder(root: Path) -> FolderLayout:
     return FolderLayout(root, files, labels, class_names, notes)
 
 
-def _most_common_size(arrays: list[np.ndarray]) -> tuple[int, int]:
-    counts = Counter((a.shape[0], a.shape[1]) for a in arrays)
+def most_common_size(sizes: list[tuple[int, int]]) -> tuple[int, int]:
+    """The (H, W) that most images have; ties go to the larger size."""
+    counts = Counter(sizes)
     return max(counts, key=lambda size: (counts[size], size))
 
 
-def _resize(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def resize_pixels(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bilinear resize of uint8 (H, W, C) pixels to `size` (H, W) with Pillow."""
     img = Image.fromarray(pixels[..., 0] if pixels.shape[2] == 1 else pixels)
     out = np.asarray(img.resize((size[1], size[0]), Image.Resampling.BILINEAR))
     return out[..., None] if out.ndim == 2 else out
+
+
+def conform(pixels: np.ndarray, *, channels: int, size: tuple[int, int]) -> np.ndarray:
+    """Pixels (H, W, 1 or 3) in the folder's common form: grey repeated on 3 channels when
+    `channels` is 3, then resized (bilinear) to `size` (H, W) when they differ."""
+    if channels == 3 and pixels.shape[2] == 1:
+        pixels = np.repeat(pixels, 3, axis=2)
+    return pixels if pixels.shape[:2] == size else resize_pixels(pixels, size)
+
+
+def form_notes(
+    *,
+    modes: Counter[str],
+    channels: list[int],
+    sizes: list[tuple[int, int]],
+    target: tuple[int, int],
+    image_size: int | None,
+) -> list[str]:
+    """What conforming the images changes: mixed modes, grey repeated, images resized."""
+    notes = []
+    if len(modes) > 1:
+        notes.append(
+            "mixed image modes " + ", ".join(f"{m}: {k}" for m, k in sorted(modes.items()))
+        )
+    if 3 in channels and 1 in channels:
+        grey = channels.count(1)
+        notes.append(f"{grey} grey image(s) repeated on 3 channels to match the colour ones")
+    resized = sum(size != target for size in sizes)
+    if resized:
+        why = "data.image_size" if image_size else "the most common size; set data.image_size"
+        notes.append(f"resized {resized} of {len(sizes)} images to {target[0]}x{target[1]} ({why})")
+    return notes
 
 
 def decode_folder(
@@ -128,22 +162,16 @@ def decode_folder(
         notes.append(f"skipped {len(bad)} bad file(s) (--skip-bad); first: {bad[0]}")
     if not pixels:
         raise UserError(f"{layout.root}: no readable images ({len(bad)} bad files skipped)")
-    if len(modes) > 1:
-        notes.append(
-            "mixed image modes " + ", ".join(f"{m}: {k}" for m, k in sorted(modes.items()))
+    sizes = [(p.shape[0], p.shape[1]) for p in pixels]
+    channels = [p.shape[2] for p in pixels]
+    target = (image_size, image_size) if image_size else most_common_size(sizes)
+    notes.extend(
+        form_notes(
+            modes=modes, channels=channels, sizes=sizes, target=target, image_size=image_size
         )
-    if any(p.shape[2] == 3 for p in pixels) and any(p.shape[2] == 1 for p in pixels):
-        grey = sum(p.shape[2] == 1 for p in pixels)
-        notes.append(f"{grey} grey image(s) repeated on 3 channels to match the colour ones")
-        pixels = [np.repeat(p, 3, axis=2) if p.shape[2] == 1 else p for p in pixels]
-    target = (image_size, image_size) if image_size else _most_common_size(pixels)
-    resized = sum(p.shape[:2] != target for p in pixels)
-    if resized:
-        why = "data.image_size" if image_size else "the most common size; set data.image_size"
-        notes.append(
-            f"resized {resized} of {len(pixels)} images to {target[0]}x{target[1]} ({why})"
-        )
-        pixels = [p if p.shape[:2] == target else _resize(p, target) for p in pixels]
+    )
+    common = 3 if 3 in channels else 1
+    pixels = [conform(p, channels=common, size=target) for p in pixels]
     images = torch.from_numpy(np.stack(pixels).transpose(0, 3, 1, 2).copy())  # (N, C, H, W)
     labels = (
         torch.tensor([layout.labels[i] for i in kept], dtype=torch.int64)

@@ -1,7 +1,9 @@
 """Turn a `DataConfig` into images: the bundled digits, an image folder, CIFAR, or arrays.
 
 `load_image_data` gives the train/test `ImageSplit` a run trains and evaluates on;
-`load_image_set` gives every image with its source path (what `embed` and `search` use).
+`load_image_set` gives every image with its source path (what `embed` and `search` use);
+`lazy_train_items` gives the training split of an image folder as a dataset that decodes
+one file per item (`data/folder_items.py`), for a folder read without `data.cache`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from contrastkit.data.cifar import read_cifar
 from contrastkit.data.detect import detect_format
 from contrastkit.data.digits import load_digits
 from contrastkit.data.folder import decode_folder, scan_folder
+from contrastkit.data.folder_items import FolderItems, scan_folder_items
 from contrastkit.data.imageset import ImageSet
 from contrastkit.data.split import ImageSplit
 from contrastkit.errors import UserError
@@ -51,6 +54,28 @@ def read_image_data(cfg: DataConfig) -> ImageSet | tuple[ImageSet, ImageSet]:
     )
 
 
+def split_indices(
+    labels: torch.Tensor, *, labelled: bool, test_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """Train and test indices of a fixed split, stratified by class when `labelled` (a
+    plain random split, with a note, when a class is too small to stratify).
+
+    Args:
+        labels: Shape: (N,), int64.
+    """
+    index = np.arange(int(labels.shape[0]))
+    try:
+        stratify = labels.numpy() if labelled else None
+        idx_train, idx_test = train_test_split(
+            index, test_size=test_fraction, random_state=seed, stratify=stratify
+        )
+        return idx_train, idx_test, None
+    except ValueError:
+        note = "a class is too small to split by class; used a random split"
+        idx_train, idx_test = train_test_split(index, test_size=test_fraction, random_state=seed)
+        return idx_train, idx_test, note
+
+
 def split_image_set(data: ImageSet, *, test_fraction: float, seed: int) -> ImageSplit:
     """A fixed train/test split: stratified by class when labelled (falling back to a
     plain random split, with a note, when a class is too small to stratify).
@@ -62,16 +87,10 @@ def split_image_set(data: ImageSet, *, test_fraction: float, seed: int) -> Image
     if n < 2:
         raise UserError(f"{data.name}: {n} image(s); need at least 2 to train and evaluate")
     notes = list(data.notes)
-    index = np.arange(n)
-    labels = data.labels.numpy()
-    try:
-        stratify = labels if data.labelled else None
-        idx_train, idx_test = train_test_split(
-            index, test_size=test_fraction, random_state=seed, stratify=stratify
-        )
-    except ValueError:
-        notes.append("a class is too small to split by class; used a random split")
-        idx_train, idx_test = train_test_split(index, test_size=test_fraction, random_state=seed)
+    idx_train, idx_test, note = split_indices(
+        data.labels, labelled=data.labelled, test_fraction=test_fraction, seed=seed
+    )
+    notes.extend([note] if note else [])
     train, test = torch.from_numpy(idx_train), torch.from_numpy(idx_test)
     return ImageSplit(
         x_train=data.images[train],
@@ -146,3 +165,24 @@ def require_labels(split: ImageSplit, why: str) -> None:
             f"{why} needs labelled data with at least 2 classes, but {split.name} has {found}; "
             "put the images in one subfolder per class"
         )
+
+
+def lazy_train_items(cfg: DataConfig) -> FolderItems | None:
+    """The training split of an image folder read without `data.cache`, as a dataset that
+    decodes one file per item; None for every other source.
+
+    The split is `load_image_data`'s (the same indices of the same files), so training
+    reads the images that evaluation holds as its `x_train`, in the same order.
+    """
+    if cfg.path is None or cfg.cache or cfg.source not in ("auto", "folder"):
+        return None
+    path = Path(cfg.path).expanduser()
+    if (detect_format(path) if cfg.source == "auto" else cfg.source) != "folder":
+        return None
+    items = scan_folder_items(scan_folder(path), skip_bad=cfg.skip_bad, image_size=cfg.image_size)
+    if len(items) < 2:
+        return None  # load_image_data says why
+    idx_train, _, _ = split_indices(
+        items.labels, labelled=items.labelled, test_fraction=cfg.test_fraction, seed=cfg.split_seed
+    )
+    return items.subset(torch.from_numpy(idx_train))

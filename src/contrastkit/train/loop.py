@@ -1,10 +1,14 @@
 """The training loop: read it top to bottom.
 
-One step: draw a batch from a seeded permutation, set the learning rate from the schedule,
+One step: take the next batch from the DataLoader (`train/loader.py`: a seeded shuffle,
+workers decode items), move it to the device, set the learning rate from the schedule,
 compute the method's loss (autocast when `train.amp`), skip the step if the loss is not
 finite (NaN guard), backpropagate, clip, step, let the method update its state (EMA, queue).
-A checkpoint is written atomically after every epoch; `resume=True` continues from it with
-model, optimizer, RNG and step counter restored, so the result equals an uninterrupted run.
+The loss value is read on the host only at logged steps (every `log_every`, the end of an
+epoch); the NaN guard's finite flag is the one read per step (see `_finite_then`).
+A checkpoint is written atomically after every epoch (and where `max_steps` stops);
+`resume=True` continues from it with model, optimizer, RNG and step counter restored, so
+the result equals an uninterrupted run.
 Under torchrun each rank trains on its slice of every global batch through DDP
 (`train/ddp.py`) and only rank 0 writes files; an optional `HealthMonitor`
 (`train/health.py`) measures the embedding every few steps and can stop a collapsed run.
@@ -19,14 +23,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import torch
 from torch import Tensor, nn
+from torch.utils.data import Dataset, default_collate
 
 from contrastkit.atomic import append_jsonl
 from contrastkit.augment.types import Augment
-from contrastkit.batches import Batch
+from contrastkit.data.items import InMemory, TensorItems
 from contrastkit.distributed import rank
 from contrastkit.errors import UserError
 from contrastkit.rundir import CHECKPOINT, LOG
@@ -34,6 +39,7 @@ from contrastkit.schedule import warmup_cosine
 from contrastkit.train import ddp
 from contrastkit.train.checkpoint import load_checkpoint, save_checkpoint
 from contrastkit.train.health import Collapse, HealthMonitor, progress_summary
+from contrastkit.train.loader import ShuffledBatches, auto_workers, build_loader, to_device
 from contrastkit.train.optim import build_optimizer
 from contrastkit.train.options import TrainConfig
 from contrastkit.train.progress import TrainProgress
@@ -82,10 +88,33 @@ def _truncate_log(path: Path, from_step: int) -> None:
     path.write_text("".join(f"{line}\n" for line in keep))
 
 
+def _finite_then(global_loss: Tensor, backward: Callable[[], None]) -> bool:
+    """Whether the step's loss is finite; runs `backward` only when it is on the CPU.
+
+    This is the one host sync of a step (the NaN guard must know before the optimizer
+    steps). On CUDA the flag is copied to pinned memory behind an event and `backward` is
+    queued before waiting, so the wait covers the forward only and the GPU keeps busy with
+    the backward; a non-finite step's gradients are then dropped unused.
+    """
+    if global_loss.device.type != "cuda":
+        finite = bool(torch.isfinite(global_loss))
+        if finite:
+            backward()
+        return finite
+    flag = torch.empty((), dtype=torch.bool, pin_memory=True)
+    flag.copy_(torch.isfinite(global_loss), non_blocking=True)
+    copied = torch.cuda.Event()
+    copied.record()
+    backward()
+    copied.synchronize()
+    return bool(flag)
+
+
 def fit(
     method: nn.Module,
-    data: Batch,
+    data: Dataset[Any] | InMemory,
     *,
+    collate: Callable[[Any], Any] | None = None,
     augment: Augment,
     cfg: TrainConfig,
     seed: int,
@@ -97,14 +126,26 @@ def fit(
     monitor: HealthMonitor | None = None,
     stop_on_collapse: bool = False,
 ) -> TrainResult:
-    """Train `method` for `cfg.epochs` epochs on `data` (a typed batch of the whole set, e.g.
-    an `ImageBatch` of uint8 images (N, C, H, W))."""
-    n = len(data)
+    """Train `method` for `cfg.epochs` epochs (or `cfg.max_steps` steps) on `data`.
+
+    Args:
+        data: A map-style `Dataset` of training items, or data held in memory (a tensor,
+            a tuple of tensors, a typed `Batch`), which is wrapped in `TensorItems`.
+        collate: Makes a batch of the items the loader reads (default: `TensorItems`'s
+            pass-through for in-memory data, else torch's `default_collate`). The batch is
+            moved to `device` and handed to `method.training_loss`.
+    """
+    items = data if isinstance(data, Dataset) else TensorItems(data)
+    in_memory = isinstance(items, TensorItems)
+    if collate is None:
+        collate = items.collate if isinstance(items, TensorItems) else default_collate
+    n = len(items)  # type: ignore[arg-type]
     batch_size = min(cfg.batch_size, n)
     ddp.per_rank_batch(batch_size)  # the global batch must split evenly over the ranks
     writer = rank() == 0
     steps_per_epoch = n // batch_size  # drop the ragged last batch: BatchNorm needs full ones
     total_steps = cfg.epochs * steps_per_epoch
+    stop_step = total_steps if cfg.max_steps is None else min(total_steps, cfg.max_steps)
     warmup_steps = cfg.warmup_epochs * steps_per_epoch
 
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -114,7 +155,7 @@ def fit(
     method.to(device).train()
     model = ddp.wrap(method, sync_batchnorm=cfg.sync_batchnorm)
     optimizer = build_optimizer(method, cfg)
-    start_epoch, elapsed, skipped = 0, 0.0, 0
+    start_step, elapsed, skipped = 0, 0.0, 0
     if resume:
         state = load_checkpoint(run_dir / CHECKPOINT)
         method.load_state_dict(state["model"])
@@ -122,37 +163,54 @@ def fit(
         shuffle_gen.set_state(state["shuffle_rng"])
         aug_gen.set_state(state.get("augment_rng_ranks", [state["augment_rng"]])[rank()])
         torch.set_rng_state(state["torch_rng"])
-        start_epoch, elapsed, skipped = state["epoch"], state["elapsed_s"], state["skipped"]
+        start_step = state.get("step", state["epoch"] * steps_per_epoch)
+        elapsed, skipped = state["elapsed_s"], state["skipped"]
         if writer:
-            _truncate_log(run_dir / LOG, start_epoch * steps_per_epoch)
+            _truncate_log(run_dir / LOG, start_step)
     m: Method = method  # type: ignore[assignment]
     collapse: Collapse | None = None
     health_text, steps_done, stop = "", 0, False
 
-    loss_value = math.nan
-    data_dev = data.to(device)
+    sampler = ShuffledBatches(n, batch_size=batch_size, generator=shuffle_gen)
+    loader_gen = torch.Generator()
+    pin = device.type == "cuda"
+    loader = build_loader(
+        items,
+        sampler,
+        collate=collate,
+        workers=auto_workers(cfg.workers, in_memory=in_memory),
+        prefetch_factor=cfg.prefetch_factor,
+        generator=loader_gen,
+        pin_memory=pin,
+    )
+    loss_value, last_loss = math.nan, None
+    step = start_step
     with TrainProgress(
         total_steps=total_steps,
         epochs=cfg.epochs,
-        start_step=start_epoch * steps_per_epoch,
+        start_step=start_step,
         enabled=show_progress and writer,
     ) as bar:
-        for epoch in range(start_epoch, cfg.epochs):
+        for epoch in range(start_step // steps_per_epoch, cfg.epochs):
+            if step >= stop_step:
+                break
             t_epoch = time.perf_counter()
-            order = torch.randperm(n, generator=shuffle_gen).to(device)
-            for i in range(steps_per_epoch):
+            first = sampler.skip = step - epoch * steps_per_epoch  # > 0: resumed mid-epoch
+            epoch_rng = shuffle_gen.get_state()  # before this epoch's permutation
+            loader_gen.manual_seed(seed + 7919 * (epoch + 1))  # worker seeds of this epoch
+            for i, cpu_batch in enumerate(loader, start=first):
                 step = epoch * steps_per_epoch + i
                 lr = warmup_cosine(
                     step, total_steps=total_steps, warmup_steps=warmup_steps, base=cfg.lr
                 )
                 for group in optimizer.param_groups:
                     group["lr"] = lr
-                idx = ddp.shard(order[i * batch_size : (i + 1) * batch_size])  # this rank's part
-                batch = data_dev.take(idx)
+                batch = to_device(cpu_batch, device, non_blocking=pin)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp):
                     loss = model(batch, augment=augment, generator=aug_gen)
                 global_loss = ddp.mean_over_ranks(loss)
-                if not torch.isfinite(global_loss):
+                optimizer.zero_grad(set_to_none=True)
+                if not _finite_then(global_loss, loss.backward):
                     skipped += 1
                     if skipped > MAX_SKIPPED_STEPS:
                         raise UserError(
@@ -160,21 +218,25 @@ def fit(
                             f"{step}); lower train.lr or enable train.grad_clip"
                         )
                     optimizer.zero_grad(set_to_none=True)
+                    step += 1
+                    if step >= stop_step:
+                        break
                     continue
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
                 if cfg.grad_clip is not None:
                     nn.utils.clip_grad_norm_(method.parameters(), cfg.grad_clip)
                 optimizer.step()
                 m.after_step((step + 1) / total_steps)
 
-                loss_value = float(global_loss)
-                done = i + 1
+                last_loss = global_loss
+                done = i + 1 - first
                 rate = done * batch_size / max(time.perf_counter() - t_epoch, 1e-9)
-                last = step == total_steps - 1
+                last = step == stop_step - 1
+                measured = monitor is not None and monitor.due(step, last=last)
+                logged = step % cfg.log_every == 0 or last or measured
+                if logged or i == steps_per_epoch - 1:
+                    loss_value = float(global_loss)  # the only read of the loss value
                 record = {"step": step, "epoch": epoch, "loss": loss_value, "lr": lr}
                 record["samples_per_s"] = rate
-                measured = monitor is not None and monitor.due(step, last=last)
                 if monitor is not None and measured:
                     t_monitor = time.perf_counter()
                     stats, found = monitor.check(step)
@@ -192,16 +254,18 @@ def fit(
                     extra=health_text,
                 )
                 steps_done += 1
-                if writer and (step % cfg.log_every == 0 or last or measured):
+                if writer and logged:
                     append_jsonl(run_dir / LOG, record)
+                step += 1
                 stop = stop_on_collapse and ddp.any_rank(collapse is not None)
-                if stop:
+                if stop or step >= stop_step:
                     break
             elapsed += time.perf_counter() - t_epoch
             if stop:
                 if writer:
-                    bar.log(f"stopped early after step {step} (--stop-on-collapse)")
+                    bar.log(f"stopped early after step {step - 1} (--stop-on-collapse)")
                 break  # the last checkpoint stays the last complete epoch
+            epoch_done = step == (epoch + 1) * steps_per_epoch
             augment_rngs = ddp.gather_objects(aug_gen.get_state())
             if writer:
                 save_checkpoint(
@@ -209,19 +273,23 @@ def fit(
                     {
                         "model": method.state_dict(),
                         "optimizer": optimizer.state_dict(),
-                        "shuffle_rng": shuffle_gen.get_state(),
+                        # before the permutation of the epoch that `step` lies in
+                        "shuffle_rng": shuffle_gen.get_state() if epoch_done else epoch_rng,
                         "augment_rng": aug_gen.get_state(),
                         "augment_rng_ranks": augment_rngs,
                         "torch_rng": torch.get_rng_state(),
-                        "epoch": epoch + 1,
+                        "epoch": step // steps_per_epoch,  # complete epochs
+                        "step": step,
                         "elapsed_s": elapsed,
                         "skipped": skipped,
                     },
                 )
-            if on_epoch_end is not None:
+            if on_epoch_end is not None and epoch_done:
                 on_epoch_end(epoch + 1)
 
-    trained = (start_epoch * steps_per_epoch + steps_done) * batch_size
+    if last_loss is not None:
+        loss_value = float(last_loss)
+    trained = (start_step + steps_done) * batch_size
     return TrainResult(
         train_time_s=elapsed,
         samples_per_s=trained / elapsed if elapsed > 0 else 0.0,

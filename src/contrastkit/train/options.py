@@ -11,7 +11,17 @@ from contrastkit.options import Strict
 
 class TrainConfig(Strict):
     """The training loop. Every number is finite (`lr=inf` is refused here, not after a
-    NaN step)."""
+    NaN step).
+
+    `max_steps` stops the run after that many training steps (batches, a skipped
+    non-finite step included) with the checkpoint and metrics written as usual; the
+    learning-rate schedule still spans `epochs`, so a stopped run is the exact prefix of
+    the full one and `--resume` (with a larger or no `max_steps`) continues it bit for bit.
+    `workers`: DataLoader worker processes that read and decode items; None chooses 0 for
+    data held in memory and min(4, usable CPU cores - 1) for data read from disk (an image
+    folder). With workers, each keeps `prefetch_factor` batches in flight and stays alive
+    between epochs; batches are read into pinned memory when training on CUDA.
+    """
 
     epochs: int = Field(200, ge=1)
     batch_size: int = Field(256, ge=2)
@@ -24,6 +34,9 @@ class TrainConfig(Strict):
     device: str = "auto"
     log_every: int = Field(10, ge=1)
     sync_batchnorm: bool = False
+    max_steps: int | None = Field(None, ge=1)
+    workers: int | None = Field(None, ge=0)
+    prefetch_factor: int = Field(2, ge=1)
 
 
 class HealthConfig(Strict):

@@ -1,0 +1,208 @@
+"""An image folder read lazily: one file decoded per item, in the DataLoader's workers.
+
+`scan_folder_items` reads only each file's header (Pillow's `Image.open` parses the header
+and decodes nothing) to choose what `decode_folder` would choose from the decoded pixels:
+the common size (the most common (H, W), or `image_size`) and channels (RGB when any image
+is colour, else grey), and to find files that are not images up front (an error naming the
+file, or skipped with `skip_bad`, with the same notes as `decode_folder`). `FolderItems`
+then decodes item i with `decode_image` and conforms it with `folder.conform`, the code
+`decode_folder` runs, so both give the same pixels. Memory holds the file list and labels,
+never the pixels.
+
+A file whose header reads but whose data is corrupt (a truncated JPEG) is only found when
+its item is decoded; that stops training with an error naming the file (`data.cache: true`
+decodes everything up front instead).
+
+Example:
+    >>> items = scan_folder_items(scan_folder(Path("photos")))
+    >>> image, label = items[0]     # uint8 (C, H, W), int64 ()
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from PIL import Image
+from torch import Tensor
+from torch.utils.data import Dataset
+
+from contrastkit.data.decode import IMAGE_SUFFIXES, BadImage, decode_image
+from contrastkit.data.folder import SKIP_HINT, FolderLayout, conform, form_notes, most_common_size
+from contrastkit.errors import UserError
+
+GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L")
+COLOUR_MODES = ("RGB", "RGBA", "P", "PA", "CMYK", "YCbCr")
+"""Pillow modes `decode_image` turns into 1 channel and into 3 channels; others are bad."""
+
+
+def read_header(path: Path) -> tuple[tuple[int, int], int, str]:
+    """(H, W), channels after decoding (1 or 3) and mode of an image file, from its header.
+
+    Raises:
+        BadImage: not an image file, an unreadable header, an unsupported mode.
+    """
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise BadImage(
+            f"not an image file (suffix {path.suffix or 'none'!r}; expected "
+            f"{', '.join(IMAGE_SUFFIXES)})"
+        )
+    try:
+        with Image.open(path) as img:
+            width, height = img.size
+            mode = img.mode
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
+        reason = str(err) or type(err).__name__
+        raise BadImage(f"cannot decode as an image ({reason})") from None
+    if mode not in GREY_MODES + COLOUR_MODES:
+        raise BadImage(f"unsupported image mode {mode!r} (expected grey, RGB or RGBA)")
+    if min(width, height) < 1:
+        raise BadImage(f"image has an empty size {(height, width)}")
+    return (height, width), (1 if mode in GREY_MODES else 3), mode
+
+
+class FolderItems(Dataset[tuple[Tensor, Tensor]]):
+    """Images of a folder, decoded one per item: `(uint8 (C, H, W), int64 () label)`.
+
+    Args:
+        paths: The image files, in item order.
+        labels: Shape: (N,), int64 class index (-1 everywhere when unlabeled).
+        size: The common (H, W) every image is resized to (bilinear).
+        channels: 1 (grey) or 3 (RGB; grey images are repeated on 3 channels).
+        class_names: Name of each label index; empty when unlabeled.
+        name: What the data is called in messages and `metrics.json`.
+        notes: What the scan skipped or what conforming the images changes.
+    """
+
+    def __init__(
+        self,
+        paths: Sequence[str],
+        labels: Tensor,
+        *,
+        size: tuple[int, int],
+        channels: int,
+        class_names: Sequence[str] = (),
+        name: str = "images",
+        notes: Sequence[str] = (),
+    ) -> None:
+        if labels.shape != (len(paths),) or labels.dtype != torch.int64:
+            raise ValueError(
+                f"{len(paths)} paths need int64 labels of shape ({len(paths)},), got "
+                f"{labels.dtype} {tuple(labels.shape)}"
+            )
+        if channels not in (1, 3) or min(size) < 1:
+            raise ValueError(f"channels must be 1 or 3 and size positive, got {channels}, {size}")
+        self.paths = list(paths)
+        self.labels = labels
+        self.size = size
+        self.channels = channels
+        self.class_names = list(class_names)
+        self.name = name
+        self.notes = list(notes)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    @property
+    def labelled(self) -> bool:
+        return bool(self.class_names) and bool((self.labels >= 0).all())
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of every item."""
+        return (self.channels, *self.size)
+
+    def __getitem__(self, i: int) -> tuple[Tensor, Tensor]:
+        """Decode file i. Returns: uint8 (C, H, W) pixels and its int64 () label.
+
+        Raises:
+            UserError: The file cannot be decoded (naming it).
+        """
+        path = Path(self.paths[i])
+        try:
+            pixels, _mode = decode_image(path)
+        except BadImage as err:
+            raise UserError(
+                f"{path}: {err} (its header read, its data did not); remove the file, or "
+                "set data.cache=true to decode the folder up front (with --skip-bad)"
+            ) from None
+        pixels = conform(pixels, channels=self.channels, size=self.size)
+        image = torch.from_numpy(pixels.transpose(2, 0, 1).copy())  # (C, H, W)
+        return image, self.labels[i]
+
+    def subset(self, index: Sequence[int] | Tensor) -> FolderItems:
+        """The items `index` (a split), with the same size, channels and classes."""
+        keep = torch.as_tensor(index, dtype=torch.int64)
+        return FolderItems(
+            [self.paths[int(i)] for i in keep],
+            self.labels[keep],
+            size=self.size,
+            channels=self.channels,
+            class_names=self.class_names,
+            name=self.name,
+            notes=self.notes,
+        )
+
+
+def scan_folder_items(
+    layout: FolderLayout, *, skip_bad: bool = False, image_size: int | None = None
+) -> FolderItems:
+    """Read the headers of `layout`'s files and make the lazy dataset over the good ones.
+
+    Raises:
+        UserError: a bad file (naming it) unless `skip_bad`; no good image left.
+    """
+    kept: list[int] = []
+    sizes: list[tuple[int, int]] = []
+    channels: list[int] = []
+    bad: list[str] = []
+    modes: Counter[str] = Counter()
+    for i, path in enumerate(layout.files):
+        try:
+            size, c, mode = read_header(path)
+        except BadImage as err:
+            if not skip_bad:
+                raise UserError(f"{path}: {err}; {SKIP_HINT}") from None
+            bad.append(f"{path}: {err}")
+            continue
+        kept.append(i)
+        sizes.append(size)
+        channels.append(c)
+        modes[mode] += 1
+    notes = list(layout.notes)
+    if bad:
+        notes.append(f"skipped {len(bad)} bad file(s) (--skip-bad); first: {bad[0]}")
+    if not kept:
+        raise UserError(f"{layout.root}: no readable images ({len(bad)} bad files skipped)")
+    target = (image_size, image_size) if image_size else most_common_size(sizes)
+    notes.extend(
+        form_notes(
+            modes=modes, channels=channels, sizes=sizes, target=target, image_size=image_size
+        )
+    )
+    labels = (
+        torch.tensor([layout.labels[i] for i in kept], dtype=torch.int64)
+        if layout.class_names
+        else torch.full((len(kept),), -1, dtype=torch.int64)
+    )
+    return FolderItems(
+        [str(layout.files[i]) for i in kept],
+        labels,
+        size=target,
+        channels=3 if 3 in channels else 1,
+        class_names=layout.class_names,
+        name=layout.root.name or str(layout.root),
+        notes=notes,
+    )
+
+
+def stack_images(items: list[tuple[Tensor, Tensor]]) -> Tensor:
+    """Collate for methods that take images only. Returns: uint8 (B, C, H, W)."""
+    return torch.stack([image for image, _ in items])
+
+
+def stack_labelled(items: list[tuple[Tensor, Tensor]]) -> tuple[Tensor, Tensor]:
+    """Collate for methods that need labels. Returns: uint8 (B, C, H, W), int64 (B,)."""
+    return torch.stack([image for image, _ in items]), torch.stack([label for _, label in items])

@@ -1,0 +1,165 @@
+"""The loop's DataLoader: the order of the old permutation slices, workers that change no
+number, `max_steps` that stops, writes its checkpoint and log, and resumes bit for bit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from contrastkit.augment.image import ViewAugment
+from contrastkit.data.digits import load_digits
+from contrastkit.encoders.small_cnn import SmallCNN
+from contrastkit.heads.projection import ProjectionHead
+from contrastkit.methods.simclr import SimCLR
+from contrastkit.rundir import CHECKPOINT, LOG
+from contrastkit.train.loader import ShuffledBatches, auto_workers, to_device
+from contrastkit.train.loop import fit
+from contrastkit.train.optim import build_optimizer
+from contrastkit.train.options import TrainConfig
+from contrastkit.train.schedule import warmup_cosine
+
+
+class Stop(Exception):
+    pass
+
+
+def test_sampler_reproduces_the_old_permutation_slices() -> None:
+    n, b = 23, 5
+    sampler = ShuffledBatches(n, batch_size=b, generator=torch.Generator().manual_seed(4))
+    reference = torch.Generator().manual_seed(4)
+    for _epoch in range(3):
+        order = torch.randperm(n, generator=reference)
+        expected = [order[i * b : (i + 1) * b].tolist() for i in range(n // b)]
+        assert list(sampler) == expected  # 4 full batches; the ragged 3 are dropped
+    sampler.skip = 2  # a run resumed after 2 steps of the next epoch
+    order = torch.randperm(n, generator=reference)
+    assert list(sampler) == [order[i * b : (i + 1) * b].tolist() for i in (2, 3)]
+    assert sampler.skip == 0 and len(sampler) == 4
+
+
+def test_auto_workers_and_to_device() -> None:
+    assert auto_workers(3, in_memory=True) == 3
+    assert auto_workers(None, in_memory=True) == 0
+    assert 0 <= auto_workers(None, in_memory=False) <= 4
+    x = torch.zeros(2)
+    moved = to_device([x, (x, None)], torch.device("cpu"))
+    assert isinstance(moved, tuple) and moved[1][1] is None and torch.equal(moved[0], x)
+
+
+def train(
+    run_dir: Path,
+    *,
+    workers: int = 0,
+    resume: bool = False,
+    stop_after: int | None = None,
+    max_steps: int | None = None,
+) -> SimCLR:
+    torch.manual_seed(0)
+    method = SimCLR(SmallCNN(width=4, feature_dim=8), ProjectionHead(8, 8, 4), temperature=0.5)
+    cfg = TrainConfig(
+        epochs=3,
+        batch_size=32,
+        warmup_epochs=1,
+        lr=1e-2,
+        log_every=1,
+        workers=workers,
+        max_steps=max_steps,
+    )
+
+    def on_epoch_end(epoch: int) -> None:
+        if epoch == stop_after:
+            raise Stop
+
+    fit(
+        method,
+        load_digits().x_train[:128],
+        augment=ViewAugment(),
+        cfg=cfg,
+        seed=5,
+        run_dir=run_dir,
+        device=torch.device("cpu"),
+        resume=resume,
+        show_progress=False,
+        on_epoch_end=on_epoch_end,
+    )
+    return method
+
+
+def assert_same_run(a: Path, b: Path, ma: SimCLR, mb: SimCLR) -> None:
+    for (name, x), (_, y) in zip(ma.state_dict().items(), mb.state_dict().items(), strict=True):
+        assert torch.equal(x, y), name
+    lines_a = (a / LOG).read_text().splitlines()
+    lines_b = (b / LOG).read_text().splitlines()
+    steps_a = [(r["step"], r["loss"]) for r in map(json.loads, lines_a)]
+    assert steps_a == [(r["step"], r["loss"]) for r in map(json.loads, lines_b)]
+    assert [s for s, _ in steps_a] == list(range(12))
+
+
+@pytest.mark.slow
+def test_workers_change_nothing_and_resume_is_bit_exact(tmp_path: Path) -> None:
+    full = train(tmp_path / "full")
+    with pytest.raises(Stop):
+        train(tmp_path / "cut", workers=2, stop_after=1)
+    resumed = train(tmp_path / "cut", workers=2, resume=True)
+    assert_same_run(tmp_path / "full", tmp_path / "cut", full, resumed)
+
+
+def test_max_steps_stops_mid_epoch_and_resumes_bit_exact(tmp_path: Path) -> None:
+    full = train(tmp_path / "full")
+    train(tmp_path / "cut", max_steps=6)  # 4 steps per epoch: stops inside epoch 2
+    state = torch.load(tmp_path / "cut" / CHECKPOINT, weights_only=False)
+    assert (state["step"], state["epoch"]) == (6, 1)
+    logged = [
+        json.loads(line)["step"] for line in (tmp_path / "cut" / LOG).read_text().splitlines()
+    ]
+    assert logged == list(range(6))
+    resumed = train(tmp_path / "cut", resume=True)
+    assert_same_run(tmp_path / "full", tmp_path / "cut", full, resumed)
+
+
+def test_fit_equals_the_old_whole_tensor_loop(tmp_path: Path) -> None:
+    """Every step's loss equals the loop before the DataLoader (written out here): the data
+    set indexed by slices of one seeded permutation per epoch."""
+    x = load_digits().x_train[:96]
+    cfg = TrainConfig(epochs=2, batch_size=32, warmup_epochs=1, lr=1e-2, log_every=1)
+
+    def make() -> SimCLR:
+        torch.manual_seed(0)
+        return SimCLR(SmallCNN(width=4, feature_dim=8), ProjectionHead(8, 8, 4), temperature=0.5)
+
+    fit(
+        make(),
+        x,
+        augment=ViewAugment(),
+        cfg=cfg,
+        seed=2,
+        run_dir=tmp_path,
+        device=torch.device("cpu"),
+        show_progress=False,
+    )
+    logged = [json.loads(line)["loss"] for line in (tmp_path / LOG).read_text().splitlines()]
+
+    method, augment = make(), ViewAugment()
+    torch.manual_seed(2)
+    shuffle_gen, aug_gen = torch.Generator().manual_seed(2), torch.Generator().manual_seed(3)
+    method.train()
+    optimizer = build_optimizer(method, cfg)
+    expected = []
+    for _epoch in range(2):
+        order = torch.randperm(96, generator=shuffle_gen)
+        for i in range(3):
+            step = _epoch * 3 + i
+            for group in optimizer.param_groups:
+                group["lr"] = warmup_cosine(step, total_steps=6, warmup_steps=3, base=cfg.lr)
+            loss = method.training_loss(
+                x[order[i * 32 : (i + 1) * 32]], augment=augment, generator=aug_gen
+            )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            method.after_step((step + 1) / 6)
+            expected.append(float(loss.detach()))
+    assert logged == expected
