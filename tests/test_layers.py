@@ -18,6 +18,7 @@ LAYERS: dict[str, int] = {
     "options": 0,
     "batches": 0,
     "schedule": 0,
+    "yaml_input": 0,
     "losses": 0,
     "heads": 0,
     # 1 building blocks
@@ -31,10 +32,10 @@ LAYERS: dict[str, int] = {
     "methods": 2,
     "modalities": 3,
     "train": 4,
+    "rundir": 4,
     # 5 application
     "config": 5,
     "builders": 5,
-    "rundir": 5,
     "run": 5,
     "cli": 5,
     "report": 5,

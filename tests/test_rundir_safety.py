@@ -45,6 +45,8 @@ OLD_RUN = {
     "index/vectors.bin": "old index folder",
 }
 
+pytestmark = pytest.mark.fake_run_files
+
 
 def _finished_run(out: Path) -> dict[str, str]:
     for name, text in OLD_RUN.items():

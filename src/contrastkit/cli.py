@@ -209,6 +209,18 @@ def search(
         console.print(f"{rank:>3}  {similarity:+.4f}  {entry}", highlight=False, soft_wrap=True)
 
 
+@app.command("list")
+def list_() -> None:
+    """List what a config can name: methods (method.name), data sources (data.source) and
+    modalities, from the registries."""
+    from contrastkit.methods.registry import METHODS
+    from contrastkit.modalities.registry import MODALITIES
+
+    say(f"methods: {', '.join(METHODS)}")
+    for modality in MODALITIES:
+        say(f"{modality.name} sources: {', '.join(modality.sources)}")
+
+
 def health_line(metrics: dict[str, Any]) -> str:
     """The label-free health numbers on one line (all an unlabeled run has)."""
     h = metrics.get("health", {})

@@ -12,7 +12,7 @@ import torch
 from contrastkit.config import DataConfig
 from contrastkit.data.cache import cached_decode
 from contrastkit.data.folder import decode_folder, scan_folder
-from contrastkit.data.load import read_image_data
+from contrastkit.modalities.images.sources import read_image_data
 
 from .images import make_folder, save, shape_image
 

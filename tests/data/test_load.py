@@ -10,8 +10,8 @@ import pytest
 from contrastkit.augment.build import build_augment
 from contrastkit.config import DataConfig, load_config
 from contrastkit.data.detect import detect_format
-from contrastkit.data.load import load_image_data, load_image_set, require_labels
 from contrastkit.errors import UserError
+from contrastkit.modalities.images.sources import load_image_data, load_image_set
 
 from .images import make_folder, save, shape_image
 from .test_cifar import make_cifar10
@@ -50,22 +50,12 @@ def test_unlabeled_folder_gives_a_split_without_classes(tmp_path: Path) -> None:
     split = load_image_data(DataConfig(source="auto", path=str(root), test_fraction=0.3))
     assert (len(split.x_train), len(split.x_test)) == (7, 3)
     assert split.num_classes == 0 and (split.y_train == -1).all()
-    with pytest.raises(UserError, match="method supcon needs labelled data.*d has no labels"):
-        require_labels(split, "method supcon")
 
 
 def test_labelled_folder_is_split_by_class(tmp_path: Path) -> None:
     root = make_folder(tmp_path / "d", ["a", "b"], per_class=5)
     split = load_image_data(DataConfig(source="folder", path=str(root), test_fraction=0.4))
     assert sorted(split.y_test.tolist()) == [0, 0, 1, 1]
-    require_labels(split, "method supcon")  # two classes: fine
-
-
-def test_one_class_folder_is_refused_where_labels_are_needed(tmp_path: Path) -> None:
-    root = make_folder(tmp_path / "d", ["only"], per_class=4)
-    split = load_image_data(DataConfig(source="auto", path=str(root)))
-    with pytest.raises(UserError, match="one class \\('only'\\)"):
-        require_labels(split, "linear probe")
 
 
 def test_tiny_classes_fall_back_to_a_random_split_with_a_note(tmp_path: Path) -> None:

@@ -9,11 +9,11 @@ import torch
 
 from contrastkit.augment.build import build_augment
 from contrastkit.config import load_config
-from contrastkit.data.load import load_image_data
 from contrastkit.encoders.build import build_encoder
 from contrastkit.eval.embed import embed_images
 from contrastkit.eval.health import rankme
 from contrastkit.eval.suite import evaluate
+from contrastkit.modalities.images.sources import load_image_data
 
 
 def test_unlabeled_split_gets_health_only() -> None:

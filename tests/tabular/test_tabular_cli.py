@@ -143,5 +143,6 @@ def test_table_source_needs_table_method(
         "data.source=wine",
     )
     flat = " ".join(err.split())
-    assert code == 2 and "do not fit" in flat and "model.encoder=mlp" in flat
+    assert code == 2 and "'simclr' does not train on tables" in flat
+    assert "methods for tables: scarf" in flat
     assert "Traceback" not in err

@@ -110,7 +110,7 @@ def test_text_method_on_image_data_and_missing_model_exit_2(
         monkeypatch, "train", "--out", str(tmp_path / "a"), "--set", "method.name=simcse"
     )
     assert code == 2
-    assert "'simcse' does not train on image data" in one_line(capsys.readouterr().err)
+    assert "'simcse' does not train on images" in one_line(capsys.readouterr().err)
     code = run_cli(
         monkeypatch,
         "train",

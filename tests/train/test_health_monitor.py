@@ -15,9 +15,9 @@ from contrastkit.augment.build import build_augment
 from contrastkit.batches import ImageBatch
 from contrastkit.builders import build_method
 from contrastkit.config import load_config
-from contrastkit.data.load import load_image_data
 from contrastkit.encoders.build import build_encoder
 from contrastkit.methods.simsiam import SimSiam
+from contrastkit.modalities.images.sources import load_image_data
 from contrastkit.rundir import LOG
 from contrastkit.train.health import HealthMonitor
 from contrastkit.train.loop import TrainResult, fit

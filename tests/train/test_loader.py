@@ -10,16 +10,18 @@ import pytest
 import torch
 
 from contrastkit.augment.image import ViewAugment
+from contrastkit.batches import ImageBatch
 from contrastkit.data.digits import load_digits
+from contrastkit.data.workers import auto_workers
 from contrastkit.encoders.small_cnn import SmallCNN
 from contrastkit.heads.projection import ProjectionHead
 from contrastkit.methods.simclr import SimCLR
 from contrastkit.rundir import CHECKPOINT, LOG
-from contrastkit.train.loader import ShuffledBatches, auto_workers, to_device
+from contrastkit.schedule import warmup_cosine
+from contrastkit.train.loader import ShuffledBatches, to_device
 from contrastkit.train.loop import fit
 from contrastkit.train.optim import build_optimizer
 from contrastkit.train.options import TrainConfig
-from contrastkit.train.schedule import warmup_cosine
 
 
 class Stop(Exception):
@@ -73,9 +75,10 @@ def train(
         if epoch == stop_after:
             raise Stop
 
+    digits = load_digits()
     fit(
         method,
-        load_digits().x_train[:128],
+        ImageBatch(images=digits.x_train[:128], labels=digits.y_train[:128]),
         augment=ViewAugment(),
         cfg=cfg,
         seed=5,
@@ -123,7 +126,8 @@ def test_max_steps_stops_mid_epoch_and_resumes_bit_exact(tmp_path: Path) -> None
 def test_fit_equals_the_old_whole_tensor_loop(tmp_path: Path) -> None:
     """Every step's loss equals the loop before the DataLoader (written out here): the data
     set indexed by slices of one seeded permutation per epoch."""
-    x = load_digits().x_train[:96]
+    digits = load_digits()
+    x = ImageBatch(images=digits.x_train[:96], labels=digits.y_train[:96])
     cfg = TrainConfig(epochs=2, batch_size=32, warmup_epochs=1, lr=1e-2, log_every=1)
 
     def make() -> SimCLR:
@@ -155,7 +159,7 @@ def test_fit_equals_the_old_whole_tensor_loop(tmp_path: Path) -> None:
             for group in optimizer.param_groups:
                 group["lr"] = warmup_cosine(step, total_steps=6, warmup_steps=3, base=cfg.lr)
             loss = method.training_loss(
-                x[order[i * 32 : (i + 1) * 32]], augment=augment, generator=aug_gen
+                x.take(order[i * 32 : (i + 1) * 32]), augment=augment, generator=aug_gen
             )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 from PIL import Image
 from torch import Tensor
-from torch.utils.data import Dataset
+from torch.utils.data import DataLoader, Dataset
 
 from contrastkit.data.decode import IMAGE_SUFFIXES, BadImage, decode_image
 from contrastkit.data.folder import SKIP_HINT, FolderLayout, conform, form_notes, most_common_size
@@ -206,3 +206,18 @@ def stack_images(items: list[tuple[Tensor, Tensor]]) -> Tensor:
 def stack_labelled(items: list[tuple[Tensor, Tensor]]) -> tuple[Tensor, Tensor]:
     """Collate for methods that need labels. Returns: uint8 (B, C, H, W), int64 (B,)."""
     return torch.stack([image for image, _ in items]), torch.stack([label for _, label in items])
+
+
+def decode_items(
+    items: Dataset[tuple[Tensor, Tensor]], *, workers: int, batch_size: int = 256
+) -> tuple[Tensor, Tensor]:
+    """Decode every item, in order, with `workers` loader processes.
+
+    Returns:
+        uint8 images (N, C, H, W) and int64 labels (N,).
+    """
+    loader = DataLoader(
+        items, batch_size=batch_size, num_workers=workers, collate_fn=stack_labelled
+    )
+    parts = list(loader)
+    return torch.cat([x for x, _ in parts]), torch.cat([y for _, y in parts])

@@ -21,6 +21,10 @@ class EvalConfig(Strict):
     fewshot_draws: int = Field(5, ge=1)
     supervised_steps: int = Field(500, ge=1)
     baselines: bool = True
+    max_items: int | None = Field(10000, ge=2)
+    """Image folders read lazily (no data.cache): evaluate on a seeded sample of at most
+    this many training and this many test images, so that memory does not grow with the
+    folder (None: every image)."""
     classes: list[int] | None = None
     """Evaluate on items of these classes only, relabelled 0..k-1 (the transfer protocol)."""
     tabular_budgets: list[int] = Field(default_factory=lambda: [2, 5, 10, 25])

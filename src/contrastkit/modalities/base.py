@@ -36,7 +36,7 @@ from contrastkit.encoders.options import ModelConfig
 from contrastkit.errors import UserError
 from contrastkit.eval.options import EvalConfig
 from contrastkit.methods.options import PairsConfig
-from contrastkit.methods.registry import MethodSpec
+from contrastkit.methods.registry import MethodSpec, methods_for
 from contrastkit.modalities.options import DataConfig, TextConfig
 
 Log = Callable[[str], None]
@@ -74,18 +74,19 @@ class Training:
     Attributes:
         items: Map-style dataset of training items (tuples in the batch type's field order,
             or batches through `__getitems__`).
-        collate: Turns a list of items into the method's typed batch.
         views: The random views the method makes on the training device.
         name: What the data is called in `metrics.json`.
+        collate: Turns a list of items into the method's typed batch; None for in-memory
+            data (`TensorItems` hands out whole batches itself).
         lines: What to log before training (sizes, notes).
         per_sample: Extra throughput keys: metric name -> items per training sample.
         probe: The health monitor's probe (None: no monitor).
     """
 
     items: Dataset[Any]
-    collate: Callable[[Sequence[Any]], Any] | None
     views: Augment
     name: str
+    collate: Callable[[Sequence[Any]], Any] | None = None
     lines: list[str] = field(default_factory=list)
     per_sample: dict[str, int] = field(default_factory=dict)
     probe: HealthProbe | None = None
@@ -158,10 +159,11 @@ class Modality(ABC):
         """Raise `UserError` when the method cannot train on this data (wrong batch type).
         Modalities add their own checks (encoder kind, labels) on top."""
         if spec.batch not in self.batch_types:
-            fits = ", ".join(t.__name__ for t in self.batch_types)
+            fits = [name for batch in self.batch_types for name in methods_for(batch)]
             raise UserError(
-                f"method.name={spec.name!r} trains on {spec.batch.__name__} but "
-                f"data.source={self.settings.data.source!r} is {self.name} ({fits})"
+                f"method.name: {spec.name!r} does not train on {self.name} "
+                f"(data.source {self.settings.data.source!r}); methods for {self.name}: "
+                f"{', '.join(fits)}"
             )
 
     @abstractmethod

@@ -15,7 +15,6 @@ worker seeds `random` and `numpy` from its torch seed (`seed_worker`).
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -26,8 +25,6 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from contrastkit.train import ddp
-
-MAX_AUTO_WORKERS = 4
 
 
 class ShuffledBatches(Sampler[list[int]]):
@@ -64,18 +61,6 @@ class ShuffledBatches(Sampler[list[int]]):
         b = self.batch_size
         for i in range(start, self.steps_per_epoch):
             yield ddp.shard(order[i * b : (i + 1) * b]).tolist()  # this rank's part
-
-
-def auto_workers(requested: int | None, *, in_memory: bool) -> int:
-    """Worker processes for the loader: `requested` when set; else 0 for data already in
-    memory (indexing is cheaper than sending the batch between processes), otherwise
-    min(4, usable CPU cores - 1): one core stays with the training process."""
-    if requested is not None:
-        return requested
-    if in_memory:
-        return 0
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(0, min(MAX_AUTO_WORKERS, (cores or 1) - 1))
 
 
 def seed_worker(worker_id: int) -> None:

@@ -31,7 +31,9 @@ from torch.utils.data import Dataset, default_collate
 
 from contrastkit.atomic import append_jsonl
 from contrastkit.augment.types import Augment
+from contrastkit.batches import Batch
 from contrastkit.data.items import InMemory, TensorItems
+from contrastkit.data.workers import auto_workers
 from contrastkit.distributed import rank
 from contrastkit.errors import UserError
 from contrastkit.rundir import CHECKPOINT, LOG
@@ -39,7 +41,7 @@ from contrastkit.schedule import warmup_cosine
 from contrastkit.train import ddp
 from contrastkit.train.checkpoint import load_checkpoint, save_checkpoint
 from contrastkit.train.health import Collapse, HealthMonitor, progress_summary
-from contrastkit.train.loader import ShuffledBatches, auto_workers, build_loader, to_device
+from contrastkit.train.loader import ShuffledBatches, build_loader, to_device
 from contrastkit.train.optim import build_optimizer
 from contrastkit.train.options import TrainConfig
 from contrastkit.train.progress import TrainProgress

@@ -11,11 +11,13 @@ from torch import nn
 
 from contrastkit.augment.build import build_augment, build_views
 from contrastkit.batches import ImageBatch
+from contrastkit.data.folder_items import FolderItems, decode_items
 from contrastkit.data.items import TensorItems
 from contrastkit.data.split import ImageSplit
+from contrastkit.data.workers import auto_workers
 from contrastkit.encoders.build import build_encoder
 from contrastkit.errors import UserError
-from contrastkit.eval.embed import embed_images
+from contrastkit.eval.embed import embed_images, embed_items
 from contrastkit.eval.suite import evaluate, health
 from contrastkit.eval.transfer import class_mask, select_classes
 from contrastkit.methods.registry import MethodSpec
@@ -28,11 +30,19 @@ from contrastkit.modalities.base import (
     Settings,
     Training,
 )
-from contrastkit.modalities.images.query import embed_image_set, encoder_channels, read_query
+from contrastkit.modalities.images.query import (
+    embed_image_set,
+    encoder_channels,
+    match_channels,
+    read_query,
+)
 from contrastkit.modalities.images.sources import (
     IMAGE_SOURCES,
+    lazy_folder_items,
+    lazy_folder_split,
     load_image_data,
     load_image_set,
+    sample,
     source_for,
 )
 
@@ -45,9 +55,37 @@ class ImageModality(Modality):
     batch_types = (ImageBatch,)
 
     @cached_property
+    def folder(self) -> tuple[FolderItems, FolderItems] | None:
+        """An image folder read without `data.cache`: (train, test) items decoded as they
+        are read (only the headers are read here); None for data held in memory."""
+        return lazy_folder_split(self.settings.data)
+
+    @cached_property
     def data(self) -> ImageSplit:
-        """The train/test split (read once)."""
-        return load_image_data(self.settings.data)
+        """The split decoded in memory, read once: all of it, or for a lazy folder a
+        seeded sample of at most `eval.max_items` training and test images each."""
+        if self.folder is None:
+            return load_image_data(self.settings.data)
+        train, test = self.folder
+        limit, seed = self.settings.eval.max_items, self.settings.seed
+        workers = auto_workers(None, in_memory=False)
+        x_train, y_train = decode_items(sample(train, limit, seed), workers=workers)
+        x_test, y_test = decode_items(sample(test, limit, seed), workers=workers)
+        notes = list(train.notes)
+        if limit is not None and max(len(train), len(test)) > limit:
+            notes.append(
+                f"evaluated on a seeded sample of {len(x_train)} of {len(train)} train and "
+                f"{len(x_test)} of {len(test)} test images (eval.max_items)"
+            )
+        return ImageSplit(
+            x_train=x_train,
+            y_train=y_train,
+            x_test=x_test,
+            y_test=y_test,
+            class_names=train.class_names if train.labelled else [],
+            name=train.name,
+            notes=tuple(notes),
+        )
 
     @cached_property
     def eval_data(self) -> ImageSplit:
@@ -61,8 +99,16 @@ class ImageModality(Modality):
             raise UserError(f"eval.classes: {err}") from None
 
     @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of the training images."""
+        if self.folder is not None:
+            return self.folder[0].shape
+        c, h, w = self.data.x_train.shape[1:]
+        return int(c), int(h), int(w)
+
+    @property
     def in_channels(self) -> int:
-        return int(self.data.x_train.shape[1])
+        return self.image_shape[0]
 
     def check(self, spec: MethodSpec) -> None:
         super().check(spec)
@@ -77,29 +123,38 @@ class ImageModality(Modality):
 
     def training(self, spec: MethodSpec, log: Log) -> Training:
         """The training split (only `data.train_classes` when set), with the labels a
-        method such as SupCon needs, the view augment and the health probe."""
-        data, s = self.data, self.settings
+        method such as SupCon needs, the view augment and the health probe. A lazy folder's
+        images are decoded by the loader's workers as they are read."""
+        s = self.settings
+        data = self.data
+        self.eval_data  # noqa: B018  (a bad eval.classes fails now, not after training)
+        if self.folder is None:
+            labels, n_test = data.y_train, len(data.x_test)
+        else:
+            labels, n_test = self.folder[0].labels, len(self.folder[1])
+        c, h, w = self.image_shape
         lines = [
-            f"data: {data.name}, {len(data.x_train)} train / {len(data.x_test)} test images "
-            f"{tuple(data.x_train.shape[1:])}, "
+            f"data: {data.name}, {len(labels)} train / {n_test} test images {(c, h, w)}, "
             f"{f'{data.num_classes} classes' if data.num_classes else 'no labels'}",
             *(f"note: {note}" for note in data.notes),
         ]
-        self.eval_data  # noqa: B018  (a bad eval.classes fails now, not after training)
-        train_x, train_y = data.x_train, data.y_train
+        if self.folder is not None:
+            lines.append(f"training images are decoded from {s.data.path} as they are read")
+        keep = torch.arange(len(labels))
         if s.data.train_classes is not None:
-            keep = class_mask(data.y_train, s.data.train_classes)
-            train_x, train_y = train_x[keep], train_y[keep]
-            lines.append(
-                f"pre-training on classes {s.data.train_classes} only: {len(train_x)} images"
-            )
-        if spec.needs_labels and bool((train_y < 0).any()):
+            keep = class_mask(labels, s.data.train_classes).nonzero().flatten()
+            lines.append(f"pre-training on classes {s.data.train_classes} only: {len(keep)} images")
+        if spec.needs_labels and bool((labels[keep] < 0).any()):
             raise UserError(f"method {spec.name!r} needs a label for every training image")
-        size = (int(data.x_train.shape[2]), int(data.x_train.shape[3]))
+        items: TensorItems | FolderItems = (
+            TensorItems(ImageBatch(images=data.x_train, labels=data.y_train).take(keep))
+            if self.folder is None
+            else self.folder[0].subset(keep)
+        )
         return Training(
-            items=TensorItems(ImageBatch(images=train_x, labels=train_y)),
-            collate=ImageBatch.collate,
-            views=build_views(s.augment, image_size=size),
+            items=items,
+            collate=None if self.folder is None else ImageBatch.collate,
+            views=build_views(s.augment, image_size=(h, w)),
             name=data.name,
             lines=lines,
             probe=HealthProbe(split=data, augment=build_augment(s.augment)),
@@ -111,8 +166,28 @@ class ImageModality(Modality):
 
     def embed(self, method: nn.Module, data: str, log: Log) -> Embedded:
         """'train' (the run's data, train and test), 'digits' on a digits run, or a PATH
-        read with the run's data options."""
-        images = load_image_set(source_for(self.settings.data, data))
+        read with the run's data options. A folder without `data.cache` is decoded batch by
+        batch as it is embedded."""
+        source = source_for(self.settings.data, data)
+        folder = lazy_folder_items(source)
+        if folder is not None:
+            log(f"data: {folder.name}: {len(folder)} images {folder.shape}, decoded as embedded")
+            encoder = encoder_of(method)
+            channels = encoder_channels(encoder)
+            vectors = embed_items(
+                encoder,
+                folder,
+                workers=auto_workers(None, in_memory=False),
+                transform=lambda images: match_channels(images, channels),
+            )
+            return Embedded(
+                vectors,
+                folder.paths,
+                folder.name,
+                notes=list(folder.notes),
+                info={"data": folder.name, "image_hw": list(folder.size)},
+            )
+        images = load_image_set(source)
         log(f"data: {images.name}: {images.summary()}")
         for note in images.notes:
             log(f"note: {note}")

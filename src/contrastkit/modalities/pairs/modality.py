@@ -129,7 +129,6 @@ class PairModality(Modality):
         tokens = CharTokenizer(max_len=self.settings.pairs.text_max_len).encode(data.train.texts)
         return Training(
             items=TensorItems(PairBatch(inputs=data.train.x, tokens=tokens, groups=data.train.ids)),
-            collate=PairBatch.collate,
             views=self.views(),
             name=data.name,
             lines=[data.describe()],

@@ -61,7 +61,6 @@ class TableModality(Modality):
         numeric, codes = table.train_rows
         return Training(
             items=TensorItems(RowBatch(numeric=numeric, codes=codes)),
-            collate=RowBatch.collate,
             views=self._augment(),
             name=table.name,
         )

@@ -73,7 +73,6 @@ class TextModality(Modality):
         )
         return Training(
             items=TensorItems(batch),
-            collate=type(batch).collate,
             views=dropout_views,
             name=data.name,
             lines=[f"data: {data.name}, {what}; {test}; model {self.settings.text.model}"],
