@@ -91,3 +91,14 @@ def test_inconsistent_files_and_wrong_query_size(tmp_path: Path) -> None:
     (folder / "ids.json").write_text(json.dumps(["x"]))
     with pytest.raises(UserError, match="has 1 ids"):
         load_index(tmp_path, "a", expect_fingerprint="f")
+
+
+def test_ids_follow_the_stream_although_the_held_out_sample_is_added_last(tmp_path: Path) -> None:
+    x = np.random.default_rng(3).standard_normal((300, 8)).astype(np.float32)
+    built = build_index((x[i : i + 70] for i in range(0, 300, 70)), dim=8, check_queries=25)
+    assert sorted(built.positions.tolist()) == list(range(300))
+    assert built.positions.tolist() != list(range(300))  # the sample went in last
+    save_index(tmp_path, "s", built, [f"row{i}" for i in range(300)], fingerprint="f")
+    named = load_index(tmp_path, "s", expect_fingerprint="f")
+    _, hits = search(named, x, k=1)
+    assert [h[0] for h in hits] == [f"row{i}" for i in range(300)]

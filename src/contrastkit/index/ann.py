@@ -19,13 +19,16 @@ recall@10 (>= 0.99) answered 1,000 queries 2-4x faster. Both store the full vect
 memory is about the same (HNSW adds 2M links of 4 bytes per vector).
 
 The streamed build holds at most ``max(EXACT_MAX, TRAIN_PER_LIST * nlist)`` staged vectors
-(plus `CHECK_QUERIES` sampled queries) besides the index itself. IVF trains on the *first*
+(plus `CHECK_QUERIES` held-out queries) besides the index itself. The held-out sample is
+added last, so index rows are not in stream order: `BuiltIndex.positions` maps them back
+(and `contrastkit.index.store.save_index` orders the ids by it). IVF trains on the *first*
 vectors of the stream: give the batches in random order (or `train_sample`) when the data is
 sorted (e.g. by class), or the lists fit only the first part of the data.
 
 Example:
     >>> built = build_index(iter([x[:50_000], x[50_000:]]), dim=128)
     >>> scores, rows = search_rows(built.index, queries, k=10)
+    >>> stream_positions = built.positions[rows]
 """
 
 from __future__ import annotations
@@ -49,7 +52,10 @@ TARGET_RECALL = 0.95
 TRAIN_PER_LIST = 64
 """IVF trains k-means on at most this many vectors per list (FAISS wants >= 39)."""
 CHECK_QUERIES = 500
-"""Stored vectors sampled (reservoir) during the build to measure recall@10."""
+"""Vectors sampled uniformly from the stream (reservoir) and held out of the index until the
+end: fresh queries to tune nprobe / efSearch and measure recall@10, then indexed too.
+(Stored vectors as queries would overstate recall: HNSW found 0.95 on them and 0.77 on
+fresh queries.)"""
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 
@@ -59,12 +65,14 @@ class BuiltIndex:
     """A built index and how it searches.
 
     Attributes:
-        index: The FAISS index; row ids 0..count-1 in the order the vectors were added.
+        index: The FAISS index, rows 0..count-1 (see `positions` for their stream order).
         kind: "flat", "ivf" or "hnsw".
         dim: Vector size D.
-        recall_at_10: recall@10 against exact search on sampled stored vectors (None
-            for the exact flat index).
+        recall_at_10: recall@10 against exact search, measured with `CHECK_QUERIES` vectors
+            of the stream held out as queries (None for the exact flat index).
         params: Search parameters chosen ({"nprobe": p, "nlist": n} or {"ef_search": e}).
+        positions: Shape: (N,), the stream position of each row (the sample held out to
+            measure recall is added last, so rows are not in stream order).
     """
 
     index: faiss.Index
@@ -72,6 +80,7 @@ class BuiltIndex:
     dim: int
     recall_at_10: float | None = None
     params: dict[str, int] = field(default_factory=dict)
+    positions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def count(self) -> int:
@@ -189,29 +198,44 @@ def _drop_one(ids: list[int], own: int) -> list[int]:
     return [i for i in ids if i != own] if own in ids else ids[:-1]
 
 
-class _Reservoir:
-    """A uniform sample of `size` rows (and their ids) of a stream (Vitter's algorithm R)."""
+class _HeldBack:
+    """A uniform sample of `size` rows of a stream, held out of the index until the end
+    (reservoir sampling, Vitter's algorithm R): the held rows are fresh queries for tuning.
+    A row pushed out of the sample is returned to be indexed."""
 
     def __init__(self, size: int, dim: int, seed: int) -> None:
         self.rows = np.zeros((size, dim), dtype=np.float32)
-        self.ids = np.zeros(size, dtype=np.int64)
+        self.pos = np.zeros(size, dtype=np.int64)
         self.seen = 0
         self.rng = np.random.default_rng(seed)
 
-    def add(self, x: np.ndarray) -> None:
-        size = len(self.rows)
-        fill = max(0, min(len(x), size - self.seen))  # the first `size` rows fill the sample
-        self.rows[self.seen : self.seen + fill] = x[:fill]
-        self.ids[self.seen : self.seen + fill] = np.arange(self.seen, self.seen + fill)
-        later = np.arange(self.seen + fill, self.seen + len(x))  # global ids of the rest
+    def offer(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Take rows of `x` into the sample; returns the rows to index and their stream
+        positions."""
+        size, start = len(self.rows), self.seen
+        fill = max(0, min(len(x), size - start))  # the first `size` rows fill the sample
+        self.rows[start : start + fill] = x[:fill]
+        self.pos[start : start + fill] = np.arange(start, start + fill)
+        later = np.arange(start + fill, start + len(x))  # stream positions of the rest
         slots = self.rng.integers(0, later + 1) if len(later) else later
-        for row, slot in zip(later[slots < size], slots[slots < size], strict=True):
-            self.rows[slot], self.ids[slot] = x[row - self.seen], row
+        take = slots < size
+        evicted_rows: list[np.ndarray] = []
+        evicted_pos: list[int] = []
+        for p, slot in zip(later[take], slots[take], strict=True):
+            evicted_rows.append(self.rows[slot].copy())
+            evicted_pos.append(int(self.pos[slot]))
+            self.rows[slot], self.pos[slot] = x[p - start], p
+        keep = ~take
+        out_rows, out_pos = [x[fill:][keep]], [later[keep]]
+        if evicted_rows:
+            out_rows.append(np.stack(evicted_rows))
+            out_pos.append(np.asarray(evicted_pos, dtype=np.int64))
         self.seen += len(x)
+        return np.concatenate(out_rows), np.concatenate(out_pos)
 
     def sample(self) -> tuple[np.ndarray, np.ndarray]:
         n = min(self.seen, len(self.rows))
-        return self.rows[:n], self.ids[:n]
+        return self.rows[:n], self.pos[:n]
 
 
 def _new_index(kind: Kind, dim: int, nlist: int) -> faiss.Index:
@@ -225,11 +249,11 @@ def _new_index(kind: Kind, dim: int, nlist: int) -> faiss.Index:
     return faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
 
 
-def _tune(built: BuiltIndex, queries: np.ndarray, own: np.ndarray, target: float) -> None:
+def _tune(built: BuiltIndex, queries: np.ndarray, own: np.ndarray | None, target: float) -> None:
     """Raise nprobe / efSearch in powers of two until recall@10 >= target (or the max)."""
     if built.kind == "flat" or len(queries) == 0:
         return
-    truth = exact_neighbours(built.index, queries, 11)
+    truth = exact_neighbours(built.index, queries, 10 + (own is not None))
     if built.kind == "ivf":
         nlist = built.params["nlist"]
         steps = [p for p in (2**i for i in range(20)) if p < nlist] + [nlist]
@@ -301,11 +325,10 @@ def build_index(
         chosen = None if count is None else ("flat" if count <= exact_max else "ivf")
     else:
         chosen = kind
-    reservoir = _Reservoir(check_queries, dim, seed)
+    held = _HeldBack(check_queries, dim, seed)
     staged: list[np.ndarray] = []
-    n_staged = 0
+    positions: list[np.ndarray] = []
     built: BuiltIndex | None = None
-
     planned = nlist or (None if count is None else default_nlist(count))
 
     def stage_limit() -> int:
@@ -313,11 +336,14 @@ def build_index(
             return 0
         return exact_max if planned is None else TRAIN_PER_LIST * planned
 
-    def start(final: Kind) -> BuiltIndex:
-        lists = planned or default_nlist(n_staged)
+    def start(final: Kind, *, train_on_held: bool = True) -> BuiltIndex:
+        lists = planned or default_nlist(held.seen)
         made = BuiltIndex(_new_index(final, dim, lists), final, dim)
         if final == "ivf":
-            train = train_sample if train_sample is not None else np.vstack(staged)
+            if train_sample is None:  # the staged rows and the held-out sample
+                train = np.vstack([*staged, held.sample()[0]] if train_on_held else staged)
+            else:
+                train = train_sample
             train = normalized(train, dim=dim, what="train_sample")
             if len(train) < lists:
                 raise ValueError(f"IVF with {lists} lists needs >= {lists} training vectors")
@@ -333,21 +359,28 @@ def build_index(
         return made
 
     for batch in batches:
-        x = normalized(batch, dim=dim, what="batch")
-        reservoir.add(x)
+        rows, pos = held.offer(normalized(batch, dim=dim, what="batch"))
+        positions.append(pos)
         if built is not None:
-            built.index.add(x)
+            built.index.add(rows)
             continue
-        staged.append(x)
-        n_staged += len(x)
-        if n_staged > stage_limit():
+        staged.append(rows)
+        if held.seen > stage_limit():
             built = start(chosen or "ivf")
-    if built is None:
-        if n_staged == 0:
-            raise ValueError("no vectors to index: the batches were empty")
-        built = start(chosen or "flat")
-    queries, own = reservoir.sample()
-    _tune(built, queries, own, target_recall)
+    if held.seen == 0:
+        raise ValueError("no vectors to index: the batches were empty")
+    queries, own = held.sample()
+    if built is not None:
+        _tune(built, queries, None, target_recall)  # held-out queries: not in the index
+    else:  # a small stream: everything goes in, tuned (if approximate) on stored rows
+        staged.append(queries)
+        built = start(chosen or "flat", train_on_held=False)
+        positions.append(own)
+        _tune(built, queries, np.arange(built.count - len(queries), built.count), target_recall)
+        queries = queries[:0]
+    built.index.add(queries)
+    positions.append(own[: len(queries)])
+    built.positions = np.concatenate(positions)
     return built
 
 

@@ -92,7 +92,8 @@ def save_index(
         root: The folder holding the named indexes (e.g. ``<run>/indexes``).
         name: The index name (see `check_name`).
         built: From `contrastkit.index.ann.build_index`.
-        ids: One id per row, in the order the vectors were added.
+        ids: One id per vector, in the order of the stream the index was built from
+            (reordered here by `built.positions` to the index's rows).
         fingerprint: Names the model/run that made the vectors; `load_index` checks it.
         overwrite: Replace an existing index of that name.
 
@@ -116,7 +117,8 @@ def save_index(
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{name}.", suffix=".tmp"))
     try:
         faiss.write_index(built.index, str(tmp / INDEX_FILE))
-        write_json_atomic(tmp / IDS_FILE, [str(i) for i in ids])
+        order = built.positions if len(built.positions) else np.arange(len(ids))
+        write_json_atomic(tmp / IDS_FILE, [str(ids[int(p)]) for p in order])
         meta = {
             "format": FORMAT,
             "kind": built.kind,
