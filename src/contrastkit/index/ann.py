@@ -148,7 +148,11 @@ def exact_neighbours(
         sims = queries @ block.T  # (Q, c)
         ids = np.broadcast_to(np.arange(start, start + len(block)), sims.shape)
         all_s, all_i = np.hstack([best_s, sims]), np.hstack([best_i, ids])
-        top = np.argsort(-all_s, axis=1, kind="stable")[:, :k]
+        if all_s.shape[1] > k:  # the k best of this block and the best so far, unordered
+            part = np.argpartition(-all_s, k - 1, axis=1)[:, :k]
+            all_s = np.take_along_axis(all_s, part, axis=1)
+            all_i = np.take_along_axis(all_i, part, axis=1)
+        top = np.lexsort((all_i, -all_s), axis=1)  # by score, ties by row id
         best_s = np.take_along_axis(all_s, top, axis=1)
         best_i = np.take_along_axis(all_i, top, axis=1)
     return best_i
