@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import faiss
 import numpy as np
 import pytest
 
@@ -41,8 +42,6 @@ def test_ivf_round_trip_keeps_nprobe_and_recall(tmp_path: Path) -> None:
     named = load_index(tmp_path, "big", expect_fingerprint=None)
     assert named.meta["recall_at_10"] == built.recall_at_10 is not None
     assert named.meta["params"]["nprobe"] == built.params["nprobe"]
-    import faiss
-
     assert faiss.extract_index_ivf(named.index).nprobe == built.params["nprobe"]
 
 
@@ -102,3 +101,16 @@ def test_ids_follow_the_stream_although_the_held_out_sample_is_added_last(tmp_pa
     named = load_index(tmp_path, "s", expect_fingerprint="f")
     _, hits = search(named, x, k=1)
     assert [h[0] for h in hits] == [f"row{i}" for i in range(300)]
+
+
+def test_fewer_hits_than_k_give_nan_scores(tmp_path: Path) -> None:
+    x = np.random.default_rng(4).standard_normal((1200, 8)).astype(np.float32)
+    built = built_over(x, "ivf")
+    save_index(tmp_path, "i", built, [str(i) for i in range(1200)], fingerprint="f")
+    named = load_index(tmp_path, "i", expect_fingerprint="f")
+    faiss.extract_index_ivf(named.index).nprobe = 1  # one list: fewer than 1000 rows
+    scores, hits = search(named, x[:2], k=1000)
+    assert scores.shape == (2, 1000)
+    for row, found in zip(scores, hits, strict=True):
+        assert len(found) == int(np.isfinite(row).sum()) < 1000
+        assert np.isnan(row[len(found) :]).all()

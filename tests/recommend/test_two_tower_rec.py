@@ -91,6 +91,7 @@ def test_bad_input() -> None:
         )
 
 
+@pytest.mark.slow
 def test_short_training_beats_most_popular() -> None:
     torch.set_num_threads(1)
     gen = generate_interactions(300, 120, per_user=12, dim=4, n_features=8, seed=0)
