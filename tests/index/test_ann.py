@@ -96,3 +96,14 @@ def test_bad_input() -> None:
         build_index(iter([np.full((3, 4), np.nan)]), dim=4)
     with pytest.raises(ValueError, match="needs >= 179 training"):
         build_index(iter([np.ones((100, 4))]), dim=4, kind="ivf", count=2000)
+
+
+def test_ivf_trains_on_a_given_sample_and_adds_everything() -> None:
+    x = clustered(1500, seed=4)
+    order = np.argsort(x[:, 0])  # a sorted stream: its first rows are not representative
+    built = build_index(
+        batches(x[order], 100), dim=16, kind="ivf", nlist=10, train_sample=x[::5], check_queries=50
+    )
+    assert built.kind == "ivf" and built.count == 1500 and built.params["nlist"] == 10
+    assert built.recall_at_10 is not None and built.recall_at_10 >= 0.95
+    assert sorted(built.positions.tolist()) == list(range(1500))
