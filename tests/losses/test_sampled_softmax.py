@@ -4,10 +4,15 @@ gradcheck."""
 from __future__ import annotations
 
 import math
+import multiprocessing
+import socket
+from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+import torch.multiprocessing as mp
 
 from contrastkit.losses import SampledSoftmaxLoss, info_nce, sampled_softmax
 
@@ -97,3 +102,61 @@ def test_bad_arguments() -> None:
         sampled_softmax(u, torch.randn(5, 3))
     with pytest.raises(ValueError, match="temperature"):
         SampledSoftmaxLoss(temperature=-1.0)
+
+
+N, D = 8, 4
+ITEM_IDS = torch.tensor([0, 3, 1, 3, 2, 0, 5, 4])  # duplicates across ranks
+LOG_Q = torch.log(torch.tensor([0.3, 0.1, 0.2, 0.1, 0.05, 0.3, 0.05, 0.2], dtype=torch.float64))
+
+
+def leaves() -> tuple[torch.Tensor, torch.Tensor]:
+    return rand(N, D, seed=10), rand(N, D, seed=11)
+
+
+def case(rows: slice, gather: bool) -> tuple[float, torch.Tensor, torch.Tensor]:
+    u, v = leaves()
+    loss = sampled_softmax(
+        u[rows], v[rows], LOG_Q[rows], temperature=0.3, item_ids=ITEM_IDS[rows], gather=gather
+    )
+    loss.backward()
+    assert u.grad is not None and v.grad is not None
+    return loss.item(), u.grad, v.grad
+
+
+def worker(rank: int, world: int, port: int, out_dir: str) -> None:
+    import torch.distributed as dist
+
+    torch.set_num_threads(1)
+    dist.init_process_group(
+        "gloo",
+        init_method=f"tcp://127.0.0.1:{port}",
+        rank=rank,
+        world_size=world,
+        timeout=timedelta(seconds=60),
+    )
+    try:
+        n = N // world
+        torch.save(case(slice(rank * n, (rank + 1) * n), True), Path(out_dir) / f"r{rank}.pt")
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_gather_over_two_processes_equals_the_global_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GLOO_SOCKET_IFNAME", "lo")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    multiprocessing.set_forkserver_preload(["torch", "contrastkit.losses"])
+    mp.start_processes(
+        worker, args=(2, port, str(tmp_path)), nprocs=2, join=True, start_method="forkserver"
+    )
+    want_loss, want_u, want_v = case(slice(None), False)
+    got = [torch.load(tmp_path / f"r{r}.pt") for r in range(2)]
+    assert (got[0][0] + got[1][0]) / 2 == pytest.approx(want_loss, rel=1e-10)
+    for r in range(2):  # own rows: world_size x the global gradient (DDP averages)
+        rows = slice(r * 4, (r + 1) * 4)
+        torch.testing.assert_close(got[r][1][rows], 2 * want_u[rows])
+        torch.testing.assert_close(got[r][2][rows], 2 * want_v[rows])

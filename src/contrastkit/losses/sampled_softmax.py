@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from contrastkit.distributed import all_gather_no_grad, all_gather_with_grad, rank, world_size
 from contrastkit.losses.precision import autocast_off, upcast
 from contrastkit.losses.validation import check_pair, check_positive, check_rows
 
@@ -22,6 +23,7 @@ def sampled_softmax(
     temperature: float = 0.05,
     item_ids: Tensor | None = None,
     normalize: bool = True,
+    gather: bool = False,
 ) -> Tensor:
     """Each user picks its own item among the batch's items, popularity-corrected.
 
@@ -45,6 +47,11 @@ def sampled_softmax(
         temperature: tau > 0; the logit scale is s = 1 / tau.
         item_ids: Item id of each row, Shape: (B,); masks in-batch duplicates.
         normalize: L2-normalise rows first (cosine); False uses dot products.
+        gather: The items of every rank are the candidates (with their log_q and ids;
+            same batch size on every rank); no-op without a process group. See
+            ``contrastkit.distributed`` for the gradient convention.
+
+    The dense (B, W*B) logit matrix is built at once: 64 MiB at B = W*B = 4096 in float32.
 
     Returns:
         Scalar loss (float32 math under autocast; float64 stays float64).
@@ -64,28 +71,34 @@ def sampled_softmax(
             raise ValueError("log_q must be finite (no item has sampling probability 0)")
     if item_ids is not None:
         check_rows("item_ids", item_ids, b, "item id of each row")
+    w, r = (world_size(), rank()) if gather else (1, 0)
     with autocast_off(user):
         u, v = upcast(user), upcast(item).to(upcast(user).dtype)
         if normalize:
             u, v = F.normalize(u, dim=1), F.normalize(v, dim=1)
-        logits = (u @ v.T) / temperature  # (B, B): user i x item j
+        cands = all_gather_with_grad(v) if w > 1 else v  # (W*B, D), rank order
+        logits = (u @ cands.T) / temperature  # (B, W*B): user i x item j
+        target = r * b + torch.arange(b, device=logits.device)  # own item's column
         if log_q is not None:
-            logits = logits - log_q.to(logits.dtype)[None, :]
+            all_q = all_gather_no_grad(log_q.detach()) if w > 1 else log_q
+            logits = logits - all_q.to(logits.dtype)[None, :]
         if item_ids is not None:
-            same = item_ids[:, None] == item_ids[None, :]  # (B, B)
-            same.fill_diagonal_(False)  # the positive stays
+            all_ids = all_gather_no_grad(item_ids) if w > 1 else item_ids
+            same = item_ids[:, None] == all_ids[None, :]  # (B, W*B)
+            same[torch.arange(b, device=same.device), target] = False  # the positive stays
             logits = logits.masked_fill(same, float("-inf"))
-        target = torch.arange(b, device=logits.device)
         return F.cross_entropy(logits, target)
 
 
 class SampledSoftmaxLoss(nn.Module):
     """Module form of :func:`sampled_softmax`; stores the hyperparameters."""
 
-    def __init__(self, *, temperature: float = 0.05, normalize: bool = True) -> None:
+    def __init__(
+        self, *, temperature: float = 0.05, normalize: bool = True, gather: bool = False
+    ) -> None:
         super().__init__()
         check_positive("temperature", temperature)
-        self.temperature, self.normalize = temperature, normalize
+        self.temperature, self.normalize, self.gather = temperature, normalize, gather
 
     def forward(
         self,
@@ -101,4 +114,5 @@ class SampledSoftmaxLoss(nn.Module):
             temperature=self.temperature,
             item_ids=item_ids,
             normalize=self.normalize,
+            gather=self.gather,
         )

@@ -46,6 +46,7 @@ class TwoTowerRecommender(nn.Module):
             because it is what embeds the items other commands index and search.
         temperature: tau > 0 of the sampled softmax (logit scale 1 / tau).
         log_q_correction: Subtract log q_j from the logits (False: plain in-batch softmax).
+        gather: The items of every process are negatives (`torch.distributed`).
     """
 
     def __init__(
@@ -55,6 +56,7 @@ class TwoTowerRecommender(nn.Module):
         *,
         temperature: float = 0.05,
         log_q_correction: bool = True,
+        gather: bool = False,
     ) -> None:
         super().__init__()
         if temperature <= 0:
@@ -65,6 +67,7 @@ class TwoTowerRecommender(nn.Module):
         self.encoder = encoder
         self.temperature = temperature
         self.log_q_correction = log_q_correction
+        self.gather = gather
 
     def training_loss(
         self,
@@ -82,7 +85,9 @@ class TwoTowerRecommender(nn.Module):
         u = self.user_tower(batch.users)  # (B, D)
         v = self.encoder(batch.item_ids, batch.features, generator=generator)  # (B, D)
         log_q = batch.log_q if self.log_q_correction else None
-        return sampled_softmax(u, v, log_q, temperature=self.temperature, item_ids=batch.item_ids)
+        return sampled_softmax(
+            u, v, log_q, temperature=self.temperature, item_ids=batch.item_ids, gather=self.gather
+        )
 
     def after_step(self, progress: float) -> None:
         """No state between steps."""
