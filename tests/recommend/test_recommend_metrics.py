@@ -16,6 +16,7 @@ from contrastkit.eval.recommend import (
     recall_at_k,
     recommend_metrics,
     svd_scores,
+    top_k_unseen,
 )
 
 
@@ -77,3 +78,13 @@ def test_most_popular_and_svd() -> None:
     np.testing.assert_allclose(svd_scores(train, rank=2), x, atol=1e-5)
     with pytest.raises(ValueError, match="rank must be"):
         svd_scores(train, rank=3)
+
+
+def test_top_k_unseen() -> None:
+    scores = np.array([0.5, 0.9, 0.1, 0.9, 0.7])
+    items, got = top_k_unseen(scores, np.array([1]), 3)
+    assert items.tolist() == [3, 4, 0] and got.tolist() == [0.9, 0.7, 0.5]
+    items, _ = top_k_unseen(scores, np.array([0, 1, 2]), 10)
+    assert items.tolist() == [3, 4]  # only two unseen
+    with pytest.raises(ValueError, match="k >= 1"):
+        top_k_unseen(scores, np.array([], dtype=np.int64), 0)

@@ -155,3 +155,23 @@ def svd_scores(train: sp.csr_matrix, *, rank: int, seed: int = 0) -> np.ndarray:
     v = svd.components_.astype(np.float32)  # (r, I)
     out: np.ndarray = (train @ v.T) @ v
     return out
+
+
+def top_k_unseen(scores: np.ndarray, seen: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """One user's k best items that are not in `seen` (what `recommend --user U` prints).
+
+    Args:
+        scores: Shape: (I,), the user's score for every item.
+        seen: Item codes the user already has (left out).
+        k: Items wanted (fewer come back when fewer are unseen).
+
+    Returns:
+        `(items, item_scores)`, each Shape: (min(k, unseen),), best first; ties by item code.
+    """
+    if scores.ndim != 1 or k < 1:
+        raise ValueError(f"need (I,) scores and k >= 1, got {scores.shape} and k={k}")
+    s = np.asarray(scores, dtype=np.float64).copy()
+    s[np.asarray(seen, dtype=np.int64)] = -np.inf
+    n = int(np.isfinite(s).sum())
+    order = np.lexsort((np.arange(len(s)), -s))[: min(k, n)]
+    return order, s[order]
