@@ -309,7 +309,9 @@ def build_index(
         train_sample: Vectors to train IVF on, Shape: (T, D); default the first
             ``TRAIN_PER_LIST * nlist`` vectors of the stream.
         target_recall: recall@10 that nprobe / efSearch are tuned to reach.
-        check_queries: Stored vectors sampled to measure recall@10.
+        check_queries: Vectors of the stream held out (uniformly) as queries to tune the
+            search and measure recall@10, added last. A stream of fewer than twice as many
+            is tuned on stored rows (their own row left out), which overstates recall.
         seed: Seeds the sampling and k-means.
 
     Returns:
@@ -379,9 +381,11 @@ def build_index(
     if held.seen == 0:
         raise ValueError("no vectors to index: the batches were empty")
     queries, own = held.sample()
+    if built is None and held.seen - len(queries) >= max(11, len(queries)):
+        built = start(chosen or "flat")  # the stream ended before the staging limit
     if built is not None:
         _tune(built, queries, None, target_recall)  # held-out queries: not in the index
-    else:  # a small stream: everything goes in, tuned (if approximate) on stored rows
+    else:  # a tiny stream: everything goes in, tuned (if approximate) on stored rows
         staged.append(queries)
         built = start(chosen or "flat", train_on_held=False)
         positions.append(own)
