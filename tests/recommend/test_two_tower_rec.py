@@ -128,3 +128,20 @@ def test_short_training_beats_most_popular() -> None:
     oracle = recommend_metrics(gen.oracle, train, split.test_item)
     assert ours["recall@10"] > pop["recall@10"] + 0.05
     assert ours["recall@10"] <= oracle["recall@10"] + 0.05
+
+
+def test_interaction_batch_collates_with_and_without_features() -> None:
+    items = [
+        (torch.tensor(u), torch.tensor(i), None, torch.tensor(-1.0)) for u, i in [(0, 2), (1, 3)]
+    ]
+    b = InteractionBatch.collate(items)
+    assert len(b) == 2 and b.features is None and b.item_ids.tolist() == [2, 3]
+    with_f = InteractionBatch.collate(
+        [(torch.tensor(0), torch.tensor(1), torch.ones(3), torch.tensor(-2.0))] * 3
+    )
+    assert with_f.features is not None and with_f.features.shape == (3, 3)
+    assert with_f.take(torch.tensor([0, 2])).log_q.tolist() == [-2.0, -2.0]
+    with pytest.raises(ValueError, match="differ in batch size"):
+        InteractionBatch(torch.zeros(2), torch.zeros(3), None, torch.zeros(2))
+    with pytest.raises(ValueError, match="expects an InteractionBatch"):
+        model().training_loss((torch.zeros(2),))  # type: ignore[arg-type]
