@@ -1,5 +1,11 @@
 """Anomaly detection from embeddings: the distance to the k nearest normal training items
-is the anomaly score; AUROC and average precision say how well it ranks anomalies first."""
+is the anomaly score; AUROC and average precision say how well it ranks anomalies first.
+
+Scoring new data (what `contrastkit anomaly` does): `knn_outlier_scores` of the new items
+against the training embeddings, a threshold from `threshold_at_quantile` over the scores
+of held-out *normal* items (so about 1 - q of normal items are flagged), and `auroc` when
+labels are known.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +36,61 @@ def knn_anomaly_score(
     ]
     offset = 1.0 if metric == "cosine" else 0.0
     return torch.cat(scores) + offset
+
+
+def knn_outlier_scores(
+    train_emb: Tensor | np.ndarray,
+    query_emb: Tensor | np.ndarray,
+    k: int,
+    *,
+    metric: Metric = "cosine",
+) -> np.ndarray:
+    """`knn_anomaly_score` for arrays: the mean distance of each query to its k nearest
+    training embeddings, 1 - cos (default) or Euclidean; larger = stranger.
+
+    ``score(x) = (1/k) sum_{j in kNN(x)} d(x, t_j)``
+
+    Args:
+        train_emb: Shape: (M, D), embeddings of the (normal) training items.
+        query_emb: Shape: (Q, D), embeddings of the items to score.
+        k: Neighbours, 1 <= k <= M.
+
+    Returns:
+        Shape: (Q,), float64.
+
+    Raises:
+        ValueError: k out of range or mismatched shapes.
+    """
+    train, query = torch.as_tensor(np.asarray(train_emb)), torch.as_tensor(np.asarray(query_emb))
+    if train.ndim != 2 or query.ndim != 2 or train.shape[1] != query.shape[1]:
+        raise ValueError(
+            f"train (M, D) and query (Q, D) embeddings must share D, got "
+            f"{tuple(train.shape)} and {tuple(query.shape)}"
+        )
+    if not 1 <= k <= train.shape[0]:
+        raise ValueError(f"k must be in [1, {train.shape[0]}] (training items), got {k}")
+    if query.shape[0] == 0:
+        return np.zeros(0)
+    return knn_anomaly_score(train, query, k=k, metric=metric).double().numpy()
+
+
+def threshold_at_quantile(heldout_normal_scores: np.ndarray, q: float) -> float:
+    """The q-quantile of held-out normal items' scores (linear interpolation): flagging
+    ``score > threshold`` flags about a fraction 1 - q of normal data (false alarms).
+
+    Args:
+        heldout_normal_scores: Shape: (N,), scores of normal items not in the reference set.
+        q: In (0, 1), e.g. 0.95 or 0.99.
+
+    Raises:
+        ValueError: q outside (0, 1), no scores, or NaN scores.
+    """
+    scores = np.asarray(heldout_normal_scores, dtype=np.float64)
+    if not 0 < q < 1:
+        raise ValueError(f"quantile q must be in (0, 1), got {q}")
+    if scores.ndim != 1 or scores.size == 0 or not np.isfinite(scores).all():
+        raise ValueError(f"need a non-empty (N,) array of finite scores, got shape {scores.shape}")
+    return float(np.quantile(scores, q))
 
 
 def auroc(scores: np.ndarray, is_anomaly: np.ndarray) -> float:

@@ -14,6 +14,7 @@ from contrastkit.losses.miners import Triplets, batch_hard, distance_weighted, s
 from contrastkit.losses.negative_cosine import BYOLLoss, NegativeCosineLoss, byol, negative_cosine
 from contrastkit.losses.nt_xent import NTXentLoss, nt_xent
 from contrastkit.losses.pairs import MarginContrastiveLoss, NPairLoss, margin_contrastive, n_pair
+from contrastkit.losses.sampled_softmax import SampledSoftmaxLoss, sampled_softmax
 from contrastkit.losses.sigmoid_pairs import SigmoidPairsLoss, sigmoid_pairs
 from contrastkit.losses.supcon import SupConLoss, supcon
 from contrastkit.losses.swav import SwAVLoss, sinkhorn_knopp, swav
@@ -31,6 +32,7 @@ __all__ = [
     "NPairLoss",
     "NTXentLoss",
     "NegativeCosineLoss",
+    "SampledSoftmaxLoss",
     "SigmoidPairsLoss",
     "SupConLoss",
     "SwAVLoss",
@@ -49,6 +51,7 @@ __all__ = [
     "n_pair",
     "negative_cosine",
     "nt_xent",
+    "sampled_softmax",
     "semi_hard",
     "sigmoid_pairs",
     "sinkhorn_knopp",

@@ -1,0 +1,237 @@
+"""Named indexes on disk: several per run, none replaced without `overwrite`.
+
+Layout of one index, ``<root>/<name>/``:
+    * ``index.faiss``: the FAISS index (FAISS's own binary format; nothing is unpickled);
+    * ``ids.json``: one string id per row (file path, CSV row number, line number, ...);
+    * ``meta.json``: ``{"format", "kind", "dim", "count", "metric", "fingerprint",
+      "created", "recall_at_10", "params"}``; `fingerprint` is a string given by the
+      caller that names the model that made the vectors (e.g. a hash of the checkpoint),
+      and `recall_at_10` is measured against exact search when the index is approximate.
+
+A save writes the three files into a hidden temporary folder next to the final one and
+then renames it into place, so a crash never leaves a half-written index under its name.
+
+Example:
+    >>> built = build_index(batches, dim=128)
+    >>> save_index(root, "train", built, ids, fingerprint="ckpt:3f2a...")
+    >>> named = load_index(root, "train", expect_fingerprint="ckpt:3f2a...")
+    >>> scores, ids = search(named, queries, k=10)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from contrastkit.atomic import write_json_atomic
+from contrastkit.errors import UserError
+from contrastkit.index.ann import BuiltIndex, apply_params, search_rows
+
+FORMAT = 1
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+INDEX_FILE, IDS_FILE, META_FILE = "index.faiss", "ids.json", "meta.json"
+
+
+@dataclass
+class NamedIndex:
+    """A loaded index with its row ids and metadata.
+
+    Attributes:
+        name: The folder name under the root.
+        index: The FAISS index, search parameters applied.
+        ids: One string id per row, Shape: (N,) as a list.
+        meta: The `meta.json` record.
+    """
+
+    name: str
+    index: faiss.Index
+    ids: list[str]
+    meta: dict[str, Any]
+
+    @property
+    def count(self) -> int:
+        return int(self.index.ntotal)
+
+
+def check_name(name: str) -> str:
+    """An index name: letters, digits, '.', '_' or '-', starting with a letter or digit.
+
+    Raises:
+        UserError: The name could escape the root or hide the index.
+    """
+    if not NAME_PATTERN.match(name):
+        raise UserError(
+            f"index name {name!r}: use 1-100 letters, digits, '.', '_' or '-', starting "
+            "with a letter or digit"
+        )
+    return name
+
+
+def save_index(
+    root: Path,
+    name: str,
+    built: BuiltIndex,
+    ids: list[str],
+    *,
+    fingerprint: str,
+    overwrite: bool = False,
+) -> Path:
+    """Write `built` and its row ids as ``<root>/<name>/`` (temporary folder, then rename).
+
+    Args:
+        root: The folder holding the named indexes (e.g. ``<run>/indexes``).
+        name: The index name (see `check_name`).
+        built: From `contrastkit.index.ann.build_index`.
+        ids: One id per vector, in the order of the stream the index was built from
+            (reordered here by `built.positions` to the index's rows).
+        fingerprint: Names the model/run that made the vectors; `load_index` checks it.
+        overwrite: Replace an existing index of that name.
+
+    Returns:
+        The index folder.
+
+    Raises:
+        UserError: The name exists and `overwrite` is False, or the name is invalid.
+        ValueError: `ids` and the index differ in length.
+    """
+    check_name(name)
+    if len(ids) != built.count:
+        raise ValueError(f"{len(ids)} ids for an index of {built.count} vectors")
+    final = root / name
+    if final.exists() and not overwrite:
+        raise UserError(
+            f"{final}: an index named {name!r} exists; choose another --name or pass "
+            "--overwrite to replace it"
+        )
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{name}.", suffix=".tmp"))
+    try:
+        faiss.write_index(built.index, str(tmp / INDEX_FILE))
+        order = built.positions if len(built.positions) else np.arange(len(ids))
+        write_json_atomic(tmp / IDS_FILE, [str(ids[int(p)]) for p in order])
+        meta = {
+            "format": FORMAT,
+            "kind": built.kind,
+            "dim": built.dim,
+            "count": built.count,
+            "metric": "cosine",
+            "fingerprint": fingerprint,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "recall_at_10": built.recall_at_10,
+            "params": dict(built.params),
+        }
+        write_json_atomic(tmp / META_FILE, meta)
+        os.chmod(tmp, 0o777 & ~_umask())
+        old = None
+        if final.exists():
+            old = root / f".{name}.{os.getpid()}.old"
+            os.replace(final, old)
+        os.replace(tmp, final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise UserError(f"{path}: cannot read this index file ({err})") from None
+
+
+def list_indexes(root: Path) -> list[dict[str, Any]]:
+    """The `meta.json` records of the indexes under `root`, by name, each with its "name".
+    Hidden (temporary) folders and folders without `meta.json` are skipped."""
+    if not root.is_dir():
+        return []
+    found = []
+    for folder in sorted(root.iterdir()):
+        if folder.name.startswith(".") or not (folder / META_FILE).is_file():
+            continue
+        found.append({"name": folder.name, **_read_json(folder / META_FILE)})
+    return found
+
+
+def load_index(root: Path, name: str, *, expect_fingerprint: str | None) -> NamedIndex:
+    """Read ``<root>/<name>/`` and check it was built by the model named by
+    `expect_fingerprint` (None skips the check).
+
+    Raises:
+        UserError: No such index (the existing names are listed), a file is missing or
+            inconsistent, or the fingerprint differs.
+    """
+    check_name(name)
+    folder = root / name
+    if not (folder / META_FILE).is_file():
+        names = [m["name"] for m in list_indexes(root)]
+        have = ", ".join(names) if names else "none"
+        raise UserError(f"{folder}: no index named {name!r} (indexes here: {have})")
+    meta = _read_json(folder / META_FILE)
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise UserError(f"{folder / META_FILE}: not a contrastkit index (format {FORMAT})")
+    if expect_fingerprint is not None and meta.get("fingerprint") != expect_fingerprint:
+        raise UserError(
+            f"{folder}: index {name!r} was built by another model/run (fingerprint "
+            f"{meta.get('fingerprint')!r}, this run {expect_fingerprint!r}): rebuild it with "
+            f"`contrastkit index --run <run> --data <data> --name {name} --overwrite`"
+        )
+    if not (folder / INDEX_FILE).is_file():
+        raise UserError(f"{folder / INDEX_FILE}: missing; rebuild the index")
+    index = faiss.read_index(str(folder / INDEX_FILE))
+    ids = _read_json(folder / IDS_FILE)
+    if not isinstance(ids, list) or len(ids) != index.ntotal or meta.get("count") != len(ids):
+        raise UserError(
+            f"{folder}: {IDS_FILE} has {len(ids) if isinstance(ids, list) else '?'} ids, the "
+            f"index {index.ntotal} vectors and {META_FILE} count {meta.get('count')}; rebuild it"
+        )
+    if index.d != meta.get("dim"):
+        raise UserError(f"{folder}: index dim {index.d} but {META_FILE} says {meta.get('dim')}")
+    apply_params(index, {k: int(v) for k, v in meta.get("params", {}).items() if k != "nlist"})
+    return NamedIndex(name, index, [str(i) for i in ids], meta)
+
+
+def search(named: NamedIndex, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[str]]]:
+    """The k most cosine-similar rows of each query, best first.
+
+    Args:
+        named: From `load_index`.
+        queries: Shape: (Q, D), embeddings from the same model (normalised here).
+        k: Hits per query (at most the index size).
+
+    Returns:
+        `(scores, ids)`: Shape: (Q, k') cosine similarities (k' = min(k, N)) and Q lists of
+        row ids; an approximate index may return fewer than k' hits for a query, and then
+        the missing scores are NaN.
+
+    Raises:
+        UserError: The queries' size differs from the index's.
+    """
+    q = np.asarray(queries)
+    if q.ndim != 2 or q.shape[1] != named.index.d:
+        raise UserError(
+            f"queries have shape {q.shape} but index {named.name!r} holds "
+            f"{named.index.d}-d vectors: embed the queries with the model that built it"
+        )
+    scores, rows = search_rows(named.index, q, k)
+    scores = np.where(rows >= 0, scores, np.nan).astype(np.float32)
+    hits = [[named.ids[int(r)] for r in row if r >= 0] for row in rows]
+    return scores, hits

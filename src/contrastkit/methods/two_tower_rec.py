@@ -1,0 +1,124 @@
+"""Two-tower contrastive recommender (Yi et al. 2019, doi:10.1145/3298689.3346996):
+a user tower and an item tower trained with the in-batch sampled softmax and the log-Q
+popularity correction (`contrastkit.losses.sampled_softmax`); items with features can be
+recommended before anyone interacted with them (cold start, see `ItemTower`).
+
+Not registered here: the method registry is assembled in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from contrastkit.batches import Batch
+from contrastkit.encoders.item_tower import ItemTower, UserTower
+from contrastkit.losses import sampled_softmax
+
+
+@dataclass(frozen=True)
+class InteractionBatch(Batch):
+    """A batch of (user, item) interactions.
+
+    Attributes:
+        users: Shape: (B,), int64 user codes.
+        item_ids: Shape: (B,), int64 item codes.
+        features: Shape: (B, F), float32 features of each row's item, or None.
+        log_q: Shape: (B,), float32 log-probability of each row's item being in a batch
+            (log of its share of the training interactions).
+    """
+
+    users: Tensor
+    item_ids: Tensor
+    features: Tensor | None
+    log_q: Tensor
+
+
+class TwoTowerRecommender(nn.Module):
+    """User tower + item tower, cosine similarity, sampled softmax with log-Q correction.
+
+    Args:
+        user_tower: User ids (B,) -> (B, D).
+        encoder: The item tower, (ids (B,), features (B, F)) -> (B, D); named `encoder`
+            because it is what embeds the items other commands index and search.
+        temperature: tau > 0 of the sampled softmax (logit scale 1 / tau).
+        log_q_correction: Subtract log q_j from the logits (False: plain in-batch softmax).
+        gather: The items of every process are negatives (`torch.distributed`).
+    """
+
+    def __init__(
+        self,
+        user_tower: UserTower,
+        encoder: ItemTower,
+        *,
+        temperature: float = 0.05,
+        log_q_correction: bool = True,
+        gather: bool = False,
+    ) -> None:
+        super().__init__()
+        if temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        if user_tower.dim != encoder.dim:
+            raise ValueError(f"tower sizes differ: users {user_tower.dim}, items {encoder.dim}")
+        self.user_tower = user_tower
+        self.encoder = encoder
+        self.temperature = temperature
+        self.log_q_correction = log_q_correction
+        self.gather = gather
+
+    def training_loss(
+        self,
+        batch: InteractionBatch,
+        *,
+        augment: object | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """Sampled softmax of one batch; `augment` is unused (no views of an id), the
+        generator draws the item-id dropout."""
+        if not isinstance(batch, InteractionBatch):
+            raise ValueError(
+                f"TwoTowerRecommender expects an InteractionBatch, got {type(batch).__name__}"
+            )
+        u = self.user_tower(batch.users)  # (B, D)
+        v = self.encoder(batch.item_ids, batch.features, generator=generator)  # (B, D)
+        log_q = batch.log_q if self.log_q_correction else None
+        return sampled_softmax(
+            u, v, log_q, temperature=self.temperature, item_ids=batch.item_ids, gather=self.gather
+        )
+
+    def after_step(self, progress: float) -> None:
+        """No state between steps."""
+
+    @torch.no_grad()
+    def embed_users(self, user_ids: Tensor) -> Tensor:
+        """Unit-norm user embeddings, eval mode, float32 on the CPU. Shape: (U,) -> (U, D)."""
+        device = self.user_tower.embed.weight.device
+        return F.normalize(self.user_tower(user_ids.to(device)).float(), dim=1).cpu()
+
+    @torch.no_grad()
+    def embed_items(
+        self, item_ids: Tensor, features: Tensor | None, *, batch_size: int = 4096
+    ) -> Tensor:
+        """Unit-norm item embeddings in eval mode (id -1 = cold start, features only),
+        float32 on the CPU. Shape: (I,), (I, F) -> (I, D)."""
+        device = self.encoder.embed.weight.device
+        was_training = self.encoder.training
+        self.encoder.eval()
+        try:
+            parts = [
+                self.encoder(
+                    item_ids[s : s + batch_size].to(device),
+                    None if features is None else features[s : s + batch_size].to(device),
+                ).float()
+                for s in range(0, len(item_ids), batch_size)
+            ]
+        finally:
+            self.encoder.train(was_training)
+        return F.normalize(torch.cat(parts), dim=1).cpu()
+
+    def scores(self, user_ids: Tensor, item_ids: Tensor, features: Tensor | None) -> Tensor:
+        """Cosine similarity of each user to each item. Shape: (U, I)."""
+        return self.embed_users(user_ids) @ self.embed_items(item_ids, features).T
