@@ -1,8 +1,7 @@
 """Config files a user can get wrong end in one line naming the file and line, never a
 traceback or a silently different config (issue 17).
 
-`read_yaml_mapping` (contrastkit.yaml_input) does it; `load_config` gets it once the lead
-calls it from config.py: until then those cases are strict xfails.
+`read_yaml_mapping` (contrastkit.yaml_input) does it, and `load_config` reads through it.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from contrastkit.config import load_config
 from contrastkit.errors import UserError
 from contrastkit.yaml_input import read_yaml_mapping
 
-WIRED = pytest.mark.xfail(strict=True, reason="lead wires in config.py")
 CONFIGS = Path(__file__).parents[1] / "configs"
 
 
@@ -106,13 +104,11 @@ def test_every_shipped_config_reads_as_yaml_safe_load_does(path: Path) -> None:
 # --- load_config: the same cases through the loader (the lead wires them) --------------
 
 
-@WIRED
 def test_load_config_not_utf8(tmp_path: Path) -> None:
     path = _write(tmp_path, LATIN1)
     assert "line 3: not UTF-8" in _one_line_error(load_config, path)
 
 
-@WIRED
 def test_load_config_yaml_tag(tmp_path: Path) -> None:
     target = tmp_path / "pwned"
     path = _write(tmp_path, TAG.replace(b"{target}", str(target).encode()))
@@ -122,19 +118,16 @@ def test_load_config_yaml_tag(tmp_path: Path) -> None:
         assert not target.exists()
 
 
-@WIRED
 def test_load_config_top_level_list(tmp_path: Path) -> None:
     path = _write(tmp_path, b"- train\n- eval\n")
     assert _one_line_error(load_config, path).endswith("(got a list)")
 
 
-@WIRED
 def test_load_config_duplicate_key(tmp_path: Path) -> None:
     path = _write(tmp_path, DUPLICATE)
     assert "key 'train' given twice" in _one_line_error(load_config, path)
 
 
-@WIRED
 def test_load_config_syntax_error_on_one_line(tmp_path: Path) -> None:
     path = _write(tmp_path, TABS)
     assert "line 2, column 1" in _one_line_error(load_config, path)

@@ -45,6 +45,7 @@ REFUSED = [
     ("eval.tabular_budgets=[0,5]", "eval.tabular_budgets: expected a non-empty list of integers"),
     ("data.image_size=1", "data.image_size: Input should be greater than or equal to 2 (got 1)"),
     ("data.split_seed=-1", "data.split_seed: Input should be greater than or equal to 0 (got -1)"),
+    ("seed=-1", "seed: Input should be greater than or equal to 0 (got -1)"),
     ("data.test_fraction=.nan", "data.test_fraction: Input should be a finite number"),
     ("data.train_classes=[]", f"data.train_classes: {LABELS}"),
     ("pairs.init_temperature=.inf", "pairs.init_temperature: Input should be a finite number"),

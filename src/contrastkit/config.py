@@ -30,6 +30,7 @@ from contrastkit.modalities.options import DataConfig, TextConfig
 from contrastkit.modalities.registry import modality_class
 from contrastkit.options import Strict
 from contrastkit.train.options import HealthConfig, TrainConfig
+from contrastkit.yaml_input import read_yaml_mapping
 
 _Strict = Strict
 
@@ -58,7 +59,7 @@ else:
 class Config(_Strict):
     """The whole run: everything a run needs, saved as `config.yaml` in the run directory."""
 
-    seed: int = 0
+    seed: int = Field(0, ge=0)
     data: DataConfig = Field(default_factory=DataConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
@@ -159,15 +160,7 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
         where = str(path)
         if not path.is_file():
             raise UserError(f"config file not found: {path}")
-        try:
-            loaded = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as err:
-            mark = getattr(err, "problem_mark", None)
-            line = f" line {mark.line + 1}" if mark is not None else ""
-            raise UserError(f"{path}:{line} is not valid YAML: {err}") from None
-        if loaded is not None and not isinstance(loaded, dict):
-            raise UserError(f"{path}: expected a mapping of sections at the top level")
-        raw = loaded or {}
+        raw = read_yaml_mapping(path)
     for override in overrides or []:
         _apply_override(raw, override)
         where = f"{where} (with --set)"
