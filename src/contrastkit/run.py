@@ -7,6 +7,7 @@ goes through its contract (`modalities/base.py`), whatever the data.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,16 @@ from contrastkit.index.flat import FlatIndex
 from contrastkit.methods.registry import method_spec
 from contrastkit.modalities.base import Log, Modality
 from contrastkit.modalities.registry import modality_for
-from contrastkit.rundir import CHECKPOINT, CONFIG, METRICS, prepare_run_dir
+from contrastkit.rundir import (
+    CHECKPOINT,
+    CONFIG,
+    METRICS,
+    absolute_data_path,
+    data_fingerprint,
+    lock_run_dir,
+    prepare_run_dir,
+    replace_run,
+)
 from contrastkit.train import ddp
 from contrastkit.train.checkpoint import load_checkpoint
 from contrastkit.train.device import resolve_device
@@ -74,12 +84,39 @@ def _train_run(
     on_epoch_end: Callable[[int], None] | None,
 ) -> dict[str, Any]:
     writer = rank() == 0
+    if not resume:  # a run reads the same data from any folder it is evaluated from
+        cfg.data.path = absolute_data_path(cfg.data.path)
     modality = resolve(cfg)
+    with ExitStack() as stack:
+        replacement = None
+        if writer:
+            stack.enter_context(lock_run_dir(out))
+            prepare_run_dir(out, overwrite=overwrite, resume=resume)
+            replacement = stack.enter_context(replace_run(out, enabled=overwrite))
+            if not resume:
+                write_text_atomic(out / CONFIG, dump_config(cfg))
+
+        def epoch_done(epoch: int) -> None:
+            if replacement is not None:
+                replacement.commit()  # the new run has its first checkpoint: drop the old one
+            if on_epoch_end is not None:
+                on_epoch_end(epoch)
+
+        return _train(cfg, out, modality, device, resume, show_progress, log, epoch_done)
+
+
+def _train(
+    cfg: Config,
+    out: Path,
+    modality: Modality,
+    device: torch.device,
+    resume: bool,
+    show_progress: bool,
+    log: Log,
+    on_epoch_end: Callable[[int], None],
+) -> dict[str, Any]:
+    writer = rank() == 0
     torch.manual_seed(cfg.seed)  # the initial weights: the same seed gives the same run
-    if writer:
-        prepare_run_dir(out, overwrite=overwrite, resume=resume)
-        if not resume:
-            write_text_atomic(out / CONFIG, dump_config(cfg))
     training = modality.training(method_spec(cfg.method.name), log if writer else _quiet)
     method = build_method(cfg, modality.new_encoder)
     if writer:
@@ -115,6 +152,7 @@ def _train_run(
         "data": training.name,
         "epochs": cfg.train.epochs,
         "seed": cfg.seed,
+        **_data_fingerprint(cfg),
         "train_time_s": result.train_time_s,
         "samples_per_s": result.samples_per_s,
         "peak_mem_mib": result.peak_mem_mib,
@@ -128,6 +166,17 @@ def _train_run(
     metrics.update(modality.evaluate(method, out, log))
     write_json_atomic(out / METRICS, metrics)
     return metrics
+
+
+def _data_fingerprint(cfg: Config) -> dict[str, str]:
+    """`data_fingerprint` of the run's files (none for bundled data): `eval` says when the
+    data changed since training."""
+    path = cfg.data.path
+    return (
+        {}
+        if path is None or not Path(path).exists()
+        else {"data_fingerprint": data_fingerprint(path)}
+    )
 
 
 def _quiet(_message: str) -> None:
@@ -159,6 +208,10 @@ def eval_run(run: Path, log: Log = print) -> dict[str, Any]:
             "seed": cfg.seed,
         }
     )
+    trained_on = metrics.get("data_fingerprint")
+    now = _data_fingerprint(cfg).get("data_fingerprint")
+    if trained_on is not None and now != trained_on:
+        log(f"note: {cfg.data.path} changed since the run was trained (data fingerprint)")
     metrics.update(modality.evaluate(method, run, log))
     write_json_atomic(metrics_path, metrics)
     return metrics

@@ -145,6 +145,7 @@ class RunMetrics(MetricsBlocks):
     final_loss: NotRequired[float]
     skipped_steps: NotRequired[int]
     collapse: NotRequired[Collapse]
+    data_fingerprint: NotRequired[str]
 
 
 _RUN_METRICS = TypeAdapter(RunMetrics)

@@ -16,7 +16,6 @@ Under torchrun each rank trains on its slice of every global batch through DDP
 
 from __future__ import annotations
 
-import json
 import math
 import resource
 import time
@@ -36,7 +35,7 @@ from contrastkit.data.items import InMemory, TensorItems
 from contrastkit.data.workers import auto_workers
 from contrastkit.distributed import rank
 from contrastkit.errors import UserError
-from contrastkit.rundir import CHECKPOINT, LOG
+from contrastkit.rundir import CHECKPOINT, LOG, truncate_log
 from contrastkit.schedule import warmup_cosine
 from contrastkit.train import ddp
 from contrastkit.train.checkpoint import load_checkpoint, save_checkpoint
@@ -76,18 +75,6 @@ def peak_memory_mib(device: torch.device) -> float:
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-
-
-def _truncate_log(path: Path, from_step: int) -> None:
-    """Drop log lines a crashed run wrote after its last checkpoint."""
-    if not path.is_file():
-        return
-    keep = [
-        line
-        for line in path.read_text().splitlines()
-        if line and json.loads(line).get("step", 0) < from_step
-    ]
-    path.write_text("".join(f"{line}\n" for line in keep))
 
 
 def _finite_then(global_loss: Tensor, backward: Callable[[], None]) -> bool:
@@ -168,7 +155,7 @@ def fit(
         start_step = state.get("step", state["epoch"] * steps_per_epoch)
         elapsed, skipped = state["elapsed_s"], state["skipped"]
         if writer:
-            _truncate_log(run_dir / LOG, start_step)
+            truncate_log(run_dir / LOG, start_step)
     m: Method = method  # type: ignore[assignment]
     collapse: Collapse | None = None
     health_text, steps_done, stop = "", 0, False
