@@ -17,7 +17,7 @@ from PIL import Image
 from contrastkit.config import load_config
 from contrastkit.errors import UserError
 from contrastkit.modalities.base import EmbeddingViews
-from contrastkit.report import views as views_module
+from contrastkit.modalities.images import ImageModality
 from contrastkit.report.figures import map_entry, neighbours_entry
 from contrastkit.report.page import render_page
 from contrastkit.report.run_report import read_log, report_run
@@ -125,7 +125,9 @@ def test_report_with_umap(run_dir: Path) -> None:
 
 @pytest.mark.slow
 def test_non_image_run_gets_notes_not_maps(run_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(views_module, "NO_MAPS", ("digits",))
+    monkeypatch.setattr(
+        ImageModality, "report_views", lambda _self, _method: (None, "no maps for this run")
+    )
     report_run(run_dir, projections=("pca",), log=lambda _m: None)
     page = _parse((run_dir / "report.html").read_text())
     assert set(page.figures) == {"curves", "confusion"}

@@ -254,7 +254,7 @@ def test_tiny_fine_tuning_run_learns_its_pairs(
 
     page = report_run(out, projections=("pca",), log=lambda _msg: None).read_text()
     assert "Text retrieval, base model and fine-tuned" in page
-    assert "data.source &#x27;text_pairs&#x27; is neither" in page  # no maps for text yet
+    assert "embedding maps are not drawn for text runs" in page  # no maps for text yet
 
 
 @pytest.mark.slow

@@ -50,13 +50,19 @@ class ImageSet:
     def summary(self) -> str:
         """One line: count, size, channels, classes."""
         n, c, h, w = self.images.shape
-        colour = {1: "grey", 3: "RGB"}.get(c, f"{c}-channel")
-        if self.labelled:
-            shown = ", ".join(self.class_names[:8]) + (", ..." if len(self.class_names) > 8 else "")
-            classes = f"{len(self.class_names)} classes ({shown})"
-        else:
-            classes = "no labels"
-        return f"{n} images, {h}x{w} {colour}, {classes}"
+        return describe_images(n, (c, h, w), self.class_names if self.labelled else [])
+
+
+def describe_images(n: int, shape: tuple[int, int, int], class_names: list[str]) -> str:
+    """One line: '24 images, 16x16 RGB, 3 classes (a, b, c)' (classes: [] when unlabeled)."""
+    c, h, w = shape
+    colour = {1: "grey", 3: "RGB"}.get(c, f"{c}-channel")
+    if class_names:
+        shown = ", ".join(class_names[:8]) + (", ..." if len(class_names) > 8 else "")
+        classes = f"{len(class_names)} classes ({shown})"
+    else:
+        classes = "no labels"
+    return f"{n} images, {h}x{w} {colour}, {classes}"
 
 
 def unlabeled(n: int) -> torch.Tensor:

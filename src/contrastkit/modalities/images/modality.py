@@ -12,6 +12,7 @@ from torch import nn
 from contrastkit.augment.build import build_augment, build_views
 from contrastkit.batches import ImageBatch
 from contrastkit.data.folder_items import FolderItems, decode_items
+from contrastkit.data.imageset import describe_images
 from contrastkit.data.items import TensorItems
 from contrastkit.data.split import ImageSplit
 from contrastkit.data.workers import auto_workers
@@ -171,7 +172,9 @@ class ImageModality(Modality):
         source = source_for(self.settings.data, data)
         folder = lazy_folder_items(source)
         if folder is not None:
-            log(f"data: {folder.name}: {len(folder)} images {folder.shape}, decoded as embedded")
+            classes = folder.class_names if folder.labelled else []
+            summary = describe_images(len(folder), folder.shape, classes)
+            log(f"data: {folder.name}: {summary}, decoded batch by batch")
             encoder = encoder_of(method)
             channels = encoder_channels(encoder)
             vectors = embed_items(
