@@ -6,15 +6,18 @@ representation must beat:
 - kNN, Euclidean, k=5, plain majority vote (scikit-learn's KNeighborsClassifier default, the
   setup of the Fashion-MNIST paper's benchmark, arXiv:1708.07747);
 - logistic regression on standardised pixels, scikit-learn's objective with C=1,
-  sum_i CE(W x_i + b, y_i) + ||W||^2 / (2 C), minimised full-batch by torch's L-BFGS (the
-  same minimum as scikit-learn's lbfgs solver, which needs ~6 minutes here, torch ~20 s;
-  `--check-sklearn N` compares both on N training images).
+  sum_i CE(W x_i + b, y_i) + ||W||^2 / (2 C), minimised full-batch by torch's L-BFGS with
+  scikit-learn's default budget of 100 iterations (scikit-learn's own lbfgs needed 340 s for
+  300 iterations here; `--check-sklearn N` compares both on N training images: on 5,000 they
+  agree on 99.3% of the test images). Stopping early regularises: measured on a loaded
+  2-core machine, 50 / 100 / 200 iterations gave 84.3 / 84.0 / 83.6% (converged: 83.6%,
+  as scikit-learn after 300).
 
 Pixels are x / 255 flattened to 784 values. Writes benchmarks/results/fashion_baselines.json
 and prints the table. Needs the Debian package dataset-fashion-mnist (make system-deps).
 
-Run (CPU, about 2-4 minutes on 2 cores):
-    PYTHONPATH=src python benchmarks/fashion_baselines.py [--max-iter 300]
+Run (CPU, about 2-3 minutes on 2 idle cores):
+    PYTHONPATH=src python benchmarks/fashion_baselines.py [--max-iter 100] [--check-sklearn 5000]
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ def logistic_regression(
     x_test: torch.Tensor,
     *,
     c: float = 1.0,
-    max_iter: int = 300,
+    max_iter: int = 100,
 ) -> torch.Tensor:
     """Multinomial logistic regression on standardised features, scikit-learn's objective
     sum_i CE(W x_i + b, y_i) + ||W||^2 / (2 C) (bias not penalised), by L-BFGS.
@@ -70,33 +73,33 @@ def logistic_regression(
     """
     mean, std = x_train.mean(dim=0), x_train.std(dim=0, correction=0).clamp_min(1e-12)
     a, b = (x_train - mean) / std, (x_test - mean) / std  # (N, D), (M, D)
-    linear = torch.nn.Linear(a.shape[1], int(y_train.max()) + 1, dtype=torch.float64)
+    linear = torch.nn.Linear(a.shape[1], int(y_train.max()) + 1, dtype=torch.float32)
     torch.nn.init.zeros_(linear.weight)
     torch.nn.init.zeros_(linear.bias)
-    a64 = a.double()
+    a32 = a.float()
     opt = torch.optim.LBFGS(
         linear.parameters(), lr=1, max_iter=max_iter, history_size=20,
-        tolerance_grad=1e-9, tolerance_change=1e-12, line_search_fn="strong_wolfe",
+        tolerance_grad=1e-7, tolerance_change=1e-10, line_search_fn="strong_wolfe",
     )  # fmt: skip
     n = a.shape[0]
 
     def closure() -> torch.Tensor:
         opt.zero_grad()
         # the objective divided by N: same minimum, better scaled for the line search
-        loss = torch.nn.functional.cross_entropy(linear(a64), y_train)
+        loss = torch.nn.functional.cross_entropy(linear(a32), y_train)
         loss = loss + linear.weight.pow(2).sum() / (2 * c * n)
         loss.backward()
         return loss
 
     opt.step(closure)
     with torch.no_grad():
-        return linear(b.double()).argmax(dim=1)
+        return linear(b).argmax(dim=1)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=FASHION_MNIST_ROOT)
-    parser.add_argument("--max-iter", type=int, default=300, help="lbfgs iterations (logreg)")
+    parser.add_argument("--max-iter", type=int, default=100, help="L-BFGS iterations (logreg)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
         "--check-sklearn", type=int, default=0, metavar="N",
