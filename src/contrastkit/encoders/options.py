@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
+from contrastkit.encoders.registry import ENCODERS
+from contrastkit.encoders.resnet import Stem
 from contrastkit.options import Strict
 
 
 class ModelConfig(Strict):
     """Encoder and projection head sizes."""
 
-    encoder: Literal["small_cnn", "audio_cnn", "mlp"] = "small_cnn"
+    encoder: str = "small_cnn"
+    """One of `encoders.registry.ENCODERS`: small_cnn, audio_cnn, mlp, resnet18, resnet34,
+    resnet50, resnet_small, vit_tiny, vit_small, hf."""
     width: int = Field(32, ge=4)
     """small_cnn: channels of the first block; mlp: width of every hidden layer."""
     depth: int = Field(3, ge=1)
@@ -20,5 +25,35 @@ class ModelConfig(Strict):
     cat_embed_dim: int = Field(8, ge=1)
     """mlp: embedding size of each categorical column."""
     feature_dim: int = Field(128, ge=2)
+    """small_cnn, audio_cnn, mlp: output size. The ResNets, ViTs and hf give their own."""
     proj_hidden_dim: int = Field(256, ge=2)
     proj_dim: int = Field(64, ge=2)
+    stem: Stem | None = None
+    """resnet*: imagenet (7x7 s2 + max-pool), cifar (3x3 s1) or strided (3x3 s2); None: the
+    encoder's default (imagenet; strided for resnet_small)."""
+    patch_size: int = Field(16, ge=1)
+    """vit_*: side of the square patches; the image side must be a multiple of it."""
+    pool: Literal["cls", "mean"] = "cls"
+    """vit_* and transformer hf models: the [CLS] token or the mean of the patch tokens."""
+    name: str | None = None
+    """hf: a Hugging Face id in the local cache or a folder written by save_pretrained."""
+    freeze: bool = False
+    """hf: keep the pretrained backbone fixed (no gradients, BatchNorm in eval mode)."""
+
+    @field_validator("encoder")
+    @classmethod
+    def _known_encoder(cls, value: str) -> str:
+        if value not in ENCODERS:
+            close = difflib.get_close_matches(value, list(ENCODERS), n=1, cutoff=0.5)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"unknown encoder {value!r}{hint} (known: {', '.join(ENCODERS)})")
+        return value
+
+    @model_validator(mode="after")
+    def _hf_needs_name(self) -> ModelConfig:
+        if self.encoder == "hf" and not self.name:
+            raise ValueError(
+                "model.encoder 'hf' needs model.name: a Hugging Face id in the local cache "
+                "(e.g. facebook/dinov2-small) or a folder written by save_pretrained"
+            )
+        return self
