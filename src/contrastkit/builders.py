@@ -11,6 +11,7 @@ from collections.abc import Callable
 from torch import nn
 
 from contrastkit.config import Config
+from contrastkit.encoders.build import encoder_feature_dim
 from contrastkit.methods.options import MethodContext
 from contrastkit.methods.registry import build_from_spec, method_spec
 
@@ -19,9 +20,12 @@ Log = Callable[[str], None]
 
 
 def method_context(cfg: Config) -> MethodContext:
-    """What a method builder reads from the config beyond its own section."""
+    """What a method builder reads from the config beyond its own section. The heads take
+    the encoder's own output size (`encoder_feature_dim`: 512 for resnet18, the config's
+    `feature_dim` for small_cnn)."""
+    model = cfg.model.model_copy(update={"feature_dim": encoder_feature_dim(cfg.model)})
     return MethodContext(
-        model=cfg.model, pairs=cfg.pairs, epochs=cfg.train.epochs, batch_size=cfg.train.batch_size
+        model=model, pairs=cfg.pairs, epochs=cfg.train.epochs, batch_size=cfg.train.batch_size
     )
 
 

@@ -211,12 +211,14 @@ def search(
 
 @app.command("list")
 def list_() -> None:
-    """List what a config can name: methods (method.name), data sources (data.source) and
-    modalities, from the registries."""
+    """List what a config can name: methods (method.name), encoders (model.encoder) and the
+    data sources (data.source) of each modality, from the registries."""
+    from contrastkit.encoders.registry import ENCODERS
     from contrastkit.methods.registry import METHODS
     from contrastkit.modalities.registry import MODALITIES
 
     say(f"methods: {', '.join(METHODS)}")
+    say(f"encoders: {', '.join(ENCODERS)}")
     for modality in MODALITIES:
         say(f"{modality.name} sources: {', '.join(modality.sources)}")
 

@@ -16,7 +16,8 @@ from contrastkit.data.imageset import describe_images
 from contrastkit.data.items import TensorItems
 from contrastkit.data.split import ImageSplit
 from contrastkit.data.workers import auto_workers
-from contrastkit.encoders.build import build_encoder
+from contrastkit.encoders.build import build_encoder, encoder_feature_dim
+from contrastkit.encoders.registry import ENCODERS
 from contrastkit.errors import UserError
 from contrastkit.eval.embed import embed_images, embed_items
 from contrastkit.eval.suite import evaluate, health
@@ -113,14 +114,20 @@ class ImageModality(Modality):
 
     def check(self, spec: MethodSpec) -> None:
         super().check(spec)
-        if self.settings.model.encoder in ("audio_cnn", "mlp"):
+        encoder = self.settings.model.encoder
+        if ENCODERS[encoder].takes != "image":
+            readers = ", ".join(name for name, e in ENCODERS.items() if e.takes == "image")
             raise UserError(
-                f"model.encoder={self.settings.model.encoder!r} does not read images "
-                f"(data.source={self.settings.data.source!r})"
+                f"model.encoder: {encoder!r} does not read images "
+                f"(data.source {self.settings.data.source!r}); image encoders: {readers}"
             )
 
     def new_encoder(self) -> nn.Module:
-        return build_encoder(self.settings.model, self.in_channels)
+        """The configured encoder for these images (a ViT is sized for the views' side)."""
+        _, h, _ = self.image_shape
+        return build_encoder(
+            self.settings.model, self.in_channels, image_size=self.settings.augment.size or h
+        )
 
     def training(self, spec: MethodSpec, log: Log) -> Training:
         """The training split (only `data.train_classes` when set), with the labels a
@@ -251,14 +258,16 @@ def evaluate_images(
             "health": health(encoder, data.x_test, augment, settings.seed),
         }
     device = next(encoder.parameters()).device
-    in_channels = int(data.x_train.shape[1])
+    in_channels, image_side = int(data.x_train.shape[1]), int(data.x_train.shape[2])
     return evaluate(
         encoder,
         data,
         settings.eval,
         augment=augment,
-        make_encoder=lambda: build_encoder(settings.model, in_channels).to(device),
-        feature_dim=settings.model.feature_dim,
+        make_encoder=lambda: build_encoder(
+            settings.model, in_channels, image_size=settings.augment.size or image_side
+        ).to(device),
+        feature_dim=encoder_feature_dim(settings.model),
         seed=settings.seed,
         log=log,
     )

@@ -19,6 +19,7 @@ from contrastkit.data.cache import cached_decode, default_cache_dir
 from contrastkit.data.cifar import read_cifar
 from contrastkit.data.detect import detect_format
 from contrastkit.data.digits import load_digits
+from contrastkit.data.fashion_mnist import FASHION_MNIST_ROOT, read_fashion_mnist
 from contrastkit.data.folder import decode_folder, scan_folder
 from contrastkit.data.folder_items import FolderItems, scan_folder_items
 from contrastkit.data.imageset import ImageSet
@@ -26,8 +27,10 @@ from contrastkit.data.split import ImageSplit
 from contrastkit.errors import UserError
 from contrastkit.modalities.options import DataConfig
 
-IMAGE_SOURCES = ("digits", "auto", "folder", "cifar", "arrays")
-"""`digits` is bundled; the others read `data.path` (`auto` detects the format)."""
+IMAGE_SOURCES = ("digits", "fashion_mnist", "auto", "folder", "cifar", "arrays")
+"""`digits` is bundled with scikit-learn; `fashion_mnist` is the Debian package
+dataset-fashion-mnist (60,000 train / 10,000 test, 28x28 grey; `data.path` may name another
+folder of its IDX files); the others read `data.path` (`auto` detects the format)."""
 
 
 def read_image_data(cfg: DataConfig) -> ImageSet | tuple[ImageSet, ImageSet]:
@@ -36,6 +39,8 @@ def read_image_data(cfg: DataConfig) -> ImageSet | tuple[ImageSet, ImageSet]:
     Returns:
         One `ImageSet`, or (train, test) when the data comes split (CIFAR, some .npz).
     """
+    if cfg.source == "fashion_mnist":
+        return read_fashion_mnist(Path(cfg.path).expanduser() if cfg.path else FASHION_MNIST_ROOT)
     if cfg.path is None:
         raise UserError(f"data.source={cfg.source} needs data.path (or --data PATH)")
     path = Path(cfg.path).expanduser()

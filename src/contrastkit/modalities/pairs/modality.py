@@ -21,6 +21,7 @@ from contrastkit.data.items import TensorItems
 from contrastkit.data.pairs import PairData, PairSplit
 from contrastkit.data.speech_pairs import load_speech_pairs
 from contrastkit.encoders.build import build_encoder
+from contrastkit.encoders.registry import ENCODERS
 from contrastkit.encoders.small_text import CharTokenizer
 from contrastkit.errors import UserError
 from contrastkit.eval.crossmodal import retrieval_metrics, zero_shot_accuracy
@@ -63,11 +64,13 @@ class PairModality(Modality):
     def check(self, spec: MethodSpec) -> None:
         super().check(spec)
         encoder = self.settings.model.encoder
-        if self.speech and encoder != "audio_cnn":
+        takes = ENCODERS[encoder].takes
+        if self.speech and takes != "log_mel":
             raise UserError("data.source='speech' needs model.encoder='audio_cnn'")
-        if not self.speech and encoder == "audio_cnn":
+        if not self.speech and takes != "image":
             raise UserError(
-                f"model.encoder='audio_cnn' reads spectrograms, not {self.settings.data.source!r}"
+                f"model.encoder={encoder!r} does not read the images of "
+                f"{self.settings.data.source!r}"
             )
 
     def load(self, log: Log) -> PairData:
@@ -106,8 +109,13 @@ class PairModality(Modality):
 
     def new_encoder(self) -> nn.Module:
         """The non-text tower (the method adds the text tower)."""
-        channels = 3 if self.settings.data.source == "caption_csv" else 1
-        return build_encoder(self.settings.model, channels)
+        if self.speech:
+            return build_encoder(self.settings.model, 1)
+        if self.settings.data.source == "caption_csv":
+            return build_encoder(
+                self.settings.model, 3, image_size=self.settings.data.image_size or 32
+            )
+        return build_encoder(self.settings.model, 1, image_size=8)  # the 8x8 digits
 
     def views(self) -> Augment:
         """SpecAugment for spectrograms, the image views otherwise; texts are not augmented."""

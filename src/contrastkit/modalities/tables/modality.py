@@ -14,6 +14,7 @@ from contrastkit.batches import RowBatch
 from contrastkit.data.items import TensorItems
 from contrastkit.data.table_split import TableSplit
 from contrastkit.encoders.build import build_table_encoder
+from contrastkit.encoders.registry import ENCODERS
 from contrastkit.errors import UserError
 from contrastkit.eval.tabular_suite import embed_rows, evaluate_table
 from contrastkit.methods.registry import MethodSpec
@@ -35,7 +36,7 @@ class TableModality(Modality):
 
     def check(self, spec: MethodSpec) -> None:
         super().check(spec)
-        if self.settings.model.encoder != "mlp":
+        if ENCODERS[self.settings.model.encoder].takes != "table":
             raise UserError(
                 f"data.source={self.settings.data.source!r} is a table: it needs "
                 f"model.encoder=mlp, got {self.settings.model.encoder!r} "
