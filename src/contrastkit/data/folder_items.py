@@ -20,10 +20,12 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image
 from torch import Tensor
@@ -94,7 +96,9 @@ class FolderItems(Dataset[tuple[Tensor, Tensor]]):
             )
         if channels not in (1, 3) or min(size) < 1:
             raise ValueError(f"channels must be 1 or 3 and size positive, got {channels}, {size}")
-        self.paths = list(paths)
+        # One bytes array, not a list of str: no Python object per file, so a worker's
+        # reads touch no reference counts and copy no pages of the parent's memory.
+        self._paths = np.array([os.fsencode(p) for p in paths], dtype=np.bytes_)
         self.labels = labels
         self.size = size
         self.channels = channels
@@ -103,7 +107,15 @@ class FolderItems(Dataset[tuple[Tensor, Tensor]]):
         self.notes = list(notes)
 
     def __len__(self) -> int:
-        return len(self.paths)
+        return len(self._paths)
+
+    @property
+    def paths(self) -> list[str]:
+        """The image files, in item order."""
+        return [os.fsdecode(p) for p in self._paths]
+
+    def path(self, i: int) -> Path:
+        return Path(os.fsdecode(self._paths[i]))
 
     @property
     def labelled(self) -> bool:
@@ -120,7 +132,7 @@ class FolderItems(Dataset[tuple[Tensor, Tensor]]):
         Raises:
             UserError: The file cannot be decoded (naming it).
         """
-        path = Path(self.paths[i])
+        path = self.path(i)
         try:
             pixels, _mode = decode_image(path)
         except BadImage as err:
@@ -136,7 +148,7 @@ class FolderItems(Dataset[tuple[Tensor, Tensor]]):
         """The items `index` (a split), with the same size, channels and classes."""
         keep = torch.as_tensor(index, dtype=torch.int64)
         return FolderItems(
-            [self.paths[int(i)] for i in keep],
+            [os.fsdecode(p) for p in self._paths[keep.numpy()]],
             self.labels[keep],
             size=self.size,
             channels=self.channels,
