@@ -19,7 +19,7 @@ from contrastkit.data.cache import cached_decode, default_cache_dir
 from contrastkit.data.cifar import read_cifar
 from contrastkit.data.detect import detect_format
 from contrastkit.data.digits import load_digits
-from contrastkit.data.folder import decode_folder, scan_folder
+from contrastkit.data.folder import decode_folder, list_folder, scan_folder
 from contrastkit.data.folder_items import FolderItems, scan_folder_items
 from contrastkit.data.imageset import ImageSet
 from contrastkit.data.split import ImageSplit
@@ -179,7 +179,7 @@ def lazy_train_items(cfg: DataConfig) -> FolderItems | None:
     path = Path(cfg.path).expanduser()
     if (detect_format(path) if cfg.source == "auto" else cfg.source) != "folder":
         return None
-    items = scan_folder_items(scan_folder(path), skip_bad=cfg.skip_bad, image_size=cfg.image_size)
+    items = scan_folder_items(list_folder(path), skip_bad=cfg.skip_bad, image_size=cfg.image_size)
     if len(items) < 2:
         return None  # load_image_data says why
     idx_train, _, _ = split_indices(
