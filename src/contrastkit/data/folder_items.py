@@ -180,7 +180,7 @@ def scan_folder_items(
     bad: list[str] = []
     modes: Counter[str] = Counter()
     for i, file in enumerate(layout.files):
-        path = Path(file)
+        path = Path(str(file))
         try:
             size, c, mode = read_header(path)
         except BadImage as err:
