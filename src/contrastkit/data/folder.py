@@ -10,6 +10,7 @@ with a note.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,18 @@ from contrastkit.data.imageset import ImageSet, unlabeled
 from contrastkit.errors import UserError
 
 SKIP_HINT = "pass --skip-bad (data.skip_bad=true) to skip bad files"
+
+
+@dataclass(frozen=True)
+class FolderListing:
+    """The files of an image folder as strings, and their class index (-1 when unlabeled):
+    what `scan_folder` lists, without a `Path` object per file."""
+
+    root: Path
+    files: list[str]
+    labels: list[int]
+    class_names: list[str]
+    notes: list[str]
 
 
 @dataclass(frozen=True)
@@ -40,16 +53,34 @@ def _visible(path: Path) -> list[Path]:
     return sorted(p for p in path.iterdir() if not p.name.startswith("."))
 
 
-def _files_under(folder: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+def _files_under(folder: Path) -> list[str]:
+    """Visible files below `folder` (symlinked folders not followed), as strings sorted
+    by their path parts (a million `Path` objects would hold hundreds of MB)."""
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            if not name.startswith(".") and os.path.isfile(path):
+                found.append(path)
+    found.sort(key=lambda path: path.replace(os.sep, "\0"))  # == sorting by parts
+    return found
 
 
 def scan_folder(root: Path) -> FolderLayout:
     """List an image folder's files and decide whether its subfolders are classes.
+
+    Raises:
+        UserError: not a folder, empty, or files next to class subfolders.
+    """
+    found = list_folder(root)
+    return FolderLayout(
+        found.root, [Path(f) for f in found.files], found.labels, found.class_names, found.notes
+    )
+
+
+def list_folder(root: Path) -> FolderListing:
+    """`scan_folder`'s listing with the files as strings.
 
     Raises:
         UserError: not a folder, empty, or files next to class subfolders.
@@ -65,14 +96,14 @@ def scan_folder(root: Path) -> FolderLayout:
             "or one subfolder of them per class)"
         )
     if not subdirs:
-        return FolderLayout(root, loose, [-1] * len(loose), [], [])
+        return FolderListing(root, [str(p) for p in loose], [-1] * len(loose), [], [])
     if loose:
         raise UserError(
             f"{loose[0]}: a file next to class subfolders ({', '.join(p.name for p in subdirs[:3])}"
             f"{', ...' if len(subdirs) > 3 else ''}); put every image inside a class folder, "
             "or use a flat folder for unlabeled images"
         )
-    files: list[Path] = []
+    files: list[str] = []
     labels: list[int] = []
     class_names: list[str] = []
     notes: list[str] = []
@@ -86,12 +117,11 @@ def scan_folder(root: Path) -> FolderLayout:
         files.extend(found)
     if not files:
         raise UserError(f"{root}: every class subfolder is empty (no images found)")
-    return FolderLayout(root, files, labels, class_names, notes)
+    return FolderListing(root, files, labels, class_names, notes)
 
 
-def most_common_size(sizes: list[tuple[int, int]]) -> tuple[int, int]:
-    """The (H, W) that most images have; ties go to the larger size."""
-    counts = Counter(sizes)
+def most_common_size(counts: Counter[tuple[int, int]]) -> tuple[int, int]:
+    """The (H, W) that most images have (counts: images per size); ties go to the larger."""
     return max(counts, key=lambda size: (counts[size], size))
 
 
@@ -113,24 +143,30 @@ def conform(pixels: np.ndarray, *, channels: int, size: tuple[int, int]) -> np.n
 def form_notes(
     *,
     modes: Counter[str],
-    channels: list[int],
-    sizes: list[tuple[int, int]],
+    channels: Counter[int],
+    sizes: Counter[tuple[int, int]],
     target: tuple[int, int],
     image_size: int | None,
 ) -> list[str]:
-    """What conforming the images changes: mixed modes, grey repeated, images resized."""
+    """What conforming the images changes: mixed modes, grey repeated, images resized.
+
+    Args:
+        modes, channels, sizes: Images per Pillow mode, per channel count, per (H, W).
+    """
     notes = []
     if len(modes) > 1:
         notes.append(
             "mixed image modes " + ", ".join(f"{m}: {k}" for m, k in sorted(modes.items()))
         )
-    if 3 in channels and 1 in channels:
-        grey = channels.count(1)
+    if channels[3] and channels[1]:
+        grey = channels[1]
         notes.append(f"{grey} grey image(s) repeated on 3 channels to match the colour ones")
-    resized = sum(size != target for size in sizes)
+    resized = sum(k for size, k in sizes.items() if size != target)
     if resized:
         why = "data.image_size" if image_size else "the most common size; set data.image_size"
-        notes.append(f"resized {resized} of {len(sizes)} images to {target[0]}x{target[1]} ({why})")
+        notes.append(
+            f"resized {resized} of {sum(sizes.values())} images to {target[0]}x{target[1]} ({why})"
+        )
     return notes
 
 
@@ -162,15 +198,15 @@ def decode_folder(
         notes.append(f"skipped {len(bad)} bad file(s) (--skip-bad); first: {bad[0]}")
     if not pixels:
         raise UserError(f"{layout.root}: no readable images ({len(bad)} bad files skipped)")
-    sizes = [(p.shape[0], p.shape[1]) for p in pixels]
-    channels = [p.shape[2] for p in pixels]
+    sizes = Counter((p.shape[0], p.shape[1]) for p in pixels)
+    channels = Counter(p.shape[2] for p in pixels)
     target = (image_size, image_size) if image_size else most_common_size(sizes)
     notes.extend(
         form_notes(
             modes=modes, channels=channels, sizes=sizes, target=target, image_size=image_size
         )
     )
-    common = 3 if 3 in channels else 1
+    common = 3 if channels[3] else 1
     pixels = [conform(p, channels=common, size=target) for p in pixels]
     images = torch.from_numpy(np.stack(pixels).transpose(0, 3, 1, 2).copy())  # (N, C, H, W)
     labels = (

@@ -20,17 +20,26 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from contrastkit.data.decode import IMAGE_SUFFIXES, BadImage, decode_image
-from contrastkit.data.folder import SKIP_HINT, FolderLayout, conform, form_notes, most_common_size
+from contrastkit.data.folder import (
+    SKIP_HINT,
+    FolderLayout,
+    FolderListing,
+    conform,
+    form_notes,
+    most_common_size,
+)
 from contrastkit.errors import UserError
 
 GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L")
@@ -94,7 +103,9 @@ class FolderItems(Dataset[tuple[Tensor, Tensor]]):
             )
         if channels not in (1, 3) or min(size) < 1:
             raise ValueError(f"channels must be 1 or 3 and size positive, got {channels}, {size}")
-        self.paths = list(paths)
+        # One bytes array, not a list of str: no Python object per file, so a worker's
+        # reads touch no reference counts and copy no pages of the parent's memory.
+        self._paths = np.array([os.fsencode(p) for p in paths], dtype=np.bytes_)
         self.labels = labels
         self.size = size
         self.channels = channels
@@ -103,7 +114,15 @@ class FolderItems(Dataset[tuple[Tensor, Tensor]]):
         self.notes = list(notes)
 
     def __len__(self) -> int:
-        return len(self.paths)
+        return len(self._paths)
+
+    @property
+    def paths(self) -> list[str]:
+        """The image files, in item order."""
+        return [os.fsdecode(p) for p in self._paths]
+
+    def path(self, i: int) -> Path:
+        return Path(os.fsdecode(self._paths[i]))
 
     @property
     def labelled(self) -> bool:
@@ -120,7 +139,7 @@ class FolderItems(Dataset[tuple[Tensor, Tensor]]):
         Raises:
             UserError: The file cannot be decoded (naming it).
         """
-        path = Path(self.paths[i])
+        path = self.path(i)
         try:
             pixels, _mode = decode_image(path)
         except BadImage as err:
@@ -136,7 +155,7 @@ class FolderItems(Dataset[tuple[Tensor, Tensor]]):
         """The items `index` (a split), with the same size, channels and classes."""
         keep = torch.as_tensor(index, dtype=torch.int64)
         return FolderItems(
-            [self.paths[int(i)] for i in keep],
+            [os.fsdecode(p) for p in self._paths[keep.numpy()]],
             self.labels[keep],
             size=self.size,
             channels=self.channels,
@@ -147,19 +166,21 @@ class FolderItems(Dataset[tuple[Tensor, Tensor]]):
 
 
 def scan_folder_items(
-    layout: FolderLayout, *, skip_bad: bool = False, image_size: int | None = None
+    layout: FolderLayout | FolderListing, *, skip_bad: bool = False, image_size: int | None = None
 ) -> FolderItems:
-    """Read the headers of `layout`'s files and make the lazy dataset over the good ones.
+    """Read the headers of `layout`'s files and make the lazy dataset over the good ones
+    (`list_folder(root)` lists a folder without a `Path` object per file).
 
     Raises:
         UserError: a bad file (naming it) unless `skip_bad`; no good image left.
     """
-    kept: list[int] = []
-    sizes: list[tuple[int, int]] = []
-    channels: list[int] = []
+    kept = np.zeros(len(layout.files), dtype=bool)
+    sizes: Counter[tuple[int, int]] = Counter()
+    channels: Counter[int] = Counter()
     bad: list[str] = []
     modes: Counter[str] = Counter()
-    for i, path in enumerate(layout.files):
+    for i, file in enumerate(layout.files):
+        path = Path(str(file))
         try:
             size, c, mode = read_header(path)
         except BadImage as err:
@@ -167,14 +188,14 @@ def scan_folder_items(
                 raise UserError(f"{path}: {err}; {SKIP_HINT}") from None
             bad.append(f"{path}: {err}")
             continue
-        kept.append(i)
-        sizes.append(size)
-        channels.append(c)
+        kept[i] = True
+        sizes[size] += 1
+        channels[c] += 1
         modes[mode] += 1
     notes = list(layout.notes)
     if bad:
         notes.append(f"skipped {len(bad)} bad file(s) (--skip-bad); first: {bad[0]}")
-    if not kept:
+    if not kept.any():
         raise UserError(f"{layout.root}: no readable images ({len(bad)} bad files skipped)")
     target = (image_size, image_size) if image_size else most_common_size(sizes)
     notes.extend(
@@ -182,16 +203,17 @@ def scan_folder_items(
             modes=modes, channels=channels, sizes=sizes, target=target, image_size=image_size
         )
     )
+    index = np.flatnonzero(kept)
     labels = (
-        torch.tensor([layout.labels[i] for i in kept], dtype=torch.int64)
+        torch.from_numpy(np.asarray(layout.labels, dtype=np.int64)[index])
         if layout.class_names
-        else torch.full((len(kept),), -1, dtype=torch.int64)
+        else torch.full((len(index),), -1, dtype=torch.int64)
     )
     return FolderItems(
-        [str(layout.files[i]) for i in kept],
+        [str(layout.files[i]) for i in index],
         labels,
         size=target,
-        channels=3 if 3 in channels else 1,
+        channels=3 if channels[3] else 1,
         class_names=layout.class_names,
         name=layout.root.name or str(layout.root),
         notes=notes,

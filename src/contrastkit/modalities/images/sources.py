@@ -20,7 +20,7 @@ from contrastkit.data.cifar import read_cifar
 from contrastkit.data.detect import detect_format
 from contrastkit.data.digits import load_digits
 from contrastkit.data.fashion_mnist import FASHION_MNIST_ROOT, read_fashion_mnist
-from contrastkit.data.folder import decode_folder, scan_folder
+from contrastkit.data.folder import decode_folder, list_folder, scan_folder
 from contrastkit.data.folder_items import FolderItems, scan_folder_items
 from contrastkit.data.imageset import ImageSet
 from contrastkit.data.split import ImageSplit
@@ -169,7 +169,7 @@ def lazy_folder_items(cfg: DataConfig) -> FolderItems | None:
     path = Path(cfg.path).expanduser()
     if (detect_format(path) if cfg.source == "auto" else cfg.source) != "folder":
         return None
-    return scan_folder_items(scan_folder(path), skip_bad=cfg.skip_bad, image_size=cfg.image_size)
+    return scan_folder_items(list_folder(path), skip_bad=cfg.skip_bad, image_size=cfg.image_size)
 
 
 def sample(items: FolderItems, limit: int | None, seed: int) -> FolderItems:
