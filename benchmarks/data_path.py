@@ -2,7 +2,8 @@
 
 (a) Memory bound. Folders of generated 64x64 RGB JPEGs (smooth random colour fields with
 noise, made here under `build/data_path/`, reused between runs, never committed) of
-20,000 and 200,000 images; SimCLR (small_cnn) trains `--steps` steps on each through the
+20,000 and 200,000 images (the 200,000 are hard links to the 20,000, each a file of its
+own to the loader); SimCLR (small_cnn) trains `--steps` steps on each through the
 lazy folder path (`scan_folder_items` -> `fit` with DataLoader workers), each run in its
 own process (small_cnn width 8, batch 128 by default: the data path, not the model, is
 measured; a smaller model makes the feeding test stricter). Reported: the training
@@ -46,14 +47,21 @@ RESULTS = ROOT / "benchmarks" / "results"
 DATA = ROOT / "build" / "data_path"
 SIZE = 64
 PER_FOLDER = 1000  # images per subfolder of a generated folder (one class each)
+DISTINCT = 20_000  # distinct JPEGs; larger folders hard-link them
 
 
 def make_folder(n: int) -> Path:
-    """A folder of `n` 64x64 JPEGs in subfolders of 1,000 (reused when complete)."""
+    """A folder of `n` 64x64 JPEGs in subfolders of 1,000 (reused when complete).
+
+    Above `DISTINCT` images the files are hard links to the `DISTINCT`-image folder, in
+    turn: every name is its own file to the loader (listed, opened, decoded), and writing
+    200,000 JPEGs takes hours on a loaded 2-core machine.
+    """
     root = DATA / f"jpeg{SIZE}_{n}"
     done = root / ".complete"
     if done.is_file():
         return root
+    sources = sorted(make_folder(DISTINCT).rglob("*.jpg")) if n > DISTINCT else []
     rng = np.random.default_rng(n)
     for i in range(n):
         sub = root / f"c{i // PER_FOLDER:04d}"
@@ -61,6 +69,9 @@ def make_folder(n: int) -> Path:
         if path.is_file():
             continue
         sub.mkdir(parents=True, exist_ok=True)
+        if sources:
+            os.link(sources[i % len(sources)], path)
+            continue
         field = rng.integers(0, 256, (6, 6, 3), dtype=np.uint8)
         img = Image.fromarray(field).resize((SIZE, SIZE), Image.Resampling.BILINEAR)
         noise = rng.integers(-20, 21, (SIZE, SIZE, 3))
