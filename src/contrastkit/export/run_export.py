@@ -34,7 +34,13 @@ from contrastkit.export.bundle import MODEL_FILE, TOKENIZER_DIR, export_encoder
 from contrastkit.export.onnx import OnnxEncoder
 from contrastkit.export.quantize import quantization_agreement, quantize_int8
 from contrastkit.export.sentence_transformers import write_sentence_transformer
-from contrastkit.export.towers import ImageInput, SharedSpaceInputs, SharedSpaceTexts, TextEmbedding
+from contrastkit.export.towers import (
+    ImageInput,
+    SharedSpaceInputs,
+    SharedSpaceTexts,
+    TableRows,
+    TextEmbedding,
+)
 from contrastkit.modalities.base import ExportSpec, ExportTower, Log, QualityTask
 
 FORMATS = ("onnx",)
@@ -83,6 +89,8 @@ def traceable(tower: ExportTower) -> nn.Module:
         return SharedSpaceInputs(tower.module)
     if tower.form == "shared_texts":
         return SharedSpaceTexts(tower.module)
+    if tower.form == "table":
+        return TableRows(tower.module)
     return tower.module
 
 

@@ -139,10 +139,10 @@ class EmbeddingViews:
     images: np.ndarray | None
 
 
-Form = Literal["image", "plain", "text", "shared_inputs", "shared_texts"]
+Form = Literal["image", "plain", "table", "text", "shared_inputs", "shared_texts"]
 """How the application makes a traceable model of an `ExportTower.module`: "image" (uint8
-images scaled by 1/255 into an image encoder), "plain" (the module as it is: tables,
-spectrograms), "text" (a Hugging Face `TextEncoder`: mean pooling, padded batches),
+images scaled by 1/255 into an image encoder), "plain" (the module as it is), "table"
+(numeric, codes) rows, "text" (a Hugging Face `TextEncoder`: mean pooling, padded batches),
 "shared_inputs" / "shared_texts" (a two-tower method's towers into the shared space)."""
 
 

@@ -121,7 +121,7 @@ class TableModality(Modality):
         n_train, n_test = min(max_items, len(table.y_train)), min(max_items, len(table.y_test))
         tower = ExportTower(
             folder="",
-            form="plain",
+            form="table",
             module=encoder_of(method),
             example_inputs=(table.num_train[:8], table.cat_train[:8]),
             input_names=("numeric", "codes"),
