@@ -121,6 +121,7 @@ def test_two_tower_run_exports_both_towers(
     assert np.abs(got - method.embed_texts(texts).numpy()).max() <= 1e-4
 
 
+@pytest.mark.slow
 def test_text_run_and_sentence_transformers(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],

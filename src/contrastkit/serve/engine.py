@@ -161,9 +161,11 @@ def onnx_towers(export_dir: Path) -> list[Tower]:
         pre = read_preprocess(base)
         tokenizer = None
         if isinstance(pre, TokenizerPreprocess):
-            from contrastkit.encoders.text import load_tokenizer
+            from transformers import AutoTokenizer
 
-            tokenizer = load_tokenizer(str(base / pre.tokenizer_dir))
+            tokenizer = AutoTokenizer.from_pretrained(
+                str(base / pre.tokenizer_dir), local_files_only=True
+            )
         towers.append(Tower(folder, pre, _onnx_runner(base / "model.onnx"), tokenizer=tokenizer))
     if not towers:
         raise UserError(f"{manifest_path}: lists no models")
