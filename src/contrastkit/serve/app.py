@@ -356,9 +356,13 @@ def build_service(
     api_key: str | None = None,
     limits: Limits | None = None,
     batch_window_ms: float = 2.0,
+    threads: int | None = None,
     log: Callable[[str], None] = print,
 ) -> Service:
     """Load a run's model(s) under `backend` and its index (see the module docstring).
+
+    `threads` caps ONNX Runtime's intra-op threads (PyTorch's are set with
+    `torch.set_num_threads`); None leaves the runtimes' defaults.
 
     Raises:
         UserError: an unknown backend, no export for the ONNX backend, a missing index,
@@ -372,7 +376,7 @@ def build_service(
         raise UserError(f"--backend {backend!r}: expected one of {', '.join(BACKENDS)}")
     _, modality, method = load_run(run)
     towers = (
-        onnx_towers(run / "export") if backend == "onnx" else torch_towers(modality, method)
+        onnx_towers(run / "export", threads=threads) if backend == "onnx" else torch_towers(modality, method)
     )
     by_kind: dict[QueryKind, Tower] = {}
     for tower in towers:

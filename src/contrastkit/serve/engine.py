@@ -114,10 +114,10 @@ def _torch_runner(module: nn.Module) -> RunModel:
     return run
 
 
-def _onnx_runner(path: Path) -> RunModel:
+def _onnx_runner(path: Path, threads: int | None = None) -> RunModel:
     from contrastkit.export.onnx import OnnxEncoder
 
-    encoder = OnnxEncoder(path)
+    encoder = OnnxEncoder(path, threads=threads)
 
     def run(inputs: Sequence[np.ndarray]) -> np.ndarray:
         return encoder(*inputs).astype(np.float32, copy=False)
@@ -136,8 +136,9 @@ def torch_towers(modality: Any, method: nn.Module) -> list[Tower]:
     ]
 
 
-def onnx_towers(export_dir: Path) -> list[Tower]:
-    """The towers of an export folder (`contrastkit export`), under ONNX Runtime.
+def onnx_towers(export_dir: Path, *, threads: int | None = None) -> list[Tower]:
+    """The towers of an export folder (`contrastkit export`), under ONNX Runtime with
+    `threads` intra-op threads (None: one per core).
 
     Raises:
         UserError: the folder is not an export (the message says how to make one).
@@ -166,7 +167,7 @@ def onnx_towers(export_dir: Path) -> list[Tower]:
             tokenizer = AutoTokenizer.from_pretrained(
                 str(base / pre.tokenizer_dir), local_files_only=True
             )
-        towers.append(Tower(folder, pre, _onnx_runner(base / "model.onnx"), tokenizer=tokenizer))
+        towers.append(Tower(folder, pre, _onnx_runner(base / "model.onnx", threads), tokenizer=tokenizer))
     if not towers:
         raise UserError(f"{manifest_path}: lists no models")
     return towers
