@@ -207,11 +207,11 @@ def per_image_latency(repeats: int) -> list[dict[str, Any]]:
                 x = torch.randint(0, 256, (batch, channels, size, size), dtype=torch.uint8)
                 xn = x.numpy()
 
-                def run_torch(x: torch.Tensor = x) -> None:
+                def run_torch(x: torch.Tensor = x, model: Any = model) -> None:
                     with torch.inference_mode():
                         model(x)
 
-                def run_onnx(xn: np.ndarray = xn) -> None:
+                def run_onnx(xn: np.ndarray = xn, onnx: Any = onnx) -> None:
                     onnx(xn)
 
                 timing = {}
@@ -224,7 +224,11 @@ def per_image_latency(repeats: int) -> list[dict[str, Any]]:
                         fn()
                         times.append(time.perf_counter() - start)
                     timing[label] = round(float(np.median(times)) * 1000 / batch, 4)
-                row = {"model": name, "batch": batch, **{f"{k}_ms_per_image": v for k, v in timing.items()}}
+                row = {
+                    "model": name,
+                    "batch": batch,
+                    **{f"{k}_ms_per_image": v for k, v in timing.items()},
+                }
                 row["speedup"] = round(timing["torch_eager"] / timing["onnxruntime"], 2)
                 print(json.dumps(row), flush=True)
                 rows.append(row)

@@ -261,9 +261,7 @@ def export_(
     from contrastkit.train.ddp import single_process_only
 
     single_process_only("export")
-    report = export_run(
-        run, fmt=format_, out=out, quantize=quantize, overwrite=overwrite, log=say
-    )
+    report = export_run(run, fmt=format_, out=out, quantize=quantize, overwrite=overwrite, log=say)
     say(f"wrote {report.out}/ ({len(report.towers)} model{'s' * (len(report.towers) > 1)})")
 
 

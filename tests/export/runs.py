@@ -10,8 +10,8 @@ import torch
 
 from contrastkit.builders import build_method
 from contrastkit.config import dump_config, load_config
-from contrastkit.rundir import CHECKPOINT, CONFIG
 from contrastkit.run import resolve
+from contrastkit.rundir import CHECKPOINT, CONFIG
 from contrastkit.train.checkpoint import save_checkpoint
 
 CONFIGS = Path(__file__).parents[2] / "configs"

@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from tests.export.runs import IMAGE, PAIRS, TABLE, make_run, text_run
 
 from contrastkit.cli import main
 from contrastkit.data.preprocess import read_preprocess
 from contrastkit.export.onnx import OnnxEncoder
 from contrastkit.export.run_export import export_run, top1
 from contrastkit.run import load_run
-from tests.export.runs import IMAGE, PAIRS, TABLE, make_run, text_run
 
 PARITY = re.compile(r"parity max \|ONNX - PyTorch\| = ([0-9.e+-]+)")
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.export.runs import IMAGE, TABLE, make_run, text_run
 
 from contrastkit.export.run_export import export_run
 from contrastkit.serve.app import Service, build_service
-from tests.export.runs import IMAGE, TABLE, make_run, text_run
 
 
 def _quiet(_message: str) -> None:

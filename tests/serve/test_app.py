@@ -124,7 +124,11 @@ def test_torch_backend_agrees_with_onnx(
     ("kwargs", "status", "words"),
     [
         ({"content": b"hello", "headers": {"Content-Type": "text/plain"}}, 415, "Content-Type"),
-        ({"content": b"\x89PNG\r\n\x1a\nbroken", "headers": {"Content-Type": "image/png"}}, 422, ""),
+        (
+            {"content": b"\x89PNG\r\n\x1a\nbroken", "headers": {"Content-Type": "image/png"}},
+            422,
+            "",
+        ),
         ({"content": b"GIF89a", "headers": {"Content-Type": "image/gif"}}, 422, ""),
         ({"content": b"", "headers": {"Content-Type": "image/png"}}, 422, "empty"),
         ({"content": b"{not json", "headers": {"Content-Type": "application/json"}}, 422, "JSON"),

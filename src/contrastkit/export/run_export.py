@@ -158,9 +158,7 @@ def _quantize(
             f"{tower.folder or 'model'}: int8 {INT8_FILE}, mean cosine to float "
             f"{agree.mean_cosine:.4f} (min {agree.min_cosine:.4f})"
         )
-        new_reports.append(
-            TowerReport(**{**asdict(report), "int8_mean_cosine": agree.mean_cosine})
-        )
+        new_reports.append(TowerReport(**{**asdict(report), "int8_mean_cosine": agree.mean_cosine}))
     quality: dict[str, dict[str, float]] = {}
     if spec.quality is not None:
         task = spec.quality

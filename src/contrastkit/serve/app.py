@@ -376,7 +376,9 @@ def build_service(
         raise UserError(f"--backend {backend!r}: expected one of {', '.join(BACKENDS)}")
     _, modality, method = load_run(run)
     towers = (
-        onnx_towers(run / "export", threads=threads) if backend == "onnx" else torch_towers(modality, method)
+        onnx_towers(run / "export", threads=threads)
+        if backend == "onnx"
+        else torch_towers(modality, method)
     )
     by_kind: dict[QueryKind, Tower] = {}
     for tower in towers:

@@ -25,9 +25,7 @@ def concat_padded(parts: Sequence[np.ndarray]) -> np.ndarray:
     if parts[0].ndim < 2 or all(p.shape[1:] == parts[0].shape[1:] for p in parts):
         return np.concatenate(parts)
     width = max(p.shape[1] for p in parts)
-    padded = [
-        np.pad(p, [(0, 0), (0, width - p.shape[1])] + [(0, 0)] * (p.ndim - 2)) for p in parts
-    ]
+    padded = [np.pad(p, [(0, 0), (0, width - p.shape[1])] + [(0, 0)] * (p.ndim - 2)) for p in parts]
     return np.concatenate(padded)
 
 
@@ -46,9 +44,7 @@ class MicroBatcher:
         self.run = run
         self.window_s = window_ms / 1000.0
         self.max_rows = max_rows
-        self.queue: asyncio.Queue[tuple[list[np.ndarray], asyncio.Future[np.ndarray]]] | None = (
-            None
-        )
+        self.queue: asyncio.Queue[tuple[list[np.ndarray], asyncio.Future[np.ndarray]]] | None = None
         self.worker: asyncio.Task[None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.runs = 0

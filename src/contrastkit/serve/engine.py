@@ -167,7 +167,9 @@ def onnx_towers(export_dir: Path, *, threads: int | None = None) -> list[Tower]:
             tokenizer = AutoTokenizer.from_pretrained(
                 str(base / pre.tokenizer_dir), local_files_only=True
             )
-        towers.append(Tower(folder, pre, _onnx_runner(base / "model.onnx", threads), tokenizer=tokenizer))
+        towers.append(
+            Tower(folder, pre, _onnx_runner(base / "model.onnx", threads), tokenizer=tokenizer)
+        )
     if not towers:
         raise UserError(f"{manifest_path}: lists no models")
     return towers
