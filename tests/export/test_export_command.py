@@ -149,3 +149,39 @@ def test_export_run_api_writes_to_out(tmp_path: Path) -> None:
     report = export_run(run, out=tmp_path / "elsewhere", log=lines.append)
     assert report.out == tmp_path / "elsewhere" and (report.out / "model.onnx").is_file()
     assert report.quality == {} and any("parity" in line for line in lines)
+
+
+def test_audio_tower_through_the_export_hook(tmp_path: Path) -> None:
+    """A speech run's two towers (AudioCNN on standardised log-mel clips, and texts) through
+    the modality hook and the command's writer, on stand-in clips (no espeak-ng here)."""
+    from contrastkit.builders import build_method
+    from contrastkit.config import load_config
+    from contrastkit.data.pairs import PairData, PairSplit
+    from contrastkit.data.preprocess import AudioPreprocess
+    from contrastkit.export.run_export import _write_tower
+    from contrastkit.run import resolve
+    from tests.export.runs import CONFIGS
+
+    cfg = load_config(CONFIGS / "audio_text_clip.yaml", ["model.width=4", "pairs.embed_dim=8"])
+    modality = resolve(cfg)
+    torch.manual_seed(0)
+    method = build_method(cfg, modality.new_encoder)
+    words = ["one", "two", "three", "four", "five", "six"]
+    split = PairSplit(
+        x=torch.randn(12, 1, cfg.audio.n_mels, 101),
+        texts=words * 2,
+        ids=torch.arange(12) % 6,
+    )
+    data = PairData("speech", "audio", split, {"heldout_words": split}, input_stats=(-3.0, 2.0))
+    modality.__dict__["data"] = data
+    spec = modality.export_spec(method)
+    inputs, texts = spec.towers
+    assert isinstance(inputs.preprocess, AudioPreprocess)
+    assert (inputs.preprocess.mean, inputs.preprocess.std) == (-3.0, 2.0)
+    assert inputs.preprocess.n_mels == cfg.audio.n_mels
+    reports = [_write_tower(t, tmp_path / t.folder, lambda _m: None) for t in spec.towers]
+    assert all(r.max_abs_diff <= 1e-4 for r in reports)
+    got = OnnxEncoder(tmp_path / "inputs" / "model.onnx")(split.x[:3])
+    want = method.embed_inputs(split.x[:3]).numpy()
+    assert np.abs(got - want).max() <= 1e-4
+    assert spec.quality is not None and spec.quality.relevant.shape == (12, 6)
