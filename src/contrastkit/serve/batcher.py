@@ -2,7 +2,8 @@
 
 A request hands its inputs (one array per model input, Shape: (b, ...)) to `submit`; a
 worker task takes every request waiting, up to `max_rows` rows, after the first one
-has waited `window_ms`, runs the model once in a worker thread on the concatenation, and
+has waited `window_ms` (no wait when no other request is in flight: a lone client pays
+no window), runs the model once in a worker thread on the concatenation, and
 hands each request its rows back. Token inputs of different lengths are padded on the
 right with 0 (their attention mask 0), which leaves a masked mean pooling unchanged.
 
@@ -49,6 +50,7 @@ class MicroBatcher:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.runs = 0
         self.rows = 0
+        self.in_flight = 0
 
     async def submit(self, inputs: list[np.ndarray]) -> np.ndarray:
         """The model's output for `inputs`. Shape: (b, D)."""
@@ -61,14 +63,19 @@ class MicroBatcher:
             self.queue = asyncio.Queue()
             self.worker = asyncio.create_task(self._work())
         future: asyncio.Future[np.ndarray] = asyncio.get_running_loop().create_future()
-        await self.queue.put((inputs, future))
-        return await future
+        self.in_flight += 1
+        try:
+            await self.queue.put((inputs, future))
+            return await future
+        finally:
+            self.in_flight -= 1
 
     async def _work(self) -> None:
         assert self.queue is not None
         while True:
             batch = [await self.queue.get()]
-            await asyncio.sleep(self.window_s)
+            if self.in_flight > 1:  # others are on their way: give them the window
+                await asyncio.sleep(self.window_s)
             rows = int(batch[0][0][0].shape[0])
             while not self.queue.empty() and rows < self.max_rows:
                 item = self.queue.get_nowait()
