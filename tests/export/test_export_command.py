@@ -154,13 +154,14 @@ def test_export_run_api_writes_to_out(tmp_path: Path) -> None:
 def test_audio_tower_through_the_export_hook(tmp_path: Path) -> None:
     """A speech run's two towers (AudioCNN on standardised log-mel clips, and texts) through
     the modality hook and the command's writer, on stand-in clips (no espeak-ng here)."""
+    from tests.export.runs import CONFIGS
+
     from contrastkit.builders import build_method
     from contrastkit.config import load_config
     from contrastkit.data.pairs import PairData, PairSplit
     from contrastkit.data.preprocess import AudioPreprocess
     from contrastkit.export.run_export import _write_tower
     from contrastkit.run import resolve
-    from tests.export.runs import CONFIGS
 
     cfg = load_config(CONFIGS / "audio_text_clip.yaml", ["model.width=4", "pairs.embed_dim=8"])
     modality = resolve(cfg)

@@ -374,6 +374,10 @@ def build_service(
 
     if backend not in BACKENDS:
         raise UserError(f"--backend {backend!r}: expected one of {', '.join(BACKENDS)}")
+    if index is not None:
+        from contrastkit.index.store import check_name
+
+        check_name(index)  # before anything is loaded: a bad name is refused at once
     _, modality, method = load_run(run)
     towers = (
         onnx_towers(run / "export", threads=threads)
