@@ -273,3 +273,22 @@ def test_concurrent_requests_share_model_runs(
     batcher = service.batchers[""]
     assert batcher.rows == 16 and batcher.runs < 16
     assert np.abs(vectors - vectors[0]).max() <= 1e-6
+
+
+def test_image_text_run_searches_images_by_text_and_by_image(tmp_path: Path) -> None:
+    from tests.export.runs import PAIRS, make_run
+
+    run = make_run(tmp_path / "captions", "digits_text_siglip.yaml", PAIRS)
+    service = build_service(run, backend="torch", log=lambda _m: None)
+    c = TestClient(create_app(service))
+    health = c.get("/health").json()
+    assert health["takes"] == ["image", "text"] and health["thumbnails"]
+    hits = c.post("/search", json={"text": "a handwritten seven", "k": 4}).json()["results"]
+    assert len(hits) == 4 and all(h["thumbnail"] for h in hits)
+    thumb = c.get(hits[0]["thumbnail"])
+    assert thumb.status_code == 200 and thumb.content[:8] == b"\x89PNG\r\n\x1a\n"
+    picture = np.asarray(Image.open(io.BytesIO(thumb.content)))
+    r = c.post(
+        "/search?k=1", content=png(picture[::12, ::12]), headers={"Content-Type": "image/png"}
+    )
+    assert r.json()["results"][0]["score"] == pytest.approx(1.0, abs=1e-4)
