@@ -38,7 +38,8 @@ def make_run(out: Path, config: str, overrides: list[str]) -> Path:
             # centre the outputs on the data (as training spreads them): an untrained
             # CNN's pooled ReLU features share one direction (cosines ~0.9999)
             encoder.eval()
-            encoder.fc.bias -= encoder(x).mean(dim=0)
+            if isinstance(getattr(encoder, "fc", None), torch.nn.Linear):
+                encoder.fc.bias -= encoder(x).mean(dim=0)
     out.mkdir(parents=True, exist_ok=True)
     (out / CONFIG).write_text(dump_config(cfg))
     save_checkpoint(out / CHECKPOINT, {"model": method.state_dict()})

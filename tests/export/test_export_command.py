@@ -186,3 +186,27 @@ def test_audio_tower_through_the_export_hook(tmp_path: Path) -> None:
     want = method.embed_inputs(split.x[:3]).numpy()
     assert np.abs(got - want).max() <= 1e-4
     assert spec.quality is not None and spec.quality.relevant.shape == (12, 6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("module", "overrides"),
+    [
+        ("contrastkit.encoders.resnet", ["model.encoder=resnet_small"]),
+        ("contrastkit.encoders.vit", ["model.encoder=vit_tiny", "model.patch_size=4"]),
+    ],
+)
+def test_resnet_and_vit_runs(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    module: str,
+    overrides: list[str],
+) -> None:
+    """Any image encoder goes through `ImageInput`: ResNet and ViT need no code of their own
+    (skipped where those encoders have not landed yet)."""
+    pytest.importorskip(module, reason=f"{module} is not in this tree")
+    run = make_run(tmp_path / "digits", "digits_simclr.yaml", overrides)
+    assert run_cli(monkeypatch, "export", "--run", str(run)) == 0
+    diffs = [float(x) for x in PARITY.findall(capsys.readouterr().out)]
+    assert len(diffs) == 1 and diffs[0] <= 1e-4
