@@ -11,7 +11,7 @@ DEMO_RUN ?= runs/demo
 # a CUDA build of several GB. pyproject itself only asks for torch>=2.3.
 # Debian packages the tests and demos use: espeak-ng speaks the audio-text data,
 # wordnet-base holds the text task's words and glosses. Installed only when missing.
-DEBIAN_PKGS := espeak-ng wordnet-base dataset-fashion-mnist
+DEBIAN_PKGS := espeak-ng wordnet-base dataset-fashion-mnist chromium chromium-driver
 system-deps:
 	@missing=$$(for p in $(DEBIAN_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -1,5 +1,10 @@
 """The streaming data path: memory that does not grow with the folder, and feeding speed.
 
+The folder runs go through what `contrastkit train --data FOLDER` does (the image
+modality: lazy training items, plus the decoded evaluation sample of at most
+`eval.max_items` train and test images each, 5% held out); the in-memory runs decode the
+whole folder into one `ImageBatch`.
+
 (a) Memory bound. Folders of generated 64x64 RGB JPEGs (smooth random colour fields with
 noise, made here under `build/data_path/`, reused between runs, never committed) of
 20,000 and 200,000 images (the 200,000 are hard links to the 20,000, each a file of its
@@ -147,12 +152,14 @@ def child(args: argparse.Namespace) -> None:
 
     torch.set_num_threads(1)
     from contrastkit.augment.build import build_views
+    from contrastkit.batches import ImageBatch
     from contrastkit.builders import build_method
-    from contrastkit.cli import METHODS
     from contrastkit.config import load_config
-    from contrastkit.data.folder import decode_folder, list_folder, scan_folder
-    from contrastkit.data.folder_items import scan_folder_items, stack_images
+    from contrastkit.data.folder import decode_folder, scan_folder
+    from contrastkit.data.workers import auto_workers
     from contrastkit.encoders.build import build_encoder
+    from contrastkit.methods.registry import method_spec
+    from contrastkit.run import resolve
     from contrastkit.train.loop import fit
 
     overrides = [
@@ -167,20 +174,24 @@ def child(args: argparse.Namespace) -> None:
     ]
     if args.workers is not None:
         overrides.append(f"train.workers={args.workers}")
+    if not args.in_memory:  # what `contrastkit train --data FOLDER` does
+        overrides += ["data.source=folder", f"data.path={args.folder}", "data.test_fraction=0.05"]
     cfg = load_config(None, overrides)
     t0 = time.perf_counter()
     if args.in_memory:
-        data: Any = decode_folder(scan_folder(Path(args.folder))).images
-        collate = None
-    else:
-        data = scan_folder_items(list_folder(Path(args.folder)))
-        collate = stack_images
+        decoded = decode_folder(scan_folder(Path(args.folder)))
+        data: Any = ImageBatch(images=decoded.images, labels=decoded.labels)
+        collate, make_encoder = None, lambda: build_encoder(cfg.model, 3)
+        views = build_views(cfg.augment, image_size=(SIZE, SIZE))
+    else:  # the image modality: lazy training items, a decoded evaluation sample
+        modality = resolve(cfg)
+        training = modality.training(method_spec("simclr"), lambda _m: None)
+        data, collate, views = training.items, training.collate, training.views
+        make_encoder = modality.new_encoder
     scan_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     prepare_s = time.perf_counter() - t0
     torch.manual_seed(0)
-    method = build_method(cfg, METHODS, lambda: build_encoder(cfg.model, 3))
-    views = build_views(cfg.augment, image_size=(SIZE, SIZE))
-    from contrastkit.train.loader import auto_workers
+    method = build_method(cfg, make_encoder)
 
     workers = auto_workers(cfg.train.workers, in_memory=args.in_memory)
     with tempfile.TemporaryDirectory() as run_dir, MemorySampler() as sampler:

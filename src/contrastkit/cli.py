@@ -244,6 +244,59 @@ def speech(
     console.print(f"wrote {manifest}")
 
 
+@app.command("export")
+def export_(
+    run: Annotated[Path, typer.Option(help="Run directory written by `contrastkit train`.")],
+    format_: Annotated[str, typer.Option("--format", help="Model format: onnx.")] = "onnx",
+    out: Annotated[
+        Path | None, typer.Option(help="Folder to write (default: <run>/export).")
+    ] = None,
+    quantize: Annotated[
+        str | None,
+        typer.Option(help="Also write an int8 model and print its accuracy cost: int8."),
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing export folder.")] = False,
+) -> None:
+    """Export the run's encoder (both towers of a two-tower run) as ONNX with its
+    preprocess.json, checked against PyTorch on the run's data (max abs diff <= 1e-4)."""
+    from contrastkit.export.run_export import export_run
+    from contrastkit.train.ddp import single_process_only
+
+    single_process_only("export")
+    report = export_run(run, fmt=format_, out=out, quantize=quantize, overwrite=overwrite, log=say)
+    say(f"wrote {report.out}/ ({len(report.towers)} model{'s' * (len(report.towers) > 1)})")
+
+
+@app.command()
+def serve(
+    run: Annotated[Path, typer.Option(help="Run directory written by `contrastkit train`.")],
+    index: Annotated[
+        str | None,
+        typer.Option(help="Named index in <run>/indexes/ (default: the run's data, embedded)."),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to bind (loopback unless told).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    backend: Annotated[
+        str, typer.Option(help="onnx (the run's export, ONNX Runtime) or torch.")
+    ] = "onnx",
+    api_key_env: Annotated[
+        str | None,
+        typer.Option(help="Require the X-API-Key header to equal this environment variable."),
+    ] = None,
+) -> None:
+    """Serve the encoder over HTTP: /embed, /search, /health, OpenAPI docs at /docs and a
+    search page at /."""
+    from contrastkit.serve.app import serve_run
+    from contrastkit.train.ddp import single_process_only
+
+    single_process_only("serve")
+    serve_run(
+        run, index=index, host=host, port=port, backend=backend, api_key_env=api_key_env, log=say
+    )
+
+
 def main() -> None:
     """Entry point: user errors become one clean line on stderr and exit code 2."""
     try:

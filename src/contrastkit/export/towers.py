@@ -121,3 +121,25 @@ class SharedSpaceTexts(nn.Module):
     def forward(self, ids: Tensor) -> Tensor:
         out: Tensor = self.model.embed_tokens(ids)
         return out
+
+
+class TableRows(nn.Module):
+    """A table encoder on (numeric, codes) whose ONNX model keeps both inputs.
+
+    A table without categorical (or numeric) columns gives a zero-width input that the
+    encoder never reads, and the tracer drops unread inputs; a consumer would then have
+    to know which of the two `preprocess.json` names the model takes. Adding zero times
+    the input's row sum keeps both inputs in the graph at no cost to the values.
+
+    Shape:
+        numeric (B, Dn) float32, codes (B, Dc) int64 -> output (B, D).
+    """
+
+    def __init__(self, encoder: nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, numeric: Tensor, codes: Tensor) -> Tensor:
+        out: Tensor = self.encoder(numeric, codes)
+        keep = numeric.sum(dim=1, keepdim=True) + codes.sum(dim=1, keepdim=True).float()
+        return out + 0.0 * keep

@@ -22,7 +22,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from torch import Tensor, nn
@@ -31,6 +31,7 @@ from torch.utils.data import Dataset
 from contrastkit.audio.options import AudioConfig
 from contrastkit.augment.options import AugmentConfig
 from contrastkit.augment.types import Augment
+from contrastkit.data.preprocess import Preprocess
 from contrastkit.data.split import ImageSplit
 from contrastkit.encoders.options import ModelConfig
 from contrastkit.errors import UserError
@@ -138,6 +139,90 @@ class EmbeddingViews:
     images: np.ndarray | None
 
 
+Form = Literal["image", "plain", "table", "text", "shared_inputs", "shared_texts"]
+"""How the application makes a traceable model of an `ExportTower.module`: "image" (uint8
+images scaled by 1/255 into an image encoder), "plain" (the module as it is), "table"
+(numeric, codes) rows, "text" (a Hugging Face `TextEncoder`: mean pooling, padded batches),
+"shared_inputs" / "shared_texts" (a two-tower method's towers into the shared space)."""
+
+
+@dataclass(frozen=True)
+class ExportTower:
+    """One model of an export, as plain data and modules (no export code here).
+
+    Attributes:
+        folder: Sub-folder of the export ('' for a one-tower run; 'inputs', 'texts').
+        form: How the application wraps `module` (see `Form`).
+        module: The encoder (or the two-tower method for the shared forms).
+        example_inputs: A batch of the run's data as the model takes it, one tensor per
+            input, each Shape: (B, ...) with B >= 2.
+        input_names: The ONNX input names, in order.
+        preprocess: How raw data becomes `example_inputs` (written as preprocess.json).
+        dynamic_axes: Free axes beyond the batch, per input name.
+        tokenizer: A Hugging Face tokenizer saved beside the model (text), else None.
+    """
+
+    folder: str
+    form: Form
+    module: nn.Module
+    example_inputs: tuple[Tensor, ...]
+    input_names: tuple[str, ...]
+    preprocess: Preprocess
+    dynamic_axes: dict[str, dict[int, str]] = field(default_factory=dict)
+    tokenizer: Any = None
+
+    def __post_init__(self) -> None:
+        if len(self.example_inputs) != len(self.input_names):
+            raise ValueError(
+                f"{len(self.example_inputs)} example inputs for names {self.input_names}"
+            )
+
+
+@dataclass(frozen=True)
+class QualityTask:
+    """A nearest-neighbour task that measures what a change of the model (int8) costs:
+    top-1 = mean over queries of `relevant[i, argmax_j cos(q_i, c_j)]`.
+
+    Attributes:
+        metric: 'knn_top1' (test rows against labelled training rows) or 'recall_at_1'.
+        query_tower, candidate_tower: The `ExportTower.folder` that embeds each side.
+        queries, candidates: Model inputs of each side, one tensor per input.
+        relevant: Shape: (Q, C) bool, candidate j is a right answer for query i.
+    """
+
+    metric: Literal["knn_top1", "recall_at_1"]
+    query_tower: str
+    queries: tuple[Tensor, ...]
+    candidate_tower: str
+    candidates: tuple[Tensor, ...]
+    relevant: np.ndarray
+
+    def __post_init__(self) -> None:
+        shape = (int(self.queries[0].shape[0]), int(self.candidates[0].shape[0]))
+        if self.relevant.shape != shape:
+            raise ValueError(f"relevant has shape {self.relevant.shape}, expected {shape}")
+
+
+@dataclass(frozen=True)
+class ExportSpec:
+    """What `contrastkit export` writes for a run: its towers and a quality task.
+
+    Attributes:
+        towers: One model per tower.
+        quality: The task the int8 cost is measured on, or None (and why in `note`).
+        note: Why there is no quality task.
+    """
+
+    towers: tuple[ExportTower, ...]
+    quality: QualityTask | None = None
+    note: str = ""
+
+
+def label_matches(query_labels: Tensor, candidate_labels: Tensor) -> np.ndarray:
+    """Shape: (Q,), (C,) -> (Q, C) bool, equal labels."""
+    return (query_labels.view(-1, 1) == candidate_labels.view(1, -1)).numpy()
+
+
 class Modality(ABC):
     """One kind of data. Subclasses list their `sources` and implement the hooks below.
 
@@ -187,6 +272,11 @@ class Modality(ABC):
         """`query` (a file path or a text) embedded as the index's entries were, with the
         `info` the index kept. Shape: (1, D)."""
         raise UserError(f"search: {self.name} runs take no queries yet")
+
+    def export_spec(self, method: nn.Module, *, max_items: int = 512) -> ExportSpec:
+        """What to export for a trained `method`: the models with a batch of the run's
+        data, their preprocessing, and a quality task of at most `max_items` per side."""
+        raise UserError(f"export: {self.name} runs cannot be exported yet")
 
     def report_views(self, method: nn.Module) -> tuple[EmbeddingViews | None, str]:
         """Test embeddings for the report's maps, or None and why there are none."""

@@ -14,6 +14,7 @@ from contrastkit.batches import ImageBatch
 from contrastkit.data.folder_items import FolderItems, decode_items
 from contrastkit.data.imageset import describe_images
 from contrastkit.data.items import TensorItems
+from contrastkit.data.preprocess import ImagePreprocess
 from contrastkit.data.split import ImageSplit
 from contrastkit.data.workers import auto_workers
 from contrastkit.encoders.build import build_encoder, encoder_feature_dim
@@ -26,11 +27,15 @@ from contrastkit.methods.registry import MethodSpec
 from contrastkit.modalities.base import (
     Embedded,
     EmbeddingViews,
+    ExportSpec,
+    ExportTower,
     HealthProbe,
     Log,
     Modality,
+    QualityTask,
     Settings,
     Training,
+    label_matches,
 )
 from contrastkit.modalities.images.query import (
     embed_image_set,
@@ -216,6 +221,35 @@ class ImageModality(Modality):
         h, w = info.get("image_hw", [0, 0])
         image = read_query(Path(query), channels=encoder_channels(encoder), size=(int(h), int(w)))
         return embed_images(encoder, image)
+
+    def export_spec(self, method: nn.Module, *, max_items: int = 512) -> ExportSpec:
+        """The encoder on uint8 images of the training size; the int8 cost as kNN top-1 of
+        test images against training images (labelled data only)."""
+        encoder = encoder_of(method)
+        data = self.data
+        channels = encoder_channels(encoder)
+        x_train = match_channels(data.x_train, channels)
+        c, h, w = (int(n) for n in x_train.shape[1:])
+        tower = ExportTower(
+            folder="",
+            form="image",
+            module=encoder,
+            example_inputs=(x_train[:8],),
+            input_names=("images",),
+            preprocess=ImagePreprocess(height=h, width=w, channels=c),
+        )
+        if data.num_classes < 2:
+            return ExportSpec((tower,), note=f"{data.name} has no labels: no kNN task")
+        n_train, n_test = min(max_items, len(x_train)), min(max_items, len(data.x_test))
+        quality = QualityTask(
+            metric="knn_top1",
+            query_tower="",
+            queries=(match_channels(data.x_test[:n_test], channels),),
+            candidate_tower="",
+            candidates=(x_train[:n_train],),
+            relevant=label_matches(data.y_test[:n_test], data.y_train[:n_train]),
+        )
+        return ExportSpec((tower,), quality)
 
     def report_views(self, method: nn.Module) -> tuple[EmbeddingViews | None, str]:
         """The test images embedded by the trained and by a random-init encoder."""

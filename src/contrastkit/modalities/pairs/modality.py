@@ -19,15 +19,26 @@ from contrastkit.data.caption_csv import load_caption_pairs
 from contrastkit.data.digit_captions import load_digit_captions
 from contrastkit.data.items import TensorItems
 from contrastkit.data.pairs import PairData, PairSplit
+from contrastkit.data.preprocess import AudioPreprocess, CharPreprocess, ImagePreprocess
 from contrastkit.data.speech_pairs import load_speech_pairs
 from contrastkit.encoders.build import build_encoder
 from contrastkit.encoders.registry import ENCODERS
-from contrastkit.encoders.small_text import CharTokenizer
+from contrastkit.encoders.small_text import ALPHABET, PAD, UNKNOWN, CharTokenizer
 from contrastkit.errors import UserError
 from contrastkit.eval.crossmodal import retrieval_metrics, zero_shot_accuracy
 from contrastkit.methods.clip import TwoTower
 from contrastkit.methods.registry import MethodSpec
-from contrastkit.modalities.base import Embedded, EmbeddingViews, Log, Modality, Training
+from contrastkit.modalities.base import (
+    Embedded,
+    EmbeddingViews,
+    ExportSpec,
+    ExportTower,
+    Log,
+    Modality,
+    QualityTask,
+    Training,
+    label_matches,
+)
 from contrastkit.modalities.images.modality import ImageModality, evaluate_images
 from contrastkit.viz.similarity_matrix import similarity_figure, write_png
 
@@ -180,6 +191,63 @@ class PairModality(Modality):
     def query(self, method: nn.Module, query: str, info: dict[str, Any]) -> Tensor:
         """A text query in the shared space (text -> image / audio search). Shape: (1, E)."""
         return as_two_tower(method).embed_texts([query])
+
+    def export_spec(self, method: nn.Module, *, max_items: int = 512) -> ExportSpec:
+        """Two models into the shared space: 'inputs' (uint8 images, or standardised
+        log-mel clips) and 'texts' (character ids); the int8 cost as Recall@1 of the first
+        test split's inputs against its distinct texts."""
+        tower = as_two_tower(method)
+        data = self.data
+        x = data.train.x[:8]
+        max_len = self.settings.pairs.text_max_len
+        tokenizer = CharTokenizer(max_len=max_len)
+        if self.speech:
+            a = self.settings.audio
+            mean, std = data.input_stats or (0.0, 1.0)
+            pre: AudioPreprocess | ImagePreprocess = AudioPreprocess(
+                sample_rate=a.sample_rate,
+                clip_seconds=a.clip_seconds,
+                n_fft=a.n_fft,
+                hop_length=a.hop_length,
+                n_mels=a.n_mels,
+                mean=mean,
+                std=std,
+            )
+            names: tuple[str, ...] = ("logmel",)
+        else:
+            c, h, w = (int(n) for n in x.shape[1:])
+            pre = ImagePreprocess(height=h, width=w, channels=c)
+            names = ("images",)
+        inputs = ExportTower(
+            folder="inputs",
+            form="shared_inputs",
+            module=tower,
+            example_inputs=(x,),
+            input_names=names,
+            preprocess=pre,
+        )
+        texts = ExportTower(
+            folder="texts",
+            form="shared_texts",
+            module=tower,
+            example_inputs=(tokenizer.encode(data.train.texts[:8]),),
+            input_names=("ids",),
+            preprocess=CharPreprocess(
+                alphabet=ALPHABET, max_len=max_len, pad_id=PAD, unknown_id=UNKNOWN
+            ),
+        )
+        _, split = next(iter(data.tests.items()))
+        unique, t_ids = split.unique_texts()
+        n = min(max_items, len(split.texts))
+        quality = QualityTask(
+            metric="recall_at_1",
+            query_tower="inputs",
+            queries=(split.x[:n],),
+            candidate_tower="texts",
+            candidates=(tokenizer.encode(unique),),
+            relevant=label_matches(split.ids[:n], t_ids),
+        )
+        return ExportSpec((inputs, texts), quality)
 
     def report_views(self, method: nn.Module) -> tuple[EmbeddingViews | None, str]:
         digits = self.digits

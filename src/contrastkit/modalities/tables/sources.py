@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+from sklearn.model_selection import train_test_split
+
 from contrastkit.data.table import (
     BUNDLED,
     RawTable,
@@ -36,3 +39,18 @@ def load_table_data(cfg: DataConfig, log: Callable[[str], None] = lambda _msg: N
     for line in describe_table(split):
         log(line)
     return split
+
+
+def train_mask(raw: RawTable, *, test_fraction: float, seed: int) -> np.ndarray:
+    """Shape: (N,) bool, the training rows of `preprocess`'s stratified split (the same
+    call, so the statistics an export writes are those training used)."""
+    if raw.labels is None:
+        raise UserError(f"{raw.name}: no label column; set data.label")
+    class_names = sorted(set(raw.labels.tolist()))
+    y = np.array([class_names.index(v) for v in raw.labels], dtype=np.int64)
+    idx_train, _ = train_test_split(
+        np.arange(len(y)), test_size=test_fraction, random_state=seed, stratify=y
+    )
+    mask = np.zeros(len(y), dtype=bool)
+    mask[idx_train] = True
+    return mask

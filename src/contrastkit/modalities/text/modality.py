@@ -6,12 +6,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from contrastkit.augment.text import dropout_views
 from contrastkit.batches import SentenceBatch, TextPairBatch
 from contrastkit.data.items import TensorItems
+from contrastkit.data.preprocess import TokenizerPreprocess
 from contrastkit.data.text import read_text_lines
 from contrastkit.data.text_split import TextData
 from contrastkit.encoders.text import embed_tokens, load_text_encoder, load_tokenizer, tokenize
@@ -20,7 +22,15 @@ from contrastkit.eval.text_retrieval import SPEARMAN_NOTE, evaluate_retrieval
 from contrastkit.methods.registry import MethodSpec
 from contrastkit.methods.simcse import sentence_tensors
 from contrastkit.methods.text_pairs import pair_tensors
-from contrastkit.modalities.base import Embedded, Log, Modality, Training
+from contrastkit.modalities.base import (
+    Embedded,
+    ExportSpec,
+    ExportTower,
+    Log,
+    Modality,
+    QualityTask,
+    Training,
+)
 from contrastkit.modalities.images.modality import encoder_of
 from contrastkit.modalities.text.sources import TEXT_SOURCES, load_text_data
 
@@ -133,3 +143,47 @@ class TextModality(Modality):
     def query(self, method: nn.Module, query: str, info: dict[str, Any]) -> torch.Tensor:
         """A text query embedded as the index's lines were. Shape: (1, D)."""
         return self._embed_texts(method, [query])
+
+    def export_spec(self, method: nn.Module, *, max_items: int = 512) -> ExportSpec:
+        """The transformer with mean pooling on (input_ids, attention_mask), free batch and
+        sequence length, with its tokenizer; the int8 cost as Recall@1 of the held-out task."""
+        text = self.settings.text
+        encoder = encoder_of(method)
+
+        def tokens(texts: list[str]) -> tuple[torch.Tensor, ...]:
+            t = tokenize(self.tokenizer, texts, max_length=text.max_length)
+            return (t.ids, t.mask)
+
+        # texts of unequal length, so that the parity check sees padding
+        sample = sorted(self.data.sentences[:64], key=len)
+        examples = [sample[0], sample[-1], *sample[1:7]] if len(sample) > 2 else sample * 2
+        tower = ExportTower(
+            folder="",
+            form="text",
+            module=encoder,
+            example_inputs=tokens(examples),
+            input_names=("input_ids", "attention_mask"),
+            preprocess=TokenizerPreprocess(
+                tokenizer_dir="tokenizer",
+                max_length=text.max_length,
+                normalized=bool(getattr(encoder, "normalize", False)),
+            ),
+            dynamic_axes={"input_ids": {1: "sequence"}, "attention_mask": {1: "sequence"}},
+            tokenizer=self.tokenizer,
+        )
+        task = self.data.test
+        if task is None:
+            return ExportSpec((tower,), note="no held-out task (set text.eval_pairs)")
+        queries, corpus = task.queries[:max_items], task.corpus
+        relevant = np.zeros((len(queries), len(corpus)), dtype=bool)
+        for i, hits in enumerate(task.relevant[: len(queries)]):
+            relevant[i, hits] = True
+        quality = QualityTask(
+            metric="recall_at_1",
+            query_tower="",
+            queries=tokens(queries),
+            candidate_tower="",
+            candidates=tokens(corpus),
+            relevant=relevant,
+        )
+        return ExportSpec((tower,), quality)

@@ -1,0 +1,131 @@
+// The search page: send an image or a text to /search, show the neighbours as a grid.
+// No external assets; thumbnails are fetched with the API key header when one is needed.
+"use strict";
+(() => {
+  const $ = (id) => document.getElementById(id);
+  let health = null;
+
+  function headers(extra) {
+    const h = Object.assign({}, extra || {});
+    const key = $("key").value;
+    if (key) h["X-API-Key"] = key;
+    return h;
+  }
+
+  function say(text, isError) {
+    const m = $("message");
+    m.textContent = text;
+    m.className = isError ? "error" : "";
+  }
+
+  function k() {
+    const value = parseInt($("k").value, 10);
+    return Number.isFinite(value) && value > 0 ? value : 12;
+  }
+
+  async function thumbnail(img, url) {
+    try {
+      const r = await fetch(url, { headers: headers() });
+      if (!r.ok) return;
+      img.src = URL.createObjectURL(await r.blob());
+    } catch (err) { /* a missing picture leaves the tile empty */ }
+  }
+
+  function show(results) {
+    const grid = $("results");
+    grid.replaceChildren();
+    results.forEach((hit, i) => {
+      const tile = document.createElement("div");
+      tile.className = "hit" + (i === 0 ? " first" : "");
+      tile.dataset.id = hit.id;
+      tile.dataset.score = String(hit.score);
+      const rank = document.createElement("span");
+      rank.className = "rank";
+      rank.textContent = "#" + (i + 1);
+      tile.append(rank);
+      if (hit.thumbnail) {
+        const img = document.createElement("img");
+        img.alt = hit.id;
+        tile.append(img);
+        thumbnail(img, hit.thumbnail);
+      }
+      const score = document.createElement("div");
+      score.className = "score";
+      score.textContent = hit.score.toFixed(4);
+      const id = document.createElement("div");
+      id.className = "id";
+      id.textContent = hit.id;
+      id.title = hit.id;
+      tile.append(score, id);
+      grid.append(tile);
+    });
+    grid.dataset.ready = "1";
+  }
+
+  async function search(body, contentType, label) {
+    $("results").dataset.ready = "";
+    say("searching…");
+    const started = performance.now();
+    try {
+      const url = contentType.startsWith("image/") || contentType === "application/octet-stream"
+        ? "/search?k=" + k() : "/search";
+      const r = await fetch(url, { method: "POST", body, headers: headers({ "Content-Type": contentType }) });
+      const data = await r.json();
+      if (!r.ok) { say(data.error || ("error " + r.status), true); return; }
+      show(data.results);
+      const ms = Math.round(performance.now() - started);
+      say(data.count + " nearest of " + health.items + " to " + label + " (" + ms + " ms)");
+    } catch (err) {
+      say("the server did not answer: " + err, true);
+    }
+  }
+
+  function searchFile(file) {
+    if (!file) return;
+    const img = $("preview-img");
+    img.src = URL.createObjectURL(file);
+    $("preview").hidden = false;
+    search(file, file.type || "application/octet-stream", file.name);
+  }
+
+  async function start() {
+    try {
+      const r = await fetch("/health");
+      health = await r.json();
+    } catch (err) {
+      $("status").textContent = "the server did not answer";
+      return;
+    }
+    $("title").textContent = health.title;
+    $("status").textContent = health.items + " items (" + health.index + "), " + health.dim +
+      "-d, " + health.backend + " backend";
+    $("key-label").hidden = !health.api_key_required;
+    const drop = $("drop");
+    if (health.takes.includes("image")) {
+      drop.hidden = false;
+      $("file").addEventListener("change", (e) => searchFile(e.target.files[0]));
+      ["dragenter", "dragover"].forEach((t) => drop.addEventListener(t, (e) => {
+        e.preventDefault(); drop.classList.add("over");
+      }));
+      ["dragleave", "drop"].forEach((t) => drop.addEventListener(t, (e) => {
+        e.preventDefault(); drop.classList.remove("over");
+      }));
+      drop.addEventListener("drop", (e) => searchFile(e.dataTransfer.files[0]));
+    }
+    if (health.takes.includes("text")) {
+      $("text-form").hidden = false;
+      $("text-form").addEventListener("submit", (e) => {
+        e.preventDefault();
+        const text = $("text").value.trim();
+        if (!text) return;
+        $("preview").hidden = true;
+        search(JSON.stringify({ text, k: k() }), "application/json", JSON.stringify(text));
+      });
+    }
+    if (!health.takes.includes("image") && !health.takes.includes("text")) {
+      say("this run takes table rows: use POST /search with JSON {\"row\": {...}} (see /docs)");
+    }
+  }
+
+  start();
+})();
