@@ -39,6 +39,7 @@ from contrastkit.eval.options import EvalConfig
 from contrastkit.methods.options import PairsConfig
 from contrastkit.methods.registry import MethodSpec, methods_for
 from contrastkit.modalities.options import DataConfig, TextConfig
+from contrastkit.modalities.pictures import Pictures
 
 Log = Callable[[str], None]
 """Where progress lines go (`print`, a rich console)."""
@@ -277,6 +278,11 @@ class Modality(ABC):
         """What to export for a trained `method`: the models with a batch of the run's
         data, their preprocessing, and a quality task of at most `max_items` per side."""
         raise UserError(f"export: {self.name} runs cannot be exported yet")
+
+    def pictures(self, ids: list[str]) -> Pictures | None:
+        """The picture of each index row (ids as `embed` gave them), for thumbnails; None
+        when the items are not pictures."""
+        return None
 
     def report_views(self, method: nn.Module) -> tuple[EmbeddingViews | None, str]:
         """Test embeddings for the report's maps, or None and why there are none."""

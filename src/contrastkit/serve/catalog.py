@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from PIL import Image
 from torch import Tensor
 
 from contrastkit.errors import UserError
+from contrastkit.modalities.pictures import Pictures
 from contrastkit.serve.ids import ItemIds
 
 THUMB_SIZE = 96
@@ -90,10 +88,6 @@ class NamedIndexSearch:
             raise UserError("this index kind cannot return a stored vector") from None
 
 
-Pictures = Callable[[int], Tensor | None]
-"""Index row -> uint8 (C, H, W), or None when the row has no picture."""
-
-
 @dataclass
 class Catalog:
     """The index, its rows' sources and ids, and the rows' pictures.
@@ -147,37 +141,3 @@ def png_thumbnail(image: Tensor, size: int = THUMB_SIZE) -> bytes:
     buffer = io.BytesIO()
     pil.save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-def file_pictures(sources: list[str], root: str | None) -> Pictures:
-    """Pictures read from the rows' own files, only for files under `root` (the run's
-    `data.path`); a source that resolves elsewhere (a link out, `..`) has no picture."""
-    from contrastkit.data.decode import BadImage, decode_image
-
-    base = Path(root).expanduser().resolve() if root else None
-
-    def picture(row: int) -> Tensor | None:
-        if base is None:
-            return None
-        path = Path(sources[row]).resolve()
-        if not path.is_relative_to(base) or not path.is_file():
-            return None
-        try:
-            pixels, _ = decode_image(path)
-        except BadImage:
-            return None
-        return torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))
-
-    return picture
-
-
-def memory_pictures(images: Tensor, sources: list[str], index_sources: list[str]) -> Pictures:
-    """Pictures held in memory (`images` with one `sources` entry each), looked up by the
-    index row's source."""
-    position = {s: i for i, s in enumerate(sources)}
-
-    def picture(row: int) -> Tensor | None:
-        i = position.get(index_sources[row])
-        return None if i is None else images[i]
-
-    return picture

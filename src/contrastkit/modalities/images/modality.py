@@ -52,6 +52,7 @@ from contrastkit.modalities.images.sources import (
     sample,
     source_for,
 )
+from contrastkit.modalities.pictures import Pictures, file_pictures, memory_pictures
 
 
 class ImageModality(Modality):
@@ -250,6 +251,14 @@ class ImageModality(Modality):
             relevant=label_matches(data.y_test[:n_test], data.y_train[:n_train]),
         )
         return ExportSpec((tower,), quality)
+
+    def pictures(self, ids: list[str]) -> Pictures | None:
+        """A lazy folder's files (only under `data.path`), else the images in memory."""
+        data = self.settings.data
+        if lazy_folder_items(data) is not None:
+            return file_pictures(ids, data.path)
+        images = load_image_set(data)
+        return memory_pictures(images.images, images.paths, ids)
 
     def report_views(self, method: nn.Module) -> tuple[EmbeddingViews | None, str]:
         """The test images embedded by the trained and by a random-init encoder."""

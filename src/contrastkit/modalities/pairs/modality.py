@@ -40,6 +40,7 @@ from contrastkit.modalities.base import (
     label_matches,
 )
 from contrastkit.modalities.images.modality import ImageModality, evaluate_images
+from contrastkit.modalities.pictures import Pictures, memory_pictures
 from contrastkit.viz.similarity_matrix import similarity_figure, write_png
 
 PAIR_SOURCES = ("digits_captions", "caption_csv", "speech")
@@ -248,6 +249,16 @@ class PairModality(Modality):
             relevant=label_matches(split.ids[:n], t_ids),
         )
         return ExportSpec((inputs, texts), quality)
+
+    def pictures(self, ids: list[str]) -> Pictures | None:
+        """The images of an image-text run's pairs (ids as `embed` gives them); None for
+        spoken words."""
+        if self.speech:
+            return None
+        splits = {"train": self.data.train, **self.data.tests}
+        xs = torch.cat([s.x for s in splits.values()])
+        names = [f"{name}:{i}" for name, s in splits.items() for i in range(len(s.texts))]
+        return memory_pictures(xs, names, ids)
 
     def report_views(self, method: nn.Module) -> tuple[EmbeddingViews | None, str]:
         digits = self.digits
