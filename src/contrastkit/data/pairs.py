@@ -49,13 +49,15 @@ class PairSplit:
 @dataclass(frozen=True)
 class PairData:
     """A training split and named test splits (e.g. held-out words, held-out voices);
-    `skipped` counts bad input files left out with `skip_bad`."""
+    `skipped` counts bad input files left out with `skip_bad`; `input_stats` is the
+    (mean, std) the inputs were standardised with (spectrograms), so new inputs match."""
 
     name: str
     modality: str
     train: PairSplit
     tests: dict[str, PairSplit]
     skipped: int = 0
+    input_stats: tuple[float, float] | None = None
 
     def describe(self) -> str:
         sizes = ", ".join(f"{len(s.texts)} {name}" for name, s in self.tests.items())

@@ -123,4 +123,5 @@ def load_speech_pairs(
             "heldout_words": take(is_new_word & ~is_new_voice),
         },
         skipped=skipped,
+        input_stats=(float(mean), float(std)),
     )
