@@ -308,9 +308,7 @@ def anomaly(
     from contrastkit.use import anomaly_run
 
     single_process_only("anomaly")
-    report = anomaly_run(
-        run, data, k=k, quantile=quantile, out=out, overwrite=overwrite, log=say
-    )
+    report = anomaly_run(run, data, k=k, quantile=quantile, out=out, overwrite=overwrite, log=say)
     say(
         f"scored {report.count} items: {report.flagged} flagged above {report.threshold:.4f} "
         f"(the {quantile:g} quantile of the held-out normal scores); wrote {report.csv} and "

@@ -39,6 +39,7 @@ from contrastkit.train.device import resolve_device
 from contrastkit.train.health import build_monitor
 from contrastkit.train.loop import fit
 
+
 def resolve(cfg: Config) -> Modality:
     """The run's modality, checked against its method (the one place both are known)."""
     modality = modality_for(settings_of(cfg))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
 import numpy as np
 
 from contrastkit.atomic import write_atomic, write_text_atomic
@@ -21,7 +22,7 @@ from contrastkit.errors import UserError
 from contrastkit.eval.anomaly import knn_outlier_scores, threshold_at_quantile
 from contrastkit.index.ann import KINDS, build_index
 from contrastkit.index.store import list_indexes, load_index, save_index, search
-from contrastkit.modalities.base import EmbedOptions, Embedded, Log
+from contrastkit.modalities.base import Embedded, EmbedOptions, Log
 from contrastkit.run import load_run
 from contrastkit.rundir import CHECKPOINT, check_output_file, model_fingerprint
 
@@ -118,7 +119,10 @@ def index_run(
     embedded = modality.embed(method, data, log, options)
     vectors = embedded.vectors.numpy().astype(np.float32)
     built = build_index(
-        _batches(vectors), dim=int(vectors.shape[1]), kind=kind, count=len(vectors)  # type: ignore[arg-type]
+        _batches(vectors),
+        dim=int(vectors.shape[1]),
+        kind=kind,
+        count=len(vectors),  # type: ignore[arg-type]
     )
     folder = save_index(
         root,
@@ -165,7 +169,9 @@ def search_run(
             index_run(run, "train", name=DEFAULT_INDEX, log=log)
             names = [DEFAULT_INDEX]
         if len(names) > 1 and DEFAULT_INDEX not in names:
-            raise UserError(f"{root}: several indexes ({', '.join(names)}); choose one with --index")
+            raise UserError(
+                f"{root}: several indexes ({', '.join(names)}); choose one with --index"
+            )
         index = DEFAULT_INDEX if DEFAULT_INDEX in names else names[0]
     _, modality, method = load_run(run)
     named = load_index(root, index, expect_fingerprint=model_fingerprint(run / CHECKPOINT))
@@ -307,5 +313,3 @@ def zero_shot_run(
         accuracy,
         int(known.sum()),
     )
-
-

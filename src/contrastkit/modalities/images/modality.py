@@ -22,9 +22,9 @@ from contrastkit.eval.suite import evaluate, health
 from contrastkit.eval.transfer import class_mask, select_classes
 from contrastkit.methods.registry import MethodSpec
 from contrastkit.modalities.base import (
-    EmbedOptions,
     Embedded,
     EmbeddingViews,
+    EmbedOptions,
     HealthProbe,
     Log,
     Modality,

@@ -22,9 +22,7 @@ from contrastkit.modalities.options import DataConfig
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
-def read_clips(
-    paths: list[Path], audio: AudioConfig, data: PairData, *, what: str
-) -> Tensor:
+def read_clips(paths: list[Path], audio: AudioConfig, data: PairData, *, what: str) -> Tensor:
     """WAV files as the run's standardised log-mel inputs. Shape: (N, 1, n_mels, frames).
 
     Raises:
@@ -59,7 +57,9 @@ def image_like(x: Tensor, images: Tensor) -> Tensor:
     return images
 
 
-def read_image_folder(cfg: DataConfig, path: str, x: Tensor) -> tuple[Tensor, list[str], list[str], Tensor]:
+def read_image_folder(
+    cfg: DataConfig, path: str, x: Tensor
+) -> tuple[Tensor, list[str], list[str], Tensor]:
     """An image folder (or array file) at the training inputs' size: (images, ids,
     class names, labels (N,), -1 when unlabelled)."""
     images = load_image_set(cfg.model_copy(update={"source": "auto", "path": path}))

@@ -20,17 +20,17 @@ from contrastkit.data.digit_captions import load_digit_captions
 from contrastkit.data.items import TensorItems
 from contrastkit.data.pairs import PairData, PairSplit
 from contrastkit.data.speech_pairs import load_speech_pairs
+from contrastkit.data.text import read_text_lines
 from contrastkit.encoders.build import build_encoder
 from contrastkit.encoders.small_text import CharTokenizer
 from contrastkit.errors import UserError
 from contrastkit.eval.crossmodal import retrieval_metrics, zero_shot_accuracy
 from contrastkit.methods.clip import TwoTower
 from contrastkit.methods.registry import MethodSpec
-from contrastkit.data.text import read_text_lines
 from contrastkit.modalities.base import (
-    EmbedOptions,
     Embedded,
     EmbeddingViews,
+    EmbedOptions,
     Log,
     Modality,
     Training,
@@ -240,7 +240,9 @@ class PairModality(Modality):
                 f"{'a .wav clip' if self.speech else 'an image file'}"
             )
         if self.speech:
-            return tower.embed_inputs(read_clips([path], self.settings.audio, pairs, what="--query"))
+            return tower.embed_inputs(
+                read_clips([path], self.settings.audio, pairs, what="--query")
+            )
         return tower.embed_inputs(read_image_query(path, pairs.train.x))
 
     def zero_shot(
@@ -273,13 +275,19 @@ class PairModality(Modality):
             ids = [str(p) for p in paths]
             truth = torch.tensor([position.get(p.parent.name.lower(), -1) for p in paths])
         else:
-            x, ids, names, folder_labels = read_image_folder(self.settings.data, data, pairs.train.x)
+            x, ids, names, folder_labels = read_image_folder(
+                self.settings.data, data, pairs.train.x
+            )
             truth = torch.tensor(
-                [position.get(names[c].lower(), -1) if c >= 0 else -1 for c in folder_labels.tolist()],
+                [
+                    position.get(names[c].lower(), -1) if c >= 0 else -1
+                    for c in folder_labels.tolist()
+                ],
                 dtype=torch.int64,
             )
         logits = tower.embed_inputs(x) @ class_emb.T * tower.logit_scale()  # (N, K)
         return ids, logits.softmax(dim=1), truth
+
     def report_views(self, method: nn.Module) -> tuple[EmbeddingViews | None, str]:
         digits = self.digits
         if digits is None:

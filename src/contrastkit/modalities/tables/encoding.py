@@ -113,7 +113,9 @@ class TableEncoding:
             values = raw.numeric[name]
             missing = int(np.isnan(values).sum())
             if missing:
-                notes.append(f"column {name!r}: {missing} missing value(s) set to the training median")
+                notes.append(
+                    f"column {name!r}: {missing} missing value(s) set to the training median"
+                )
             num[:, j] = (np.where(np.isnan(values), fit.median, values) - fit.mean) / fit.std
         codes = np.zeros((n, len(self.vocab)), dtype=np.int64)
         for j, (name, vocab) in enumerate(self.vocab.items()):
@@ -125,7 +127,9 @@ class TableEncoding:
             if missing:
                 notes.append(f"column {name!r}: {missing} missing value(s) coded as unknown")
             if unseen:
-                shown = ", ".join(repr(v) for v in unseen[:5]) + (", ..." if len(unseen) > 5 else "")
+                shown = ", ".join(repr(v) for v in unseen[:5]) + (
+                    ", ..." if len(unseen) > 5 else ""
+                )
                 notes.append(
                     f"column {name!r}: {len(unseen)} categor{'y' if len(unseen) == 1 else 'ies'} "
                     f"not seen in training ({shown}) coded as unknown"
@@ -190,7 +194,9 @@ def _header(path: Path) -> list[str]:
         try:
             import pyarrow.parquet as pq
         except ImportError:
-            raise UserError("reading Parquet needs pyarrow: pip install 'contrastkit[tables]'") from None
+            raise UserError(
+                "reading Parquet needs pyarrow: pip install 'contrastkit[tables]'"
+            ) from None
         try:
             return [str(c) for c in pq.read_schema(path).names]
         except OSError as err:

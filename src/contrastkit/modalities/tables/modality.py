@@ -18,9 +18,9 @@ from contrastkit.errors import UserError
 from contrastkit.eval.tabular_suite import embed_rows, evaluate_table
 from contrastkit.methods.registry import MethodSpec
 from contrastkit.modalities.base import (
-    EmbedOptions,
     Embedded,
     EmbeddingViews,
+    EmbedOptions,
     Log,
     Modality,
     Training,

@@ -20,10 +20,9 @@ from contrastkit.eval.text_retrieval import SPEARMAN_NOTE, evaluate_retrieval
 from contrastkit.methods.registry import MethodSpec
 from contrastkit.methods.simcse import sentence_tensors
 from contrastkit.methods.text_pairs import pair_tensors
-from contrastkit.modalities.base import EmbedOptions, Embedded, Log, Modality, Training
+from contrastkit.modalities.base import Embedded, EmbedOptions, Log, Modality, Training
 from contrastkit.modalities.images.modality import encoder_of
 from contrastkit.modalities.text.sources import TEXT_SOURCES, load_text_data
-
 
 NOT_TEXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".wav", ".npy", ".csv")
 """File suffixes a text query is refused with (the wrong kind of query for a text run)."""
