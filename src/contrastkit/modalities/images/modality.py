@@ -213,6 +213,10 @@ class ImageModality(Modality):
     def query(self, method: nn.Module, query: str, info: dict[str, Any]) -> torch.Tensor:
         """A query image file embedded as the index's images were (size, channels).
         Shape: (1, D)."""
+        if not Path(query).is_file():
+            raise UserError(
+                f"--query {query!r}: no such file; an image run is searched with an image file"
+            )
         encoder = encoder_of(method)
         h, w = info.get("image_hw", [0, 0])
         image = read_query(Path(query), channels=encoder_channels(encoder), size=(int(h), int(w)))
