@@ -299,16 +299,29 @@ def anomaly(
     out: Annotated[Path, typer.Option(help="Ranked CSV (id, score, flagged).")] = Path(
         "scores.csv"
     ),
+    id_column: Annotated[
+        str | None, typer.Option(help="Table runs: the column whose values are the row ids.")
+    ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace --out and its .png.")] = False,
 ) -> None:
     """Score new data for anomalies: mean cosine distance to the k nearest training
     embeddings; flag scores above the quantile of held-out normal data. Writes a ranked
     CSV and a histogram PNG beside it."""
+    from contrastkit.modalities.base import EmbedOptions
     from contrastkit.train.ddp import single_process_only
     from contrastkit.use import anomaly_run
 
     single_process_only("anomaly")
-    report = anomaly_run(run, data, k=k, quantile=quantile, out=out, overwrite=overwrite, log=say)
+    report = anomaly_run(
+        run,
+        data,
+        k=k,
+        quantile=quantile,
+        out=out,
+        options=EmbedOptions(id_column=id_column),
+        overwrite=overwrite,
+        log=say,
+    )
     say(
         f"scored {report.count} items: {report.flagged} flagged above {report.threshold:.4f} "
         f"(the {quantile:g} quantile of the held-out normal scores); wrote {report.csv} and "

@@ -206,6 +206,7 @@ def anomaly_run(
     k: int = 5,
     quantile: float = 0.95,
     out: Path = Path("scores.csv"),
+    options: EmbedOptions = EmbedOptions(),
     overwrite: bool = False,
     log: Log = print,
 ) -> AnomalyReport:
@@ -226,7 +227,7 @@ def anomaly_run(
     train, held = modality.reference(method, log)
     if not 1 <= k <= len(train):
         raise UserError(f"--k must be in [1, {len(train)}] (training items), got {k}")
-    embedded: Embedded = modality.embed(method, data, log)
+    embedded: Embedded = modality.embed(method, data, log, options)
     scores = knn_outlier_scores(train, embedded.vectors, k)
     threshold = threshold_at_quantile(knn_outlier_scores(train, held, k), quantile)
     flagged = scores > threshold

@@ -79,7 +79,8 @@ def test_row_query_parses_into_a_one_row_csv() -> None:
         parse_row("a=1,b")
     with row_file("age=30,city=rome", ["age", "city"]) as path:
         raw = read_csv_table(path, categorical_columns=["city"])
-        assert raw.numeric["age"].tolist() == [30.0] and raw.categorical["city"].tolist() == ["rome"]
-    with pytest.raises(UserError, match="one-row CSV file or --row"):
-        with row_file("just text", ["age"]):
-            pass
+        assert raw.numeric["age"].tolist() == [30.0] and raw.categorical["city"].tolist() == [
+            "rome"
+        ]
+    with pytest.raises(UserError, match="one-row CSV file or --row"), row_file("t", ["age"]):
+        pass

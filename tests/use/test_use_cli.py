@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from PIL import Image
 from sklearn.datasets import load_digits
+from tests.use.conftest import run_cli
 
 from contrastkit.data.digit_captions import NUMBER_WORDS
 from contrastkit.eval.anomaly import knn_outlier_scores, threshold_at_quantile
 from contrastkit.run import load_run
-from tests.use.conftest import run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -77,7 +77,9 @@ def test_named_indexes_search_and_bad_queries(
         (str(tmp_path / "bad.png"), "cannot decode as an image"),
         ("a red car", "no such file"),
     ]:
-        assert run_cli(monkeypatch, "search", "--run", run, "--index", "a", "--query", query_text) == 2
+        assert (
+            run_cli(monkeypatch, "search", "--run", run, "--index", "a", "--query", query_text) == 2
+        )
         assert message in _err(capsys)
     # an index copied from another run (another checkpoint) is refused
     other = tmp_path / "other"
@@ -130,7 +132,9 @@ def test_table_embed_new_csv_search_by_row(
     assert run_cli(monkeypatch, *args, "--id-column", "key") == 0
     assert (tmp_path / "w.ids.txt").read_text().splitlines() == ["w0", "w60", "w150"]
     z = np.load(out)
-    assert run_cli(monkeypatch, "embed", "--run", str(wine_run), "--out", str(tmp_path / "t.npy")) == 0
+    assert (
+        run_cli(monkeypatch, "embed", "--run", str(wine_run), "--out", str(tmp_path / "t.npy")) == 0
+    )
     train = np.load(tmp_path / "t.npy")
     cos = (z / np.linalg.norm(z, axis=1, keepdims=True)) @ (
         train / np.linalg.norm(train, axis=1, keepdims=True)
