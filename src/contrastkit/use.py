@@ -14,13 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
 from contrastkit.atomic import write_atomic, write_text_atomic
 from contrastkit.errors import UserError
 from contrastkit.eval.anomaly import knn_outlier_scores, threshold_at_quantile
-from contrastkit.index.ann import KINDS, build_index
+from contrastkit.index.ann import KINDS, KindChoice, build_index
 from contrastkit.index.store import list_indexes, load_index, save_index, search
 from contrastkit.modalities.base import Embedded, EmbedOptions, Log
 from contrastkit.run import load_run
@@ -121,8 +122,8 @@ def index_run(
     built = build_index(
         _batches(vectors),
         dim=int(vectors.shape[1]),
-        kind=kind,
-        count=len(vectors),  # type: ignore[arg-type]
+        kind=cast(KindChoice, kind),  # checked against KINDS above
+        count=len(vectors),
     )
     folder = save_index(
         root,
