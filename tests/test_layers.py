@@ -37,6 +37,7 @@ LAYERS: dict[str, int] = {
     "config": 5,
     "builders": 5,
     "run": 5,
+    "use": 5,
     "cli": 5,
     "report": 5,
     "index": 5,

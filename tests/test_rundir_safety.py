@@ -42,7 +42,7 @@ OLD_RUN = {
     "image_index.faiss": "old index vectors",
     "image_index.json": "{}",
     "embeddings.npy": "old embeddings",
-    "index/vectors.bin": "old index folder",
+    "indexes/default/index.faiss": "old index folder",
 }
 
 pytestmark = pytest.mark.fake_run_files

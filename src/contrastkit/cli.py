@@ -160,53 +160,209 @@ def report(
     console.print(str(path))
 
 
+RUN_HELP = "Run directory written by `contrastkit train`."
+
+
 @app.command()
 def embed(
-    run: Annotated[Path, typer.Option(help="Run directory written by `contrastkit train`.")],
+    run: Annotated[Path, typer.Option(help=RUN_HELP)],
     data: Annotated[
         str,
         typer.Option(
-            help="Data to embed: 'digits', 'train' (the run's data), or a PATH (image "
-            "folder, CIFAR python folder, .npy/.npz); for a text run, a file of lines; for a "
-            "table run, its data.source."
+            help="Data to embed: 'train' (the run's data), or a PATH: an image folder / "
+            ".npy / .npz (image runs), a file of lines (text runs), a CSV or Parquet file "
+            "with the training columns (table runs), images / WAV clips or, with --side "
+            "texts, a file of lines (image-text and audio-text runs)."
         ),
     ] = "train",
     out: Annotated[Path, typer.Option(help="Output .npy file, float32 (N, D).")] = Path(
         "embeddings.npy"
     ),
+    side: Annotated[
+        str, typer.Option(help="Paired runs: embed the 'inputs' or the 'texts' (shared space).")
+    ] = "inputs",
+    id_column: Annotated[
+        str | None, typer.Option(help="Table runs: the column whose values are the row ids.")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
 ) -> None:
-    """Embed a data set with a run's encoder: the embeddings as .npy, their ids beside it
-    (.ids.txt), and the run's search index (for `contrastkit search`)."""
-    from contrastkit.run import embed_run
+    """Embed data with a run's model, preprocessed as in training: the embeddings as .npy
+    and their ids beside it (<out stem>.ids.txt, line i = row i)."""
+    from contrastkit.modalities.base import EmbedOptions
     from contrastkit.train.ddp import single_process_only
+    from contrastkit.use import embed_run
 
     single_process_only("embed")
-    n, d = embed_run(run, data, out, log=say)
-    console.print(f"wrote {out}: {n} embeddings of dimension {d}")
+    options = EmbedOptions(side=side, id_column=id_column)
+    n, d = embed_run(run, data, out, options=options, overwrite=overwrite, log=say)
+    console.print(f"wrote {out}: {n} embeddings of dimension {d}", highlight=False, soft_wrap=True)
 
 
 @app.command()
 def search(
-    run: Annotated[Path, typer.Option(help="Run directory written by `contrastkit train`.")],
+    run: Annotated[Path, typer.Option(help=RUN_HELP)],
     query: Annotated[
-        str,
+        str | None,
         typer.Option(
             help="Query: an image file (image runs), a text (text runs; image-text and "
-            "audio-text runs search their images or clips by text)."
+            "audio-text runs search an index of inputs by text), an image or WAV file "
+            "(paired runs, against an index of texts), a one-row CSV (table runs)."
         ),
-    ],
+    ] = None,
+    row: Annotated[
+        str | None,
+        typer.Option(help="Table runs: the query row as 'col=value,col=value' (all columns)."),
+    ] = None,
+    index: Annotated[
+        str | None,
+        typer.Option(help="Named index to search (default: the run's only one, or 'default')."),
+    ] = None,
     k: Annotated[int, typer.Option(help="How many nearest entries to print.")] = 5,
+    json_: Annotated[bool, typer.Option("--json", help="Print the hits as JSON.")] = False,
 ) -> None:
-    """Print the k index entries most similar to --query (cosine similarity), from the
-    index `contrastkit embed` saved (built from the run's data if there is none)."""
-    from contrastkit.run import search_run
+    """Print the k index entries most similar to the query (cosine similarity): rank,
+    score, id. Without any index, the run's data is indexed as 'default' first."""
+    import json
+
     from contrastkit.train.ddp import single_process_only
+    from contrastkit.use import search_run
 
     single_process_only("search")
-    hits, size = search_run(run, query, k, log=say)
-    console.print(f"{len(hits)} nearest of {size} to {query}:", highlight=False, soft_wrap=True)
-    for rank, (entry, similarity) in enumerate(hits, start=1):
-        console.print(f"{rank:>3}  {similarity:+.4f}  {entry}", highlight=False, soft_wrap=True)
+    if (query is None) == (row is None):
+        raise UserError("search: give exactly one of --query and --row")
+    text = query if query is not None else str(row)
+    result = search_run(run, text, k, index=index, log=err_console.print if json_ else say)
+    if json_:
+        hits = [{"rank": r, "score": s, "id": i} for r, (i, s) in enumerate(result.hits, 1)]
+        print(json.dumps({"index": result.index, "size": result.size, "hits": hits}))
+        return
+    say(f"{len(result.hits)} nearest of {result.size} in index {result.index!r} to {text}:")
+    for rank, (entry, similarity) in enumerate(result.hits, start=1):
+        say(f"{rank:>3}  {similarity:+.4f}  {entry}")
+
+
+@app.command("index")
+def index_(
+    run: Annotated[Path, typer.Option(help=RUN_HELP)],
+    data: Annotated[
+        str, typer.Option(help="Data to index, as for `contrastkit embed --data`.")
+    ] = "train",
+    name: Annotated[str, typer.Option(help="Index name (several per run).")] = "default",
+    kind: Annotated[
+        str,
+        typer.Option(help="auto (exact up to 100,000 vectors, IVF above), flat, ivf or hnsw."),
+    ] = "auto",
+    side: Annotated[
+        str, typer.Option(help="Paired runs: index the 'inputs' or the 'texts'.")
+    ] = "inputs",
+    id_column: Annotated[
+        str | None, typer.Option(help="Table runs: the column whose values are the row ids.")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an index of that name.")] = False,
+) -> None:
+    """Build a named FAISS index <run>/indexes/<name>/ of the data's embeddings (for
+    `contrastkit search --index NAME`); prints its kind, size and recall@10."""
+    from contrastkit.modalities.base import EmbedOptions
+    from contrastkit.train.ddp import single_process_only
+    from contrastkit.use import index_run
+
+    single_process_only("index")
+    report = index_run(
+        run,
+        data,
+        name=name,
+        kind=kind,
+        options=EmbedOptions(side=side, id_column=id_column),
+        overwrite=overwrite,
+        log=say,
+    )
+    recall = (
+        "exact search"
+        if report.recall_at_10 is None
+        else f"recall@10 {report.recall_at_10:.3f} against exact search on held-out queries"
+    )
+    say(
+        f"index {report.name!r}: {report.kind}, {report.count} vectors of dimension "
+        f"{report.dim}, {recall}; wrote {report.folder}/"
+    )
+
+
+@app.command()
+def anomaly(
+    run: Annotated[Path, typer.Option(help=RUN_HELP)],
+    data: Annotated[str, typer.Option(help="Data to score, as for `contrastkit embed --data`.")],
+    k: Annotated[int, typer.Option(help="Neighbours in the training set.")] = 5,
+    quantile: Annotated[
+        float,
+        typer.Option(help="Threshold: this quantile of the held-out normal (test) scores."),
+    ] = 0.95,
+    out: Annotated[Path, typer.Option(help="Ranked CSV (id, score, flagged).")] = Path(
+        "scores.csv"
+    ),
+    id_column: Annotated[
+        str | None, typer.Option(help="Table runs: the column whose values are the row ids.")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace --out and its .png.")] = False,
+) -> None:
+    """Score new data for anomalies: mean cosine distance to the k nearest training
+    embeddings; flag scores above the quantile of held-out normal data. Writes a ranked
+    CSV and a histogram PNG beside it."""
+    from contrastkit.modalities.base import EmbedOptions
+    from contrastkit.train.ddp import single_process_only
+    from contrastkit.use import anomaly_run
+
+    single_process_only("anomaly")
+    report = anomaly_run(
+        run,
+        data,
+        k=k,
+        quantile=quantile,
+        out=out,
+        options=EmbedOptions(id_column=id_column),
+        overwrite=overwrite,
+        log=say,
+    )
+    say(
+        f"scored {report.count} items: {report.flagged} flagged above {report.threshold:.4f} "
+        f"(the {quantile:g} quantile of the held-out normal scores); wrote {report.csv} and "
+        f"{report.png}"
+    )
+
+
+@app.command("zero-shot")
+def zero_shot(
+    run: Annotated[Path, typer.Option(help=RUN_HELP + " (image-text or audio-text).")],
+    labels: Annotated[str, typer.Option(help="Comma-separated class labels, e.g. cat,dog.")],
+    data: Annotated[
+        str,
+        typer.Option(
+            help="'test' (the run's first test split) or an image folder (one subfolder per "
+            "class: accuracy over the subfolders named like a label)."
+        ),
+    ] = "test",
+    template: Annotated[
+        list[str] | None,
+        typer.Option(help="Prompt template with {} for the label (repeatable; averaged)."),
+    ] = None,
+    show: Annotated[int, typer.Option(help="How many predictions to print.")] = 10,
+) -> None:
+    """Classify data into --labels with no labelled training: the label whose prompts'
+    text embedding is closest (CLIP zero-shot); accuracy when the data has labels."""
+    from contrastkit.train.ddp import single_process_only
+    from contrastkit.use import zero_shot_run
+
+    single_process_only("zero-shot")
+    templates = tuple(template) if template else ("a photo of {}",)
+    report = zero_shot_run(run, labels.split(","), data, templates=templates, log=say)
+    for i in range(min(show, len(report.ids))):
+        say(f"{report.ids[i]}  {report.predicted[i]}  {report.probability[i]:.3f}")
+    if report.accuracy is None:
+        say(f"{len(report.ids)} items classified; no true labels among --labels")
+    else:
+        say(
+            f"accuracy {report.accuracy:.3f} over {report.scored} labelled items "
+            f"(chance {1 / len(set(labels.split(','))):.3f})"
+        )
 
 
 @app.command("list")

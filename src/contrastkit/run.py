@@ -1,4 +1,5 @@
-"""What `contrastkit train`, `eval`, `embed` and `search` do, as functions over a run directory.
+"""What `contrastkit train` and `eval` do, as functions over a run directory (the commands
+that use a trained run are in `use.py`).
 
 The modality is resolved once from the config (`modalities/registry.py`); everything below
 goes through its contract (`modalities/base.py`), whatever the data.
@@ -11,16 +12,14 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
-from contrastkit.atomic import read_json, write_atomic, write_json_atomic, write_text_atomic
+from contrastkit.atomic import read_json, write_json_atomic, write_text_atomic
 from contrastkit.builders import build_method
 from contrastkit.config import Config, dump_config, load_config, settings_of
 from contrastkit.distributed import rank
 from contrastkit.errors import UserError
-from contrastkit.index.flat import FlatIndex
 from contrastkit.methods.registry import method_spec
 from contrastkit.modalities.base import Log, Modality
 from contrastkit.modalities.registry import modality_for
@@ -39,9 +38,6 @@ from contrastkit.train.checkpoint import load_checkpoint
 from contrastkit.train.device import resolve_device
 from contrastkit.train.health import build_monitor
 from contrastkit.train.loop import fit
-
-INDEX_STEM = "index"
-"""The run's search index: `index.faiss` + `index.json` (`index/flat.py`)."""
 
 
 def resolve(cfg: Config) -> Modality:
@@ -215,42 +211,3 @@ def eval_run(run: Path, log: Log = print) -> dict[str, Any]:
     metrics.update(modality.evaluate(method, run, log))
     write_json_atomic(metrics_path, metrics)
     return metrics
-
-
-def embed_run(run: Path, data: str, out: Path, log: Log = print) -> tuple[int, int]:
-    """Embed `data` with a run's encoder: a float32 (N, D) `.npy` at `out`, the ids beside it
-    (`<out stem>.ids.txt`, one per line, the row order of the array), and the run's search
-    index (`contrastkit search`)."""
-    _, modality, method = load_run(run)
-    embedded = modality.embed(method, data, log)
-    array = embedded.vectors.numpy().astype(np.float32)
-    write_atomic(out, lambda handle: np.save(handle, array))
-    ids_path = out.with_name(f"{out.stem}.ids.txt")
-    write_text_atomic(ids_path, "".join(f"{i}\n" for i in embedded.ids))
-    _save_index(run, embedded.vectors, embedded.ids, {"data": embedded.name, **embedded.info})
-    log(f"wrote the ids to {ids_path}; saved the search index in {run}/ (contrastkit search)")
-    return int(array.shape[0]), int(array.shape[1])
-
-
-def _save_index(run: Path, vectors: torch.Tensor, ids: list[str], info: dict[str, Any]) -> None:
-    FlatIndex.from_embeddings(vectors, ids, info).save(run / INDEX_STEM)
-
-
-def search_run(
-    run: Path, query: str, k: int, log: Log = print
-) -> tuple[list[tuple[str, float]], int]:
-    """The `k` entries of the run's index most similar to `query`, best first, and the
-    index size. Without an index, the run's own data is embedded into one first."""
-    if k < 1:
-        raise UserError(f"--k must be >= 1, got {k}")
-    _, modality, method = load_run(run)
-    stem = run / INDEX_STEM
-    if stem.with_suffix(".faiss").is_file():
-        index = FlatIndex.load(stem)
-    else:
-        log(f"no search index in {run}/: embedding the run's data into one")
-        embedded = modality.embed(method, "train", log)
-        _save_index(run, embedded.vectors, embedded.ids, {"data": embedded.name, **embedded.info})
-        index = FlatIndex.load(stem)
-    z = modality.query(method, query, index.info)
-    return index.search(z, k)[0], len(index.sources)

@@ -56,7 +56,7 @@ RUN_OUTPUTS: tuple[str, ...] = (
     REPORT,
     "similarity.png",
     "image_index.*",
-    "index",
+    "indexes",
     "embeddings*.npy",
     "events.out.tfevents.*",
     "tensorboard",

@@ -64,7 +64,7 @@ def test_train_embed_search_on_an_unlabeled_folder(tmp_path: Path) -> None:
     )
     z = np.load(tmp_path / "e.npy")
     assert z.shape == (24, 128) and z.dtype == np.float32 and "24 images, 16x16 RGB" in out
-    assert (run / "index.faiss").is_file() and (run / "index.json").is_file()
+    assert not (run / "indexes").exists()  # embed writes no index; search builds one
 
     query = photos / "img005.png"
     out = _cli(["search", "--run", str(run), "--query", str(query), "--k", "5"])

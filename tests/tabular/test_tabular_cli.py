@@ -12,7 +12,8 @@ import pytest
 from contrastkit.cli import main
 from contrastkit.config import load_config
 from contrastkit.report.run_report import report_run
-from contrastkit.run import embed_run, eval_run, train_run
+from contrastkit.run import eval_run, train_run
+from contrastkit.use import embed_run
 
 CONFIG = Path(__file__).parents[2] / "configs" / "tabular_scarf.yaml"
 QUICK = [

@@ -17,7 +17,8 @@ from contrastkit.data.text_split import split_by_group
 from contrastkit.encoders.text import embed_tokens, load_text_encoder, load_tokenizer, tokenize
 from contrastkit.eval.text_retrieval import ranking_metrics, relevance_matrix
 from contrastkit.report.run_report import report_run
-from contrastkit.run import embed_run, eval_run, load_run
+from contrastkit.run import eval_run, load_run
+from contrastkit.use import embed_run
 
 FAST = [
     "--set",

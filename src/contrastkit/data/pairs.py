@@ -50,7 +50,8 @@ class PairSplit:
 class PairData:
     """A training split and named test splits (e.g. held-out words, held-out voices);
     `skipped` counts bad input files left out with `skip_bad`; `input_stats` is the
-    (mean, std) the inputs were standardised with (spectrograms), for an export."""
+    (mean, std) the inputs were standardised with (spectrograms), so that new inputs and an
+    export match training."""
 
     name: str
     modality: str

@@ -4,7 +4,7 @@ Layout of one index, ``<root>/<name>/``:
     * ``index.faiss``: the FAISS index (FAISS's own binary format; nothing is unpickled);
     * ``ids.json``: one string id per row (file path, CSV row number, line number, ...);
     * ``meta.json``: ``{"format", "kind", "dim", "count", "metric", "fingerprint",
-      "created", "recall_at_10", "params"}``; `fingerprint` is a string given by the
+      "created", "recall_at_10", "params", "info"}``; `fingerprint` is a string given by the
       caller that names the model that made the vectors (e.g. a hash of the checkpoint),
       and `recall_at_10` is measured against exact search when the index is approximate.
 
@@ -85,6 +85,7 @@ def save_index(
     *,
     fingerprint: str,
     overwrite: bool = False,
+    info: dict[str, Any] | None = None,
 ) -> Path:
     """Write `built` and its row ids as ``<root>/<name>/`` (temporary folder, then rename).
 
@@ -96,6 +97,8 @@ def save_index(
             (reordered here by `built.positions` to the index's rows).
         fingerprint: Names the model/run that made the vectors; `load_index` checks it.
         overwrite: Replace an existing index of that name.
+        info: JSON-serialisable facts a query needs to be read as the entries were (e.g.
+            the image size, which side of a paired run), kept as `meta.json`'s "info".
 
     Returns:
         The index folder.
@@ -129,6 +132,7 @@ def save_index(
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "recall_at_10": built.recall_at_10,
             "params": dict(built.params),
+            "info": dict(info or {}),
         }
         write_json_atomic(tmp / META_FILE, meta)
         os.chmod(tmp, 0o777 & ~_umask())

@@ -121,6 +121,24 @@ class Embedded:
 
 
 @dataclass(frozen=True)
+class EmbedOptions:
+    """How `embed` reads new data, beyond the path.
+
+    Attributes:
+        side: Paired runs: "inputs" (images or clips, the default) or "texts" (a file of
+            lines), both in the shared space.
+        id_column: Tables: the column whose values are the row ids (else `FILE:K`).
+    """
+
+    side: str = "inputs"
+    id_column: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.side not in ("inputs", "texts"):
+            raise UserError(f"--side must be 'inputs' or 'texts', got {self.side!r}")
+
+
+@dataclass(frozen=True)
 class EmbeddingViews:
     """Test-set embeddings for the report's maps and neighbour grids.
 
@@ -265,9 +283,16 @@ class Modality(ABC):
         """The metrics blocks of `metrics.json` for a trained method."""
 
     @abstractmethod
-    def embed(self, method: nn.Module, data: str, log: Log) -> Embedded:
+    def embed(
+        self, method: nn.Module, data: str, log: Log, options: EmbedOptions = EmbedOptions()
+    ) -> Embedded:
         """Embed `data` ('train' for the run's own data, or a path) with the method's
         encoder, preprocessed as in training."""
+
+    def reference(self, method: nn.Module, log: Log) -> tuple[Tensor, Tensor]:
+        """The run's training and held-out (test) embeddings, for anomaly scoring.
+        Shape: (N_train, D), (N_test, D)."""
+        raise UserError(f"anomaly: {self.name} runs have no reference embeddings")
 
     def query(self, method: nn.Module, query: str, info: dict[str, Any]) -> Tensor:
         """`query` (a file path or a text) embedded as the index's entries were, with the

@@ -27,6 +27,7 @@ from contrastkit.methods.registry import MethodSpec
 from contrastkit.modalities.base import (
     Embedded,
     EmbeddingViews,
+    EmbedOptions,
     ExportSpec,
     ExportTower,
     HealthProbe,
@@ -178,10 +179,14 @@ class ImageModality(Modality):
         """Probes, retrieval, clustering, anomaly and health, with the baselines."""
         return evaluate_images(self.settings, self.eval_data, method, log)
 
-    def embed(self, method: nn.Module, data: str, log: Log) -> Embedded:
+    def embed(
+        self, method: nn.Module, data: str, log: Log, options: EmbedOptions = EmbedOptions()
+    ) -> Embedded:
         """'train' (the run's data, train and test), 'digits' on a digits run, or a PATH
         read with the run's data options. A folder without `data.cache` is decoded batch by
         batch as it is embedded."""
+        if options.side != "inputs":
+            raise UserError("--side texts: this is an image run; it embeds images only")
         source = source_for(self.settings.data, data)
         folder = lazy_folder_items(source)
         if folder is not None:
@@ -215,9 +220,19 @@ class ImageModality(Modality):
             info={"data": images.name, "image_hw": list(images.images.shape[2:])},
         )
 
+    def reference(self, method: nn.Module, log: Log) -> tuple[torch.Tensor, torch.Tensor]:
+        """The training and test images (a seeded sample of a large folder) embedded."""
+        data = self.data
+        encoder = encoder_of(method)
+        return embed_images(encoder, data.x_train), embed_images(encoder, data.x_test)
+
     def query(self, method: nn.Module, query: str, info: dict[str, Any]) -> torch.Tensor:
         """A query image file embedded as the index's images were (size, channels).
         Shape: (1, D)."""
+        if not Path(query).is_file():
+            raise UserError(
+                f"--query {query!r}: no such file; an image run is searched with an image file"
+            )
         encoder = encoder_of(method)
         h, w = info.get("image_hw", [0, 0])
         image = read_query(Path(query), channels=encoder_channels(encoder), size=(int(h), int(w)))

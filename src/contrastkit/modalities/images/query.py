@@ -57,7 +57,7 @@ def read_query(path: Path, *, channels: int, size: tuple[int, int]) -> Tensor:
         pixels, _ = decode_image(path)
     except BadImage as err:
         raise UserError(f"--query {path}: {err}") from None
-    image = torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))[None]
+    image = torch.from_numpy(np.array(pixels.transpose(2, 0, 1)))[None]  # a writable copy
     image = match_channels(image, channels)
     if tuple(image.shape[2:]) != size:
         image = F.interpolate(image.float(), size=size, mode="bilinear", antialias=True)

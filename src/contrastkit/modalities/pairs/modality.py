@@ -21,6 +21,7 @@ from contrastkit.data.items import TensorItems
 from contrastkit.data.pairs import PairData, PairSplit
 from contrastkit.data.preprocess import AudioPreprocess, CharPreprocess, ImagePreprocess
 from contrastkit.data.speech_pairs import load_speech_pairs
+from contrastkit.data.text import read_text_lines
 from contrastkit.encoders.build import build_encoder
 from contrastkit.encoders.registry import ENCODERS
 from contrastkit.encoders.small_text import ALPHABET, PAD, UNKNOWN, CharTokenizer
@@ -31,6 +32,7 @@ from contrastkit.methods.registry import MethodSpec
 from contrastkit.modalities.base import (
     Embedded,
     EmbeddingViews,
+    EmbedOptions,
     ExportSpec,
     ExportTower,
     Log,
@@ -40,6 +42,13 @@ from contrastkit.modalities.base import (
     label_matches,
 )
 from contrastkit.modalities.images.modality import ImageModality, evaluate_images
+from contrastkit.modalities.pairs.inputs import (
+    IMAGE_SUFFIXES,
+    read_clips,
+    read_image_folder,
+    read_image_query,
+    wav_files,
+)
 from contrastkit.modalities.pictures import Pictures, memory_pictures
 from contrastkit.viz.similarity_matrix import similarity_figure, write_png
 
@@ -178,20 +187,120 @@ class PairModality(Modality):
         result["crossmodal"] = block
         return result
 
-    def embed(self, method: nn.Module, data: str, log: Log) -> Embedded:
-        """The run's pairs' inputs ('train': train then test splits) in the shared space."""
-        if data != "train":
-            raise UserError(f"--data {data}: this run embeds its own pairs ('train')")
+    def embed(
+        self, method: nn.Module, data: str, log: Log, options: EmbedOptions = EmbedOptions()
+    ) -> Embedded:
+        """Either side in the shared space (`options.side`).
+
+        inputs: 'train' (the run's pairs: train then test splits, ids `SPLIT:i`), an image
+        folder or array file (images; ids the file paths), or a WAV file / folder of WAVs
+        (audio-text runs), preprocessed as the training inputs. texts: 'train' (the run's
+        distinct texts; the id is the text) or a file of lines (ids `FILE:K`, K from 1).
+        """
         tower = as_two_tower(method)
         pairs = self.data
-        splits = {"train": pairs.train, **pairs.tests}
-        vectors = torch.cat([tower.embed_inputs(s.x) for s in splits.values()])
-        ids = [f"{name}:{i}" for name, s in splits.items() for i in range(len(s.texts))]
-        return Embedded(vectors, ids, pairs.name)
+        side = options.side
+        info = {"side": side, "modality": pairs.modality}
+        if side == "texts":
+            if data == "train":
+                texts = sorted({t for s in (pairs.train, *pairs.tests.values()) for t in s.texts})
+                return Embedded(tower.embed_texts(texts), texts, pairs.name, info=info)
+            path = Path(data)
+            lines = read_text_lines(path)
+            ids = [f"{path.name}:{k + 1}" for k in range(len(lines))]
+            return Embedded(tower.embed_texts(lines), ids, path.name, info=info)
+        if data == "train":
+            splits = {"train": pairs.train, **pairs.tests}
+            vectors = torch.cat([tower.embed_inputs(s.x) for s in splits.values()])
+            ids = [f"{name}:{i}" for name, s in splits.items() for i in range(len(s.texts))]
+            return Embedded(vectors, ids, pairs.name, info=info)
+        path = Path(data)
+        if self.speech:
+            paths = [path] if path.is_file() else wav_files(path)
+            x = read_clips(paths, self.settings.audio, pairs, what="--data")
+            log(f"data: {len(paths)} clips from {path}")
+            return Embedded(tower.embed_inputs(x), [str(p) for p in paths], path.name, info=info)
+        images, ids, _, _ = read_image_folder(self.settings.data, data, pairs.train.x)
+        log(f"data: {len(ids)} images from {path} at {tuple(images.shape[1:])}")
+        return Embedded(tower.embed_inputs(images), ids, path.name, info=info)
+
+    def reference(self, method: nn.Module, log: Log) -> tuple[Tensor, Tensor]:
+        """The training inputs and the first test split's inputs in the shared space."""
+        tower, pairs = as_two_tower(method), self.data
+        first = next(iter(pairs.tests.values()))
+        return tower.embed_inputs(pairs.train.x), tower.embed_inputs(first.x)
 
     def query(self, method: nn.Module, query: str, info: dict[str, Any]) -> Tensor:
-        """A text query in the shared space (text -> image / audio search). Shape: (1, E)."""
-        return as_two_tower(method).embed_texts([query])
+        """In the shared space: a text against an index of inputs (text -> image / audio),
+        an image file (or a WAV for audio-text runs) against an index of texts.
+        Shape: (1, E).
+
+        Raises:
+            UserError: the query is of the index's own kind, or not readable.
+        """
+        tower, pairs = as_two_tower(method), self.data
+        path = Path(query)
+        is_file = path.suffix.lower() in (*IMAGE_SUFFIXES, ".wav") or path.is_file()
+        if info.get("side", "inputs") == "inputs":
+            if is_file:
+                raise UserError(
+                    f"--query {query}: the index holds {pairs.modality} inputs; search it with "
+                    "a text (or build an index of texts: contrastkit index --side texts)"
+                )
+            return tower.embed_texts([query])
+        if not is_file:
+            raise UserError(
+                f"--query {query!r}: the index holds texts; search it with "
+                f"{'a .wav clip' if self.speech else 'an image file'}"
+            )
+        if self.speech:
+            return tower.embed_inputs(
+                read_clips([path], self.settings.audio, pairs, what="--query")
+            )
+        return tower.embed_inputs(read_image_query(path, pairs.train.x))
+
+    def zero_shot(
+        self, method: nn.Module, labels: list[str], data: str, templates: list[str], log: Log
+    ) -> tuple[list[str], Tensor, Tensor]:
+        """Class probabilities of each input of `data` over `labels`, each label embedded as
+        the mean of its prompts (`template.format(label)`), as in CLIP.
+
+        Args:
+            data: 'test' (the run's first test split) or an image folder / array file.
+
+        Returns:
+            (ids, probabilities (N, K) softmax of the logit-scaled cosines, true label index
+            (N,), -1 when unknown: a folder class or split text not among `labels`).
+        """
+        tower, pairs = as_two_tower(method), self.data
+        prompts = [[t.format(label) for t in templates] for label in labels]
+        class_emb = torch.nn.functional.normalize(
+            torch.stack([tower.embed_texts(p).mean(dim=0) for p in prompts]), dim=1
+        )  # (K, E)
+        position = {label.lower(): i for i, label in enumerate(labels)}
+        if data == "test":
+            name, split = next(iter(pairs.tests.items()))
+            x, ids = split.x, [f"{name}:{i}" for i in range(len(split.texts))]
+            truth = torch.tensor([_label_of(t, position) for t in split.texts], dtype=torch.int64)
+        elif self.speech:
+            path = Path(data)
+            paths = [path] if path.is_file() else wav_files(path)
+            x = read_clips(paths, self.settings.audio, pairs, what="--data")
+            ids = [str(p) for p in paths]
+            truth = torch.tensor([position.get(p.parent.name.lower(), -1) for p in paths])
+        else:
+            x, ids, names, folder_labels = read_image_folder(
+                self.settings.data, data, pairs.train.x
+            )
+            truth = torch.tensor(
+                [
+                    position.get(names[c].lower(), -1) if c >= 0 else -1
+                    for c in folder_labels.tolist()
+                ],
+                dtype=torch.int64,
+            )
+        logits = tower.embed_inputs(x) @ class_emb.T * tower.logit_scale()  # (N, K)
+        return ids, logits.softmax(dim=1), truth
 
     def export_spec(self, method: nn.Module, *, max_items: int = 512) -> ExportSpec:
         """Two models into the shared space: 'inputs' (uint8 images, or standardised
@@ -265,6 +374,15 @@ class PairModality(Modality):
         if digits is None:
             return None, "embedding maps are drawn for the digit captions' image tower only"
         return digits.report_views(method)
+
+
+def _label_of(text: str, position: dict[str, int]) -> int:
+    """The label a pair's text names: the whole text, else the one label word it contains."""
+    if text.lower() in position:
+        return position[text.lower()]
+    words = set(text.lower().replace(",", " ").replace(".", " ").split())
+    found = [i for label, i in position.items() if label in words]
+    return found[0] if len(found) == 1 else -1
 
 
 def split_report(method: TwoTower, split: PairSplit, modality: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from contrastkit.methods.registry import MethodSpec
 from contrastkit.modalities.base import (
     Embedded,
     EmbeddingViews,
+    EmbedOptions,
     ExportSpec,
     ExportTower,
     Log,
@@ -31,6 +32,8 @@ from contrastkit.modalities.base import (
     label_matches,
 )
 from contrastkit.modalities.images.modality import encoder_of
+from contrastkit.modalities.tables.encoding import TableEncoding
+from contrastkit.modalities.tables.row_query import row_file
 from contrastkit.modalities.tables.sources import (
     TABLE_SOURCES,
     load_table_data,
@@ -97,21 +100,65 @@ class TableModality(Modality):
             log=log,
         )
 
-    def embed(self, method: nn.Module, data: str, log: Log) -> Embedded:
-        """The run's table, train rows then test rows (ids `train:i`, `test:i`).
+    @cached_property
+    def encoding(self) -> TableEncoding:
+        """The column encoding fitted on the training rows (for new rows)."""
+        d = self.settings.data
+        return TableEncoding.fit(
+            read_table_source(d), test_fraction=d.test_fraction, seed=d.split_seed, label=d.label
+        )
+
+    def embed(
+        self, method: nn.Module, data: str, log: Log, options: EmbedOptions = EmbedOptions()
+    ) -> Embedded:
+        """'train' (the run's table: train rows then test rows, ids `train:i` / `test:i` in
+        the split's order), or a CSV / Parquet file with the training columns, encoded as in
+        training (ids `FILE:K` for data row K from 1, or `options.id_column`'s values).
 
         Raises:
-            UserError: `data` is neither 'train' nor the run's `data.source`.
+            UserError: the file's columns differ from training (missing and extra named).
         """
-        source = self.settings.data.source
-        if data not in (source, "train"):
-            raise UserError(f"--data {data}: this run embeds its table {source!r}")
-        table = self.table
-        numeric = torch.cat([table.num_train, table.num_test])
-        codes = torch.cat([table.cat_train, table.cat_test])
-        ids = [f"train:{i}" for i in range(len(table.num_train))]
-        ids += [f"test:{i}" for i in range(len(table.num_test))]
-        return Embedded(embed_rows(encoder_of(method), numeric, codes), ids, table.name)
+        if options.side != "inputs":
+            raise UserError("--side texts: this is a table run; it embeds rows only")
+        encoder = encoder_of(method)
+        if data in (self.settings.data.source, "train"):
+            table = self.table
+            numeric = torch.cat([table.num_train, table.num_test])
+            codes = torch.cat([table.cat_train, table.cat_test])
+            ids = [f"train:{i}" for i in range(len(table.num_train))]
+            ids += [f"test:{i}" for i in range(len(table.num_test))]
+            return Embedded(embed_rows(encoder, numeric, codes), ids, table.name)
+        rows = self.encoding.read(Path(data), id_column=options.id_column)
+        for note in rows.notes:
+            log(f"note: {note}")
+        return Embedded(
+            embed_rows(encoder, rows.numeric, rows.codes),
+            rows.ids,
+            Path(data).name,
+            notes=rows.notes,
+            info={"data": Path(data).name},
+        )
+
+    def reference(self, method: nn.Module, log: Log) -> tuple[torch.Tensor, torch.Tensor]:
+        """The training and test rows embedded."""
+        table, encoder = self.table, encoder_of(method)
+        return (
+            embed_rows(encoder, table.num_train, table.cat_train),
+            embed_rows(encoder, table.num_test, table.cat_test),
+        )
+
+    def query(self, method: nn.Module, query: str, info: dict[str, Any]) -> torch.Tensor:
+        """One row: a one-row CSV file, or `'col=value,col=value'` with every training
+        column. Shape: (1, D).
+
+        Raises:
+            UserError: not one row, or columns that differ from training.
+        """
+        with row_file(query, self.encoding.columns) as path:
+            rows = self.encoding.read(path)
+        if len(rows.ids) != 1:
+            raise UserError(f"--query {query}: a table query is one row, got {len(rows.ids)}")
+        return embed_rows(encoder_of(method), rows.numeric, rows.codes)
 
     def export_spec(self, method: nn.Module, *, max_items: int = 512) -> ExportSpec:
         """The MLP on (numeric, codes) with the imputation, scaling and vocabularies fitted

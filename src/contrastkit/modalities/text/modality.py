@@ -24,6 +24,7 @@ from contrastkit.methods.simcse import sentence_tensors
 from contrastkit.methods.text_pairs import pair_tensors
 from contrastkit.modalities.base import (
     Embedded,
+    EmbedOptions,
     ExportSpec,
     ExportTower,
     Log,
@@ -33,6 +34,9 @@ from contrastkit.modalities.base import (
 )
 from contrastkit.modalities.images.modality import encoder_of
 from contrastkit.modalities.text.sources import TEXT_SOURCES, load_text_data
+
+NOT_TEXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".wav", ".npy", ".csv")
+"""File suffixes a text query is refused with (the wrong kind of query for a text run)."""
 
 
 class TextModality(Modality):
@@ -128,7 +132,9 @@ class TextModality(Modality):
         tokens = tokenize(self.tokenizer, texts, max_length=text.max_length)
         return embed_tokens(encoder_of(method), tokens, batch_size=text.eval_batch_size)
 
-    def embed(self, method: nn.Module, data: str, log: Log) -> Embedded:
+    def embed(
+        self, method: nn.Module, data: str, log: Log, options: EmbedOptions = EmbedOptions()
+    ) -> Embedded:
         """'train' (the run's training sentences, ids `train:K`), or the non-blank lines of a
         UTF-8 text file in file order (ids `FILE:K` for the K-th non-blank line, from 1)."""
         if data == "train":
@@ -141,7 +147,13 @@ class TextModality(Modality):
         return Embedded(self._embed_texts(method, lines), ids, name)
 
     def query(self, method: nn.Module, query: str, info: dict[str, Any]) -> torch.Tensor:
-        """A text query embedded as the index's lines were. Shape: (1, D)."""
+        """A text query embedded as the index's lines were. Shape: (1, D).
+
+        Raises:
+            UserError: the query is an image or audio file (a text run reads texts).
+        """
+        if Path(query).suffix.lower() in NOT_TEXT and Path(query).is_file():
+            raise UserError(f"--query {query}: this is a text run; give a text, not a file")
         return self._embed_texts(method, [query])
 
     def export_spec(self, method: nn.Module, *, max_items: int = 512) -> ExportSpec:
