@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from contrastkit.data.load import lazy_train_items, load_image_data
 
 from contrastkit.augment.image import ViewAugment
+from contrastkit.batches import ImageBatch
 from contrastkit.data.folder_items import stack_images
 from contrastkit.encoders.small_cnn import SmallCNN
 from contrastkit.heads.projection import ProjectionHead
 from contrastkit.methods.simclr import SimCLR
+from contrastkit.modalities.images.sources import lazy_folder_split, load_image_data
 from contrastkit.modalities.options import DataConfig
 from contrastkit.rundir import LOG
 from contrastkit.train.loop import fit
@@ -32,7 +33,7 @@ def losses(run_dir: Path, data: object, *, workers: int) -> list[float]:
     fit(
         method,
         data,  # type: ignore[arg-type]
-        collate=stack_images if workers else None,
+        collate=ImageBatch.collate if workers else None,
         augment=ViewAugment(),
         cfg=cfg,
         seed=1,
@@ -48,11 +49,15 @@ def test_lazy_folder_trains_like_the_decoded_one(tmp_path: Path) -> None:
     root = make_folder(tmp_path / "d", ["a", "b", "c"], per_class=8)
     cfg = DataConfig(source="folder", path=str(root), test_fraction=0.25)
     eager = load_image_data(cfg)
-    lazy = lazy_train_items(cfg)
-    assert lazy is not None and len(lazy) == len(eager.x_train) == 18
+    split = lazy_folder_split(cfg)
+    assert split is not None
+    lazy, lazy_test = split
+    assert len(lazy) == len(eager.x_train) == 18 and len(lazy_test) == len(eager.x_test)
     assert torch.equal(stack_images([lazy[i] for i in range(len(lazy))]), eager.x_train)
     assert torch.equal(lazy.labels, eager.y_train)
-    assert lazy_train_items(cfg.model_copy(update={"cache": True})) is None
-    expected = losses(tmp_path / "eager", eager.x_train, workers=0)
+    assert lazy_folder_split(cfg.model_copy(update={"cache": True})) is None
+    expected = losses(
+        tmp_path / "eager", ImageBatch(images=eager.x_train, labels=eager.y_train), workers=0
+    )
     assert losses(tmp_path / "lazy", lazy, workers=1) == expected
     assert len(expected) == 4
