@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from contrastkit.errors import UserError
 
@@ -242,12 +243,20 @@ def speech(
     console.print(f"wrote {manifest}")
 
 
+def one_line(message: str) -> str:
+    """`message` on one line: a line break or other control character in a user's key or
+    file name is shown escaped (`\\n`, `\\x1e`), never printed."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in message)
+
+
 def main() -> None:
     """Entry point: user errors become one clean line on stderr and exit code 2."""
     try:
         app()
     except UserError as err:
-        err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/] {escape(one_line(str(err)))}", highlight=False, soft_wrap=True
+        )
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         err_console.print("interrupted; continue with `contrastkit train --resume --out DIR`")

@@ -59,7 +59,7 @@ else:
 class Config(_Strict):
     """The whole run: everything a run needs, saved as `config.yaml` in the run directory."""
 
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, lt=2**32)
     data: DataConfig = Field(default_factory=DataConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
@@ -115,7 +115,13 @@ def _apply_override(raw: dict[str, Any], override: str) -> None:
         if not isinstance(child, dict):
             raise UserError(f"--set {override!r}: '{part}' is not a section")
         node = child
-    node[parts[-1]] = yaml.safe_load(text)
+    if not all(parts):
+        raise UserError(f"--set {override!r}: empty key part in {dotted!r}")
+    try:
+        node[parts[-1]] = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError) as err:
+        reason = " ".join(str(getattr(err, "problem", None) or "nested too deeply").split())
+        raise UserError(f"--set {override!r}: the value is not valid YAML ({reason})") from None
 
 
 def config_from_dict(raw: dict[str, Any], where: str = "config") -> Config:
@@ -163,6 +169,7 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
         raw = read_yaml_mapping(path)
     for override in overrides or []:
         _apply_override(raw, override)
+    if overrides:
         where = f"{where} (with --set)"
     return config_from_dict(raw, where)
 

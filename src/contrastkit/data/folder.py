@@ -40,12 +40,27 @@ def _visible(path: Path) -> list[Path]:
     return sorted(p for p in path.iterdir() if not p.name.startswith("."))
 
 
-def _files_under(folder: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+def _files_under(folder: Path, links: list[Path]) -> list[Path]:
+    """The visible files under `folder`; symbolic links that are broken or lead to a
+    folder (not followed) are appended to `links`."""
+    files = []
+    for p in folder.rglob("*"):
+        if any(part.startswith(".") for part in p.relative_to(folder).parts):
+            continue
+        if p.is_symlink() and not p.is_file():
+            links.append(p)
+        elif p.is_file():
+            files.append(p)
+    return sorted(files)
+
+
+def _links_note(links: list[Path]) -> list[str]:
+    if not links:
+        return []
+    return [
+        f"{len(links)} symbolic link(s) skipped: broken, or to a folder (not followed); "
+        f"first: {sorted(links)[0]}"
+    ]
 
 
 def scan_folder(root: Path) -> FolderLayout:
@@ -59,13 +74,18 @@ def scan_folder(root: Path) -> FolderLayout:
     entries = _visible(root)
     subdirs = [p for p in entries if p.is_dir()]
     loose = [p for p in entries if p.is_file()]
+    links = [p for p in entries if p.is_symlink() and not p.exists()]
+    if not subdirs and not loose and links:
+        raise UserError(
+            f"{root}: holds only broken symbolic links ({len(links)}, first: {links[0].name})"
+        )
     if not entries:
         raise UserError(
             f"{root}: the folder is empty (expected {'/'.join(IMAGE_SUFFIXES)} images, "
             "or one subfolder of them per class)"
         )
     if not subdirs:
-        return FolderLayout(root, loose, [-1] * len(loose), [], [])
+        return FolderLayout(root, loose, [-1] * len(loose), [], _links_note(links))
     if loose:
         raise UserError(
             f"{loose[0]}: a file next to class subfolders ({', '.join(p.name for p in subdirs[:3])}"
@@ -77,7 +97,7 @@ def scan_folder(root: Path) -> FolderLayout:
     class_names: list[str] = []
     notes: list[str] = []
     for sub in subdirs:
-        found = _files_under(sub)
+        found = _files_under(sub, links)
         if not found:
             notes.append(f"class folder {sub.name!r} is empty and was left out")
             continue
@@ -85,8 +105,9 @@ def scan_folder(root: Path) -> FolderLayout:
         class_names.append(sub.name)
         files.extend(found)
     if not files:
-        raise UserError(f"{root}: every class subfolder is empty (no images found)")
-    return FolderLayout(root, files, labels, class_names, notes)
+        found_links = f"; {_links_note(links)[0]}" if links else ""
+        raise UserError(f"{root}: every class subfolder is empty (no images found){found_links}")
+    return FolderLayout(root, files, labels, class_names, notes + _links_note(links))
 
 
 def most_common_size(sizes: list[tuple[int, int]]) -> tuple[int, int]:

@@ -7,6 +7,7 @@ the same labelled subsets (`fewshot_indices` with the run's seed).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from torch import Tensor, nn
 
 from contrastkit.augment.image import ViewAugment, to_float
 from contrastkit.data.split import ImageSplit
+from contrastkit.eval.adapt import FittedLabels, fit_labels
 from contrastkit.eval.embed import embed_images
 from contrastkit.eval.health import alignment, embedding_std, rankme, uniformity
 from contrastkit.eval.linear import fewshot_indices
@@ -87,6 +89,21 @@ def supervised_baseline(
     return {"top1_mean": float(np.mean(accs)), "top1_std": float(np.std(accs)), "draws": accs}
 
 
+def fitted_split(data: ImageSplit, fitted: FittedLabels) -> ImageSplit:
+    """`data` with the labels `fit_labels` chose (test items of unseen classes left out)."""
+    keep = torch.from_numpy(fitted.keep_test)
+    return replace(
+        data,
+        y_train=torch.from_numpy(fitted.y_train),
+        x_test=data.x_test[keep],
+        y_test=torch.from_numpy(fitted.y_test),
+        class_names=[
+            data.class_names[int(c)] if int(c) < len(data.class_names) else str(c)
+            for c in fitted.class_index
+        ],
+    )
+
+
 def evaluate(
     encoder: nn.Module,
     data: ImageSplit,
@@ -107,6 +124,19 @@ def evaluate(
     if (data.y_train < 0).any() or (data.y_test < 0).any():
         log("some items have no label: label metrics and baselines skipped")
         return {"eval": {}, "health": health(encoder, data.x_test, augment, seed)}
+    fitted = fit_labels(
+        data.y_train.numpy(), data.y_test.numpy(), per_class=cfg.fewshot_labels_per_class
+    )
+    for note in fitted.notes:
+        log(f"note: {note}")
+    if fitted.skip is not None:
+        log(f"note: {fitted.skip}; label metrics and baselines skipped")
+        return {
+            "eval": {"skipped": fitted.skip},
+            "health": health(encoder, data.x_test, augment, seed),
+        }
+    data = fitted_split(data, fitted)
+    cfg = cfg.model_copy(update={"fewshot_labels_per_class": fitted.per_class})
     subsets = fewshot_indices(
         data.y_train.numpy(),
         per_class=cfg.fewshot_labels_per_class,
