@@ -28,6 +28,13 @@ if not console.is_terminal:  # a log or a pipe: rich would assume 80 columns and
 err_console = Console(stderr=True)
 
 
+class Interrupted(Exception):
+    """Ctrl-C during a command: `main` prints the message (how to go on) and exits 130.
+
+    A `KeyboardInterrupt` must be turned into this inside the command: click catches it
+    first and prints only "Aborted!" (exit 1)."""
+
+
 def say(message: str) -> None:
     """A progress line as it is: never wrapped (paths stay whole), no colour guessing."""
     console.print(message, soft_wrap=True, highlight=False)
@@ -100,14 +107,17 @@ def train(
             cfg.data.skip_bad = True
     if stop_on_collapse:
         cfg.health.stop_on_collapse = True
-    metrics = train_run(
-        cfg,
-        out,
-        resume=resume,
-        overwrite=overwrite,
-        show_progress=progress,
-        log=say,
-    )
+    try:
+        metrics = train_run(
+            cfg,
+            out,
+            resume=resume,
+            overwrite=overwrite,
+            show_progress=progress,
+            log=say,
+        )
+    except KeyboardInterrupt:  # click would print "Aborted!" and exit 1: say how to go on
+        raise Interrupted(f"interrupted; continue with `contrastkit train --resume --out {out}`")
     if not metrics:  # a non-zero rank of a multi-process run: rank 0 reports
         return
     if "collapse" in metrics:
@@ -144,7 +154,12 @@ def eval_(
     from contrastkit.train.ddp import single_process_only
 
     single_process_only("eval")
-    results = [(str(r), read_json(r / METRICS) if cached else eval_run(r, log=say)) for r in run]
+    try:
+        results = [
+            (str(r), read_json(r / METRICS) if cached else eval_run(r, log=say)) for r in run
+        ]
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted; metrics.json is unchanged") from None
     console.print(comparison_table(results, title="runs and baselines"))
     for name, metrics in results:
         print_modality_tables(name, metrics)
@@ -258,6 +273,9 @@ def main() -> None:
             f"[bold red]error:[/] {escape(one_line(str(err)))}", highlight=False, soft_wrap=True
         )
         raise SystemExit(2) from None
+    except Interrupted as interrupted:
+        err_console.print(escape(one_line(str(interrupted))), highlight=False, soft_wrap=True)
+        raise SystemExit(130) from None
     except KeyboardInterrupt:
-        err_console.print("interrupted; continue with `contrastkit train --resume --out DIR`")
+        err_console.print("interrupted")
         raise SystemExit(130) from None
