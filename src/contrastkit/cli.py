@@ -88,17 +88,19 @@ def train(
 
     Multi-process: `torchrun --nproc-per-node N -m contrastkit train ...` (DDP; gloo on CPU).
     """
-    from contrastkit.config import load_config
+    from contrastkit.config import load_config, with_eval_overrides
     from contrastkit.eval.table import metrics_table
     from contrastkit.run import train_run
     from contrastkit.rundir import CONFIG
 
     if resume:
-        if config is not None or set_:
+        if config is not None:
             raise UserError(
-                "--resume continues with the run's saved config.yaml; do not pass --config or --set"
+                "--resume continues with the run's saved config.yaml; do not pass --config"
             )
         cfg = load_config(out / CONFIG)
+        if set_:  # the evaluation after training may change (only eval.* keys)
+            cfg = with_eval_overrides(cfg, set_, str(out / CONFIG))
     else:
         cfg = load_config(config, set_ or [])
         if data is not None:
@@ -117,7 +119,9 @@ def train(
             log=say,
         )
     except KeyboardInterrupt:  # click would print "Aborted!" and exit 1: say how to go on
-        raise Interrupted(f"interrupted; continue with `contrastkit train --resume --out {out}`")
+        raise Interrupted(
+            f"interrupted; continue with `contrastkit train --resume --out {out}`"
+        ) from None
     if not metrics:  # a non-zero rank of a multi-process run: rank 0 reports
         return
     if "collapse" in metrics:
@@ -145,6 +149,13 @@ def eval_(
         bool,
         typer.Option(help="Show the runs' saved metrics.json instead of evaluating again."),
     ] = False,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Evaluation setting for this run, e.g. --set eval.full=true (eval.* keys only).",
+        ),
+    ] = None,
 ) -> None:
     """Evaluate runs (kNN, probes, retrieval, clustering, anomaly, baselines) side by side."""
     from contrastkit.atomic import read_json
@@ -156,7 +167,8 @@ def eval_(
     single_process_only("eval")
     try:
         results = [
-            (str(r), read_json(r / METRICS) if cached else eval_run(r, log=say)) for r in run
+            (str(r), read_json(r / METRICS) if cached else eval_run(r, log=say, overrides=set_))
+            for r in run
         ]
     except KeyboardInterrupt:
         raise Interrupted("interrupted; metrics.json is unchanged") from None

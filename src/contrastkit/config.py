@@ -22,7 +22,7 @@ from contrastkit.audio.options import AudioConfig
 from contrastkit.augment.options import AugmentConfig
 from contrastkit.encoders.options import ModelConfig
 from contrastkit.errors import UserError
-from contrastkit.eval.options import EvalConfig
+from contrastkit.eval.options import MIN_BUDGET_S, EvalConfig
 from contrastkit.methods.options import MethodOptions, PairsConfig
 from contrastkit.methods.registry import DEFAULT_METHOD, METHODS, method_spec
 from contrastkit.modalities.base import Settings
@@ -177,3 +177,29 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
 def dump_config(cfg: Config) -> str:
     """The resolved config as YAML text (what `config.yaml` in a run directory holds)."""
     return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
+
+
+def with_eval_overrides(cfg: Config, overrides: list[str], where: str) -> Config:
+    """`cfg` with `--set eval.KEY=VALUE` overrides applied (`eval` and `train --resume`:
+    only the evaluation may change after training).
+
+    Raises:
+        UserError: an override names a key outside `eval.`, or a bad value.
+    """
+    raw = cfg.model_dump(mode="json")
+    for override in overrides:
+        if not override.strip().startswith("eval."):
+            raise UserError(
+                f"--set {override!r}: only eval.* keys can be set for a trained run "
+                "(e.g. --set eval.full=true); train again for the others"
+            )
+        _apply_override(raw, override)
+    return config_from_dict(raw, f"{where} (with --set)")
+
+
+def eval_budget(cfg: Config, train_time_s: float | None) -> None:
+    """Hold the supervised baseline to about the training time (at least `MIN_BUDGET_S`)
+    unless the user set `eval.budget_s`; `eval.full` ignores the budget."""
+    if cfg.eval.budget_s is not None or train_time_s is None:
+        return
+    cfg.eval.budget_s = max(float(train_time_s), MIN_BUDGET_S)
