@@ -15,6 +15,7 @@ import difflib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Union
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError
 
@@ -203,3 +204,44 @@ def eval_budget(cfg: Config, train_time_s: float | None) -> None:
     if cfg.eval.budget_s is not None or train_time_s is None:
         return
     cfg.eval.budget_s = max(float(train_time_s), MIN_BUDGET_S)
+
+
+def fit_to_data(cfg: Config, n: int) -> list[str]:
+    """Choose the size-dependent training settings the user did not set from the number of
+    training items `n`, in place; one line per choice ("chose train.batch_size=64 for 300
+    items; set it to override"), and a warning for a set value that does not fit.
+
+    - batch size: at most a quarter of the data (4 or more steps per epoch), a power of two
+      >= 2, when `train.batch_size` is not set (a larger batch trains one step per epoch);
+    - warm-up: a tenth of the epochs when it would span half the run or more and
+      `train.warmup_epochs` is not set.
+    """
+    lines: list[str] = []
+    train = cfg.train
+    chosen = train.model_fields_set
+    if "batch_size" not in chosen and train.batch_size > max(2, n // 4):
+        batch = max(2, 2 ** int(np.log2(max(2, n // 4))))
+        lines.append(
+            f"chose train.batch_size={batch} for {n} items (was {train.batch_size}, "
+            f"{max(1, n // train.batch_size)} step(s) per epoch); set it to override"
+        )
+        train.batch_size = batch
+    elif train.batch_size > n // 2:
+        lines.append(
+            f"warning: train.batch_size={train.batch_size} for {n} items: "
+            f"{max(1, n // train.batch_size)} step per epoch"
+        )
+    if train.warmup_epochs * 2 >= train.epochs and train.warmup_epochs > 0:
+        if "warmup_epochs" not in chosen:
+            warmup = train.epochs // 10
+            lines.append(
+                f"chose train.warmup_epochs={warmup} for a run of {train.epochs} epochs "
+                f"(was {train.warmup_epochs}); set it to override"
+            )
+            train.warmup_epochs = warmup
+        else:
+            lines.append(
+                f"warning: train.warmup_epochs={train.warmup_epochs} spans half or more of "
+                f"the {train.epochs} epochs: the learning rate barely reaches train.lr"
+            )
+    return lines

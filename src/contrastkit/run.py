@@ -21,6 +21,7 @@ from contrastkit.config import (
     Config,
     dump_config,
     eval_budget,
+    fit_to_data,
     load_config,
     settings_of,
     with_eval_overrides,
@@ -126,9 +127,14 @@ def _train(
     torch.manual_seed(cfg.seed)  # the initial weights: the same seed gives the same run
     training = modality.training(method_spec(cfg.method.name), log if writer else _quiet)
     method = build_method(cfg, modality.new_encoder)
+    derived = [] if resume else fit_to_data(cfg, len(training.items))  # type: ignore[arg-type]
     if writer:
         for line in training.lines:
             log(line)
+        for line in derived:
+            log(line)
+        if derived:  # the saved config is what ran: --resume reads it
+            write_text_atomic(out / CONFIG, dump_config(cfg))
         log(f"device: {device}")
     monitor = (
         None

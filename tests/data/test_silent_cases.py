@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from tests.data.images import save, shape_image
 
 from contrastkit.data.arrays import read_arrays
 from contrastkit.data.folder import scan_folder
 from contrastkit.data.table_split import _numeric
-from tests.data.images import save, shape_image
 
 
 def test_huge_table_values_are_standardised_not_zeroed() -> None:

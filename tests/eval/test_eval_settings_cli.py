@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from tests.fuzz.harness import run_cli
 
 TINY = "--set train.epochs=1 --set model.width=4 --set model.feature_dim=8 --set health.every=0"
