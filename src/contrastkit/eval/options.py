@@ -9,7 +9,7 @@ from pydantic_core import PydanticCustomError
 
 from contrastkit.options import Strict
 
-MIN_BUDGET_S = 120.0
+MIN_BUDGET_S = 300.0
 """The least time the supervised baseline is given when the budget follows training time:
 short runs (the digits demo trains in about a minute) keep the full protocol."""
 

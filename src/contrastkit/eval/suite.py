@@ -108,7 +108,8 @@ def supervised_baseline(
             log(
                 f"note: supervised baseline: {steps} steps per draw instead of "
                 f"eval.supervised_steps={cfg.supervised_steps}, to take about "
-                f"{cfg.budget_s:.0f} s (the training time); eval.full=true runs them all"
+                f"{cfg.budget_s:.0f} s (eval.budget_s: the training time, at least 300 s); "
+                "eval.full=true runs them all"
             )
     accs = []
     start = time.perf_counter()
