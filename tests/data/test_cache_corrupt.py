@@ -6,14 +6,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from tests.data.images import make_folder
 from tests.fuzz.harness import run_cli
 
-TINY = (
-    "--no-progress --set train.epochs=1 --set model.width=4 --set model.feature_dim=8 "
-    "--set eval.baselines=false --set eval.fewshot_draws=1 --set health.every=0"
-).split()
+TINY = [
+    "--no-progress",
+    "--set",
+    "train.epochs=1",
+    "--set",
+    "model.width=4",
+    "--set",
+    "model.feature_dim=8",
+    "--set",
+    "eval.baselines=false",
+    "--set",
+    "eval.fewshot_draws=1",
+    "--set",
+    "health.every=0",
+]
 
 
 @pytest.mark.parametrize("junk", [b"", b"\\x93NUMPY junk", b"{not json"])
