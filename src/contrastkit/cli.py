@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from contrastkit.errors import UserError
 
@@ -25,6 +26,13 @@ console = Console()
 if not console.is_terminal:  # a log or a pipe: rich would assume 80 columns and wrap tables
     console.width = max(console.width, 110)
 err_console = Console(stderr=True)
+
+
+class Interrupted(Exception):
+    """Ctrl-C during a command: `main` prints the message (how to go on) and exits 130.
+
+    A `KeyboardInterrupt` must be turned into this inside the command: click catches it
+    first and prints only "Aborted!" (exit 1)."""
 
 
 def say(message: str) -> None:
@@ -80,17 +88,19 @@ def train(
 
     Multi-process: `torchrun --nproc-per-node N -m contrastkit train ...` (DDP; gloo on CPU).
     """
-    from contrastkit.config import load_config
+    from contrastkit.config import load_config, with_eval_overrides
     from contrastkit.eval.table import metrics_table
     from contrastkit.run import train_run
     from contrastkit.rundir import CONFIG
 
     if resume:
-        if config is not None or set_:
+        if config is not None:
             raise UserError(
-                "--resume continues with the run's saved config.yaml; do not pass --config or --set"
+                "--resume continues with the run's saved config.yaml; do not pass --config"
             )
         cfg = load_config(out / CONFIG)
+        if set_:  # the evaluation after training may change (only eval.* keys)
+            cfg = with_eval_overrides(cfg, set_, str(out / CONFIG))
     else:
         cfg = load_config(config, set_ or [])
         if data is not None:
@@ -99,14 +109,19 @@ def train(
             cfg.data.skip_bad = True
     if stop_on_collapse:
         cfg.health.stop_on_collapse = True
-    metrics = train_run(
-        cfg,
-        out,
-        resume=resume,
-        overwrite=overwrite,
-        show_progress=progress,
-        log=say,
-    )
+    try:
+        metrics = train_run(
+            cfg,
+            out,
+            resume=resume,
+            overwrite=overwrite,
+            show_progress=progress,
+            log=say,
+        )
+    except KeyboardInterrupt:  # click would print "Aborted!" and exit 1: say how to go on
+        raise Interrupted(
+            f"interrupted; continue with `contrastkit train --resume --out {out}`"
+        ) from None
     if not metrics:  # a non-zero rank of a multi-process run: rank 0 reports
         return
     if "collapse" in metrics:
@@ -134,6 +149,13 @@ def eval_(
         bool,
         typer.Option(help="Show the runs' saved metrics.json instead of evaluating again."),
     ] = False,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Evaluation setting for this run, e.g. --set eval.full=true (eval.* keys only).",
+        ),
+    ] = None,
 ) -> None:
     """Evaluate runs (kNN, probes, retrieval, clustering, anomaly, baselines) side by side."""
     from contrastkit.atomic import read_json
@@ -143,7 +165,13 @@ def eval_(
     from contrastkit.train.ddp import single_process_only
 
     single_process_only("eval")
-    results = [(str(r), read_json(r / METRICS) if cached else eval_run(r, log=say)) for r in run]
+    try:
+        results = [
+            (str(r), read_json(r / METRICS) if cached else eval_run(r, log=say, overrides=set_))
+            for r in run
+        ]
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted; metrics.json is unchanged") from None
     console.print(comparison_table(results, title="runs and baselines"))
     for name, metrics in results:
         print_modality_tables(name, metrics)
@@ -453,13 +481,24 @@ def serve(
     )
 
 
+def one_line(message: str) -> str:
+    """`message` on one line: a line break or other control character in a user's key or
+    file name is shown escaped (`\\n`, `\\x1e`), never printed."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in message)
+
+
 def main() -> None:
     """Entry point: user errors become one clean line on stderr and exit code 2."""
     try:
         app()
     except UserError as err:
-        err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/] {escape(one_line(str(err)))}", highlight=False, soft_wrap=True
+        )
         raise SystemExit(2) from None
+    except Interrupted as interrupted:
+        err_console.print(escape(one_line(str(interrupted))), highlight=False, soft_wrap=True)
+        raise SystemExit(130) from None
     except KeyboardInterrupt:
-        err_console.print("interrupted; continue with `contrastkit train --resume --out DIR`")
+        err_console.print("interrupted")
         raise SystemExit(130) from None

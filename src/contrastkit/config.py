@@ -15,6 +15,7 @@ import difflib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Union
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError
 
@@ -22,7 +23,7 @@ from contrastkit.audio.options import AudioConfig
 from contrastkit.augment.options import AugmentConfig
 from contrastkit.encoders.options import ModelConfig
 from contrastkit.errors import UserError
-from contrastkit.eval.options import EvalConfig
+from contrastkit.eval.options import MIN_BUDGET_S, EvalConfig
 from contrastkit.methods.options import MethodOptions, PairsConfig
 from contrastkit.methods.registry import DEFAULT_METHOD, METHODS, method_spec
 from contrastkit.modalities.base import Settings
@@ -59,7 +60,7 @@ else:
 class Config(_Strict):
     """The whole run: everything a run needs, saved as `config.yaml` in the run directory."""
 
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, lt=2**32)
     data: DataConfig = Field(default_factory=DataConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
@@ -115,7 +116,13 @@ def _apply_override(raw: dict[str, Any], override: str) -> None:
         if not isinstance(child, dict):
             raise UserError(f"--set {override!r}: '{part}' is not a section")
         node = child
-    node[parts[-1]] = yaml.safe_load(text)
+    if not all(parts):
+        raise UserError(f"--set {override!r}: empty key part in {dotted!r}")
+    try:
+        node[parts[-1]] = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError) as err:
+        reason = " ".join(str(getattr(err, "problem", None) or "nested too deeply").split())
+        raise UserError(f"--set {override!r}: the value is not valid YAML ({reason})") from None
 
 
 def config_from_dict(raw: dict[str, Any], where: str = "config") -> Config:
@@ -163,6 +170,7 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
         raw = read_yaml_mapping(path)
     for override in overrides or []:
         _apply_override(raw, override)
+    if overrides:
         where = f"{where} (with --set)"
     return config_from_dict(raw, where)
 
@@ -170,3 +178,70 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
 def dump_config(cfg: Config) -> str:
     """The resolved config as YAML text (what `config.yaml` in a run directory holds)."""
     return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
+
+
+def with_eval_overrides(cfg: Config, overrides: list[str], where: str) -> Config:
+    """`cfg` with `--set eval.KEY=VALUE` overrides applied (`eval` and `train --resume`:
+    only the evaluation may change after training).
+
+    Raises:
+        UserError: an override names a key outside `eval.`, or a bad value.
+    """
+    raw = cfg.model_dump(mode="json")
+    for override in overrides:
+        if not override.strip().startswith("eval."):
+            raise UserError(
+                f"--set {override!r}: only eval.* keys can be set for a trained run "
+                "(e.g. --set eval.full=true); train again for the others"
+            )
+        _apply_override(raw, override)
+    return config_from_dict(raw, f"{where} (with --set)")
+
+
+def eval_budget(cfg: Config, train_time_s: float | None) -> None:
+    """Hold the supervised baseline to about the training time (at least `MIN_BUDGET_S`)
+    unless the user set `eval.budget_s`; `eval.full` ignores the budget."""
+    if cfg.eval.budget_s is not None or train_time_s is None:
+        return
+    cfg.eval.budget_s = max(float(train_time_s), MIN_BUDGET_S)
+
+
+def fit_to_data(cfg: Config, n: int) -> list[str]:
+    """Choose the size-dependent training settings the user did not set from the number of
+    training items `n`, in place; one line per choice ("chose train.batch_size=64 for 300
+    items; set it to override"), and a warning for a set value that does not fit.
+
+    - batch size: at most a quarter of the data (4 or more steps per epoch), a power of two
+      >= 2, when `train.batch_size` is not set (a larger batch trains one step per epoch);
+    - warm-up: a tenth of the epochs when it would span half the run or more and
+      `train.warmup_epochs` is not set.
+    """
+    lines: list[str] = []
+    train = cfg.train
+    chosen = train.model_fields_set
+    if "batch_size" not in chosen and train.batch_size > max(2, n // 4):
+        batch = max(2, 2 ** int(np.log2(max(2, n // 4))))
+        lines.append(
+            f"chose train.batch_size={batch} for {n} items (was {train.batch_size}, "
+            f"{max(1, n // train.batch_size)} step(s) per epoch); set it to override"
+        )
+        train.batch_size = batch
+    elif train.batch_size > n // 2:
+        lines.append(
+            f"warning: train.batch_size={train.batch_size} for {n} items: "
+            f"{max(1, n // train.batch_size)} step per epoch"
+        )
+    if train.warmup_epochs * 2 >= train.epochs and train.warmup_epochs > 0:
+        if "warmup_epochs" not in chosen:
+            warmup = train.epochs // 10
+            lines.append(
+                f"chose train.warmup_epochs={warmup} for a run of {train.epochs} epochs "
+                f"(was {train.warmup_epochs}); set it to override"
+            )
+            train.warmup_epochs = warmup
+        else:
+            lines.append(
+                f"warning: train.warmup_epochs={train.warmup_epochs} spans half or more of "
+                f"the {train.epochs} epochs: the learning rate barely reaches train.lr"
+            )
+    return lines

@@ -17,7 +17,15 @@ from torch import nn
 
 from contrastkit.atomic import read_json, write_json_atomic, write_text_atomic
 from contrastkit.builders import build_method
-from contrastkit.config import Config, dump_config, load_config, settings_of
+from contrastkit.config import (
+    Config,
+    dump_config,
+    eval_budget,
+    fit_to_data,
+    load_config,
+    settings_of,
+    with_eval_overrides,
+)
 from contrastkit.distributed import rank
 from contrastkit.errors import UserError
 from contrastkit.methods.registry import method_spec
@@ -115,9 +123,14 @@ def _train(
     torch.manual_seed(cfg.seed)  # the initial weights: the same seed gives the same run
     training = modality.training(method_spec(cfg.method.name), log if writer else _quiet)
     method = build_method(cfg, modality.new_encoder)
+    derived = [] if resume else fit_to_data(cfg, len(training.items))  # type: ignore[arg-type]
     if writer:
         for line in training.lines:
             log(line)
+        for line in derived:
+            log(line)
+        if derived:  # the saved config is what ran: --resume reads it
+            write_text_atomic(out / CONFIG, dump_config(cfg))
         log(f"device: {device}")
     monitor = (
         None
@@ -159,6 +172,7 @@ def _train(
         metrics[key] = result.samples_per_s * per_sample
     if result.collapse is not None:
         metrics["collapse"] = {"step": result.collapse.step, "symptom": result.collapse.symptom}
+    eval_budget(cfg, result.train_time_s)  # the modality reads cfg.eval
     metrics.update(modality.evaluate(method, out, log))
     write_json_atomic(out / METRICS, metrics)
     return metrics
@@ -190,9 +204,13 @@ def load_run(run: Path) -> tuple[Config, Modality, nn.Module]:
     return cfg, modality, method.eval()
 
 
-def eval_run(run: Path, log: Log = print) -> dict[str, Any]:
-    """Re-evaluate a run and update its `metrics.json` (training statistics are kept)."""
+def eval_run(run: Path, log: Log = print, overrides: list[str] | None = None) -> dict[str, Any]:
+    """Re-evaluate a run and update its `metrics.json` (training statistics are kept);
+    `overrides` are `eval.KEY=VALUE` settings for this evaluation (`--set`)."""
     cfg, modality, method = load_run(run)
+    if overrides:
+        cfg = with_eval_overrides(cfg, overrides, str(run / CONFIG))
+        modality = resolve(cfg)
     metrics_path = run / METRICS
     metrics: dict[str, Any] = (
         read_json(metrics_path)
@@ -208,6 +226,7 @@ def eval_run(run: Path, log: Log = print) -> dict[str, Any]:
     now = _data_fingerprint(cfg).get("data_fingerprint")
     if trained_on is not None and now != trained_on:
         log(f"note: {cfg.data.path} changed since the run was trained (data fingerprint)")
+    eval_budget(cfg, metrics.get("train_time_s"))
     metrics.update(modality.evaluate(method, run, log))
     write_json_atomic(metrics_path, metrics)
     return metrics

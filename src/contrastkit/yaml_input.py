@@ -116,6 +116,8 @@ def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
         raise UserError(f"{path}: not valid YAML: {_one_line(err)}") from None
     except yaml.YAMLError as err:
         raise UserError(f"{path}: not valid YAML: {_one_line(err)}") from None
+    except RecursionError:
+        raise UserError(f"{path}: nested too deeply to be a config") from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):

@@ -7,6 +7,7 @@ arrays may be (N, H, W), (N, C, H, W) or (N, H, W, C), uint8 / uint16 / float in
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -17,14 +18,18 @@ from contrastkit.errors import UserError
 
 
 def _load(path: Path) -> dict[str, np.ndarray]:
-    try:
-        loaded = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
-        raise UserError(f"{path}: not a readable NumPy file ({err})") from None
-    if isinstance(loaded, np.ndarray):
-        return {"x": loaded}
-    with loaded:
-        return {key: loaded[key] for key in loaded.files}
+    try:  # allow_pickle=False: object arrays are refused, never unpickled
+        with path.open("rb") as handle:
+            loaded = np.load(handle, allow_pickle=False)
+            if isinstance(loaded, np.ndarray):
+                return {"x": loaded}
+            with loaded:
+                return {key: loaded[key] for key in loaded.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        reason = str(err) or type(err).__name__
+        if isinstance(err, EOFError) or path.stat().st_size == 0:
+            reason = "the file is empty or cut short"
+        raise UserError(f"{path}: not a readable NumPy file ({reason})") from None
 
 
 def _labels(y: np.ndarray, n: int, where: str) -> np.ndarray:
@@ -35,17 +40,43 @@ def _labels(y: np.ndarray, n: int, where: str) -> np.ndarray:
     return y.astype(np.int64)
 
 
+def _sparse_values(
+    arrays: dict[str, np.ndarray], keys: list[str], names: list[str]
+) -> np.ndarray | None:
+    """The label values to relabel 0..K-1 when labels are sparse (say 3, 70, 10**12: a
+    name per index up to the largest would be wasted or impossible), else None."""
+    if names:
+        return None
+    ys = [np.asarray(arrays[k]) for k in keys]
+    if not all(y.size and np.issubdtype(y.dtype, np.integer) for y in ys):
+        return None  # _labels says what is wrong
+    values = np.unique(np.concatenate([y.ravel() for y in ys]))
+    return values if int(values.max()) >= 2 * len(values) else None
+
+
 def _image_set(
-    arrays: dict[str, np.ndarray], x_key: str, y_key: str | None, path: Path, names: list[str]
+    arrays: dict[str, np.ndarray],
+    x_key: str,
+    y_key: str | None,
+    path: Path,
+    names: list[str],
+    values: np.ndarray | None = None,
 ) -> ImageSet:
     x = to_nchw_uint8(arrays[x_key], f"{path}[{x_key}]")
     n = len(x)
-    if y_key is None:
+    notes: list[str] = []
+    if y_key is None or n == 0:
         labels, class_names = unlabeled(n), []
     else:
         y = _labels(arrays[y_key], n, f"{path}[{y_key}]")
-        labels = torch.from_numpy(y)
-        class_names = names or [str(c) for c in range(int(y.max()) + 1)]
+        if values is not None:
+            y = np.searchsorted(values, y)
+            class_names = [str(v) for v in values]
+            shown = ", ".join(class_names[:5]) + (", ..." if len(values) > 5 else "")
+            notes.append(f"{path}[{y_key}]: labels {shown} relabelled 0..{len(values) - 1}")
+        else:
+            class_names = names or [str(c) for c in range(int(y.max()) + 1)]
+        labels = torch.from_numpy(y.astype(np.int64))
         if int(y.max()) >= len(class_names):
             raise UserError(f"{path}: label {int(y.max())} has no entry in class_names")
     return ImageSet(
@@ -54,6 +85,7 @@ def _image_set(
         class_names=class_names,
         paths=[f"{path}[{x_key}][{i}]" for i in range(n)],
         name=path.stem,
+        notes=notes,
     )
 
 
@@ -70,9 +102,10 @@ def read_arrays(path: Path) -> ImageSet | tuple[ImageSet, ImageSet]:
         y_test = "y_test" if "y_test" in arrays else None
         if (y_train is None) != (y_test is None):
             raise UserError(f"{path}: has labels for one split only (y_train / y_test)")
+        values = None if y_train is None else _sparse_values(arrays, ["y_train", "y_test"], names)
         return (
-            _image_set(arrays, "x_train", y_train, path, names),
-            _image_set(arrays, "x_test", y_test, path, names),
+            _image_set(arrays, "x_train", y_train, path, names, values),
+            _image_set(arrays, "x_test", y_test, path, names, values),
         )
     x_key = next((k for k in ("x", "images") if k in arrays), None)
     if x_key is None:
@@ -81,4 +114,5 @@ def read_arrays(path: Path) -> ImageSet | tuple[ImageSet, ImageSet]:
             f"'x_test'; found {', '.join(sorted(arrays)) or 'nothing'})"
         )
     y_key = next((k for k in ("y", "labels") if k in arrays), None)
-    return _image_set(arrays, x_key, y_key, path, names)
+    values = None if y_key is None else _sparse_values(arrays, [y_key], names)
+    return _image_set(arrays, x_key, y_key, path, names, values)

@@ -53,17 +53,22 @@ def cached_decode(
     """The `ImageSet` of `layout` from the cache, or `decode()` it and store it."""
     key = cache_key(layout, skip_bad=skip_bad, image_size=image_size)
     array_path, meta_path = cache_dir / f"{key}.npy", cache_dir / f"{key}.json"
+    broken: list[str] = []
     if array_path.is_file() and meta_path.is_file():
-        meta = json.loads(meta_path.read_text())
-        images = np.load(array_path, mmap_mode="c")  # pages are read on first use
-        return ImageSet(
-            images=torch.from_numpy(images),
-            labels=torch.tensor(meta["labels"], dtype=torch.int64),
-            class_names=meta["class_names"],
-            paths=meta["paths"],
-            name=meta["name"],
-            notes=[*meta["notes"], f"decoded images memory-mapped from the cache {array_path}"],
-        )
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            images = np.load(array_path, mmap_mode="c")  # pages are read on first use
+            return ImageSet(
+                images=torch.from_numpy(images),
+                labels=torch.tensor(meta["labels"], dtype=torch.int64),
+                class_names=list(meta["class_names"]),
+                paths=list(meta["paths"]),
+                name=str(meta["name"]),
+                notes=[*meta["notes"], f"decoded images memory-mapped from the cache {array_path}"],
+            )
+        except (OSError, ValueError, EOFError, KeyError, TypeError, RuntimeError) as err:
+            # ours to rebuild: a cut-short or altered cache file is decoded again
+            broken.append(f"the cache {array_path} was unreadable ({type(err).__name__}); rebuilt")
     data = decode()
     write_atomic(array_path, lambda handle: np.save(handle, data.images.numpy()))
     write_json_atomic(
@@ -82,5 +87,5 @@ def cached_decode(
         class_names=data.class_names,
         paths=data.paths,
         name=data.name,
-        notes=[*data.notes, f"decoded images cached in {array_path}"],
+        notes=[*data.notes, *broken, f"decoded images cached in {array_path}"],
     )

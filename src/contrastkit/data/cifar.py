@@ -46,6 +46,47 @@ def _load_pickle(path: Path) -> dict[str, Any]:
     return {(k.decode() if isinstance(k, bytes) else str(k)): v for k, v in raw.items()}
 
 
+def _pixels(value: Any, path: Path) -> np.ndarray:
+    """The (N, 3072) uint8 rows of a batch. Other dtypes are refused, not cast: floats in
+    [0, 1) would all become 0 and integers over 255 would wrap."""
+    data = np.asarray(value) if isinstance(value, np.ndarray | list) else None
+    if data is None or data.dtype == object or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
+        shape = getattr(data, "shape", type(value).__name__)
+        raise UserError(f"{path}: 'data' must be (N, 3072) uint8, got {shape}")
+    if data.dtype == np.uint8:
+        return data
+    if np.issubdtype(data.dtype, np.integer) and data.size and 0 <= data.min() <= data.max() <= 255:
+        return data.astype(np.uint8)
+    found = (
+        f"values in [{data.min()}, {data.max()}]" if data.size and data.dtype.kind in "iuf" else ""
+    )
+    raise UserError(
+        f"{path}: 'data' must be uint8 pixels 0..255, got {data.dtype} {found}".rstrip()
+        + (
+            " (floats in [0, 1]? multiply by 255 and store as uint8)"
+            if data.dtype.kind == "f"
+            else ""
+        )
+    )
+
+
+def _labels(value: Any, n: int, where: str) -> np.ndarray:
+    """The (N,) integer labels of a batch, or a `UserError` naming `where`."""
+    labels = np.asarray(value) if isinstance(value, np.ndarray | list) else None
+    if labels is None or labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
+        got = "nothing" if labels is None else f"{labels.dtype} {labels.shape}"
+        raise UserError(f"{where}: expected {n} integer labels, got {got}")
+    return labels.astype(np.int64)
+
+
+def _names(value: Any, where: str) -> list[str]:
+    if not isinstance(value, list | tuple | np.ndarray) or not all(
+        isinstance(n, str | bytes) for n in value
+    ):
+        raise UserError(f"{where}: expected a list of class names, got {type(value).__name__}")
+    return [n.decode(errors="replace") if isinstance(n, bytes) else str(n) for n in value]
+
+
 def cifar_kind(root: Path) -> str | None:
     """'cifar10', 'cifar100' or None for a folder that holds neither."""
     if (root / "batches.meta").is_file() and (root / "data_batch_1").is_file():
@@ -63,11 +104,9 @@ def _read_batches(paths: list[Path], label_key: str) -> tuple[np.ndarray, np.nda
         batch = _load_pickle(path)
         if "data" not in batch or label_key not in batch:
             raise UserError(f"{path}: missing 'data' or '{label_key}' (keys: {sorted(batch)})")
-        data = np.asarray(batch["data"], dtype=np.uint8)
-        if data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
-            raise UserError(f"{path}: 'data' must be (N, 3072) uint8, got shape {data.shape}")
+        data = _pixels(batch["data"], path)
         images.append(data.reshape(-1, 3, 32, 32))
-        labels.append(np.asarray(batch[label_key], dtype=np.int64))
+        labels.append(_labels(batch[label_key], len(data), f"{path}: '{label_key}'"))
         names.extend(f"{path}[{i}]" for i in range(len(data)))
     return np.concatenate(images), np.concatenate(labels), names
 
@@ -96,7 +135,7 @@ def read_cifar(root: Path) -> tuple[ImageSet, ImageSet]:
     meta = _load_pickle(root / meta_file)
     if names_key not in meta:
         raise UserError(f"{root / meta_file}: missing '{names_key}'")
-    class_names = [n.decode() if isinstance(n, bytes) else str(n) for n in meta[names_key]]
+    class_names = _names(meta[names_key], f"{root / meta_file}: '{names_key}'")
     sets = []
     for files, part in ((train_files, "train"), (test_files, "test")):
         x, y, paths = _read_batches([root / f for f in files], label_key)

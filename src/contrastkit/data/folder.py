@@ -53,18 +53,35 @@ def _visible(path: Path) -> list[Path]:
     return sorted(p for p in path.iterdir() if not p.name.startswith("."))
 
 
-def _files_under(folder: Path) -> list[str]:
+def _files_under(folder: Path, links: list[str]) -> list[str]:
     """Visible files below `folder` (symlinked folders not followed), as strings sorted
-    by their path parts (a million `Path` objects would hold hundreds of MB)."""
+    by their path parts (a million `Path` objects would hold hundreds of MB); symbolic
+    links that are broken or lead to a folder are appended to `links`."""
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        links.extend(
+            os.path.join(dirpath, d) for d in dirnames if os.path.islink(os.path.join(dirpath, d))
+        )
         for name in filenames:
             path = os.path.join(dirpath, name)
-            if not name.startswith(".") and os.path.isfile(path):
+            if name.startswith("."):
+                continue
+            if os.path.isfile(path):
                 found.append(path)
+            elif os.path.islink(path):
+                links.append(path)
     found.sort(key=lambda path: path.replace(os.sep, "\0"))  # == sorting by parts
     return found
+
+
+def _links_note(links: list[str]) -> list[str]:
+    if not links:
+        return []
+    return [
+        f"{len(links)} symbolic link(s) skipped: broken, or to a folder (not followed); "
+        f"first: {sorted(links)[0]}"
+    ]
 
 
 def scan_folder(root: Path) -> FolderLayout:
@@ -90,13 +107,21 @@ def list_folder(root: Path) -> FolderListing:
     entries = _visible(root)
     subdirs = [p for p in entries if p.is_dir()]
     loose = [p for p in entries if p.is_file()]
+    broken = [p for p in entries if p.is_symlink() and not p.exists()]
+    links = [str(p) for p in broken]
+    if not subdirs and not loose and broken:
+        raise UserError(
+            f"{root}: holds only broken symbolic links ({len(broken)}, first: {broken[0].name})"
+        )
     if not entries:
         raise UserError(
             f"{root}: the folder is empty (expected {'/'.join(IMAGE_SUFFIXES)} images, "
             "or one subfolder of them per class)"
         )
     if not subdirs:
-        return FolderListing(root, [str(p) for p in loose], [-1] * len(loose), [], [])
+        return FolderListing(
+            root, [str(p) for p in loose], [-1] * len(loose), [], _links_note(links)
+        )
     if loose:
         raise UserError(
             f"{loose[0]}: a file next to class subfolders ({', '.join(p.name for p in subdirs[:3])}"
@@ -108,7 +133,7 @@ def list_folder(root: Path) -> FolderListing:
     class_names: list[str] = []
     notes: list[str] = []
     for sub in subdirs:
-        found = _files_under(sub)
+        found = _files_under(sub, links)
         if not found:
             notes.append(f"class folder {sub.name!r} is empty and was left out")
             continue
@@ -116,8 +141,9 @@ def list_folder(root: Path) -> FolderListing:
         class_names.append(sub.name)
         files.extend(found)
     if not files:
-        raise UserError(f"{root}: every class subfolder is empty (no images found)")
-    return FolderListing(root, files, labels, class_names, notes)
+        found_links = f"; {_links_note(links)[0]}" if links else ""
+        raise UserError(f"{root}: every class subfolder is empty (no images found){found_links}")
+    return FolderListing(root, files, labels, class_names, notes + _links_note(links))
 
 
 def most_common_size(counts: Counter[tuple[int, int]]) -> tuple[int, int]:

@@ -93,11 +93,15 @@ def to_nchw_uint8(array: np.ndarray, where: str) -> np.ndarray:
     if x.shape[1] not in (1, 3, 4):
         raise UserError(f"{where}: expected 1, 3 or 4 channels, got shape {array.shape}")
     x = x[:, :3]
+    if min(x.shape[2:]) < 2:
+        raise UserError(f"{where}: images of {x.shape[2]}x{x.shape[3]} pixels; need at least 2x2")
     if x.dtype == np.uint8:
         return np.ascontiguousarray(x)
     if x.dtype == np.uint16:
         return np.ascontiguousarray(((x.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8))
     if np.issubdtype(x.dtype, np.floating):
+        if x.size and np.isnan(x).all():
+            raise UserError(f"{where}: every value is NaN; expected floats in [0, 1]")
         if x.size and (np.nanmin(x) < 0 or np.nanmax(x) > 1 or np.isnan(x).any()):
             raise UserError(
                 f"{where}: float images must lie in [0, 1], got values in "

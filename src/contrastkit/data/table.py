@@ -90,6 +90,16 @@ def _type_column(
         return "categorical", np.array(
             [None if _is_missing(c) else str(c).strip() for c in cells], dtype=object
         )
+    for i in present:
+        try:
+            huge = not math.isfinite(float(str(cells[i])))
+        except ValueError:
+            continue
+        if huge:  # 1e400, inf: a number no float holds, not a category
+            raise UserError(
+                f"{where(i)}column {column!r}: {cells[i]!r} is not a finite number (leave the "
+                "cell empty to mark it missing)"
+            )
     numbers = {i: _as_number(str(cells[i])) for i in present}
     bad = [i for i in present if numbers[i] is None]
     if not bad:

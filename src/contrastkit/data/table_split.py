@@ -63,8 +63,12 @@ def _numeric(values: np.ndarray, train: np.ndarray) -> np.ndarray:
     fit = values[train]
     median = np.nanmedian(fit) if not np.isnan(fit).all() else np.nanmedian(values)
     filled = np.where(np.isnan(values), median, values)
-    mean, std = filled[train].mean(), filled[train].std()
-    return (filled - mean) / (std if std > 0 else 1.0)
+    # divided by the largest magnitude first: the variance of values near +-1e300 would
+    # overflow to inf and turn the column into zeros
+    scale = float(np.abs(filled[train]).max()) if filled[train].size else 0.0
+    scaled = filled / scale if scale > 0 else filled
+    mean, std = scaled[train].mean(), scaled[train].std()
+    return (scaled - mean) / (std if std > 0 else 1.0)
 
 
 def _codes(values: np.ndarray, train: np.ndarray) -> tuple[np.ndarray, int]:

@@ -9,6 +9,10 @@ from pydantic_core import PydanticCustomError
 
 from contrastkit.options import Strict
 
+MIN_BUDGET_S = 300.0
+"""The least time the supervised baseline is given when the budget follows training time:
+short runs (the digits demo trains in about a minute) keep the full protocol."""
+
 
 class EvalConfig(Strict):
     """Evaluation protocol; the same splits and draws serve the baselines."""
@@ -21,6 +25,13 @@ class EvalConfig(Strict):
     fewshot_draws: int = Field(5, ge=1)
     supervised_steps: int = Field(500, ge=1)
     baselines: bool = True
+    full: bool = False
+    """Run the full protocol whatever it costs. Off (default): the supervised baseline,
+    the one part whose cost does not scale with the data's size alone, is held to
+    `budget_s` by training fewer steps (with a note)."""
+    budget_s: float | None = Field(None, gt=0.0, allow_inf_nan=False)
+    """Seconds the supervised baseline may take (all draws); None: the run's training
+    time, but at least `MIN_BUDGET_S` (set by `train` and `eval` from `train_time_s`)."""
     max_items: int | None = Field(10000, ge=2)
     """Image folders read lazily (no data.cache): evaluate on a seeded sample of at most
     this many training and this many test images, so that memory does not grow with the

@@ -6,7 +6,9 @@ the same labelled subsets (`fewshot_indices` with the run's seed).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -15,12 +17,16 @@ from torch import Tensor, nn
 
 from contrastkit.augment.image import ViewAugment, to_float
 from contrastkit.data.split import ImageSplit
+from contrastkit.eval.adapt import FittedLabels, fit_labels
 from contrastkit.eval.embed import embed_images
 from contrastkit.eval.health import alignment, embedding_std, rankme, uniformity
 from contrastkit.eval.linear import fewshot_indices
 from contrastkit.eval.options import EvalConfig
 from contrastkit.eval.scores import embedding_scores
 from contrastkit.eval.supervised import accuracy, train_supervised
+
+PROBE_STEPS = 10
+"""Steps timed to estimate the supervised baseline's cost (and the fewest it is cut to)."""
 
 
 def probe_features(
@@ -68,23 +74,66 @@ def supervised_baseline(
     augment: ViewAugment,
     feature_dim: int,
     seed: int,
+    log: Callable[[str], None] = lambda _msg: None,
 ) -> dict[str, Any]:
-    """The encoder trained from scratch with cross-entropy on each few-label subset."""
-    accs = []
-    for draw, subset in enumerate(subsets):
+    """The encoder trained from scratch with cross-entropy on each few-label subset.
+
+    Unless `cfg.full`, the steps are scaled down (with a note) when the estimated time of
+    all draws exceeds `cfg.budget_s`; progress is logged after each draw with an estimate
+    of the time left.
+    """
+
+    def fit(subset: np.ndarray, steps: int, draw: int) -> nn.Module:
         torch.manual_seed(seed + draw)
-        model = train_supervised(
+        return train_supervised(
             make_encoder(),
             data.x_train[subset],
             data.y_train[subset],
             num_classes=data.num_classes,
             feature_dim=feature_dim,
             augment=augment,
-            steps=cfg.supervised_steps,
+            steps=steps,
             seed=seed + draw,
         )
-        accs.append(accuracy(model, data.x_test, data.y_test))
+
+    steps = cfg.supervised_steps
+    if not cfg.full and cfg.budget_s is not None and subsets:
+        probe = min(PROBE_STEPS, steps)
+        t0 = time.perf_counter()
+        fit(subsets[0], probe, 0)  # timing only: every draw reseeds before training
+        per_step = (time.perf_counter() - t0) / probe
+        affordable = int(cfg.budget_s / (per_step * len(subsets)))
+        if affordable < steps:
+            steps = max(PROBE_STEPS, affordable)
+            log(
+                f"note: supervised baseline: {steps} steps per draw instead of "
+                f"eval.supervised_steps={cfg.supervised_steps}, to take about "
+                f"{cfg.budget_s:.0f} s (eval.budget_s: the training time, at least 300 s); "
+                "eval.full=true runs them all"
+            )
+    accs = []
+    start = time.perf_counter()
+    for draw, subset in enumerate(subsets):
+        accs.append(accuracy(fit(subset, steps, draw), data.x_test, data.y_test))
+        spent = time.perf_counter() - start
+        left = spent / (draw + 1) * (len(subsets) - draw - 1)
+        log(f"  supervised draw {draw + 1}/{len(subsets)}: {spent:.0f} s, about {left:.0f} s left")
     return {"top1_mean": float(np.mean(accs)), "top1_std": float(np.std(accs)), "draws": accs}
+
+
+def fitted_split(data: ImageSplit, fitted: FittedLabels) -> ImageSplit:
+    """`data` with the labels `fit_labels` chose (test items of unseen classes left out)."""
+    keep = torch.from_numpy(fitted.keep_test)
+    return replace(
+        data,
+        y_train=torch.from_numpy(fitted.y_train),
+        x_test=data.x_test[keep],
+        y_test=torch.from_numpy(fitted.y_test),
+        class_names=[
+            data.class_names[int(c)] if int(c) < len(data.class_names) else str(c)
+            for c in fitted.class_index
+        ],
+    )
 
 
 def evaluate(
@@ -107,6 +156,19 @@ def evaluate(
     if (data.y_train < 0).any() or (data.y_test < 0).any():
         log("some items have no label: label metrics and baselines skipped")
         return {"eval": {}, "health": health(encoder, data.x_test, augment, seed)}
+    fitted = fit_labels(
+        data.y_train.numpy(), data.y_test.numpy(), per_class=cfg.fewshot_labels_per_class
+    )
+    for note in fitted.notes:
+        log(f"note: {note}")
+    if fitted.skip is not None:
+        log(f"note: {fitted.skip}; label metrics and baselines skipped")
+        return {
+            "eval": {"skipped": fitted.skip},
+            "health": health(encoder, data.x_test, augment, seed),
+        }
+    data = fitted_split(data, fitted)
+    cfg = cfg.model_copy(update={"fewshot_labels_per_class": fitted.per_class})
     subsets = fewshot_indices(
         data.y_train.numpy(),
         per_class=cfg.fewshot_labels_per_class,
@@ -139,7 +201,14 @@ def evaluate(
         "raw": probe_features(raw_train, raw_test, data, cfg, subsets, seed),
         "random_init": probe_features(rand_train, rand_test, data, cfg, subsets, seed),
         "supervised_fewshot": supervised_baseline(
-            make_encoder, data, cfg, subsets, augment=augment, feature_dim=feature_dim, seed=seed
+            make_encoder,
+            data,
+            cfg,
+            subsets,
+            augment=augment,
+            feature_dim=feature_dim,
+            seed=seed,
+            log=log,
         ),
     }
     return result

@@ -133,6 +133,12 @@ def _evaluate_table(
     log: Callable[[str], None],
 ) -> dict[str, Any]:
     y_train, y_test = data.y_train.numpy(), data.y_test.numpy()
+    if len(np.unique(y_train)) < 2:
+        skip = (
+            f"{len(np.unique(y_train))} class in the training labels: label metrics need 2 or more"
+        )
+        log(f"note: {skip}; label metrics and baselines skipped")
+        return {"eval": {"skipped": skip}, "health": table_health(encoder, data, augment, seed)}
     per_class = min(cfg.fewshot_labels_per_class, int(np.bincount(y_train).min()))
     subsets = fewshot_indices(y_train, per_class=per_class, draws=cfg.fewshot_draws, seed=seed)
     log("evaluating the trained encoder")

@@ -28,7 +28,7 @@ class DataConfig(Strict):
     is loaded."""
     path: str | None = None
     test_fraction: float = Field(0.3, gt=0.0, lt=1.0)
-    split_seed: int = Field(0, ge=0)
+    split_seed: int = Field(0, ge=0, lt=2**32)
     skip_bad: bool = False
     image_size: int | None = Field(None, ge=2)
     cache: bool = False

@@ -9,8 +9,9 @@ epoch); the NaN guard's finite flag is the one read per step (see `_finite_then`
 A checkpoint is written atomically after every epoch (and where `max_steps` stops);
 `resume=True` continues from it with model, optimizer, RNG and step counter restored, so
 the result equals an uninterrupted run.
-Under torchrun each rank trains on its slice of every global batch through DDP
-(`train/ddp.py`) and only rank 0 writes files; an optional `HealthMonitor`
+Every logged record also goes to TensorBoard event files in `run_dir/tensorboard/`
+(`train/tensorboard.py`). Under torchrun each rank trains on its slice of every global
+batch through DDP (`train/ddp.py`) and only rank 0 writes files; an optional `HealthMonitor`
 (`train/health.py`) measures the embedding every few steps and can stop a collapsed run.
 """
 
@@ -44,6 +45,7 @@ from contrastkit.train.loader import ShuffledBatches, build_loader, to_device
 from contrastkit.train.optim import build_optimizer
 from contrastkit.train.options import TrainConfig
 from contrastkit.train.progress import TrainProgress
+from contrastkit.train.tensorboard import EventLog
 
 MAX_SKIPPED_STEPS = 10
 
@@ -174,12 +176,15 @@ def fit(
     )
     loss_value, last_loss = math.nan, None
     step = start_step
-    with TrainProgress(
-        total_steps=total_steps,
-        epochs=cfg.epochs,
-        start_step=start_step,
-        enabled=show_progress and writer,
-    ) as bar:
+    with (
+        TrainProgress(
+            total_steps=total_steps,
+            epochs=cfg.epochs,
+            start_step=start_step,
+            enabled=show_progress and writer,
+        ) as bar,
+        EventLog(run_dir, enabled=writer) as events,
+    ):
         for epoch in range(start_step // steps_per_epoch, cfg.epochs):
             if step >= stop_step:
                 break
@@ -245,6 +250,7 @@ def fit(
                 steps_done += 1
                 if writer and logged:
                     append_jsonl(run_dir / LOG, record)
+                    events.write(record)
                 step += 1
                 stop = stop_on_collapse and ddp.any_rank(collapse is not None)
                 if stop or step >= stop_step:

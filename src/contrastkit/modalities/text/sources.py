@@ -53,6 +53,11 @@ def load_text_data(data: DataConfig, text: TextConfig) -> TextData:
         task = retrieval_task(test, f"{path.name}: held-out anchor -> positive")
         return TextData(name=path.stem, sentences=train.sentences(), pairs=train, test=task)
     sentences = list(dict.fromkeys(read_text_lines(path)))
+    if len(sentences) < 2:  # a batch of one line has no negative: the loss would be 0
+        raise UserError(
+            f"{path}: {len(sentences)} distinct line(s); training needs at least 2 "
+            "(each line is contrasted with the others in its batch)"
+        )
     eval_task = None
     if text.eval_pairs is not None:
         eval_path = Path(text.eval_pairs)
