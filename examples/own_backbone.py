@@ -32,9 +32,10 @@ def main(steps: int = 200, run_dir: Path | None = None) -> float:
     data = load_digits()
     batch = ImageBatch(images=data.x_train, labels=data.y_train)
     cfg = TrainConfig(epochs=100, batch_size=256, lr=2e-3, max_steps=steps)
-    with TemporaryDirectory() as tmp:
-        out = fit(method, batch, augment=ViewAugment(), cfg=cfg, seed=0,
-                  run_dir=run_dir or Path(tmp), device=torch.device("cpu"), show_progress=False)  # fmt: skip
+    with TemporaryDirectory() as name:
+        tmp = Path(name)
+        out = fit(method, batch, augment=ViewAugment(), cfg=cfg, seed=0, run_dir=run_dir or tmp,
+                  device=torch.device("cpu"), show_progress=False)  # fmt: skip
     # --- backbone is trained: backbone(images) gives the features ---
     return float(out.final_loss)
 
