@@ -128,6 +128,7 @@ def main() -> None:
                 f"eval.fewshot_draws={args.fewshot_draws}",
                 f"eval.supervised_steps={args.supervised_steps}"]  # fmt: skip
         result["quality"] = quality(args, tmp, base, console)
+        write_json_atomic(args.out, result)  # kept if the speed half is interrupted
         if args.speed_epochs:
             result["speed"] = speed(args, tmp, data, base, console)
     write_json_atomic(args.out, result)
