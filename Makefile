@@ -34,8 +34,8 @@ demo: install
 	$(VENV)/bin/contrastkit report --run $(DEMO_RUN)
 
 lint: install
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks examples
+	$(VENV)/bin/ruff format --check src tests benchmarks examples
 	$(VENV)/bin/mypy
 
 test: install system-deps lint
