@@ -174,7 +174,7 @@ def test_torchrun_cli_rank_zero_writes_the_run(tmp_path: Path) -> None:
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     files = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))  # .lock
-    assert files == [CHECKPOINT, "config.yaml", LOG, "metrics.json"]
+    assert files == [CHECKPOINT, "config.yaml", LOG, "metrics.json", "tensorboard"]
     assert done.stdout.count("checkpoint.pt) in") == 1  # rank 0 alone reports
 
 

@@ -45,6 +45,9 @@ def _train(out: Path, method: str, epochs: int, *extra: str) -> subprocess.Popen
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # pytest-xdist workers ignore SIGINT and a child inherits that: restore the default
+        # so that the child's Python turns Ctrl-C into KeyboardInterrupt again
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

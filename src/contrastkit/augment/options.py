@@ -49,7 +49,7 @@ class AugmentConfig(Strict):
     blur_sigma: tuple[float, float] = (0.1, 1.0)
     noise_std: float = Field(0.1, ge=0.0)
     hflip_prob: float = Field(0.0, ge=0.0, le=1.0)
-    size: int | None = Field(None, ge=2)
+    size: int | None = Field(None, ge=2, le=4096)
     jitter_prob: float = Field(0.0, ge=0.0, le=1.0)
     brightness: float = Field(0.0, ge=0.0)
     contrast: float = Field(0.0, ge=0.0)
@@ -59,8 +59,8 @@ class AugmentConfig(Strict):
     solarize_prob: float = Field(0.0, ge=0.0, le=1.0)
     views: Literal["single", "pair", "multicrop"] = "single"
     asymmetric: bool = False
-    local_crops: int = Field(6, ge=1)
-    local_size: int | None = Field(None, ge=2)
+    local_crops: int = Field(6, ge=1, le=64)
+    local_size: int | None = Field(None, ge=2, le=4096)
     local_crop_scale: tuple[float, float] = (0.05, 0.4)
     corruption: Literal["scarf", "vime"] = "scarf"
     corruption_rate: float = Field(0.6, gt=0.0, lt=1.0)

@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import os
 from collections import Counter
 from collections.abc import Sequence
@@ -154,15 +155,11 @@ class FolderItems(Dataset[tuple[Tensor, Tensor]]):
     def subset(self, index: Sequence[int] | Tensor) -> FolderItems:
         """The items `index` (a split), with the same size, channels and classes."""
         keep = torch.as_tensor(index, dtype=torch.int64)
-        return FolderItems(
-            [os.fsdecode(p) for p in self._paths[keep.numpy()]],
-            self.labels[keep],
-            size=self.size,
-            channels=self.channels,
-            class_names=self.class_names,
-            name=self.name,
-            notes=self.notes,
-        )
+        part = copy.copy(self)  # the paths stay one bytes array: no str per file on the way
+        part._paths = self._paths[keep.numpy()]
+        part.labels = self.labels[keep]
+        part.class_names, part.notes = list(self.class_names), list(self.notes)
+        return part
 
 
 def scan_folder_items(

@@ -18,20 +18,20 @@ class ModelConfig(Strict):
     encoder: str = "small_cnn"
     """One of `encoders.registry.ENCODERS`: small_cnn, audio_cnn, mlp, resnet18, resnet34,
     resnet50, resnet_small, vit_tiny, vit_small, hf."""
-    width: int = Field(32, ge=4)
+    width: int = Field(32, ge=4, le=4096)
     """small_cnn: channels of the first block; mlp: width of every hidden layer."""
     depth: int = Field(3, ge=1)
     """mlp: number of hidden Linear-BatchNorm-ReLU layers."""
     cat_embed_dim: int = Field(8, ge=1)
     """mlp: embedding size of each categorical column."""
-    feature_dim: int = Field(128, ge=2)
+    feature_dim: int = Field(128, ge=2, le=65536)
     """small_cnn, audio_cnn, mlp: output size. The ResNets, ViTs and hf give their own."""
-    proj_hidden_dim: int = Field(256, ge=2)
-    proj_dim: int = Field(64, ge=2)
+    proj_hidden_dim: int = Field(256, ge=2, le=65536)
+    proj_dim: int = Field(64, ge=2, le=65536)
     stem: Stem | None = None
     """resnet*: imagenet (7x7 s2 + max-pool), cifar (3x3 s1) or strided (3x3 s2); None: the
     encoder's default (imagenet; strided for resnet_small)."""
-    patch_size: int = Field(16, ge=1)
+    patch_size: int = Field(16, ge=1, le=1024)
     """vit_*: side of the square patches; the image side must be a multiple of it."""
     pool: Literal["cls", "mean"] = "cls"
     """vit_* and transformer hf models: the [CLS] token or the mean of the patch tokens."""

@@ -27,7 +27,7 @@ class BYOLConfig(MethodOptions):
 
     name: Literal["byol"] = "byol"
     momentum: float = Field(0.99, ge=0.0, le=1.0)
-    pred_hidden_dim: int = Field(256, ge=2)
+    pred_hidden_dim: int = Field(256, ge=2, le=65536)
 
 
 class BYOL(nn.Module):

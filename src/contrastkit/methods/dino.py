@@ -30,15 +30,15 @@ class DINOConfig(MethodOptions):
     """
 
     name: Literal["dino"] = "dino"
-    out_dim: int = Field(256, ge=2)
+    out_dim: int = Field(256, ge=2, le=2**20)
     student_temperature: float = Field(0.1, gt=0.0)
     teacher_temperature: float = Field(0.04, gt=0.0)
     teacher_temperature_final: float = Field(0.07, gt=0.0)
     warmup_teacher_fraction: float = Field(0.3, ge=0.0, le=1.0)
     center_momentum: float = Field(0.9, ge=0.0, le=1.0)
     momentum: float = Field(0.99, ge=0.0, le=1.0)
-    local_crops: int = Field(4, ge=0)
-    local_size: int = Field(4, ge=2)
+    local_crops: int = Field(4, ge=0, le=64)
+    local_size: int = Field(4, ge=2, le=4096)
     local_scale: tuple[float, float] = (0.2, 0.5)
 
 

@@ -32,7 +32,7 @@ class MoCoV2Config(MethodOptions):
 
     name: Literal["moco_v2"] = "moco_v2"
     temperature: float = Field(0.2, gt=0.0)
-    queue_size: int = Field(1024, ge=1)
+    queue_size: int = Field(1024, ge=1, le=2**24)
     momentum: float = Field(0.99, ge=0.0, le=1.0)
 
 
@@ -46,7 +46,7 @@ class MoCoV3Config(MethodOptions):
     name: Literal["moco_v3"] = "moco_v3"
     temperature: float = Field(1.0, gt=0.0)
     momentum: float = Field(0.99, ge=0.0, le=1.0)
-    pred_hidden_dim: int = Field(256, ge=2)
+    pred_hidden_dim: int = Field(256, ge=2, le=65536)
 
 
 class MoCoV2(nn.Module):

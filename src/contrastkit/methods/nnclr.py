@@ -26,8 +26,8 @@ class NNCLRConfig(MethodOptions):
 
     name: Literal["nnclr"] = "nnclr"
     temperature: float = Field(0.1, gt=0.0)
-    support_size: int = Field(1024, ge=1)
-    pred_hidden_dim: int = Field(256, ge=2)
+    support_size: int = Field(1024, ge=1, le=2**24)
+    pred_hidden_dim: int = Field(256, ge=2, le=65536)
 
 
 class NNCLR(nn.Module):

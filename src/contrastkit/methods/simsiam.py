@@ -27,7 +27,7 @@ class SimSiamConfig(MethodOptions):
     """
 
     name: Literal["simsiam"] = "simsiam"
-    pred_hidden_dim: int = Field(16, ge=2)
+    pred_hidden_dim: int = Field(16, ge=2, le=65536)
     projector_layers: int = Field(2, ge=1)
     projector_output_bn: bool = False
     stop_gradient: bool = True

@@ -27,13 +27,13 @@ class SwAVConfig(MethodOptions):
     """
 
     name: Literal["swav"] = "swav"
-    num_prototypes: int = Field(30, ge=2)
+    num_prototypes: int = Field(30, ge=2, le=2**20)
     temperature: float = Field(0.1, gt=0.0)
     epsilon: float = Field(0.05, gt=0.0)
     sinkhorn_iterations: int = Field(3, ge=1)
     freeze_prototypes_epochs: int = Field(1, ge=0)
-    local_crops: int = Field(4, ge=0)
-    local_size: int = Field(4, ge=2)
+    local_crops: int = Field(4, ge=0, le=64)
+    local_size: int = Field(4, ge=2, le=4096)
     local_scale: tuple[float, float] = (0.2, 0.5)
 
 

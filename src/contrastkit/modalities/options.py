@@ -30,7 +30,7 @@ class DataConfig(Strict):
     test_fraction: float = Field(0.3, gt=0.0, lt=1.0)
     split_seed: int = Field(0, ge=0, lt=2**32)
     skip_bad: bool = False
-    image_size: int | None = Field(None, ge=2)
+    image_size: int | None = Field(None, ge=2, le=8192)
     cache: bool = False
     cache_dir: str | None = None
     train_classes: list[int] | None = None

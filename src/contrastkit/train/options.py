@@ -24,7 +24,7 @@ class TrainConfig(Strict):
     """
 
     epochs: int = Field(200, ge=1)
-    batch_size: int = Field(256, ge=2)
+    batch_size: int = Field(256, ge=2, le=2**20)
     optimizer: Literal["adamw", "sgd"] = "adamw"
     lr: float = Field(2e-3, gt=0.0)
     weight_decay: float = Field(1e-4, ge=0.0)
@@ -35,8 +35,8 @@ class TrainConfig(Strict):
     log_every: int = Field(10, ge=1)
     sync_batchnorm: bool = False
     max_steps: int | None = Field(None, ge=1)
-    workers: int | None = Field(None, ge=0)
-    prefetch_factor: int = Field(2, ge=1)
+    workers: int | None = Field(None, ge=0, le=256)
+    prefetch_factor: int = Field(2, ge=1, le=64)
 
 
 class HealthConfig(Strict):

@@ -161,11 +161,12 @@ class ImageModality(Modality):
             lines.append(f"pre-training on classes {s.data.train_classes} only: {len(keep)} images")
         if spec.needs_labels and bool((labels[keep] < 0).any()):
             raise UserError(f"method {spec.name!r} needs a label for every training image")
-        items: TensorItems | FolderItems = (
-            TensorItems(ImageBatch(images=data.x_train, labels=data.y_train).take(keep))
-            if self.folder is None
-            else self.folder[0].subset(keep)
-        )
+        items: TensorItems | FolderItems
+        if self.folder is None:
+            items = TensorItems(ImageBatch(images=data.x_train, labels=data.y_train).take(keep))
+        else:
+            train = self.folder[0]
+            items = train if len(keep) == len(train) else train.subset(keep)
         return Training(
             items=items,
             collate=None if self.folder is None else ImageBatch.collate,
