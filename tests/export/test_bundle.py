@@ -10,11 +10,11 @@ import pytest
 import torch
 from torch import nn
 
+from contrastkit.data.preprocess import ImagePreprocess, TokenizerPreprocess, read_preprocess
 from contrastkit.encoders.small_cnn import SmallCNN
 from contrastkit.errors import UserError
 from contrastkit.export.bundle import export_encoder, export_text_encoder
 from contrastkit.export.onnx import run_onnx
-from contrastkit.export.preprocess import ImagePreprocess, TokenizerPreprocess, read_preprocess
 from contrastkit.export.towers import ImageInput
 
 

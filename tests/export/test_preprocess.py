@@ -10,11 +10,7 @@ import numpy as np
 import pytest
 from sklearn.model_selection import train_test_split
 
-from contrastkit.data.table import RawTable
-from contrastkit.data.table_split import preprocess
-from contrastkit.encoders.small_text import ALPHABET, CharTokenizer
-from contrastkit.errors import UserError
-from contrastkit.export.preprocess import (
+from contrastkit.data.preprocess import (
     PREPROCESS_FILE,
     AudioPreprocess,
     CategoricalColumn,
@@ -30,6 +26,10 @@ from contrastkit.export.preprocess import (
     to_json,
     write_preprocess,
 )
+from contrastkit.data.table import RawTable
+from contrastkit.data.table_split import preprocess
+from contrastkit.encoders.small_text import ALPHABET, CharTokenizer
+from contrastkit.errors import UserError
 
 SPECS: list[Preprocess] = [
     ImagePreprocess(height=28, width=28, channels=1),

@@ -19,8 +19,8 @@ from typing import Any
 
 from torch import Tensor, nn
 
+from contrastkit.data.preprocess import Preprocess, TokenizerPreprocess, write_preprocess
 from contrastkit.export.onnx import DEFAULT_TOLERANCE, check_parity, export_onnx
-from contrastkit.export.preprocess import Preprocess, TokenizerPreprocess, write_preprocess
 from contrastkit.export.towers import TextEmbedding
 
 MODEL_FILE = "model.onnx"

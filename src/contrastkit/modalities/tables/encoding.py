@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
 from torch import Tensor
 
 from contrastkit.data.table import RawTable, read_csv_table, read_parquet_table
 from contrastkit.errors import UserError
+from contrastkit.modalities.tables.sources import train_mask
 
 
 @dataclass(frozen=True)
@@ -67,15 +67,7 @@ class TableEncoding:
         cls, raw: RawTable, *, test_fraction: float, seed: int, label: str | None
     ) -> TableEncoding:
         """The statistics `preprocess` fits, from the same stratified split of `raw`."""
-        if raw.labels is None:
-            raise UserError(f"{raw.name}: no label column; set data.label")
-        class_names = sorted(set(raw.labels.tolist()))
-        y = np.array([class_names.index(v) for v in raw.labels], dtype=np.int64)
-        idx_train, _ = train_test_split(
-            np.arange(len(y)), test_size=test_fraction, random_state=seed, stratify=y
-        )
-        train = np.zeros(len(y), dtype=bool)
-        train[idx_train] = True
+        train = train_mask(raw, test_fraction=test_fraction, seed=seed)
         numeric = {}
         for name, values in raw.numeric.items():
             fit = values[train]
