@@ -24,9 +24,11 @@ class Outcome:
 
     @property
     def clean_error(self) -> bool:
-        """Exit 2, one line on stderr, no traceback: what every bad input must give."""
+        """Exit 2, one line on stderr that says something in every parenthesis, no
+        traceback: what every bad input must give."""
         lines = [line for line in self.stderr.splitlines() if line.strip()]
-        return self.code == 2 and len(lines) == 1 and self.traceback is None
+        said = len(lines) == 1 and "()" not in lines[0] and "( )" not in lines[0]
+        return self.code == 2 and said and self.traceback is None
 
 
 def run_cli(args: list[str], cwd: Path) -> Outcome:

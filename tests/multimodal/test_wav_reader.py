@@ -70,6 +70,15 @@ def test_not_audio_is_a_clear_error(tmp_path: Path) -> None:
         read_wav(tmp_path / "missing.wav", sample_rate=16000)
 
 
+def test_truncated_wav_says_it_ends_early(tmp_path: Path) -> None:
+    path = tmp_path / "cut.wav"
+    _write(path, np.zeros((100, 1)), 16000, 2)
+    path.write_bytes(path.read_bytes()[:20])
+    with pytest.raises(UserError) as err:
+        read_wav(path, sample_rate=16000)
+    assert str(err.value).endswith("not a PCM WAV audio file (the file ends early)")
+
+
 def test_empty_wav_is_a_clear_error(tmp_path: Path) -> None:
     _write(tmp_path / "e.wav", np.zeros((0, 1)), 16000, 2)
     with pytest.raises(UserError, match="holds no audio samples"):

@@ -14,7 +14,9 @@ from tests.export.runs import IMAGE, make_run
 from contrastkit.cli import main
 from contrastkit.index.ann import build_index
 from contrastkit.index.store import save_index
+from contrastkit.errors import UserError
 from contrastkit.run import load_run
+from contrastkit.rundir import CHECKPOINT, model_fingerprint
 from contrastkit.serve.app import Service, build_service, create_app
 
 
@@ -34,7 +36,8 @@ def test_named_index_serves_the_same_neighbours(
     embedded = modality.embed(method, "train", lambda _m: None)
     vectors = embedded.vectors.numpy()
     built = build_index([vectors[:1000], vectors[1000:]], dim=vectors.shape[1], kind="flat")
-    save_index(digits_run / "indexes", "digits", built, embedded.ids, fingerprint="test")
+    fingerprint = model_fingerprint(digits_run / CHECKPOINT)
+    save_index(digits_run / "indexes", "digits", built, embedded.ids, fingerprint=fingerprint)
     named = build_service(digits_run, index="digits", backend="onnx", log=lambda _m: None)
     a = TestClient(create_app(named))
     b = TestClient(create_app(digits_service))
@@ -45,6 +48,14 @@ def test_named_index_serves_the_same_neighbours(
     assert [h["id"] for h in ha] == [h["id"] for h in hb]
     assert np.allclose([h["score"] for h in ha], [h["score"] for h in hb], atol=1e-5)
     assert a.get(ha[0]["thumbnail"]).status_code == 200
+
+
+def test_index_of_another_model_is_refused(digits_run: Path) -> None:
+    vectors = np.eye(4, 8, dtype=np.float32)
+    built = build_index([vectors], dim=8, kind="flat")
+    save_index(digits_run / "indexes", "stale", built, list("abcd"), fingerprint="0123abcd")
+    with pytest.raises(UserError, match="rebuild it"):
+        build_service(digits_run, index="stale", backend="onnx", log=lambda _m: None)
 
 
 def test_user_errors_exit_2(

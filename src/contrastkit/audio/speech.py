@@ -202,6 +202,9 @@ def read_manifest(path: str | Path) -> list[Clip]:
                         pitch=int(row["pitch"]),
                     )
                 )
-            except (TypeError, ValueError) as err:
-                raise UserError(f"{path} row {row_no}: bad speed or pitch ({err})") from None
+            except (TypeError, ValueError):
+                raise UserError(
+                    f"{path} row {row_no}: speed and pitch must be integers, got "
+                    f"{row.get('speed')!r} and {row.get('pitch')!r}"
+                ) from None
     return clips

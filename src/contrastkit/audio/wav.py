@@ -65,7 +65,8 @@ def read_wav(path: str | Path, *, sample_rate: int) -> np.ndarray:
             rate = handle.getframerate()
             frames = handle.readframes(handle.getnframes())
     except (wave.Error, EOFError) as err:
-        raise UserError(f"{path}: not a PCM WAV audio file ({err})") from None
+        detail = str(err) or "the file ends early"
+        raise UserError(f"{path}: not a PCM WAV audio file ({detail})") from None
     if width not in (1, 2, 3, 4):
         raise UserError(f"{path}: unsupported WAV sample width {width} bytes (expected 1-4)")
     samples = _decode(frames, width)

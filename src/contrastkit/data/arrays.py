@@ -29,6 +29,8 @@ def _load(path: Path) -> dict[str, np.ndarray]:
         reason = str(err) or type(err).__name__
         if isinstance(err, EOFError) or path.stat().st_size == 0:
             reason = "the file is empty or cut short"
+        elif "allow_pickle" in reason:
+            reason = "it holds Python objects, which are never unpickled; save plain arrays"
         raise UserError(f"{path}: not a readable NumPy file ({reason})") from None
 
 

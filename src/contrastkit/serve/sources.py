@@ -20,8 +20,10 @@ def run_catalog(
     """The named index `index` of `<run>/indexes/`, else the run's data embedded now."""
     if index is not None:
         from contrastkit.index.store import load_index
+        from contrastkit.rundir import CHECKPOINT, model_fingerprint
 
-        named = load_index(run / INDEXES_DIR, index, expect_fingerprint=None)
+        fingerprint = model_fingerprint(run / CHECKPOINT)
+        named = load_index(run / INDEXES_DIR, index, expect_fingerprint=fingerprint)
         sources = list(named.ids)
         return Catalog(NamedIndexSearch(named), sources, index, modality.pictures(sources))
     log("no --index: embedding the run's own data into an exact in-memory index")
