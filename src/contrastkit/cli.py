@@ -307,7 +307,7 @@ def index_(
     recall = (
         "exact search"
         if report.recall_at_10 is None
-        else f"recall@10 {report.recall_at_10:.3f} against exact search on held-out queries"
+        else f"recall@10 {report.recall_at_10:.3f} against exact search on {report.recall_queries}"
     )
     say(
         f"index {report.name!r}: {report.kind}, {report.count} vectors of dimension "

@@ -82,6 +82,7 @@ class IndexReport:
     count: int
     dim: int
     recall_at_10: float | None
+    recall_queries: str
     params: dict[str, int]
 
 
@@ -135,7 +136,14 @@ def index_run(
         info={"data": embedded.name, **embedded.info},
     )
     return IndexReport(
-        name, folder, built.kind, built.count, built.dim, built.recall_at_10, dict(built.params)
+        name,
+        folder,
+        built.kind,
+        built.count,
+        built.dim,
+        built.recall_at_10,
+        built.recall_queries,
+        dict(built.params),
     )
 
 

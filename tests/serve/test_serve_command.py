@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from tests.export.runs import IMAGE, make_run
 
 from contrastkit.cli import main
+from contrastkit.errors import UserError
 from contrastkit.index.ann import build_index
 from contrastkit.index.store import save_index
-from contrastkit.errors import UserError
 from contrastkit.run import load_run
 from contrastkit.rundir import CHECKPOINT, model_fingerprint
 from contrastkit.serve.app import Service, build_service, create_app

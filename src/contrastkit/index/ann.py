@@ -76,6 +76,8 @@ class BuiltIndex:
         dim: Vector size D.
         recall_at_10: recall@10 against exact search, measured with `CHECK_QUERIES` vectors
             of the stream held out as queries (None for the exact flat index).
+        recall_queries: What recall was measured on: "held-out queries", or "stored rows"
+            (their own row left out) for a stream too small to hold queries out.
         params: Search parameters chosen ({"nprobe": p, "nlist": n} or {"ef_search": e}).
         positions: Shape: (N,), the stream position of each row (the sample held out to
             measure recall is added last, so rows are not in stream order).
@@ -85,6 +87,7 @@ class BuiltIndex:
     kind: Kind
     dim: int
     recall_at_10: float | None = None
+    recall_queries: str = "held-out queries"
     params: dict[str, int] = field(default_factory=dict)
     positions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
@@ -94,8 +97,10 @@ class BuiltIndex:
 
 
 def default_nlist(count: int) -> int:
-    """IVF list count ``round(4 sqrt(N))``, at least 1."""
-    return max(1, round(4 * math.sqrt(count)))
+    """IVF list count ``round(4 sqrt(N))``, at most N / 39 (the fewest points per list
+    FAISS's k-means accepts without a warning) and at least 1: 4000 lists for a million
+    vectors, 51 for 2,000, 1 for a handful."""
+    return max(1, min(round(4 * math.sqrt(count)), count // 39))
 
 
 def normalized(x: np.ndarray, *, dim: int, what: str = "vectors") -> np.ndarray:
@@ -381,13 +386,18 @@ def build_index(
     if held.seen == 0:
         raise ValueError("no vectors to index: the batches were empty")
     queries, own = held.sample()
-    if built is None and held.seen - len(queries) >= max(11, len(queries)):
+    enough = held.seen - len(queries) >= max(11, len(queries))  # rows beside the queries
+    if built is None and enough:
         built = start(chosen or "flat")  # the stream ended before the staging limit
-    if built is not None:
+    if built is not None and enough:
         _tune(built, queries, None, target_recall)  # held-out queries: not in the index
     else:  # a tiny stream: everything goes in, tuned (if approximate) on stored rows
-        staged.append(queries)
-        built = start(chosen or "flat", train_on_held=False)
+        if built is None:
+            staged.append(queries)
+            built = start(chosen or "flat", train_on_held=False)
+        else:  # started before the stream ended (a fixed kind): the queries join it
+            built.index.add(queries)
+        built.recall_queries = "stored rows"
         positions.append(own)
         _tune(built, queries, np.arange(built.count - len(queries), built.count), target_recall)
         queries = queries[:0]
