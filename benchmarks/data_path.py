@@ -20,7 +20,10 @@ does not grow with N (within 10%) and stays under 2 GiB.
 (b) Feeding. Step time when the loader decodes the JPEGs (workers: `train.workers` auto,
 min(4, cores - 1)) against the same images already decoded in memory (`TensorItems`,
 no workers), same model, batch and steps, each in its own process, alternated
-`--repeats` times, the fastest of each kind compared. Goal: <= 1.15x.
+`--repeats` times, the fastest of each kind compared. Goal: <= 1.15x. Each run also
+reports the share of its training time the loop waited for a batch (`data_wait_s`, worker
+start-up included): the part of the ratio the data path itself causes; the rest is the
+worker's decoding competing with training for the 2 cores.
 
     nice python benchmarks/data_path.py            # full: 20,000 and 200,000 images, 300 steps
     python benchmarks/data_path.py --quick         # 2,000 images, 20 steps: checks it works
@@ -217,6 +220,7 @@ def child(args: argparse.Namespace) -> None:
                 "prepare_s": prepare_s,
                 "train_s": result.train_time_s,
                 "step_s": result.train_time_s / args.steps,
+                "data_wait_s": result.data_wait_s,
                 "final_loss": result.final_loss,
                 "peak_rss_after_scan_mib": scan_rss_mib,
                 "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -343,7 +347,10 @@ def main() -> None:
     print(f"growth of the training process's peak: {growth:+.1%} (goal <= 10%, < 2 GiB)")
     print(f"\n(b) feeding: {min(sizes):,} images, step time")
     for name, row in feeding.items():
-        print(f"{name:>10}: {row['step_s'] * 1000:8.1f} ms/step, {row['workers']} worker(s)")
+        print(
+            f"{name:>10}: {row['step_s'] * 1000:8.1f} ms/step, {row['workers']} worker(s), "
+            f"waited for data {row['data_wait_s'] / row['train_s']:.1%} of the time"
+        )
     print(f"ratio loader / in memory: {ratio:.3f} (goal <= 1.15)")
     print(f"load average before {load_before}, after {load_average()}; wrote {out}")
 

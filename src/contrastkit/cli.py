@@ -137,6 +137,12 @@ def train(
         f"wrote {out}/ (config.yaml, metrics.json, log.jsonl, checkpoint.pt) in "
         f"{metrics['train_time_s']:.0f} s of training"
     )
+    waited, total = metrics.get("data_wait_s", 0.0), metrics["train_time_s"]
+    if total > 0 and waited > INPUT_BOUND * total:
+        err_console.print(
+            f"note: training waited {waited:.0f} s ({waited / total:.0%}) for its data; "
+            "raise train.workers, or decode once with data.cache: true"
+        )
 
 
 @app.command("eval")
@@ -186,6 +192,10 @@ def report(
 
     path = report_run(run, log=say)
     console.print(str(path))
+
+
+INPUT_BOUND = 0.2
+"""The share of training time spent waiting for data above which `train` says so."""
 
 
 RUN_HELP = "Run directory written by `contrastkit train`."

@@ -164,6 +164,7 @@ def _train(
         **_data_fingerprint(cfg),
         "train_time_s": result.train_time_s,
         "samples_per_s": result.samples_per_s,
+        "data_wait_s": result.data_wait_s,
         "peak_mem_mib": result.peak_mem_mib,
         "final_loss": result.final_loss,
         "skipped_steps": result.skipped_steps,

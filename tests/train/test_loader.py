@@ -4,6 +4,8 @@ number, `max_steps` that stops, writes its checkpoint and log, and resumes bit f
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ from contrastkit.heads.projection import ProjectionHead
 from contrastkit.methods.simclr import SimCLR
 from contrastkit.rundir import CHECKPOINT, LOG
 from contrastkit.schedule import warmup_cosine
-from contrastkit.train.loader import ShuffledBatches, to_device
+from contrastkit.train.loader import ShuffledBatches, Waited, to_device
 from contrastkit.train.loop import fit
 from contrastkit.train.optim import build_optimizer
 from contrastkit.train.options import TrainConfig
@@ -167,3 +169,21 @@ def test_fit_equals_the_old_whole_tensor_loop(tmp_path: Path) -> None:
             method.after_step((step + 1) / 6)
             expected.append(float(loss.detach()))
     assert logged == expected
+
+
+def test_waited_counts_the_wait_for_items_not_the_work_on_them() -> None:
+    def slow(n: int, pause: float) -> Iterator[int]:
+        for i in range(n):
+            time.sleep(pause)
+            yield i
+
+    items = Waited(slow(4, 0.05))
+    got = []
+    t0 = time.perf_counter()
+    for item in items:
+        got.append(item)
+        time.sleep(0.1)  # the consumer's work: not waiting
+    total = time.perf_counter() - t0
+    assert got == [0, 1, 2, 3]
+    assert 0.2 <= items.wait_s < 0.45  # four waits of 0.05 s, none of the 0.4 s of work
+    assert total >= items.wait_s + 0.4

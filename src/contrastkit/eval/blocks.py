@@ -141,6 +141,7 @@ class RunMetrics(MetricsBlocks):
     train_time_s: NotRequired[float]
     samples_per_s: NotRequired[float]
     train_sentences_per_s: NotRequired[float]
+    data_wait_s: NotRequired[float]
     peak_mem_mib: NotRequired[float]
     final_loss: NotRequired[float]
     skipped_steps: NotRequired[int]

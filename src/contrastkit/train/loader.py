@@ -16,7 +16,8 @@ worker seeds `random` and `numpy` from its torch seed (`seed_worker`).
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -98,6 +99,34 @@ def build_loader(
         pin_memory=pin_memory,
         **extra,
     )
+
+
+class Waited:
+    """An iterable that adds up the time its consumer waits for each item (the loader's
+    start-up included): what training spends blocked on data rather than computing.
+
+    Example:
+        >>> batches = Waited(loader)
+        >>> for batch in batches: ...
+        >>> batches.wait_s
+    """
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items = items
+        self.wait_s = 0.0
+
+    def __iter__(self) -> Iterator[Any]:
+        start = time.perf_counter()
+        it = iter(self.items)
+        while True:
+            try:
+                item = next(it)
+            except StopIteration:
+                return
+            finally:
+                self.wait_s += time.perf_counter() - start
+            yield item
+            start = time.perf_counter()
 
 
 def to_device(batch: Any, device: torch.device, *, non_blocking: bool = False) -> Any:

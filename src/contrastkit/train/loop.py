@@ -41,7 +41,7 @@ from contrastkit.schedule import warmup_cosine
 from contrastkit.train import ddp
 from contrastkit.train.checkpoint import load_checkpoint, save_checkpoint
 from contrastkit.train.health import Collapse, HealthMonitor, progress_summary
-from contrastkit.train.loader import ShuffledBatches, build_loader, to_device
+from contrastkit.train.loader import ShuffledBatches, Waited, build_loader, to_device
 from contrastkit.train.optim import build_optimizer
 from contrastkit.train.options import TrainConfig
 from contrastkit.train.progress import TrainProgress
@@ -69,6 +69,7 @@ class TrainResult:
     peak_mem_mib: float
     final_loss: float
     skipped_steps: int
+    data_wait_s: float = 0.0
     collapse: Collapse | None = None
 
 
@@ -146,7 +147,7 @@ def fit(
     method.to(device).train()
     model = ddp.wrap(method, sync_batchnorm=cfg.sync_batchnorm)
     optimizer = build_optimizer(method, cfg)
-    start_step, elapsed, skipped = 0, 0.0, 0
+    start_step, elapsed, skipped, waited = 0, 0.0, 0, 0.0
     if resume:
         state = load_checkpoint(run_dir / CHECKPOINT)
         method.load_state_dict(state["model"])
@@ -156,6 +157,7 @@ def fit(
         torch.set_rng_state(state["torch_rng"])
         start_step = state.get("step", state["epoch"] * steps_per_epoch)
         elapsed, skipped = state["elapsed_s"], state["skipped"]
+        waited = state.get("data_wait_s", 0.0)
         if writer:
             truncate_log(run_dir / LOG, start_step)
     m: Method = method  # type: ignore[assignment]
@@ -165,14 +167,16 @@ def fit(
     sampler = ShuffledBatches(n, batch_size=batch_size, generator=shuffle_gen)
     loader_gen = torch.Generator()
     pin = device.type == "cuda"
-    loader = build_loader(
-        items,
-        sampler,
-        collate=collate,
-        workers=auto_workers(cfg.workers, in_memory=in_memory),
-        prefetch_factor=cfg.prefetch_factor,
-        generator=loader_gen,
-        pin_memory=pin,
+    loader = Waited(
+        build_loader(
+            items,
+            sampler,
+            collate=collate,
+            workers=auto_workers(cfg.workers, in_memory=in_memory),
+            prefetch_factor=cfg.prefetch_factor,
+            generator=loader_gen,
+            pin_memory=pin,
+        )
     )
     loss_value, last_loss = math.nan, None
     step = start_step
@@ -276,6 +280,7 @@ def fit(
                         "epoch": step // steps_per_epoch,  # complete epochs
                         "step": step,
                         "elapsed_s": elapsed,
+                        "data_wait_s": waited + loader.wait_s,
                         "skipped": skipped,
                     },
                 )
@@ -291,5 +296,6 @@ def fit(
         peak_mem_mib=peak_memory_mib(device),
         final_loss=loss_value,
         skipped_steps=skipped,
+        data_wait_s=waited + loader.wait_s,
         collapse=collapse,
     )
