@@ -173,3 +173,36 @@ def test_unsupported_family_is_refused(tmp_path: Path) -> None:
     config.save_pretrained(tmp_path)
     with pytest.raises(UserError, match="model_type 'bert' is not a supported vision backbone"):
         hf_feature_dim(str(tmp_path))
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_random_init_is_the_same_architecture_seeded_without_the_weights(
+    family: str, saved: dict[str, tuple[Path, int]]
+) -> None:
+    path, dim = saved[family]
+    loaded = HFVisionEncoder(name=str(path)).state_dict()
+    torch.manual_seed(1)
+    fresh = HFVisionEncoder(name=str(path), pretrained=False).state_dict()
+    torch.manual_seed(1)
+    again = HFVisionEncoder(name=str(path), pretrained=False).state_dict()
+    assert {k: v.shape for k, v in fresh.items()} == {k: v.shape for k, v in loaded.items()}
+    assert all(torch.equal(fresh[k], again[k]) for k in fresh)  # seeded
+    weights = [k for k, v in loaded.items() if k.endswith(".weight") and v.ndim >= 2]
+    assert weights and all(not torch.equal(fresh[k], loaded[k]) for k in weights)
+    with pytest.raises(ValueError, match="freeze needs pretrained"):
+        HFVisionEncoder(name=str(path), freeze=True, pretrained=False)
+
+
+def test_random_init_settings_drop_the_weights_and_the_freeze() -> None:
+    from pydantic import ValidationError
+
+    from contrastkit.encoders.options import ModelConfig
+
+    cfg = ModelConfig(encoder="hf", name="some/model", freeze=True)
+    assert cfg.random_init().model_dump() == {
+        **cfg.model_dump(),
+        "pretrained": False,
+        "freeze": False,
+    }
+    with pytest.raises(ValidationError, match="model.freeze needs pretrained weights"):
+        ModelConfig(encoder="hf", name="some/model", freeze=True, pretrained=False)

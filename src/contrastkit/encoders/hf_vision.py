@@ -188,6 +188,8 @@ class HFVisionEncoder(nn.Module):
         pool: For transformer families, "cls" (the family's pooled [CLS] output) or "mean"
             (mean of the patch tokens of the last layer); CNN families always use their own
             spatial mean.
+        pretrained: Load the weights (False: the architecture from its config, randomly
+            initialised from torch's seed; only the config needs to be there).
 
     Attributes:
         feature_dim: Size of the output, from the config.
@@ -206,7 +208,13 @@ class HFVisionEncoder(nn.Module):
     std: Tensor
 
     def __init__(
-        self, *, name: str, in_channels: int = 3, freeze: bool = False, pool: Pool = "cls"
+        self,
+        *,
+        name: str,
+        in_channels: int = 3,
+        freeze: bool = False,
+        pool: Pool = "cls",
+        pretrained: bool = True,
     ) -> None:
         super().__init__()
         import transformers
@@ -218,12 +226,17 @@ class HFVisionEncoder(nn.Module):
         family = HF_FAMILIES[config.model_type]
         model_class = getattr(transformers, family.model_class)
         extra: dict[str, Any] = {"add_pooling_layer": False} if config.model_type == "vit" else {}
-        try:
-            self.model = model_class.from_pretrained(
-                str(folder or name), local_files_only=True, dtype=torch.float32, **extra
-            )
-        except OSError as err:
-            raise _missing(name, f"weights not found ({str(err).splitlines()[0]})") from None
+        if freeze and not pretrained:
+            raise ValueError("freeze needs pretrained weights")
+        if not pretrained:  # the architecture only, initialised from torch's seed
+            self.model = model_class(_vision_config(config), **extra).float()
+        else:
+            try:
+                self.model = model_class.from_pretrained(
+                    str(folder or name), local_files_only=True, dtype=torch.float32, **extra
+                )
+            except OSError as err:
+                raise _missing(name, f"weights not found ({str(err).splitlines()[0]})") from None
         channels = int(getattr(_vision_config(config), "num_channels", 3))
         self.note: str | None = None
         if in_channels == 1 and channels == 3:

@@ -39,6 +39,9 @@ class ModelConfig(Strict):
     """hf: a Hugging Face id in the local cache or a folder written by save_pretrained."""
     freeze: bool = False
     """hf: keep the pretrained backbone fixed (no gradients, BatchNorm in eval mode)."""
+    pretrained: bool = True
+    """hf: load the model's weights; false: the same architecture randomly initialised
+    (seeded), to train from scratch. The random-init baseline always uses false."""
 
     @field_validator("encoder")
     @classmethod
@@ -56,4 +59,11 @@ class ModelConfig(Strict):
                 "model.encoder 'hf' needs model.name: a Hugging Face id in the local cache "
                 "(e.g. facebook/dinov2-small) or a folder written by save_pretrained"
             )
+        if self.freeze and not self.pretrained:
+            raise ValueError("model.freeze needs pretrained weights (model.pretrained: true)")
         return self
+
+    def random_init(self) -> ModelConfig:
+        """These settings for the same architecture without pretrained weights (the
+        random-init baseline)."""
+        return self.model_copy(update={"pretrained": False, "freeze": False})

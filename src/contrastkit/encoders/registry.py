@@ -128,7 +128,11 @@ def _vit(name: str) -> EncoderSpec:
 def _hf(cfg: ModelConfig, inp: EncoderInput) -> nn.Module:
     assert cfg.name is not None  # ModelConfig checks it
     return HFVisionEncoder(
-        name=cfg.name, in_channels=inp.in_channels, freeze=cfg.freeze, pool=cfg.pool
+        name=cfg.name,
+        in_channels=inp.in_channels,
+        freeze=cfg.freeze,
+        pool=cfg.pool,
+        pretrained=cfg.pretrained,
     )
 
 

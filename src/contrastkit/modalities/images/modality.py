@@ -18,6 +18,7 @@ from contrastkit.data.preprocess import ImagePreprocess
 from contrastkit.data.split import ImageSplit
 from contrastkit.data.workers import auto_workers
 from contrastkit.encoders.build import build_encoder, encoder_feature_dim
+from contrastkit.encoders.options import ModelConfig
 from contrastkit.encoders.registry import ENCODERS
 from contrastkit.errors import UserError
 from contrastkit.eval.embed import embed_images, embed_items
@@ -131,10 +132,11 @@ class ImageModality(Modality):
 
     def new_encoder(self) -> nn.Module:
         """The configured encoder for these images (a ViT is sized for the views' side)."""
+        return self._encoder(self.settings.model)
+
+    def _encoder(self, model: ModelConfig) -> nn.Module:
         _, h, _ = self.image_shape
-        return build_encoder(
-            self.settings.model, self.in_channels, image_size=self.settings.augment.size or h
-        )
+        return build_encoder(model, self.in_channels, image_size=self.settings.augment.size or h)
 
     def training(self, spec: MethodSpec, log: Log) -> Training:
         """The training split (only `data.train_classes` when set), with the labels a
@@ -280,7 +282,7 @@ class ImageModality(Modality):
         """The test images embedded by the trained and by a random-init encoder."""
         data = self.eval_data
         torch.manual_seed(self.settings.seed)  # the random-init baseline uses this seed too
-        random_encoder = self.new_encoder()
+        random_encoder = self._encoder(self.settings.model.random_init())
         labels = data.y_test.numpy()
         return (
             EmbeddingViews(
@@ -318,13 +320,16 @@ def evaluate_images(
         }
     device = next(encoder.parameters()).device
     in_channels, image_side = int(data.x_train.shape[1]), int(data.x_train.shape[2])
+    side = settings.augment.size or image_side
     return evaluate(
         encoder,
         data,
         settings.eval,
         augment=augment,
         make_encoder=lambda: build_encoder(
-            settings.model, in_channels, image_size=settings.augment.size or image_side
+            settings.model.random_init(),
+            in_channels,
+            image_size=settings.augment.size or image_side,
         ).to(device),
         feature_dim=encoder_feature_dim(settings.model),
         seed=settings.seed,
