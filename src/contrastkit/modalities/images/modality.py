@@ -327,9 +327,7 @@ def evaluate_images(
         settings.eval,
         augment=augment,
         make_encoder=lambda: build_encoder(
-            settings.model.random_init(),
-            in_channels,
-            image_size=settings.augment.size or image_side,
+            settings.model.random_init(), in_channels, image_size=side
         ).to(device),
         feature_dim=encoder_feature_dim(settings.model),
         seed=settings.seed,
