@@ -15,15 +15,17 @@ measured; a smaller model makes the feeding test stricter). Reported: the traini
 process's peak resident set (also right after the scan), the largest peak of one
 worker, and the peak sampled sum of the proportional set sizes (PSS, shared pages
 counted once) of the process and its workers. Goal: the training process's peak
-does not grow with N (within 10%) and stays under 2 GiB.
+does not grow with N (within 10%) and stays under 2 GiB. The evaluation sample is held at
+`EVAL_ITEMS` in both runs (see there).
 
 (b) Feeding. Step time when the loader decodes the JPEGs (workers: `train.workers` auto,
 min(4, cores - 1)) against the same images already decoded in memory (`TensorItems`,
 no workers), same model, batch and steps, each in its own process, alternated
 `--repeats` times, the fastest of each kind compared. Goal: <= 1.15x. Each run also
 reports the share of its training time the loop waited for a batch (`data_wait_s`, worker
-start-up included): the part of the ratio the data path itself causes; the rest is the
-worker's decoding competing with training for the 2 cores.
+start-up included): the part of the ratio the data path itself causes. A third kind, in
+memory with glibc's default malloc (`train.keep_freed_memory=false`), measures what keeping
+freed memory gives (`train/allocator.py`; minor page faults per step are reported).
 
     nice python benchmarks/data_path.py            # full: 20,000 and 200,000 images, 300 steps
     python benchmarks/data_path.py --quick         # 2,000 images, 20 steps: checks it works
@@ -56,6 +58,11 @@ DATA = ROOT / "build" / "data_path"
 SIZE = 64
 PER_FOLDER = 1000  # images per subfolder of a generated folder (one class each)
 DISTINCT = 20_000  # distinct JPEGs; larger folders hard-link them
+EVAL_ITEMS = 1000
+"""eval.max_items of the memory runs: the evaluation sample (at most this many train and
+test images, decoded in memory) is bounded by design, and equal in both runs, so that the
+figure is the data path's. At the default 10,000, a 20,000-image folder's 5% test split
+(950) is smaller than a 200,000-image folder's (9,500 -> 10,000): 105 MiB more at 64x64."""
 
 
 def make_folder(n: int) -> Path:
@@ -177,6 +184,7 @@ def child(args: argparse.Namespace) -> None:
     ]
     if args.workers is not None:
         overrides.append(f"train.workers={args.workers}")
+    overrides += args.set
     if not args.in_memory:  # what `contrastkit train --data FOLDER` does
         overrides += ["data.source=folder", f"data.path={args.folder}", "data.test_fraction=0.05"]
     cfg = load_config(None, overrides)
@@ -221,6 +229,7 @@ def child(args: argparse.Namespace) -> None:
                 "train_s": result.train_time_s,
                 "step_s": result.train_time_s / args.steps,
                 "data_wait_s": result.data_wait_s,
+                "minor_faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt,
                 "final_loss": result.final_loss,
                 "peak_rss_after_scan_mib": scan_rss_mib,
                 "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -233,13 +242,21 @@ def child(args: argparse.Namespace) -> None:
 
 
 def run_child(
-    folder: Path, *, steps: int, batch: int, width: int, in_memory: bool, workers: int | None
+    folder: Path,
+    *,
+    steps: int,
+    batch: int,
+    width: int,
+    in_memory: bool,
+    workers: int | None,
+    sets: tuple[str, ...] = (),
 ) -> Any:
     cmd = [
         sys.executable, __file__, "--child", "--folder", str(folder),
         "--steps", str(steps), "--batch", str(batch), "--width", str(width),
         *(["--in-memory"] if in_memory else []),
         *(["--workers", str(workers)] if workers is not None else []),
+        *(a for s in sets for a in ("--set", s)),
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1"}
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -261,6 +278,7 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=8, help="small_cnn width (default 8)")
     parser.add_argument("--workers", type=int, help="loader workers (default: auto)")
     parser.add_argument("--repeats", type=int, default=2, help="feeding runs of each kind")
+    parser.add_argument("--set", action="append", default=[], help="config override (all runs)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     parser.add_argument("--in-memory", action="store_true", help=argparse.SUPPRESS)
@@ -286,24 +304,32 @@ def main() -> None:
             width=args.width,
             in_memory=False,
             workers=args.workers,
+            sets=(f"eval.max_items={EVAL_ITEMS}", *args.set),
         )
         memory.append(row)
     small = folders[min(sizes)]
-    runs: dict[str, list[Any]] = {"loader": [], "in_memory": []}
+    kinds = {  # name -> (in memory, workers, config overrides)
+        "loader": (False, args.workers, ()),
+        "in_memory": (True, 0, ()),
+        "in_memory, malloc default": (True, 0, ("train.keep_freed_memory=false",)),
+    }
+    runs: dict[str, list[Any]] = {name: [] for name in kinds}
     for _ in range(args.repeats):  # alternated, the fastest of each kept: less noise
-        for name in runs:
+        for name, (in_memory, workers, sets) in kinds.items():
             runs[name].append(
                 run_child(
                     small,
                     steps=steps,
                     batch=args.batch,
                     width=args.width,
-                    in_memory=name == "in_memory",
-                    workers=0 if name == "in_memory" else args.workers,
+                    in_memory=in_memory,
+                    workers=workers,
+                    sets=(*sets, *args.set),
                 )
             )
     feeding = {name: min(rows, key=lambda row: row["step_s"]) for name, rows in runs.items()}
     ratio = feeding["loader"]["step_s"] / feeding["in_memory"]["step_s"]
+    malloc_gain = feeding["in_memory, malloc default"]["step_s"] / feeding["in_memory"]["step_s"]
     peaks = [row["peak_rss_mib"] for row in memory]
     growth = max(peaks) / min(peaks) - 1
     import torch
@@ -325,6 +351,7 @@ def main() -> None:
         "feeding_step_s_all": {n: [r["step_s"] for r in rows] for n, rows in runs.items()},
         "feeding_ratio": ratio,
         "feeding_ok": ratio <= 1.15,
+        "keep_freed_memory_speedup": malloc_gain,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / ("data_path_quick.json" if args.quick else "data_path.json")
@@ -348,10 +375,12 @@ def main() -> None:
     print(f"\n(b) feeding: {min(sizes):,} images, step time")
     for name, row in feeding.items():
         print(
-            f"{name:>10}: {row['step_s'] * 1000:8.1f} ms/step, {row['workers']} worker(s), "
-            f"waited for data {row['data_wait_s'] / row['train_s']:.1%} of the time"
+            f"{name:>26}: {row['step_s'] * 1000:8.1f} ms/step, {row['workers']} worker(s), "
+            f"waited for data {row['data_wait_s'] / row['train_s']:.1%} of the time, "
+            f"{row['minor_faults'] / row['steps']:,.0f} page faults/step"
         )
     print(f"ratio loader / in memory: {ratio:.3f} (goal <= 1.15)")
+    print(f"train.keep_freed_memory: {malloc_gain:.2f}x faster steps (in memory)")
     print(f"load average before {load_before}, after {load_average()}; wrote {out}")
 
 

@@ -39,6 +39,7 @@ from contrastkit.errors import UserError
 from contrastkit.rundir import CHECKPOINT, LOG, truncate_log
 from contrastkit.schedule import warmup_cosine
 from contrastkit.train import ddp
+from contrastkit.train.allocator import keep_freed_memory
 from contrastkit.train.checkpoint import load_checkpoint, save_checkpoint
 from contrastkit.train.health import Collapse, HealthMonitor, progress_summary
 from contrastkit.train.loader import ShuffledBatches, Waited, build_loader, to_device
@@ -141,6 +142,8 @@ def fit(
     warmup_steps = cfg.warmup_epochs * steps_per_epoch
 
     run_dir.mkdir(parents=True, exist_ok=True)
+    if cfg.keep_freed_memory and device.type == "cpu":
+        keep_freed_memory()
     torch.manual_seed(seed)
     shuffle_gen = torch.Generator().manual_seed(seed)
     aug_gen = torch.Generator(device=device).manual_seed(seed + 1 + 1000 * rank())

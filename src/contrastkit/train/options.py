@@ -21,6 +21,9 @@ class TrainConfig(Strict):
     data held in memory and min(4, usable CPU cores - 1) for data read from disk (an image
     folder). With workers, each keeps `prefetch_factor` batches in flight and stays alive
     between epochs; batches are read into pinned memory when training on CUDA.
+    `keep_freed_memory`: on the CPU, glibc's malloc keeps the memory a step frees for the
+    next step instead of returning it to the kernel (`train/allocator.py`: about 1.3-1.5x
+    faster steps; the process holds its peak memory until it ends).
     """
 
     epochs: int = Field(200, ge=1)
@@ -37,6 +40,7 @@ class TrainConfig(Strict):
     max_steps: int | None = Field(None, ge=1)
     workers: int | None = Field(None, ge=0, le=256)
     prefetch_factor: int = Field(2, ge=1, le=64)
+    keep_freed_memory: bool = True
 
 
 class HealthConfig(Strict):
