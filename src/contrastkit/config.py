@@ -206,6 +206,16 @@ def eval_budget(cfg: Config, train_time_s: float | None) -> None:
     cfg.eval.budget_s = max(float(train_time_s), MIN_BUDGET_S)
 
 
+def fit_augment(cfg: Config, fitted: dict[str, Any] | None) -> list[str]:
+    """Apply the modality's `fitted` augment settings in place when the config sets no
+    `augment` key (and `fitted` is not None); the line that says so, or nothing."""
+    if fitted is None or cfg.augment.model_fields_set:
+        return []
+    cfg.augment = AugmentConfig.model_validate({**cfg.augment.model_dump(), **fitted})
+    chosen = ", ".join(f"{key}={value}" for key, value in fitted.items())
+    return [f"chose augment {chosen} for colour images; set any augment key to override"]
+
+
 def fit_to_data(cfg: Config, n: int) -> list[str]:
     """Choose the size-dependent training settings the user did not set from the number of
     training items `n`, in place; one line per choice ("chose train.batch_size=64 for 300

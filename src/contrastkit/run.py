@@ -21,6 +21,7 @@ from contrastkit.config import (
     Config,
     dump_config,
     eval_budget,
+    fit_augment,
     fit_to_data,
     load_config,
     settings_of,
@@ -120,10 +121,13 @@ def _train(
     on_epoch_end: Callable[[int], None],
 ) -> dict[str, Any]:
     writer = rank() == 0
+    views = [] if resume else fit_augment(cfg, modality.fitted_augment())
+    if views:
+        modality.settings = settings_of(cfg)  # the views are made from the fitted section
     torch.manual_seed(cfg.seed)  # the initial weights: the same seed gives the same run
     training = modality.training(method_spec(cfg.method.name), log if writer else _quiet)
     method = build_method(cfg, modality.new_encoder)
-    derived = [] if resume else fit_to_data(cfg, len(training.items))  # type: ignore[arg-type]
+    derived = views + ([] if resume else fit_to_data(cfg, len(training.items)))  # type: ignore[arg-type]
     if writer:
         for line in training.lines:
             log(line)

@@ -270,6 +270,12 @@ class Modality(ABC):
                 f"{', '.join(fits)}"
             )
 
+    def fitted_augment(self) -> dict[str, Any] | None:
+        """`augment` settings that suit this data better than the section's defaults (the
+        digits' grey-image views); the application applies them when the config sets no
+        `augment` key. None: the defaults fit."""
+        return None
+
     @abstractmethod
     def new_encoder(self) -> nn.Module:
         """A freshly initialised encoder sized for this data (reads the data if needed)."""

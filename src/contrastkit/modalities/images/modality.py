@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from contrastkit.augment.build import build_augment, build_views
+from contrastkit.augment.options import COLOUR_VIEWS
 from contrastkit.batches import ImageBatch
 from contrastkit.data.folder_items import FolderItems, decode_items
 from contrastkit.data.imageset import describe_images
@@ -129,6 +130,11 @@ class ImageModality(Modality):
                 f"model.encoder: {encoder!r} does not read images "
                 f"(data.source {self.settings.data.source!r}); image encoders: {readers}"
             )
+
+    def fitted_augment(self) -> dict[str, Any] | None:
+        """SimCLR's colour views for colour images (`COLOUR_VIEWS`); grey images keep the
+        defaults."""
+        return dict(COLOUR_VIEWS) if self.in_channels == 3 else None
 
     def new_encoder(self) -> nn.Module:
         """The configured encoder for these images (a ViT is sized for the views' side)."""
