@@ -377,7 +377,7 @@ def main() -> None:
         print(
             f"{name:>26}: {row['step_s'] * 1000:8.1f} ms/step, {row['workers']} worker(s), "
             f"waited for data {row['data_wait_s'] / row['train_s']:.1%} of the time, "
-            f"{row['minor_faults'] / row['steps']:,.0f} page faults/step"
+            f"{row['minor_faults'] / row['steps']:,.0f} page faults/step (start-up included)"
         )
     print(f"ratio loader / in memory: {ratio:.3f} (goal <= 1.15)")
     print(f"train.keep_freed_memory: {malloc_gain:.2f}x faster steps (in memory)")
