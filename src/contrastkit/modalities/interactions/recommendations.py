@@ -88,6 +88,14 @@ class Recommendations:
         """The code of item id `item`, or None when the run has no such item."""
         return self._item_code.get(item)
 
+    def seen_among(self, user: str, names: list[str] | None = None) -> int:
+        """How many of `names` (default: every item of the run) the user already has."""
+        have = self.seen[self.user_code(user)].indices
+        if names is None:
+            return len(have)
+        held = {self.item_names[i] for i in have}
+        return sum(name in held for name in names)
+
     def top_k(self, user: str, k: int, *, what: str = "--user") -> list[Recommended]:
         """The user's `k` best items among those they have no interaction with, best first
         (ties by item code).
