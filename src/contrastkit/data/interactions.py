@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from contrastkit.atomic import write_text_atomic
 from contrastkit.errors import UserError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,18 @@ def _timestamp(cell: str, where: str) -> float:
     return value
 
 
+def _decoding(path: Path, read: Callable[[], T]) -> T:
+    """`read()`, with a file that is not UTF-8 text or not CSV as a `UserError`."""
+    try:
+        return read()
+    except UnicodeDecodeError as err:
+        raise UserError(
+            f"{path}: not UTF-8 text (byte {err.start}: {err.reason}); save the CSV as UTF-8"
+        ) from None
+    except csv.Error as err:
+        raise UserError(f"{path}: not a readable CSV ({err})") from None
+
+
 def read_interactions_csv(
     path: Path,
     *,
@@ -204,10 +220,31 @@ def read_interactions_csv(
         feature_columns: Item-feature columns; None = every other column.
 
     Raises:
-        UserError: No such file, missing columns (named, with the ones present), an empty
-            id, a bad timestamp or feature value, an item whose features differ between
-            rows, or no rows.
+        UserError: No such file, not UTF-8 or not CSV, missing columns (named, with the
+            ones present), an empty id, a bad timestamp or feature value, an item whose
+            features differ between rows, or no rows.
     """
+    return _decoding(
+        path,
+        lambda: _read_interactions(
+            path,
+            user_column=user_column,
+            item_column=item_column,
+            timestamp_column=timestamp_column,
+            feature_columns=feature_columns,
+        ),
+    )
+
+
+def _read_interactions(
+    path: Path,
+    *,
+    user_column: str = "user",
+    item_column: str = "item",
+    timestamp_column: str = "timestamp",
+    feature_columns: list[str] | None = None,
+) -> Interactions:
+    """The reader behind the public function above (no decoding guard)."""
     if not path.is_file():
         raise UserError(f"{path}: no such interactions file")
     with path.open(newline="") as handle:
@@ -298,9 +335,19 @@ def read_item_features_csv(
         The item ids in file order and their features, Shape: (N, F) float32.
 
     Raises:
-        UserError: No such file, a missing column (named, with the ones present), an empty
-            id, a repeated item, a feature value that is not a finite number, or no rows.
+        UserError: No such file, not UTF-8 or not CSV, a missing column (named, with the
+            ones present), an empty id, a repeated item, a feature value that is not a
+            finite number, or no rows.
     """
+    return _decoding(
+        path, lambda: _read_item_features(path, feature_names, item_column=item_column)
+    )
+
+
+def _read_item_features(
+    path: Path, feature_names: list[str], *, item_column: str
+) -> tuple[list[str], np.ndarray]:
+    """The reader behind the public function above (no decoding guard)."""
     if not path.is_file():
         raise UserError(f"{path}: no such item-features file")
     with path.open(newline="") as handle:
