@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 
@@ -363,6 +363,7 @@ def recommend_run(
         items = table.top_k(user, k)
         return RecommendResult(user, items, len(table.item_names), table.seen_among(user))
     table.user_code(user)  # an unknown user is named before the file is read
-    names, vectors = modality.item_vectors(method, item_features, log)
+    # a modality with `recommendations` reads item-feature files too (interactions)
+    names, vectors = cast(Any, modality).item_vectors(method, item_features, log)
     items = table.top_k_among(user, k, names, vectors)
     return RecommendResult(user, items, len(names), table.seen_among(user, names))

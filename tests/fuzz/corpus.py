@@ -465,7 +465,10 @@ CASES: list[Case] = [
         lambda r: _interactions(r, b"user,item,f\nu1,a,1\nu2,a,2\nu2,b,1\n"),
     ),
     Case("interactions/one-each", lambda r: _interactions(r, b"user,item\nu1,a\nu2,b\n")),
-    Case("interactions/latin-1", lambda r: _interactions(r, "user,item\nu1,caf\xe9\n".encode("latin-1"))),
+    Case(
+        "interactions/latin-1",
+        lambda r: _interactions(r, "user,item\nu1,caf\xe9\n".encode("latin-1")),
+    ),
     Case("interactions/utf-16", lambda r: _interactions(r, "user,item\nu1,a\n".encode("utf-16"))),
     Case("interactions/binary", lambda r: _interactions(r, bytes(range(256)) * 4)),
     # config YAML

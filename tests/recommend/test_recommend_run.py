@@ -23,8 +23,8 @@ from contrastkit.eval.recommend import (
     recommend_metrics,
     svd_scores,
 )
-from contrastkit.modalities.interactions.sources import GENERATED
 from contrastkit.methods.registry import method_spec
+from contrastkit.modalities.interactions.sources import GENERATED
 from contrastkit.run import load_run, resolve, train_run
 
 
@@ -35,7 +35,11 @@ def _err(capsys: pytest.CaptureFixture[str]) -> str:
 
 
 def _block(m: dict[str, float]) -> dict[str, float]:
-    return {"recall_at_10": m["recall@10"], "recall_at_20": m["recall@20"], "ndcg_at_10": m["ndcg@10"]}
+    return {
+        "recall_at_10": m["recall@10"],
+        "recall_at_20": m["recall@20"],
+        "ndcg_at_10": m["ndcg@10"],
+    }
 
 
 def test_metrics_equal_a_direct_computation(rec_run: Path) -> None:
@@ -55,7 +59,9 @@ def test_metrics_equal_a_direct_computation(rec_run: Path) -> None:
     ).numpy()
     expect = {
         "model": _block(recommend_metrics(model, train, split.test_item)),
-        "most_popular": _block(recommend_metrics(most_popular_scores(train), train, split.test_item)),
+        "most_popular": _block(
+            recommend_metrics(most_popular_scores(train), train, split.test_item)
+        ),
         "svd": _block(recommend_metrics(svd_scores(train, rank=32), train, split.test_item)),
         "oracle": _block(recommend_metrics(gen.oracle, train, split.test_item)),
     }
@@ -95,7 +101,9 @@ def test_recommend_prints_the_top_unseen_items(
     seen = set(d.items[d.users == 17].tolist())
     order = [j for j in np.argsort(-scores, kind="stable") if j not in seen][:5]
     capsys.readouterr()
-    assert run_cli(monkeypatch, "recommend", "--run", str(rec_run), "--user", "u17", "--k", "5") == 0
+    assert (
+        run_cli(monkeypatch, "recommend", "--run", str(rec_run), "--user", "u17", "--k", "5") == 0
+    )
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "top 5 for user u17 among 400 items (15 already theirs left out):"
     assert [line.split()[2] for line in lines[1:]] == [f"i{j}" for j in order]
@@ -259,9 +267,7 @@ def test_the_recipe_beats_both_baselines(tmp_path: Path) -> None:
     """configs/interactions_two_tower.yaml as shipped (15 epochs, about 5 s of training on
     one core): recall@10 above most-popular and truncated SVD, below the oracle."""
     cfg = load_config(CONFIG)
-    block = train_run(cfg, tmp_path / "run", show_progress=False, log=lambda _m: None)[
-        "recommend"
-    ]
+    block = train_run(cfg, tmp_path / "run", show_progress=False, log=lambda _m: None)["recommend"]
     model = block["model"]["recall_at_10"]
     assert model > block["svd"]["recall_at_10"] + 0.05
     assert model > block["most_popular"]["recall_at_10"] + 0.2

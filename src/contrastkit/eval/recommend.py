@@ -125,7 +125,12 @@ def recommend_metrics(
         ``{"recall@10", "recall@20", "ndcg@10", "users"}`` for the default ks.
     """
     return recommend_metrics_by_rows(
-        lambda users: np.asarray(scores[users]), train, test_item, ks=ks, ndcg_ks=ndcg_ks, chunk=chunk
+        lambda users: np.asarray(scores[users]),
+        train,
+        test_item,
+        ks=ks,
+        ndcg_ks=ndcg_ks,
+        chunk=chunk,
     )
 
 
@@ -152,7 +157,9 @@ def recommend_metrics_by_rows(
         rows = users[start : start + chunk]
         s = np.asarray(score_rows(rows), dtype=np.float64)
         if s.shape != (len(rows), train.shape[1]):
-            raise ValueError(f"score_rows gave shape {s.shape}, expected {(len(rows), train.shape[1])}")
+            raise ValueError(
+                f"score_rows gave shape {s.shape}, expected {(len(rows), train.shape[1])}"
+            )
         parts.append(_ranks(s, train[rows], test_item[rows]))
     ranks = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
     out = {f"recall@{k}": recall_at_k(ranks, k) for k in ks}

@@ -30,7 +30,8 @@ def recommend_table(block: dict[str, Any], title: str) -> Table:
         if key == "svd" and "svd_rank" in block:
             label = f"{label} (rank {block['svd_rank']})"
         table.add_row(
-            label, *(f"{100 * scores[k]:.1f}" for k in ("recall_at_10", "recall_at_20", "ndcg_at_10"))
+            label,
+            *(f"{100 * scores[k]:.1f}" for k in ("recall_at_10", "recall_at_20", "ndcg_at_10")),
         )
     table.caption = (
         f"leave-last-out: {block.get('test_users')} users' latest item among their unseen "

@@ -385,7 +385,9 @@ def create_app(service: Service) -> FastAPI:
         try:
             items = table.top_k(user, k, what="user")
         except UserError:
-            raise RequestError(NOT_FOUND, f"user: no user {preview(user)} in the run's data") from None
+            raise RequestError(
+                NOT_FOUND, f"user: no user {preview(user)} in the run's data"
+            ) from None
         results = [{"item": x.item, "id": item_id(x.item), "score": x.score} for x in items]
         return {"user": user, "results": results, "count": len(results)}
 

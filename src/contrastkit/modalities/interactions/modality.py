@@ -23,6 +23,7 @@ from contrastkit.eval.recommend import (
     svd_factors,
 )
 from contrastkit.methods.registry import MethodSpec
+from contrastkit.methods.two_tower_rec import TwoTowerRecommender
 from contrastkit.modalities.base import (
     Embedded,
     EmbeddingViews,
@@ -43,6 +44,13 @@ SVD_RANK = 32
 """Rank of the truncated-SVD baseline (PureSVD), at most min(users, items) - 1."""
 SCORE_CELLS = 2**24
 """Users x items scored at a time in the evaluation (the chunk of users follows)."""
+
+
+def recommender_of(method: nn.Module) -> TwoTowerRecommender:
+    """The run's method as the recommender it must be (the modality check admits no other)."""
+    if not isinstance(method, TwoTowerRecommender):
+        raise UserError(f"interactions runs train two_tower, got {type(method).__name__}")
+    return method
 
 
 def no_views(x: Tensor, generator: torch.Generator | None = None) -> Tensor:
@@ -151,8 +159,8 @@ class InteractionModality(Modality):
         """Every user and item of the run embedded (unit rows), with what each user has."""
         inter = self.interactions
         d = inter.data
-        users = method.embed_users(torch.arange(d.n_users))
-        items = method.embed_items(torch.arange(d.n_items), self._features())
+        users = recommender_of(method).embed_users(torch.arange(d.n_users))
+        items = recommender_of(method).embed_items(torch.arange(d.n_items), self._features())
         return Recommendations(
             d.user_names, d.item_names, users.numpy(), items.numpy(), inter.seen()
         )
@@ -172,13 +180,13 @@ class InteractionModality(Modality):
             raise UserError("--side texts: this is an interactions run; it embeds items or users")
         d = self.interactions.data
         if data in ("train", "items", self.settings.data.source):
-            vectors = method.embed_items(torch.arange(d.n_items), self._features())
+            vectors = recommender_of(method).embed_items(torch.arange(d.n_items), self._features())
             return Embedded(vectors, list(d.item_names), f"{d.name} items", info={"side": "items"})
         if data == "users":
-            vectors = method.embed_users(torch.arange(d.n_users))
+            vectors = recommender_of(method).embed_users(torch.arange(d.n_users))
             return Embedded(vectors, list(d.user_names), f"{d.name} users", info={"side": "users"})
-        names, vectors = self.item_vectors(method, Path(data), log)
-        return Embedded(torch.from_numpy(vectors), names, Path(data).name, info={"side": "items"})
+        names, array = self.item_vectors(method, Path(data), log)
+        return Embedded(torch.from_numpy(array), names, Path(data).name, info={"side": "items"})
 
     def item_vectors(self, method: nn.Module, path: Path, log: Log) -> tuple[list[str], np.ndarray]:
         """The items of an item-features CSV embedded: known ids with their id embedding,
@@ -194,7 +202,7 @@ class InteractionModality(Modality):
         ids = torch.tensor([code.get(n, COLD) for n in names], dtype=torch.int64)
         new = int((ids == COLD).sum())
         log(f"{path.name}: {len(names)} items, {new} new (embedded from their features only)")
-        return names, method.embed_items(ids, torch.from_numpy(features)).numpy()
+        return names, recommender_of(method).embed_items(ids, torch.from_numpy(features)).numpy()
 
     def query(self, method: nn.Module, query: str, info: dict[str, Any]) -> Tensor:
         """An item id of the run: its embedding (the items most similar to it in an item
@@ -211,7 +219,7 @@ class InteractionModality(Modality):
                 f"{d.n_items} items in the run's data{close_ids(query, d.item_names)})"
             )
         features = self._features()
-        return method.embed_items(
+        return recommender_of(method).embed_items(
             torch.tensor([code]), None if features is None else features[code : code + 1]
         )
 

@@ -109,7 +109,9 @@ class Recommendations:
         scores = self.items @ self.users[u]  # (I,)
         seen = self.seen[u].indices
         items, values = top_k_unseen(scores, seen, k)
-        return [Recommended(self.item_names[i], float(s)) for i, s in zip(items, values, strict=True)]
+        return [
+            Recommended(self.item_names[i], float(s)) for i, s in zip(items, values, strict=True)
+        ]
 
     def top_k_among(
         self, user: str, k: int, names: list[str], vectors: np.ndarray
