@@ -173,7 +173,8 @@ def eval_(
         ]
     except KeyboardInterrupt:
         raise Interrupted("interrupted; metrics.json is unchanged") from None
-    console.print(comparison_table(results, title="runs and baselines"))
+    if any("recommend" not in metrics for _, metrics in results):  # recommenders: own table
+        console.print(comparison_table(results, title="runs and baselines"))
     for name, metrics in results:
         print_modality_tables(name, metrics)
 
