@@ -15,6 +15,7 @@ from tests.use.conftest import run_cli
 
 from contrastkit.config import load_config
 from contrastkit.data.interactions import generate_interactions, write_interactions_csv
+from contrastkit.errors import UserError
 from contrastkit.eval.blocks import check_metrics
 from contrastkit.eval.recommend import (
     interaction_matrix,
@@ -209,6 +210,10 @@ def test_csv_source_trains_and_evaluates(tmp_path: Path) -> None:
     assert block["most_popular"] == pytest.approx(_block(popular), abs=0)
     assert "oracle" not in block and block["generated"] is False and block["svd_rank"] == 29
     assert metrics["data"] == "inter.csv"
+    with path.open("a") as handle:  # a new user: the user tower no longer fits the checkpoint
+        handle.write(path.read_text().splitlines()[1].replace("u0,", "newcomer,", 1) + "\n")
+    with pytest.raises(UserError, match=r"does not fit the model built from the run's data now"):
+        load_run(tmp_path / "run")
 
 
 @pytest.mark.parametrize(
