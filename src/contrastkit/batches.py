@@ -143,3 +143,21 @@ class RowBatch(Batch):
 
     numeric: Tensor
     codes: Tensor
+
+
+@dataclass(frozen=True)
+class InteractionBatch(Batch):
+    """A batch of (user, item) interactions (the two-tower recommender).
+
+    Attributes:
+        users: Shape: (B,), int64 user codes.
+        item_ids: Shape: (B,), int64 item codes.
+        features: Shape: (B, F), float32 features of each row's item, or None.
+        log_q: Shape: (B,), float32 log-probability of each row's item being in a batch
+            (log of its share of the training interactions).
+    """
+
+    users: Tensor
+    item_ids: Tensor
+    features: Tensor | None
+    log_q: Tensor

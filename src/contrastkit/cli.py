@@ -129,10 +129,11 @@ def train(
             f"[bold yellow]warning:[/] collapse at step {metrics['collapse']['step']}: "
             f"{metrics['collapse']['symptom']}"
         )
-    if "text" not in metrics:  # a text run's table is its held-out task, printed below
+    if "text" not in metrics and "recommend" not in metrics:  # their own tables, below
         console.print(metrics_table(metrics, title=f"{out}"))
     print_modality_tables(str(out), metrics)
-    console.print(health_line(metrics))
+    if "health" in metrics or "eval" in metrics:
+        console.print(health_line(metrics))
     console.print(
         f"wrote {out}/ (config.yaml, metrics.json, log.jsonl, checkpoint.pt) in "
         f"{metrics['train_time_s']:.0f} s of training"
@@ -178,7 +179,8 @@ def eval_(
         ]
     except KeyboardInterrupt:
         raise Interrupted("interrupted; metrics.json is unchanged") from None
-    console.print(comparison_table(results, title="runs and baselines"))
+    if any("recommend" not in metrics for _, metrics in results):  # recommenders: own table
+        console.print(comparison_table(results, title="runs and baselines"))
     for name, metrics in results:
         print_modality_tables(name, metrics)
 
@@ -401,6 +403,54 @@ def zero_shot(
             f"accuracy {report.accuracy:.3f} over {report.scored} labelled items "
             f"(chance {1 / len(set(labels.split(','))):.3f})"
         )
+
+
+@app.command()
+def recommend(
+    run: Annotated[Path, typer.Option(help=RUN_HELP + " (two_tower on interactions).")],
+    user: Annotated[str, typer.Option(help="The user id, as in the run's data.")],
+    k: Annotated[int, typer.Option(help="How many items to recommend.")] = 10,
+    item_features: Annotated[
+        Path | None,
+        typer.Option(
+            help="Rank this CSV's items instead (item,<the training feature columns>); new "
+            "items are embedded from their features only (cold start)."
+        ),
+    ] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print the items as JSON.")] = False,
+) -> None:
+    """Print the k items the run's recommender scores highest for a user, among the items
+    the user has no interaction with: rank, score (cosine), item id."""
+    import json
+
+    from contrastkit.train.ddp import single_process_only
+    from contrastkit.use import recommend_run
+
+    single_process_only("recommend")
+    log = err_console.print if json_ else say
+    result = recommend_run(run, user, k, item_features=item_features, log=log)
+    if json_:
+        items = [
+            {"rank": r, "item": x.item, "score": x.score, "new": x.new}
+            for r, x in enumerate(result.items, 1)
+        ]
+        print(
+            json.dumps(
+                {
+                    "user": user,
+                    "candidates": result.candidates,
+                    "left_out": result.left_out,
+                    "items": items,
+                }
+            )
+        )
+        return
+    say(
+        f"top {len(result.items)} for user {user} among {result.candidates} items "
+        f"({result.left_out} already theirs left out):"
+    )
+    for rank, x in enumerate(result.items, start=1):
+        say(f"{rank:>3}  {x.score:+.4f}  {x.item}" + ("  (new: by its features)" if x.new else ""))
 
 
 @app.command("list")

@@ -205,7 +205,15 @@ def load_run(run: Path) -> tuple[Config, Modality, nn.Module]:
     cfg = load_config(run / CONFIG)
     modality = resolve(cfg)
     method = build_method(cfg, modality.new_encoder)
-    method.load_state_dict(load_checkpoint(run / CHECKPOINT)["model"])
+    try:
+        method.load_state_dict(load_checkpoint(run / CHECKPOINT)["model"])
+    except RuntimeError as err:  # sized from data that changed (e.g. users added to a CSV)
+        first = next((line.strip() for line in str(err).splitlines()[1:] if line.strip()), "")
+        raise UserError(
+            f"{run / CHECKPOINT}: the trained model does not fit the model built from the "
+            f"run's data now ({first[:160]}); did {cfg.data.path or cfg.data.source} change "
+            "since training?"
+        ) from None
     return cfg, modality, method.eval()
 
 

@@ -1,5 +1,5 @@
-"""What `contrastkit embed`, `index`, `search`, `anomaly` and `zero-shot` do, as functions
-over a run directory. Every modality goes through its contract (`modalities/base.py`):
+"""What `contrastkit embed`, `index`, `search`, `anomaly`, `zero-shot` and `recommend` do,
+as functions over a run directory. Every modality goes through its contract (`modalities/base.py`):
 `embed` (new data with ids), `query` (one query as the index's entries were embedded) and
 `reference` (training and held-out embeddings).
 
@@ -7,6 +7,7 @@ Example:
     >>> embed_run(Path("runs/a"), "new.csv", Path("z.npy"))     # z.npy + z.ids.txt
     >>> index_run(Path("runs/a"), "train", name="all")           # runs/a/indexes/all/
     >>> search_run(Path("runs/a"), "query.png", k=5, index="all").hits
+    >>> recommend_run(Path("runs/rec"), "u17", k=10).items      # two_tower runs
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from contrastkit.eval.anomaly import knn_outlier_scores, threshold_at_quantile
 from contrastkit.index.ann import KINDS, KindChoice, build_index
 from contrastkit.index.store import list_indexes, load_index, save_index, search
 from contrastkit.modalities.base import Embedded, EmbedOptions, Log
+from contrastkit.modalities.interactions.recommendations import Recommended
 from contrastkit.run import load_run
 from contrastkit.rundir import CHECKPOINT, check_output_file, model_fingerprint
 
@@ -323,3 +325,53 @@ def zero_shot_run(
         accuracy,
         int(known.sum()),
     )
+
+
+@dataclass(frozen=True)
+class RecommendResult:
+    """A user's recommendations, best first; the candidates they were drawn from and how
+    many of those were left out (the user already has them)."""
+
+    user: str
+    items: list[Recommended]
+    candidates: int
+    left_out: int
+
+
+def recommend_run(
+    run: Path,
+    user: str,
+    k: int = 10,
+    *,
+    item_features: Path | None = None,
+    log: Log = print,
+) -> RecommendResult:
+    """The `k` items a recommender run scores highest for `user` among the items the user
+    has no interaction with in the run's data (cosine of the two towers' embeddings).
+
+    With `item_features` (a CSV `item,<the training feature columns>`), the candidates are
+    that file's items instead: items the run knows are embedded as in training, new ones
+    from their features only (cold start).
+
+    Raises:
+        UserError: not a recommender run, an unknown user (close ids named), k < 1, or an
+            unreadable item-features file.
+    """
+    if k < 1:
+        raise UserError(f"--k must be >= 1, got {k}")
+    _, modality, method = load_run(run)
+    make = getattr(modality, "recommendations", None)
+    if make is None:
+        raise UserError(
+            f"recommend: {run} is a {modality.name} run; recommend needs a recommender run "
+            "(method two_tower on interactions, configs/interactions_two_tower.yaml)"
+        )
+    table = make(method)
+    if item_features is None:
+        items = table.top_k(user, k)
+        return RecommendResult(user, items, len(table.item_names), table.seen_among(user))
+    table.user_code(user)  # an unknown user is named before the file is read
+    # a modality with `recommendations` reads item-feature files too (interactions)
+    names, vectors = cast(Any, modality).item_vectors(method, item_features, log)
+    items = table.top_k_among(user, k, names, vectors)
+    return RecommendResult(user, items, len(names), table.seen_among(user, names))

@@ -164,6 +164,17 @@ def _table(root: Path, name: str, content: bytes, label: str | None = None) -> l
     return [*args, *TINY]
 
 
+def _interactions(root: Path, content: bytes | None) -> list[str]:
+    """An interactions run on `content` written as a CSV (None: no data.path at all)."""
+    args = ["--config", str(CONFIGS / "interactions_two_tower.yaml")]
+    args += ["--set", "data.source=interactions"]
+    if content is not None:
+        path = root / "interactions.csv"
+        path.write_bytes(content)
+        args += ["--set", f"data.path={path}"]
+    return [*args, *TINY]
+
+
 def _parquet_bytes(columns: dict[str, list[object]]) -> bytes:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -432,6 +443,34 @@ CASES: list[Case] = [
         "wav/manifest-bad-number",
         lambda r: _speech(r, None, manifest="path,text,voice,speed,pitch\n/nope.wav,a,b,fast,2\n"),
     ),
+    # interactions CSV (data.source interactions)
+    Case("interactions/no-path", lambda r: _interactions(r, None)),
+    Case("interactions/zero-byte", lambda r: _interactions(r, b"")),
+    Case("interactions/header-only", lambda r: _interactions(r, b"user,item\n")),
+    Case("interactions/no-item-column", lambda r: _interactions(r, b"user,thing\nu1,a\nu1,b\n")),
+    Case("interactions/empty-user", lambda r: _interactions(r, b"user,item\nu1,a\n,b\n")),
+    Case("interactions/ragged", lambda r: _interactions(r, b"user,item\nu1,a\nu1\n")),
+    Case(
+        "interactions/bad-timestamp",
+        lambda r: _interactions(r, b"user,item,timestamp\nu1,a,1\nu1,b,yesterday\n"),
+    ),
+    Case(
+        "interactions/nan-feature", lambda r: _interactions(r, b"user,item,f\nu1,a,1\nu1,b,nan\n")
+    ),
+    Case(
+        "interactions/text-feature", lambda r: _interactions(r, b"user,item,f\nu1,a,1\nu1,b,red\n")
+    ),
+    Case(
+        "interactions/features-change",
+        lambda r: _interactions(r, b"user,item,f\nu1,a,1\nu2,a,2\nu2,b,1\n"),
+    ),
+    Case("interactions/one-each", lambda r: _interactions(r, b"user,item\nu1,a\nu2,b\n")),
+    Case(
+        "interactions/latin-1",
+        lambda r: _interactions(r, "user,item\nu1,caf\xe9\n".encode("latin-1")),
+    ),
+    Case("interactions/utf-16", lambda r: _interactions(r, "user,item\nu1,a\n".encode("utf-16"))),
+    Case("interactions/binary", lambda r: _interactions(r, bytes(range(256)) * 4)),
     # config YAML
     Case("yaml/latin-1", lambda r: _config(r, "seed: 1 # caf\xe9\n".encode("latin-1"))),
     Case("yaml/tag", lambda r: _config(r, b"seed: !!python/object/apply:os.system ['true']\n")),

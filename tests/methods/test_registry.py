@@ -21,6 +21,7 @@ from contrastkit.augment.text import dropout_views
 from contrastkit.batches import (
     Batch,
     ImageBatch,
+    InteractionBatch,
     PairBatch,
     RowBatch,
     SentenceBatch,
@@ -28,6 +29,7 @@ from contrastkit.batches import (
 )
 from contrastkit.config import METHOD_CONFIGS, Config, load_config
 from contrastkit.encoders.build import build_encoder, build_table_encoder
+from contrastkit.encoders.item_tower import RecommenderTowers
 from contrastkit.encoders.options import ModelConfig
 from contrastkit.errors import UserError
 from contrastkit.methods.options import MethodContext, PairsConfig
@@ -109,12 +111,25 @@ def _row_kit() -> tuple[nn.Module, Batch, Any]:
     return encoder, RowBatch(numeric=numeric, codes=codes), augment
 
 
+def _interaction_kit() -> tuple[nn.Module, Batch, Any]:
+    towers = RecommenderTowers(num_users=6, num_items=5, num_features=3, dim=8, hidden=8)
+    items = torch.arange(N) % 5
+    batch = InteractionBatch(
+        users=torch.arange(N) % 6,
+        item_ids=items,
+        features=torch.randn(5, 3)[items],
+        log_q=torch.full((N,), -1.6),
+    )
+    return towers, batch, None
+
+
 KITS: dict[type[Batch], Callable[[], tuple[nn.Module, Batch, Any]]] = {
     ImageBatch: _image_kit,
     PairBatch: _pair_kit,
     SentenceBatch: _sentence_kit,
     TextPairBatch: _text_pair_kit,
     RowBatch: _row_kit,
+    InteractionBatch: _interaction_kit,
 }
 """Per batch type: a small encoder, a batch of that type and a view augment."""
 
@@ -176,13 +191,14 @@ def test_what_a_method_needs_is_on_its_spec() -> None:
     assert methods_for(PairBatch) == ("clip", "siglip")
     assert methods_for(SentenceBatch) + methods_for(TextPairBatch) == ("simcse", "text_pairs")
     assert methods_for(RowBatch) == ("scarf",)
+    assert methods_for(InteractionBatch) == ("two_tower",)
     assert sum(len(methods_for(b)) for b in KITS) == len(METHODS)
 
 
 def test_unknown_method_names_the_nearest_and_the_known_ones() -> None:
     with pytest.raises(UserError, match=r"unknown method 'simclir'; did you mean 'simclr'\?"):
         method_spec("simclir")
-    with pytest.raises(UserError, match=r"known: simclr, moco_v2, .*scarf\)"):
+    with pytest.raises(UserError, match=r"known: simclr, moco_v2, .*scarf, two_tower\)"):
         method_spec("zzz")
     with pytest.raises(UserError, match=r"method\.name: unknown method 'mocov2'.*'moco_v2'"):
         load_config(None, ["method.name=mocov2"])

@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from contrastkit.atomic import write_text_atomic
 from contrastkit.errors import UserError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,18 @@ def _timestamp(cell: str, where: str) -> float:
     return value
 
 
+def _decoding(path: Path, read: Callable[[], T]) -> T:
+    """`read()`, with a file that is not UTF-8 text or not CSV as a `UserError`."""
+    try:
+        return read()
+    except UnicodeDecodeError as err:
+        raise UserError(
+            f"{path}: not UTF-8 text (byte {err.start}: {err.reason}); save the CSV as UTF-8"
+        ) from None
+    except csv.Error as err:
+        raise UserError(f"{path}: not a readable CSV ({err})") from None
+
+
 def read_interactions_csv(
     path: Path,
     *,
@@ -204,10 +220,31 @@ def read_interactions_csv(
         feature_columns: Item-feature columns; None = every other column.
 
     Raises:
-        UserError: No such file, missing columns (named, with the ones present), an empty
-            id, a bad timestamp or feature value, an item whose features differ between
-            rows, or no rows.
+        UserError: No such file, not UTF-8 or not CSV, missing columns (named, with the
+            ones present), an empty id, a bad timestamp or feature value, an item whose
+            features differ between rows, or no rows.
     """
+    return _decoding(
+        path,
+        lambda: _read_interactions(
+            path,
+            user_column=user_column,
+            item_column=item_column,
+            timestamp_column=timestamp_column,
+            feature_columns=feature_columns,
+        ),
+    )
+
+
+def _read_interactions(
+    path: Path,
+    *,
+    user_column: str = "user",
+    item_column: str = "item",
+    timestamp_column: str = "timestamp",
+    feature_columns: list[str] | None = None,
+) -> Interactions:
+    """The reader behind the public function above (no decoding guard)."""
     if not path.is_file():
         raise UserError(f"{path}: no such interactions file")
     with path.open(newline="") as handle:
@@ -282,3 +319,79 @@ def read_interactions_csv(
         feature_names=list(feats),
         name=path.name,
     )
+
+
+def read_item_features_csv(
+    path: Path, feature_names: list[str], *, item_column: str = "item"
+) -> tuple[list[str], np.ndarray]:
+    """Items and their features, one item per row (cold start: items scored by features).
+
+    Args:
+        path: A CSV with a header holding `item_column` and every name in `feature_names`
+            (other columns are ignored).
+        feature_names: The feature columns the run was trained with, in that order.
+
+    Returns:
+        The item ids in file order and their features, Shape: (N, F) float32.
+
+    Raises:
+        UserError: No such file, not UTF-8 or not CSV, a missing column (named, with the
+            ones present), an empty id, a repeated item, a feature value that is not a
+            finite number, or no rows.
+    """
+    return _decoding(
+        path, lambda: _read_item_features(path, feature_names, item_column=item_column)
+    )
+
+
+def _read_item_features(
+    path: Path, feature_names: list[str], *, item_column: str
+) -> tuple[list[str], np.ndarray]:
+    """The reader behind the public function above (no decoding guard)."""
+    if not path.is_file():
+        raise UserError(f"{path}: no such item-features file")
+    with path.open(newline="") as handle:
+        reader = csv.reader(handle)
+        header = [h.strip() for h in next(reader, None) or []]
+        if not header:
+            raise UserError(f"{path}: empty file (expected a header with {item_column})")
+        missing = [c for c in [item_column, *feature_names] if c not in header]
+        if missing:
+            raise UserError(
+                f"{path}: missing column(s) {', '.join(missing)} (the header has "
+                f"{', '.join(header)}; the run was trained with item features "
+                f"{', '.join(feature_names) or 'none'})"
+            )
+        col = {name: n for n, name in enumerate(header)}
+        names: list[str] = []
+        rows: list[list[float]] = []
+        first: dict[str, int] = {}
+        for line, row in enumerate(reader, start=2):
+            if not row or all(not c.strip() for c in row):
+                continue
+            where = f"{path}:{line}"
+            if len(row) != len(header):
+                raise UserError(f"{where}: {len(row)} fields, the header has {len(header)}")
+            item = row[col[item_column]].strip()
+            if not item:
+                raise UserError(f"{where}: column {item_column!r} is empty")
+            if item in first:
+                raise UserError(f"{where}: item {item!r} is already on line {first[item]}")
+            first[item] = line
+            values = []
+            for name in feature_names:
+                cell = row[col[name]].strip()
+                try:
+                    value = float(cell)
+                except ValueError:
+                    value = math.nan
+                if not math.isfinite(value):
+                    raise UserError(
+                        f"{where}: feature column {name!r}: {cell!r} is not a finite number"
+                    )
+                values.append(value)
+            names.append(item)
+            rows.append(values)
+    if not names:
+        raise UserError(f"{path}: no items (only a header)")
+    return names, np.asarray(rows, dtype=np.float32).reshape(len(names), len(feature_names))

@@ -95,6 +95,12 @@ class ItemTower(nn.Module):
             else None
         )
 
+    def set_id_dropout(self, p: float) -> None:
+        """Change the training-time id dropout (the method's option), in [0, 1)."""
+        if not 0 <= p < 1:
+            raise ValueError(f"id_dropout must be in [0, 1), got {p}")
+        self.id_dropout = p
+
     def forward(
         self,
         item_ids: Tensor,
@@ -124,3 +130,38 @@ class ItemTower(nn.Module):
         id_part = self.embed(ids) * keep[:, None].to(self.embed.weight.dtype)  # (B, D)
         feature_part: Tensor = self.features(features.to(self.embed.weight.dtype))
         return id_part + feature_part
+
+
+class RecommenderTowers(nn.Module):
+    """Both towers of a recommender, sized for one interaction data set: what the
+    interactions modality's `new_encoder` makes and the two-tower method's builder takes
+    apart (the user count, like the item count, comes from the data).
+
+    Args:
+        num_users: Users with an id.
+        num_items: Items with an id.
+        num_features: Feature columns per item (0: ids only).
+        dim: Embedding size D of both towers.
+        hidden: Hidden units of the item-feature MLP.
+        id_dropout: The item tower's id dropout (the method's section may set it).
+    """
+
+    def __init__(
+        self,
+        *,
+        num_users: int,
+        num_items: int,
+        num_features: int,
+        dim: int,
+        hidden: int = 128,
+        id_dropout: float = 0.3,
+    ) -> None:
+        super().__init__()
+        self.users = UserTower(num_users=num_users, dim=dim)
+        self.items = ItemTower(
+            num_items=num_items,
+            num_features=num_features,
+            dim=dim,
+            hidden=hidden,
+            id_dropout=id_dropout,
+        )

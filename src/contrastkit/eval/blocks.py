@@ -118,10 +118,35 @@ class Collapse(_Block):
     symptom: str
 
 
+class RecommendScores(_Block):
+    """Leave-last-out scores of one ranking (eval/recommend.py): the held-out item in the
+    top 10 / 20 of the user's unseen items, and NDCG@10 (one relevant item)."""
+
+    recall_at_10: float
+    recall_at_20: float
+    ndcg_at_10: float
+
+
+class Recommend(_Block):
+    """The interactions modality's block: the model against most-popular, truncated SVD
+    (PureSVD of rank `svd_rank`) and, on generated data, the generator's oracle."""
+
+    model: RecommendScores
+    most_popular: RecommendScores
+    svd: NotRequired[RecommendScores]
+    svd_rank: NotRequired[int]
+    oracle: NotRequired[RecommendScores]
+    users: int
+    items: int
+    interactions: int
+    test_users: int
+    generated: bool
+
+
 class MetricsBlocks(_Block):
-    """What a modality's evaluation adds to `metrics.json`. `tabular`, `text` and
-    `crossmodal` are the modality-specific blocks (docs/tabular.md, docs/text.md,
-    docs/multimodal.md)."""
+    """What a modality's evaluation adds to `metrics.json`. `tabular`, `text`,
+    `crossmodal` and `recommend` are the modality-specific blocks (docs/tabular.md,
+    docs/text.md, docs/multimodal.md, docs/use.md)."""
 
     eval: NotRequired[EvalBlock]
     health: NotRequired[Health]
@@ -129,6 +154,7 @@ class MetricsBlocks(_Block):
     tabular: NotRequired[dict[str, Any]]
     text: NotRequired[dict[str, Any]]
     crossmodal: NotRequired[dict[str, Any]]
+    recommend: NotRequired[Recommend]
 
 
 class RunMetrics(MetricsBlocks):

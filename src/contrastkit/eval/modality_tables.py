@@ -1,5 +1,6 @@
 """The tables only some runs have, for the CLI and the report alike: cross-modal
-retrieval (pairs), the label budgets (tables) and the held-out task (text)."""
+retrieval (pairs), the label budgets (tables), the held-out task (text) and the
+recommendation table (interactions)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from rich.table import Table
 
 from contrastkit.eval.crossmodal_table import crossmodal_table
+from contrastkit.eval.recommend_table import recommend_table
 from contrastkit.eval.tabular_table import tabular_table
 from contrastkit.eval.text_table import text_metrics_table
 
@@ -26,4 +28,7 @@ def modality_tables(metrics: dict[str, Any], name: str = "") -> list[tuple[str, 
     if "text" in metrics:
         table = text_metrics_table(metrics, title=f"{prefix}held-out text task")
         tables.append(("text", "Text retrieval, base model and fine-tuned", table))
+    if "recommend" in metrics:
+        table = recommend_table(metrics["recommend"], title=f"{prefix}recommendation (%)")
+        tables.append(("recommend", "Recommendation (leave-last-out)", table))
     return tables

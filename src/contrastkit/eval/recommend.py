@@ -14,7 +14,7 @@ over the users with a test item.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,12 +90,7 @@ def held_out_ranks(scores: np.ndarray, train: sp.csr_matrix, test_item: np.ndarr
         a candidate scoring equal to the test item counts as ranked above it.
     """
     users = np.flatnonzero(test_item >= 0)
-    s = np.asarray(scores[users], dtype=np.float64)
-    seen = train[users].toarray() > 0  # (U_test, I)
-    own = s[np.arange(len(users)), test_item[users]]
-    ahead = (s >= own[:, None]) & ~seen
-    ahead[np.arange(len(users)), test_item[users]] = False
-    return ahead.sum(axis=1).astype(np.int64)
+    return _ranks(np.asarray(scores[users], dtype=np.float64), train[users], test_item[users])
 
 
 def recall_at_k(ranks: np.ndarray, k: int) -> float:
@@ -129,15 +124,58 @@ def recommend_metrics(
     Returns:
         ``{"recall@10", "recall@20", "ndcg@10", "users"}`` for the default ks.
     """
+    return recommend_metrics_by_rows(
+        lambda users: np.asarray(scores[users]),
+        train,
+        test_item,
+        ks=ks,
+        ndcg_ks=ndcg_ks,
+        chunk=chunk,
+    )
+
+
+def recommend_metrics_by_rows(
+    score_rows: Callable[[np.ndarray], np.ndarray],
+    train: sp.csr_matrix,
+    test_item: np.ndarray,
+    *,
+    ks: Sequence[int] = (10, 20),
+    ndcg_ks: Sequence[int] = (10,),
+    chunk: int = 4096,
+) -> dict[str, float]:
+    """`recommend_metrics` for scores made on demand, `chunk` test users at a time (the
+    whole (n_users, n_items) matrix never exists: memory is chunk x n_items).
+
+    Args:
+        score_rows: `score_rows(users)` -> Shape: (len(users), n_items), the scores of
+            those users (int64 codes, ascending).
+        train, test_item: As for `recommend_metrics`.
+    """
+    users = np.flatnonzero(test_item >= 0)
     parts = []
-    for start in range(0, len(test_item), chunk):
-        rows = slice(start, min(start + chunk, len(test_item)))
-        parts.append(held_out_ranks(scores[rows], train[rows], test_item[rows]))
+    for start in range(0, len(users), chunk):
+        rows = users[start : start + chunk]
+        s = np.asarray(score_rows(rows), dtype=np.float64)
+        if s.shape != (len(rows), train.shape[1]):
+            raise ValueError(
+                f"score_rows gave shape {s.shape}, expected {(len(rows), train.shape[1])}"
+            )
+        parts.append(_ranks(s, train[rows], test_item[rows]))
     ranks = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
     out = {f"recall@{k}": recall_at_k(ranks, k) for k in ks}
     out.update({f"ndcg@{k}": ndcg_at_k(ranks, k) for k in ndcg_ks})
     out["users"] = float(len(ranks))
     return out
+
+
+def _ranks(s: np.ndarray, seen_rows: sp.csr_matrix, items: np.ndarray) -> np.ndarray:
+    """Ranks of `items` (one per row of `s`, Shape: (C,)) among each row's unseen items."""
+    seen = seen_rows.toarray() > 0  # (C, I)
+    rows = np.arange(len(items))
+    own = s[rows, items]
+    ahead = (s >= own[:, None]) & ~seen
+    ahead[rows, items] = False
+    return ahead.sum(axis=1).astype(np.int64)
 
 
 def most_popular_scores(train: sp.csr_matrix) -> np.ndarray:
@@ -146,13 +184,20 @@ def most_popular_scores(train: sp.csr_matrix) -> np.ndarray:
     return np.broadcast_to(counts.astype(np.float32), train.shape)
 
 
-def svd_scores(train: sp.csr_matrix, *, rank: int, seed: int = 0) -> np.ndarray:
-    """PureSVD (Cremonesi et al. 2010): the rank-r truncated SVD reconstruction
-    ``X V_r V_r^T`` of the binary training matrix X. Shape: (n_users, n_items)."""
+def svd_factors(train: sp.csr_matrix, *, rank: int, seed: int = 0) -> np.ndarray:
+    """The top `rank` right singular vectors V_r of the binary training matrix.
+    Shape: (rank, n_items), float32."""
     if not 1 <= rank < min(train.shape):
         raise ValueError(f"rank must be in [1, {min(train.shape) - 1}], got {rank}")
     svd = TruncatedSVD(n_components=rank, random_state=seed).fit(train)
-    v = svd.components_.astype(np.float32)  # (r, I)
+    out: np.ndarray = svd.components_.astype(np.float32)
+    return out
+
+
+def svd_scores(train: sp.csr_matrix, *, rank: int, seed: int = 0) -> np.ndarray:
+    """PureSVD (Cremonesi et al. 2010): the rank-r truncated SVD reconstruction
+    ``X V_r V_r^T`` of the binary training matrix X. Shape: (n_users, n_items)."""
+    v = svd_factors(train, rank=rank, seed=seed)  # (r, I)
     out: np.ndarray = (train @ v.T) @ v
     return out
 

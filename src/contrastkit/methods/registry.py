@@ -20,7 +20,15 @@ from typing import Any, Generic, TypeVar
 
 from torch import nn
 
-from contrastkit.batches import Batch, ImageBatch, PairBatch, RowBatch, SentenceBatch, TextPairBatch
+from contrastkit.batches import (
+    Batch,
+    ImageBatch,
+    InteractionBatch,
+    PairBatch,
+    RowBatch,
+    SentenceBatch,
+    TextPairBatch,
+)
 from contrastkit.errors import UserError
 from contrastkit.methods.barlow_twins import BarlowTwinsConfig, build_barlow_twins
 from contrastkit.methods.byol import BYOLConfig, build_byol
@@ -37,6 +45,7 @@ from contrastkit.methods.simsiam import SimSiamConfig, build_simsiam
 from contrastkit.methods.supcon import SupConConfig, build_supcon
 from contrastkit.methods.swav import SwAVConfig, build_swav
 from contrastkit.methods.text_pairs import TextPairsConfig, build_text_pairs
+from contrastkit.methods.two_tower_rec import TwoTowerConfig, build_two_tower
 from contrastkit.methods.vicreg import VICRegConfig, build_vicreg
 
 OptionsT = TypeVar("OptionsT", bound=MethodOptions)
@@ -88,6 +97,7 @@ _SPECS: tuple[MethodSpec[Any], ...] = (
     MethodSpec(SimCSEConfig, build_simcse, SentenceBatch),
     MethodSpec(TextPairsConfig, build_text_pairs, TextPairBatch),
     MethodSpec(SCARFConfig, build_scarf, RowBatch),
+    MethodSpec(TwoTowerConfig, build_two_tower, InteractionBatch),
 )
 
 METHODS: dict[str, MethodSpec[Any]] = {spec.name: spec for spec in _SPECS}

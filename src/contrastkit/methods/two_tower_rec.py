@@ -3,38 +3,45 @@ a user tower and an item tower trained with the in-batch sampled softmax and the
 popularity correction (`contrastkit.losses.sampled_softmax`); items with features can be
 recommended before anyone interacted with them (cold start, see `ItemTower`).
 
-Not registered here: the method registry is assembled in one place.
+The method's options are the `two_tower` section (`TwoTowerConfig`); the towers are sized
+from the data by the interactions modality (`RecommenderTowers`: user and item counts,
+feature columns; embedding size `model.feature_dim`, feature MLP `model.width`), and
+`build_two_tower` wraps them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
+from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.batches import Batch
-from contrastkit.encoders.item_tower import ItemTower, UserTower
+from contrastkit.batches import InteractionBatch
+from contrastkit.encoders.item_tower import ItemTower, RecommenderTowers, UserTower
 from contrastkit.losses import sampled_softmax
+from contrastkit.methods.options import MethodContext, MethodOptions
+
+__all__ = ["InteractionBatch", "TwoTowerConfig", "TwoTowerRecommender", "build_two_tower"]
 
 
-@dataclass(frozen=True)
-class InteractionBatch(Batch):
-    """A batch of (user, item) interactions.
+class TwoTowerConfig(MethodOptions):
+    """The `two_tower` method section (interactions data only).
 
-    Attributes:
-        users: Shape: (B,), int64 user codes.
-        item_ids: Shape: (B,), int64 item codes.
-        features: Shape: (B, F), float32 features of each row's item, or None.
-        log_q: Shape: (B,), float32 log-probability of each row's item being in a batch
-            (log of its share of the training interactions).
+    `temperature` is the sampled softmax's tau (logit scale 1 / tau; 0.2 was the best of
+    0.05-0.5 on generated data, benchmarks/use.py); `log_q_correction` subtracts each
+    in-batch item's log training frequency from its logit (Yi et al. 2019); `id_dropout` is
+    the probability of dropping an item's id embedding in a training row, so that the
+    feature path learns to place items alone (cold start; no effect without feature
+    columns); `gather` makes every process's items negatives under torchrun.
     """
 
-    users: Tensor
-    item_ids: Tensor
-    features: Tensor | None
-    log_q: Tensor
+    name: Literal["two_tower"] = "two_tower"
+    temperature: float = Field(0.2, gt=0.0, le=10.0)
+    log_q_correction: bool = True
+    id_dropout: float = Field(0.3, ge=0.0, lt=1.0)
+    gather: bool = False
 
 
 class TwoTowerRecommender(nn.Module):
@@ -122,3 +129,26 @@ class TwoTowerRecommender(nn.Module):
     def scores(self, user_ids: Tensor, item_ids: Tensor, features: Tensor | None) -> Tensor:
         """Cosine similarity of each user to each item. Shape: (U, I)."""
         return self.embed_users(user_ids) @ self.embed_items(item_ids, features).T
+
+
+def build_two_tower(
+    section: TwoTowerConfig, encoder: nn.Module, ctx: MethodContext
+) -> TwoTowerRecommender:
+    """The recommender on the towers the interactions modality made for its data.
+
+    Raises:
+        ValueError: `encoder` is not a `RecommenderTowers` (the method trains on
+            interactions only; the modality check says so first).
+    """
+    if not isinstance(encoder, RecommenderTowers):
+        raise ValueError(
+            f"two_tower wraps the towers of interactions data, got {type(encoder).__name__}"
+        )
+    encoder.items.set_id_dropout(section.id_dropout)
+    return TwoTowerRecommender(
+        encoder.users,
+        encoder.items,
+        temperature=section.temperature,
+        log_q_correction=section.log_q_correction,
+        gather=section.gather,
+    )

@@ -20,7 +20,9 @@ class DataConfig(Strict):
     (`path` to a CSV of image_path,caption), "speech" (spoken words made with espeak-ng).
     Text (`text` section): "wordnet" (Debian wordnet-base), "text_lines", "text_pairs".
     Tables (`contrastkit.data.table`): "breast_cancer", "wine", "iris", "digits_table"
-    (bundled) or, with `path`, "csv", "parquet".
+    (bundled) or, with `path`, "csv", "parquet". Interactions (`contrastkit.data.interactions`):
+    "interactions" (`path` to a user,item[,timestamp][,features] CSV) or
+    "generated_interactions" (generated, seeded by the run's seed; docs/use.md).
     """
 
     source: str = "digits"

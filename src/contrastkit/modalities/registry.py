@@ -10,11 +10,18 @@ import difflib
 from contrastkit.errors import UserError
 from contrastkit.modalities.base import Modality, Settings
 from contrastkit.modalities.images import ImageModality
+from contrastkit.modalities.interactions import InteractionModality
 from contrastkit.modalities.pairs import PairModality
 from contrastkit.modalities.tables import TableModality
 from contrastkit.modalities.text import TextModality
 
-MODALITIES: tuple[type[Modality], ...] = (ImageModality, PairModality, TextModality, TableModality)
+MODALITIES: tuple[type[Modality], ...] = (
+    ImageModality,
+    PairModality,
+    TextModality,
+    TableModality,
+    InteractionModality,
+)
 
 
 def all_sources() -> list[str]:

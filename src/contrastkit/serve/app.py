@@ -9,6 +9,9 @@ the server stays up):
 - `POST /search?k=K`: an image body, or JSON `{"text": ..., "k": K}`, `{"row": {...}}`,
   `{"id": ...}` (the neighbours of an indexed item) -> `{"results": [{"id", "score",
   "thumbnail"}], "count"}`; `thumbnail` is `/thumb/{id}` for image indexes.
+- `POST /recommend`: JSON `{"user": ..., "k": K}` (recommender runs: two_tower on
+  interactions) -> `{"user", "results": [{"item", "id", "score"}], "count"}`, the k items
+  the user has no interaction with that the model scores highest; an unknown user is 404.
 - `GET /thumb/{id}`: a PNG of an indexed image, only for ids of the index.
 - `GET /` (the page), `/static/app.js`, `/static/style.css`; OpenAPI docs at `/docs`.
 
@@ -38,7 +41,15 @@ from contrastkit.serve.auth import API_KEY_HEADER, check_api_key, check_key_sett
 from contrastkit.serve.batcher import MicroBatcher
 from contrastkit.serve.catalog import Catalog
 from contrastkit.serve.engine import QueryKind, Tower
-from contrastkit.serve.limits import PAYLOAD_TOO_LARGE, UNPROCESSABLE, Limits, RequestError, preview
+from contrastkit.serve.ids import item_id
+from contrastkit.serve.limits import (
+    NOT_FOUND,
+    PAYLOAD_TOO_LARGE,
+    UNPROCESSABLE,
+    Limits,
+    RequestError,
+    preview,
+)
 
 UNSUPPORTED_MEDIA = 415
 IMAGE_TYPES = ("image/", "application/octet-stream")
@@ -58,6 +69,8 @@ class Service:
         limits: Per-request limits.
         api_key: Required in `X-API-Key` when set.
         batch_window_ms: Micro-batching window (0: none).
+        recommendations: A recommender run's users and items embedded (`/recommend`), or
+            None.
     """
 
     towers: dict[QueryKind, Tower]
@@ -67,6 +80,7 @@ class Service:
     limits: Limits = field(default_factory=Limits)
     api_key: str | None = None
     batch_window_ms: float = 2.0
+    recommendations: Any = None
     batchers: dict[str, MicroBatcher] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -335,6 +349,48 @@ def create_app(service: Service) -> FastAPI:
         ]
         return {"results": results, "count": len(results)}
 
+    @app.post(
+        "/recommend",
+        openapi_extra={
+            "requestBody": {
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"user": {"type": "string"}, "k": {"type": "integer"}},
+                            "required": ["user"],
+                        }
+                    }
+                }
+            }
+        },
+    )
+    async def recommend(request: Request) -> dict[str, Any]:
+        """The k items a recommender run scores highest for a user, among the items the
+        user has no interaction with (JSON `{"user": ..., "k": K}`)."""
+        authorise(request)
+        table = service.recommendations
+        if table is None:
+            raise RequestError(
+                UNPROCESSABLE,
+                "this run is not a recommender (method two_tower on interactions data)",
+            )
+        if _media(request) != "application/json":
+            raise RequestError(
+                UNSUPPORTED_MEDIA, f"Content-Type {preview(_media(request))}: send application/json"
+            )
+        obj = _json_object(await read_body(request, limits.max_upload_bytes), ("user", "k"))
+        user = limits.check_text(obj["user"], name="user")
+        k = limits.check_k(obj.get("k", DEFAULT_K))
+        try:
+            items = table.top_k(user, k, what="user")
+        except UserError:
+            raise RequestError(
+                NOT_FOUND, f"user: no user {preview(user)} in the run's data"
+            ) from None
+        results = [{"item": x.item, "id": item_id(x.item), "score": x.score} for x in items]
+        return {"user": user, "results": results, "count": len(results)}
+
     @app.get("/thumb/{item}", responses={200: {"content": {"image/png": {}}}})
     async def thumb(item: str, request: Request) -> Response:
         """A PNG of an indexed image (404 for an id the index does not hold)."""
@@ -379,11 +435,18 @@ def build_service(
 
         check_name(index)  # before anything is loaded: a bad name is refused at once
     _, modality, method = load_run(run)
-    towers = (
-        onnx_towers(run / "export", threads=threads)
-        if backend == "onnx"
-        else torch_towers(modality, method)
-    )
+    make_recommendations = getattr(modality, "recommendations", None)
+    recommendations = None
+    if make_recommendations is not None:  # a recommender answers by ids: no query tower
+        recommendations = make_recommendations(method)
+        towers: list[Tower] = []
+        if backend == "onnx":
+            log("a recommender run is served from embeddings made by PyTorch at startup")
+            backend = "torch"
+    elif backend == "onnx":
+        towers = onnx_towers(run / "export", threads=threads)
+    else:
+        towers = torch_towers(modality, method)
     by_kind: dict[QueryKind, Tower] = {}
     for tower in towers:
         if tower.takes is not None:
@@ -401,6 +464,7 @@ def build_service(
         limits=limits or Limits(),
         api_key=api_key,
         batch_window_ms=batch_window_ms,
+        recommendations=recommendations,
     )
 
 
