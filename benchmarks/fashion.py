@@ -112,8 +112,8 @@ def main() -> None:
     args = parser.parse_args()
     console = Console()
     result: dict[str, Any] = {
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores "
-        "(shared with other agents)",
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
         "torch": torch.__version__,
         "args": {k: str(v) for k, v in vars(args).items()},
     }
@@ -131,6 +131,7 @@ def main() -> None:
         write_json_atomic(args.out, result)  # kept if the speed half is interrupted
         if args.speed_epochs:
             result["speed"] = speed(args, tmp, data, base, console)
+    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     write_json_atomic(args.out, result)
     console.print(f"wrote {args.out}")
 
