@@ -216,7 +216,7 @@ def speed(
             ly_runs.append(lightly_run(args, tmp / f"speed_ly{r}", data, hp))
             console.print(f"lightly run {r}: {ly_runs[-1]}")
     out: dict[str, Any] = {"hyperparameters": hp, "contrastkit": ck_runs, "lightly": ly_runs}
-    table = Table(title=f"SimCLR speed, resnet_small, {hp['epochs']} epochs (shared machine)")
+    table = Table(title=f"SimCLR speed, resnet_small, {hp['epochs']} epochs")
     for col in ("pipeline", "images/s (median)", "kNN %"):
         table.add_column(col)
     ck_rate = statistics.median(r["images_per_s"] for r in ck_runs)

@@ -15,8 +15,8 @@ Latency table: the exported model (ONNX Runtime, 1 thread) against the PyTorch m
 per image: the digits CNN (1x8x8) and a photo-sized SmallCNN (3x32x32, width 32).
 
     python benchmarks/serve.py --quick     # 5 s per load case (~1.5 min)
-    python benchmarks/serve.py             # 20 s per load case
-    python benchmarks/serve.py [--out PATH]
+    python benchmarks/serve.py             # 60 s per load case (~10 min)
+    python benchmarks/serve.py [--seconds S] [--out PATH]
 """
 
 from __future__ import annotations
@@ -238,6 +238,7 @@ def per_image_latency(repeats: int) -> list[dict[str, Any]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="5 s per load case")
+    parser.add_argument("--seconds", type=float, help="seconds per load case (default 60)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--server", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -245,7 +246,7 @@ def main() -> None:
         run, backend, port, window = args.server
         serve_forever(Path(run), backend, int(port), float(window))
         return
-    seconds = 5.0 if args.quick else 20.0
+    seconds = args.seconds or (5.0 if args.quick else 60.0)
     with tempfile.TemporaryDirectory() as tmp:
         run = make_run(Path(tmp) / "digits")
         load_rows = [r for b, w in CASES for r in load_case(run, b, w, seconds)]
