@@ -47,6 +47,7 @@ from contrastkit.train.optim import build_optimizer
 from contrastkit.train.options import TrainConfig
 from contrastkit.train.progress import TrainProgress
 from contrastkit.train.tensorboard import EventLog
+from contrastkit.train.wandb_log import WandbLog
 
 MAX_SKIPPED_STEPS = 10
 
@@ -191,6 +192,7 @@ def fit(
             enabled=show_progress and writer,
         ) as bar,
         EventLog(run_dir, enabled=writer) as events,
+        WandbLog(run_dir, project=cfg.wandb_project, enabled=writer) as wandb_log,
     ):
         for epoch in range(start_step // steps_per_epoch, cfg.epochs):
             if step >= stop_step:
@@ -258,6 +260,7 @@ def fit(
                 if writer and logged:
                     append_jsonl(run_dir / LOG, record)
                     events.write(record)
+                    wandb_log.write(record)
                 step += 1
                 stop = stop_on_collapse and ddp.any_rank(collapse is not None)
                 if stop or step >= stop_step:

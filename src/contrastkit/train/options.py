@@ -41,6 +41,9 @@ class TrainConfig(Strict):
     workers: int | None = Field(None, ge=0, le=256)
     prefetch_factor: int = Field(2, ge=1, le=64)
     keep_freed_memory: bool = True
+    wandb_project: str | None = Field(None, min_length=1, max_length=128)
+    """Also log the training curves to this Weights & Biases project (`train/wandb_log.py`;
+    needs the `wandb` extra). None: TensorBoard and log.jsonl only."""
 
 
 class HealthConfig(Strict):
