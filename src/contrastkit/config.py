@@ -26,7 +26,7 @@ from contrastkit.errors import UserError
 from contrastkit.eval.options import MIN_BUDGET_S, EvalConfig
 from contrastkit.methods.options import MethodOptions, PairsConfig
 from contrastkit.methods.registry import DEFAULT_METHOD, METHODS, method_spec
-from contrastkit.modalities.base import Settings
+from contrastkit.modalities.base import Fitted, Settings
 from contrastkit.modalities.options import DataConfig, TextConfig
 from contrastkit.modalities.registry import modality_class
 from contrastkit.options import Strict
@@ -206,14 +206,24 @@ def eval_budget(cfg: Config, train_time_s: float | None) -> None:
     cfg.eval.budget_s = max(float(train_time_s), MIN_BUDGET_S)
 
 
-def fit_augment(cfg: Config, fitted: dict[str, Any] | None) -> list[str]:
-    """Apply the modality's `fitted` augment settings in place when the config sets no
-    `augment` key (and `fitted` is not None); the line that says so, or nothing."""
-    if fitted is None or cfg.augment.model_fields_set:
-        return []
-    cfg.augment = AugmentConfig.model_validate({**cfg.augment.model_dump(), **fitted})
-    chosen = ", ".join(f"{key}={value}" for key, value in fitted.items())
-    return [f"chose augment {chosen} for colour images; set any augment key to override"]
+def fit_defaults(cfg: Config, fitted: list[Fitted]) -> list[str]:
+    """Apply the settings a modality chose from its data, in place, each when the config
+    sets none of its keys; one line per choice applied."""
+    lines = []
+    for choice in fitted:
+        section = getattr(cfg, choice.section)
+        if choice.values.keys() & section.model_fields_set:
+            continue
+        setattr(
+            cfg,
+            choice.section,
+            type(section).model_validate({**section.model_dump(), **choice.values}),
+        )
+        chosen = ", ".join(
+            f"{choice.section}.{key}={value}" for key, value in choice.values.items()
+        )
+        lines.append(f"chose {chosen} for {choice.reason}; set it to override")
+    return lines
 
 
 def fit_to_data(cfg: Config, n: int) -> list[str]:

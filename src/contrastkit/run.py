@@ -21,7 +21,7 @@ from contrastkit.config import (
     Config,
     dump_config,
     eval_budget,
-    fit_augment,
+    fit_defaults,
     fit_to_data,
     load_config,
     settings_of,
@@ -121,9 +121,9 @@ def _train(
     on_epoch_end: Callable[[int], None],
 ) -> dict[str, Any]:
     writer = rank() == 0
-    views = [] if resume else fit_augment(cfg, modality.fitted_augment())
+    views = [] if resume else fit_defaults(cfg, modality.fitted_defaults())
     if views:
-        modality.settings = settings_of(cfg)  # the views are made from the fitted section
+        modality.settings = settings_of(cfg)  # views and encoder come from the fitted sections
     torch.manual_seed(cfg.seed)  # the initial weights: the same seed gives the same run
     training = modality.training(method_spec(cfg.method.name), log if writer else _quiet)
     method = build_method(cfg, modality.new_encoder)

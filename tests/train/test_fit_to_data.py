@@ -6,7 +6,10 @@ from pathlib import Path
 
 from PIL import Image
 
+from contrastkit.augment.options import COLOUR_VIEWS
 from contrastkit.config import config_from_dict, fit_to_data
+
+COLOUR_KEYS = tuple(COLOUR_VIEWS)
 
 
 def test_batch_and_warmup_are_chosen_for_small_data() -> None:
@@ -32,37 +35,43 @@ def test_the_digits_recipe_is_unchanged() -> None:
     assert fit_to_data(cfg, 1257) == [] and cfg.train.batch_size == 256
 
 
-def test_colour_views_are_chosen_only_when_no_augment_key_is_set() -> None:
-    from contrastkit.augment.options import COLOUR_VIEWS
-    from contrastkit.config import fit_augment
+def test_fitted_defaults_apply_only_where_the_config_sets_none_of_their_keys() -> None:
+    from contrastkit.config import fit_defaults
+    from contrastkit.modalities.base import Fitted
 
-    cfg = config_from_dict({})
-    lines = fit_augment(cfg, dict(COLOUR_VIEWS))
+    colour = Fitted("augment", dict(COLOUR_VIEWS), "colour images")
+    larger = Fitted("model", {"encoder": "resnet_small"}, "64x64 images")
+    cfg = config_from_dict({"model": {"width": 16}})
+    lines = fit_defaults(cfg, [colour, larger])
     assert cfg.augment.hflip_prob == 0.5 and cfg.augment.jitter_prob == 0.8
     assert cfg.augment.crop_scale == (0.2, 1.0) and cfg.augment.rotation_deg == 0.0
     assert cfg.augment.blur_prob == 0.5  # a default the colour views keep
-    assert lines[0].startswith("chose augment crop_scale=(0.2, 1.0), hflip_prob=0.5")
-    assert lines[0].endswith("for colour images; set any augment key to override")
-    kept = config_from_dict({"augment": {"rotation_deg": 5.0}})
-    assert fit_augment(kept, dict(COLOUR_VIEWS)) == [] and kept.augment.hflip_prob == 0.0
-    grey = config_from_dict({})
-    assert fit_augment(grey, None) == [] and grey.augment.rotation_deg == 15.0
+    assert cfg.model.encoder == "resnet_small" and cfg.model.width == 16
+    assert lines[0].startswith("chose augment.crop_scale=(0.2, 1.0), augment.hflip_prob=0.5")
+    assert lines[0].endswith("for colour images; set it to override")
+    assert lines[1] == "chose model.encoder=resnet_small for 64x64 images; set it to override"
+    kept = config_from_dict({"augment": {"rotation_deg": 5.0}, "model": {"encoder": "small_cnn"}})
+    assert fit_defaults(kept, [colour, larger]) == []
+    assert kept.augment.hflip_prob == 0.0 and kept.model.encoder == "small_cnn"
 
 
-def test_a_colour_folder_asks_for_colour_views_and_grey_data_do_not(tmp_path: Path) -> None:
+def test_image_data_ask_for_colour_views_and_a_strided_encoder(tmp_path: Path) -> None:
     from contrastkit.config import settings_of
     from contrastkit.modalities.registry import modality_for
 
-    for colour, name in ((True, "rgb"), (False, "grey")):
+    for mode, side, name in (("RGB", 8, "rgb"), ("L", 8, "grey"), ("L", 64, "large")):
         for cls in ("a", "b"):
             (tmp_path / name / cls).mkdir(parents=True)
             for i in range(3):
-                mode = "RGB" if colour else "L"
-                Image.new(mode, (8, 8), (200, 10, 10) if colour else 99).save(
-                    tmp_path / name / cls / f"{i}.png"
-                )
-    rgb = config_from_dict({"data": {"source": "folder", "path": str(tmp_path / "rgb")}})
-    grey = config_from_dict({"data": {"source": "folder", "path": str(tmp_path / "grey")}})
-    assert modality_for(settings_of(rgb)).fitted_augment() is not None
-    assert modality_for(settings_of(grey)).fitted_augment() is None
-    assert modality_for(settings_of(config_from_dict({}))).fitted_augment() is None  # digits
+                Image.new(mode, (side, side)).save(tmp_path / name / cls / f"{i}.png")
+
+    def fitted(name: str) -> list[tuple[str, list[str]]]:
+        cfg = config_from_dict({"data": {"source": "folder", "path": str(tmp_path / name)}})
+        return [
+            (f.section, list(f.values)) for f in modality_for(settings_of(cfg)).fitted_defaults()
+        ]
+
+    assert fitted("rgb") == [("augment", list(COLOUR_KEYS))]
+    assert fitted("grey") == []
+    assert fitted("large") == [("model", ["encoder"])]
+    assert modality_for(settings_of(config_from_dict({}))).fitted_defaults() == []  # digits

@@ -61,6 +61,21 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class Fitted:
+    """Default settings chosen from the data.
+
+    Attributes:
+        section: The config section ("augment", "model").
+        values: Key -> value within the section.
+        reason: What in the data asked for them ("colour images").
+    """
+
+    section: Literal["augment", "model"]
+    values: dict[str, Any]
+    reason: str
+
+
+@dataclass(frozen=True)
 class HealthProbe:
     """What the training-health monitor measures: a split whose training images it embeds
     (and, when labelled, uses for online kNN) and the views for its alignment measure."""
@@ -270,11 +285,10 @@ class Modality(ABC):
                 f"{', '.join(fits)}"
             )
 
-    def fitted_augment(self) -> dict[str, Any] | None:
-        """`augment` settings that suit this data better than the section's defaults (the
-        digits' grey-image views); the application applies them when the config sets no
-        `augment` key. None: the defaults fit."""
-        return None
+    def fitted_defaults(self) -> list[Fitted]:
+        """Settings that suit this data better than the sections' defaults (which are the
+        digits'); the application applies each when the config sets none of its keys."""
+        return []
 
     @abstractmethod
     def new_encoder(self) -> nn.Module:
