@@ -9,16 +9,16 @@ which `make install` installs); without it nothing is written and training goes 
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
-from types import TracebackType
 from typing import Any
+
+from contrastkit.train.sinks import Sink, scalars
 
 EVENTS_DIR = "tensorboard"
 """Where a run's event files go, beside log.jsonl."""
 
 
-class EventLog:
+class EventLog(Sink):
     """Writes the logged records of a run as TensorBoard scalars (a no-op without the
     `tensorboard` package).
 
@@ -46,24 +46,10 @@ class EventLog:
         if self._writer is None:
             return
         step = int(record["step"])
-        for key, value in record.items():
-            if key in ("step", "epoch") or isinstance(value, bool):
-                continue
-            if isinstance(value, int | float) and math.isfinite(value):
-                self._writer.add_scalar(f"train/{key}", float(value), step)
+        for tag, value in scalars(record).items():
+            self._writer.add_scalar(tag, value, step)
 
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
-
-    def __enter__(self) -> EventLog:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -10,15 +10,14 @@ training starts, not a silent gap in the curves.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from contrastkit.errors import UserError
+from contrastkit.train.sinks import Sink, scalars
 
 
-class WandbLog:
+class WandbLog(Sink):
     """Logs a run's records to W&B (a no-op when `project` is None or not `enabled`).
 
     Args:
@@ -47,28 +46,9 @@ class WandbLog:
         """Each finite number of `record` (but step and epoch) as `train/<key>` at its step."""
         if self._run is None:
             return
-        values = {
-            f"train/{key}": float(value)
-            for key, value in record.items()
-            if key not in ("step", "epoch")
-            and isinstance(value, int | float)
-            and not isinstance(value, bool)
-            and math.isfinite(value)
-        }
-        self._run.log(values, step=int(record["step"]))
+        self._run.log(scalars(record), step=int(record["step"]))
 
     def close(self) -> None:
         if self._run is not None:
             self._run.finish()
             self._run = None
-
-    def __enter__(self) -> WandbLog:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -1,0 +1,42 @@
+"""What the curve writers share (`tensorboard.py`, `wandb_log.py`): the numbers of a logged
+record they write, and closing as a context manager."""
+
+from __future__ import annotations
+
+import math
+from types import TracebackType
+from typing import Any, TypeVar
+
+
+def scalars(record: dict[str, Any]) -> dict[str, float]:
+    """The finite numbers of a `log.jsonl` record (not step, epoch or booleans), keyed
+    `train/<key>`."""
+    return {
+        f"train/{key}": float(value)
+        for key, value in record.items()
+        if key not in ("step", "epoch")
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    }
+
+
+SinkT = TypeVar("SinkT", bound="Sink")
+
+
+class Sink:
+    """A writer of logged records that closes itself at the end of a `with` block."""
+
+    def close(self) -> None:
+        """Flush and let go of what the writer holds."""
+
+    def __enter__(self: SinkT) -> SinkT:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
