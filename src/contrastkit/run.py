@@ -121,13 +121,13 @@ def _train(
     on_epoch_end: Callable[[int], None],
 ) -> dict[str, Any]:
     writer = rank() == 0
-    views = [] if resume else fit_defaults(cfg, modality.fitted_defaults())
-    if views:
+    fitted = [] if resume else fit_defaults(cfg, modality.fitted_defaults())
+    if fitted:
         modality.settings = settings_of(cfg)  # views and encoder come from the fitted sections
     torch.manual_seed(cfg.seed)  # the initial weights: the same seed gives the same run
     training = modality.training(method_spec(cfg.method.name), log if writer else _quiet)
     method = build_method(cfg, modality.new_encoder)
-    derived = views + ([] if resume else fit_to_data(cfg, len(training.items)))  # type: ignore[arg-type]
+    derived = fitted + ([] if resume else fit_to_data(cfg, len(training.items)))  # type: ignore[arg-type]
     if writer:
         for line in training.lines:
             log(line)
