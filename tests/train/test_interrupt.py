@@ -84,7 +84,7 @@ def test_ctrl_c_says_how_to_resume_and_resume_finishes(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("method", ["simclr", "byol", "moco_v2"])
 def test_kill_at_a_random_moment_then_resume_is_bit_exact(tmp_path: Path, method: str) -> None:
-    epochs = 6
+    epochs = 30  # long enough that the kill lands before the run ends (6 no longer did)
     whole = tmp_path / "whole"
     proc = _train(whole, method, epochs)
     _, err = proc.communicate(timeout=600)
@@ -96,6 +96,7 @@ def test_kill_at_a_random_moment_then_resume_is_bit_exact(tmp_path: Path, method
     time.sleep(random.Random(method).uniform(0.0, 1.5))  # a reproducible "random" moment
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, "the run ended before the kill"
     resumed = _train(killed, method, epochs, "--resume")
     _, err = resumed.communicate(timeout=600)
     assert resumed.returncode == 0, err
