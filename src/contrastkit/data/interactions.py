@@ -239,12 +239,12 @@ def read_interactions_csv(
 def _read_interactions(
     path: Path,
     *,
-    user_column: str = "user",
-    item_column: str = "item",
-    timestamp_column: str = "timestamp",
-    feature_columns: list[str] | None = None,
+    user_column: str,
+    item_column: str,
+    timestamp_column: str,
+    feature_columns: list[str] | None,
 ) -> Interactions:
-    """The reader behind the public function above (no decoding guard)."""
+    """The reader behind `read_interactions_csv` (its defaults; no decoding guard)."""
     if not path.is_file():
         raise UserError(f"{path}: no such interactions file")
     with path.open(newline="") as handle:
