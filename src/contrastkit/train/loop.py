@@ -149,6 +149,10 @@ def fit(
     shuffle_gen = torch.Generator().manual_seed(seed)
     aug_gen = torch.Generator(device=device).manual_seed(seed + 1 + 1000 * rank())
     method.to(device).train()
+    if cfg.channels_last:
+        method.to(memory_format=torch.channels_last)
+    if cfg.compile:
+        method.get_submodule("encoder").compile()  # in place: state-dict keys unchanged
     model = ddp.wrap(method, sync_batchnorm=cfg.sync_batchnorm)
     optimizer = build_optimizer(method, cfg)
     start_step, elapsed, skipped, waited = 0, 0.0, 0, 0.0
@@ -295,6 +299,8 @@ def fit(
 
     if last_loss is not None:
         loss_value = float(last_loss)
+    if cfg.channels_last:
+        method.to(memory_format=torch.contiguous_format)
     trained = (start_step + steps_done) * batch_size
     return TrainResult(
         train_time_s=elapsed,
