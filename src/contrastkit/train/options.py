@@ -25,14 +25,14 @@ class TrainConfig(Strict):
     next step instead of returning it to the kernel (`train/allocator.py`: about 1.3-1.5x
     faster steps; the process holds its peak memory until it ends).
     `channels_last`: convolution weights are stored channels-last while training, so
-    convolutions run in the layout oneDNN and tensor cores prefer (measured on 2 CPU cores:
-    1.3x faster resnet_small steps on 28x28, 1.5x on 64x64, 1.3x ResNet-18 on 32x32); the
-    weights are handed back in the usual layout when training ends. No effect on models
-    without 2-D convolutions.
+    convolutions run in the layout oneDNN and tensor cores prefer (`benchmarks/layout.py`,
+    2 CPU cores: 1.17x faster resnet_small steps on 28x28, 1.47x on 64x64, 1.12x ResNet-18
+    on 32x32, none for ViT-Tiny); the weights are handed back in the usual layout when
+    training ends. No effect on models without 2-D convolutions.
     `compile`: `torch.compile` the method's encoder in place (`nn.Module.compile`: the
-    state-dict keys stay the same). Off by default: the first steps spend 30-60 s
-    compiling, and on 2 CPU cores the compiled resnet_small step was slower than the eager
-    channels-last one.
+    state-dict keys stay the same). Off by default: on 2 CPU cores the compiled
+    channels-last resnet_small step was only 1.06x faster, the first steps spend about 10 s
+    compiling, and compiling needs a C++ compiler at run time; worth it for long runs.
     """
 
     epochs: int = Field(200, ge=1)
