@@ -3,20 +3,22 @@ against lightly's pipeline on the same machine, backbone and hyperparameters.
 
 (a) Quality: each recipe configs/fashion_<method>.yaml is trained by contrastkit's CLI on a
 seeded subset of the 60,000 training images (`--subset`, 0 = all) for `--epochs` epochs
-(or until `--max-steps`), then evaluated by the run's own suite on `--test-subset` test
-images: kNN (cosine, k=20), linear probe, few-label probe (10 per class, 5 draws) and, for
-the first method, the baselines the suite computes (raw pixels, random-init backbone, the
-same backbone trained supervised on the same few labels). s/epoch and peak memory come
-from the run's metrics.json. The full protocol (about one hour of training per method on
-the 60,000 images on 2 cores): `--subset 0 --test-subset 0 --epochs 30`.
+(or until `--max-steps`; `--epochs 0` skips this part), then evaluated by the run's own
+suite on `--test-subset` test images: kNN (cosine, k=20), linear probe, few-label probe (10
+per class, 5 draws) and, for the first method, the baselines the suite computes (raw
+pixels, random-init backbone, the same backbone trained supervised on the same few labels).
+s/epoch and peak memory come from the run's metrics.json. The full protocol (about one hour
+of training per method on the 60,000 images on 2 cores):
+`--subset 0 --test-subset 0 --epochs 60 --speed-epochs 0`.
 
-(b) Speed: SimCLR, resnet_small, batch 256, AdamW lr 2e-3, temperature 0.5, crop 0.3-1 +
-flip, for `--speed-epochs` epochs on the same subset: contrastkit's CLI against
-benchmarks/fashion_lightly.py (lightly's SimCLRTransform, DataLoader with workers,
-SimCLRProjectionHead, NTXentLoss, a plain loop) run by `--lightly-python` (a separate venv:
-python3 -m venv /work/lightly-venv && /work/lightly-venv/bin/pip install torch==2.13.0
-lightly). The two alternate `--repeats` times (the machine may be shared); images/s is the
-median, kNN (contrastkit's knn_accuracy, cosine k=20, on the same test images) the last.
+(b) Speed: SimCLR, resnet_small, batch 256, AdamW lr 2e-3, temperature 0.1, crops of 20-100%
++ flip + brightness/contrast jitter (p 0.8, strength 0.4), for `--speed-epochs` epochs on
+the same subset: contrastkit's CLI against benchmarks/fashion_lightly.py (lightly's
+SimCLRTransform, DataLoader with workers, SimCLRProjectionHead, NTXentLoss, a plain loop)
+run by `--lightly-python` (a separate venv: python3 -m venv /work/lightly-venv &&
+/work/lightly-venv/bin/pip install torch==2.13.0 lightly). The two alternate `--repeats`
+times (the machine may be shared); images/s is the median, kNN (contrastkit's
+knn_accuracy, cosine k=20, on the same test images) the last.
 lightly's half is skipped, and says so, when that interpreter is absent.
 
 Writes benchmarks/results/fashion.json and prints the tables. Needs the Debian package
@@ -49,7 +51,7 @@ from contrastkit.eval.knn import knn_accuracy
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "fashion.json"
-SPEED = {"epochs": 0, "batch_size": 256, "lr": 0.002, "temperature": 0.5}
+SPEED = {"epochs": 0, "batch_size": 256, "lr": 0.002, "temperature": 0.1}
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:
@@ -97,7 +99,7 @@ def main() -> None:
     parser.add_argument("--methods", default="simclr", help="comma list of simclr,byol,...")
     parser.add_argument("--subset", type=int, default=10000, help="train images (0: all)")
     parser.add_argument("--test-subset", type=int, default=2000, help="test images (0: all)")
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=5, help="0 skips part (a)")
     parser.add_argument("--max-steps", type=int, default=None, help="training-step budget")
     parser.add_argument("--fewshot-draws", type=int, default=5)
     parser.add_argument("--supervised-steps", type=int, default=300)
@@ -127,8 +129,9 @@ def main() -> None:
         base = [f"data.path={data}", "health.every=0", "eval.max_items=null",
                 f"eval.fewshot_draws={args.fewshot_draws}",
                 f"eval.supervised_steps={args.supervised_steps}"]  # fmt: skip
-        result["quality"] = quality(args, tmp, base, console)
-        write_json_atomic(args.out, result)  # kept if the speed half is interrupted
+        if args.epochs:
+            result["quality"] = quality(args, tmp, base, console)
+            write_json_atomic(args.out, result)  # kept if the speed half is interrupted
         if args.speed_epochs:
             result["speed"] = speed(args, tmp, data, base, console)
     result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
