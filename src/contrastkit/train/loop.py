@@ -150,7 +150,8 @@ def fit(
     aug_gen = torch.Generator(device=device).manual_seed(seed + 1 + 1000 * rank())
     method.to(device).train()
     if cfg.channels_last:
-        method.to(memory_format=torch.channels_last)
+        # Module.to takes memory_format; torch's overloads for type checkers omit it.
+        method.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     if cfg.compile:
         method.get_submodule("encoder").compile()  # in place: state-dict keys unchanged
     model = ddp.wrap(method, sync_batchnorm=cfg.sync_batchnorm)
@@ -300,7 +301,7 @@ def fit(
     if last_loss is not None:
         loss_value = float(last_loss)
     if cfg.channels_last:
-        method.to(memory_format=torch.contiguous_format)
+        method.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
     trained = (start_step + steps_done) * batch_size
     return TrainResult(
         train_time_s=elapsed,
