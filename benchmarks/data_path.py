@@ -52,6 +52,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from machine import load_average  # benchmarks/machine.py
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 DATA = ROOT / "build" / "data_path"
@@ -263,10 +265,6 @@ def run_child(
     if done.returncode != 0:
         raise SystemExit(f"run failed ({' '.join(cmd)}):\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def load_average() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
 
 
 def main() -> None:

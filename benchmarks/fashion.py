@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -48,6 +47,7 @@ from rich.table import Table
 from contrastkit.atomic import write_json_atomic
 from contrastkit.data.fashion_mnist import read_fashion_mnist
 from contrastkit.eval.knn import knn_accuracy
+from machine import load_average, run_header  # benchmarks/machine.py
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "fashion.json"
@@ -113,12 +113,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     console = Console()
-    result: dict[str, Any] = {
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
-        "load_average_before": [round(x, 2) for x in os.getloadavg()],
-        "torch": torch.__version__,
-        "args": {k: str(v) for k, v in vars(args).items()},
-    }
+    result: dict[str, Any] = run_header(args)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         data = tmp / "data"
@@ -134,7 +129,7 @@ def main() -> None:
             write_json_atomic(args.out, result)  # kept if the speed half is interrupted
         if args.speed_epochs:
             result["speed"] = speed(args, tmp, data, base, console)
-    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    result["load_average_after"] = load_average()
     write_json_atomic(args.out, result)
     console.print(f"wrote {args.out}")
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -38,6 +37,7 @@ from contrastkit.encoders.build import build_encoder, encoder_feature_dim
 from contrastkit.encoders.options import ModelConfig
 from contrastkit.heads.projection import ProjectionHead
 from contrastkit.methods.simclr import SimCLR
+from machine import load_average, run_header  # benchmarks/machine.py
 
 RESULTS = Path(__file__).parent / "results" / "layout.json"
 CASES: dict[str, dict[str, Any]] = {
@@ -107,13 +107,7 @@ def main() -> None:
         return
     layouts = ["usual", "channels_last"] + (["compiled"] if args.compile else [])
     console = Console()
-    result: dict[str, Any] = {
-        "machine": f"{os.cpu_count()} cores",
-        "load_average_before": [round(x, 2) for x in os.getloadavg()],
-        "torch": torch.__version__,
-        "args": {k: str(v) for k, v in vars(args).items()},
-        "cases": {},
-    }
+    result: dict[str, Any] = {**run_header(args), "cases": {}}
     table = Table(title=f"SimCLR training step by weight layout ({args.threads} threads)")
     for col in ("encoder, images", *[f"{x} ms/step" for x in layouts], "speed-up", "peak MiB"):
         table.add_column(col)
@@ -131,7 +125,7 @@ def main() -> None:
         peaks = "/".join(f"{max(r['peak_rss_mib'] for r in v):.0f}" for v in runs.values())
         table.add_row(case, *[f"{ms[x]:.0f}" for x in layouts], f"{speedup:.2f}x", peaks)
         console.print(f"{case}: {ms}")
-    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    result["load_average_after"] = load_average()
     console.print(table)
     write_json_atomic(args.out, result)
     console.print(f"wrote {args.out}")
