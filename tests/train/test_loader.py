@@ -130,7 +130,11 @@ def test_fit_equals_the_old_whole_tensor_loop(tmp_path: Path) -> None:
     set indexed by slices of one seeded permutation per epoch."""
     digits = load_digits()
     x = ImageBatch(images=digits.x_train[:96], labels=digits.y_train[:96])
-    cfg = TrainConfig(epochs=2, batch_size=32, warmup_epochs=1, lr=1e-2, log_every=1)
+    # The usual weight layout: exact equality with the loop written out below (channels-last
+    # changes float rounding; tests/train/test_memory_layout.py compares the layouts).
+    cfg = TrainConfig(
+        epochs=2, batch_size=32, warmup_epochs=1, lr=1e-2, log_every=1, channels_last=False
+    )
 
     def make() -> SimCLR:
         torch.manual_seed(0)
