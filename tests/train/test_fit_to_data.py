@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from contrastkit.augment.options import COLOUR_VIEWS
+from contrastkit.augment.options import COLOUR_VIEWS, GREY_VIEWS
 from contrastkit.config import config_from_dict, fit_to_data
 
 COLOUR_KEYS = tuple(COLOUR_VIEWS)
@@ -55,11 +55,12 @@ def test_fitted_defaults_apply_only_where_the_config_sets_none_of_their_keys() -
     assert kept.augment.hflip_prob == 0.0 and kept.model.encoder == "small_cnn"
 
 
-def test_image_data_ask_for_colour_views_and_a_strided_encoder(tmp_path: Path) -> None:
+def test_image_data_ask_for_colour_or_grey_views_and_a_strided_encoder(tmp_path: Path) -> None:
     from contrastkit.config import settings_of
     from contrastkit.modalities.registry import modality_for
 
-    for mode, side, name in (("RGB", 8, "rgb"), ("L", 8, "grey"), ("L", 64, "large")):
+    cases = (("RGB", 8, "rgb"), ("L", 8, "grey"), ("L", 16, "grey16"), ("L", 28, "grey28"))
+    for mode, side, name in (*cases, ("RGB", 64, "large")):
         for cls in ("a", "b"):
             (tmp_path / name / cls).mkdir(parents=True)
             for i in range(3):
@@ -72,6 +73,7 @@ def test_image_data_ask_for_colour_views_and_a_strided_encoder(tmp_path: Path) -
         ]
 
     assert fitted("rgb") == [("augment", list(COLOUR_KEYS))]
-    assert fitted("grey") == []
-    assert fitted("large") == [("model", ["encoder"])]
+    assert fitted("grey") == [] and fitted("grey16") == []  # the digits' kind keeps its views
+    assert fitted("grey28") == [("augment", list(GREY_VIEWS)), ("model", ["encoder"])]
+    assert fitted("large") == [("augment", list(COLOUR_KEYS)), ("model", ["encoder"])]
     assert modality_for(settings_of(config_from_dict({}))).fitted_defaults() == []  # digits
