@@ -29,34 +29,30 @@ def check_range(
     return value
 
 
-COLOUR_VIEWS: dict[str, object] = {
+_CROP_FLIP_LIGHT: dict[str, object] = {
     "crop_scale": (0.2, 1.0),
     "hflip_prob": 0.5,
     "jitter_prob": 0.8,
     "brightness": 0.4,
     "contrast": 0.4,
+    "rotation_deg": 0.0,
+    "noise_std": 0.0,
+}
+"""What the colour and the grey views share: crops of 20-100%, flips, brightness and contrast
+jitter 0.4 with probability 0.8, none of the digits' rotation and noise."""
+
+COLOUR_VIEWS: dict[str, object] = {
+    **_CROP_FLIP_LIGHT,
     "saturation": 0.4,
     "hue": 0.1,
     "grayscale_prob": 0.2,
-    "rotation_deg": 0.0,
-    "noise_std": 0.0,
 }
 """The views of SimCLR's ImageNet recipe (crops of 20-100%, flips, colour jitter 0.4/0.4/0.4/0.1
 with probability 0.8, grey with 0.2, blur), chosen for colour images when a config sets no
 `augment` key: the section's defaults are the digits' (rotation and noise, no flips, no
 colour), which leave a colour photo's colour as the easiest cue to match views by."""
 
-
-GREY_VIEWS: dict[str, object] = {
-    "crop_scale": (0.2, 1.0),
-    "hflip_prob": 0.5,
-    "jitter_prob": 0.8,
-    "brightness": 0.4,
-    "contrast": 0.4,
-    "rotation_deg": 0.0,
-    "noise_std": 0.0,
-    "blur_prob": 0.0,
-}
+GREY_VIEWS: dict[str, object] = {**_CROP_FLIP_LIGHT, "blur_prob": 0.0}
 """The views of `configs/fashion_simclr.yaml`, chosen for grey images larger than the digits
 when a config sets no `augment` key: crops of 20-100%, flips, brightness and contrast jitter
 0.4 with probability 0.8, no blur. Without the jitter the two views of an image share their
