@@ -98,6 +98,7 @@ def worker(rank: int, init_file: str, out: str) -> None:
         )
         if rank == 0:
             torch.save({"loss": loss, "grads": grads}, Path(out) / "first_step.pt")
+        dist.barrier()  # both ranks done before either leaves: one gloo teardown aborted
     finally:
         dist.destroy_process_group()
 
