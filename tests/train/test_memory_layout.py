@@ -43,10 +43,21 @@ def convs(module: nn.Module) -> list[Tensor]:
     return [m.weight for m in module.modules() if isinstance(m, nn.Conv2d) and m.in_channels > 1]
 
 
-def train(run_dir: Path, **options: Any) -> LayoutSpy:
+class Interrupted(LayoutSpy):
+    """Stops on its third step as Ctrl-C would."""
+
+    def training_loss(
+        self, batch: ImageBatch, *, augment: object, generator: torch.Generator | None = None
+    ) -> Tensor:
+        if len(self.seen) == 2:
+            raise KeyboardInterrupt
+        return super().training_loss(batch, augment=augment, generator=generator)
+
+
+def train(run_dir: Path, method: LayoutSpy | None = None, **options: Any) -> LayoutSpy:
     images = load_digits().x_train[:128]
     cfg = TrainConfig(epochs=2, batch_size=64, warmup_epochs=1, lr=1e-2, **options)
-    method = LayoutSpy()
+    method = method or LayoutSpy()
     fit(
         method,
         ImageBatch(images=images, labels=torch.full((len(images),), -1)),
@@ -63,6 +74,15 @@ def train(run_dir: Path, **options: Any) -> LayoutSpy:
 def test_channels_last_while_training_then_the_usual_layout(tmp_path: Path) -> None:
     method = train(tmp_path, channels_last=True)
     assert convs(method) and method.seen == [True] * 4
+    assert all(p.is_contiguous() for p in method.parameters())
+    assert not any(w.is_contiguous(memory_format=torch.channels_last) for w in convs(method))
+
+
+def test_an_interrupted_run_hands_back_the_usual_layout(tmp_path: Path) -> None:
+    method = Interrupted()
+    with pytest.raises(KeyboardInterrupt):
+        train(tmp_path, method, channels_last=True)
+    assert method.seen == [True, True]
     assert all(p.is_contiguous() for p in method.parameters())
     assert not any(w.is_contiguous(memory_format=torch.channels_last) for w in convs(method))
 

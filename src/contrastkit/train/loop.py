@@ -20,7 +20,8 @@ from __future__ import annotations
 import math
 import resource
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -50,6 +51,22 @@ from contrastkit.train.tensorboard import EventLog
 from contrastkit.train.wandb_log import WandbLog
 
 MAX_SKIPPED_STEPS = 10
+
+
+@contextmanager
+def _memory_layout(method: nn.Module, *, channels_last: bool) -> Iterator[None]:
+    """Conv weights stored channels-last while training (`train.channels_last`: faster
+    convolutions), handed back in the usual layout however training ends, an exception
+    (Ctrl-C, the NaN guard) included."""
+    if not channels_last:
+        yield
+        return
+    # Module.to takes memory_format; torch's overloads for type checkers omit it.
+    method.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    try:
+        yield
+    finally:
+        method.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
 
 
 class Method(Protocol):
@@ -149,159 +166,155 @@ def fit(
     shuffle_gen = torch.Generator().manual_seed(seed)
     aug_gen = torch.Generator(device=device).manual_seed(seed + 1 + 1000 * rank())
     method.to(device).train()
-    if cfg.channels_last:
-        # Module.to takes memory_format; torch's overloads for type checkers omit it.
-        method.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-    if cfg.compile:
-        method.get_submodule("encoder").compile()  # in place: state-dict keys unchanged
-    model = ddp.wrap(method, sync_batchnorm=cfg.sync_batchnorm)
-    optimizer = build_optimizer(method, cfg)
-    start_step, elapsed, skipped, waited = 0, 0.0, 0, 0.0
-    if resume:
-        state = load_checkpoint(run_dir / CHECKPOINT)
-        method.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        shuffle_gen.set_state(state["shuffle_rng"])
-        aug_gen.set_state(state.get("augment_rng_ranks", [state["augment_rng"]])[rank()])
-        torch.set_rng_state(state["torch_rng"])
-        start_step = state.get("step", state["epoch"] * steps_per_epoch)
-        elapsed, skipped = state["elapsed_s"], state["skipped"]
-        waited = state.get("data_wait_s", 0.0)
-        if writer:
-            truncate_log(run_dir / LOG, start_step)
-    m: Method = method  # type: ignore[assignment]
-    collapse: Collapse | None = None
-    health_text, steps_done, stop = "", 0, False
-
-    sampler = ShuffledBatches(n, batch_size=batch_size, generator=shuffle_gen)
-    loader_gen = torch.Generator()
-    pin = device.type == "cuda"
-    loader = Waited(
-        build_loader(
-            items,
-            sampler,
-            collate=collate,
-            workers=auto_workers(cfg.workers, in_memory=in_memory),
-            prefetch_factor=cfg.prefetch_factor,
-            generator=loader_gen,
-            pin_memory=pin,
-        )
-    )
-    loss_value, last_loss = math.nan, None
-    step = start_step
-    with (
-        TrainProgress(
-            total_steps=total_steps,
-            epochs=cfg.epochs,
-            start_step=start_step,
-            enabled=show_progress and writer,
-        ) as bar,
-        EventLog(run_dir, enabled=writer) as events,
-        WandbLog(run_dir, project=cfg.wandb_project, enabled=writer) as wandb_log,
-    ):
-        for epoch in range(start_step // steps_per_epoch, cfg.epochs):
-            if step >= stop_step:
-                break
-            t_epoch = time.perf_counter()
-            first = sampler.skip = step - epoch * steps_per_epoch  # > 0: resumed mid-epoch
-            epoch_rng = shuffle_gen.get_state()  # before this epoch's permutation
-            loader_gen.manual_seed(seed + 7919 * (epoch + 1))  # worker seeds of this epoch
-            for i, cpu_batch in enumerate(loader, start=first):
-                step = epoch * steps_per_epoch + i
-                lr = warmup_cosine(
-                    step, total_steps=total_steps, warmup_steps=warmup_steps, base=cfg.lr
-                )
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
-                batch = to_device(cpu_batch, device, non_blocking=pin)
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp):
-                    loss = model(batch, augment=augment, generator=aug_gen)
-                global_loss = ddp.mean_over_ranks(loss)
-                optimizer.zero_grad(set_to_none=True)
-                if not _finite_then(global_loss, loss.backward):
-                    skipped += 1
-                    if skipped > MAX_SKIPPED_STEPS:
-                        raise UserError(
-                            f"loss was not finite in {skipped} steps (last at step "
-                            f"{step}); lower train.lr or enable train.grad_clip"
-                        )
-                    optimizer.zero_grad(set_to_none=True)
-                    step += 1
-                    if step >= stop_step:
-                        break
-                    continue
-                if cfg.grad_clip is not None:
-                    nn.utils.clip_grad_norm_(method.parameters(), cfg.grad_clip)
-                optimizer.step()
-                m.after_step((step + 1) / total_steps)
-
-                last_loss = global_loss
-                done = i + 1 - first
-                rate = done * batch_size / max(time.perf_counter() - t_epoch, 1e-9)
-                last = step == stop_step - 1
-                measured = monitor is not None and monitor.due(step, last=last)
-                logged = step % cfg.log_every == 0 or last or measured
-                if logged or i == steps_per_epoch - 1:
-                    loss_value = float(global_loss)  # the only read of the loss value
-                record = {"step": step, "epoch": epoch, "loss": loss_value, "lr": lr}
-                record["samples_per_s"] = rate
-                if monitor is not None and measured:
-                    t_monitor = time.perf_counter()
-                    stats, found = monitor.check(step)
-                    t_epoch += time.perf_counter() - t_monitor  # not training time
-                    record.update(stats)
-                    health_text = progress_summary(stats)
-                    if found is not None and writer:
-                        bar.log(f"[bold yellow]warning:[/] step {step}: {found.symptom}")
-                    collapse = collapse or found
-                bar.update(
-                    step=step + 1,
-                    epoch=epoch,
-                    loss=loss_value,
-                    samples_per_s=rate,
-                    extra=health_text,
-                )
-                steps_done += 1
-                if writer and logged:
-                    append_jsonl(run_dir / LOG, record)
-                    events.write(record)
-                    wandb_log.write(record)
-                step += 1
-                stop = stop_on_collapse and ddp.any_rank(collapse is not None)
-                if stop or step >= stop_step:
-                    break
-            elapsed += time.perf_counter() - t_epoch
-            if stop:
-                if writer:
-                    bar.log(f"stopped early after step {step - 1} (--stop-on-collapse)")
-                break  # the last checkpoint stays the last complete epoch
-            epoch_done = step == (epoch + 1) * steps_per_epoch
-            augment_rngs = ddp.gather_objects(aug_gen.get_state())
+    with _memory_layout(method, channels_last=cfg.channels_last):
+        if cfg.compile:
+            method.get_submodule("encoder").compile()  # in place: state-dict keys unchanged
+        model = ddp.wrap(method, sync_batchnorm=cfg.sync_batchnorm)
+        optimizer = build_optimizer(method, cfg)
+        start_step, elapsed, skipped, waited = 0, 0.0, 0, 0.0
+        if resume:
+            state = load_checkpoint(run_dir / CHECKPOINT)
+            method.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            shuffle_gen.set_state(state["shuffle_rng"])
+            aug_gen.set_state(state.get("augment_rng_ranks", [state["augment_rng"]])[rank()])
+            torch.set_rng_state(state["torch_rng"])
+            start_step = state.get("step", state["epoch"] * steps_per_epoch)
+            elapsed, skipped = state["elapsed_s"], state["skipped"]
+            waited = state.get("data_wait_s", 0.0)
             if writer:
-                save_checkpoint(
-                    run_dir / CHECKPOINT,
-                    {
-                        "model": method.state_dict(),
-                        "optimizer": optimizer.state_dict(),
-                        # before the permutation of the epoch that `step` lies in
-                        "shuffle_rng": shuffle_gen.get_state() if epoch_done else epoch_rng,
-                        "augment_rng": aug_gen.get_state(),
-                        "augment_rng_ranks": augment_rngs,
-                        "torch_rng": torch.get_rng_state(),
-                        "epoch": step // steps_per_epoch,  # complete epochs
-                        "step": step,
-                        "elapsed_s": elapsed,
-                        "data_wait_s": waited + loader.wait_s,
-                        "skipped": skipped,
-                    },
-                )
-            if on_epoch_end is not None and epoch_done:
-                on_epoch_end(epoch + 1)
+                truncate_log(run_dir / LOG, start_step)
+        m: Method = method  # type: ignore[assignment]
+        collapse: Collapse | None = None
+        health_text, steps_done, stop = "", 0, False
+
+        sampler = ShuffledBatches(n, batch_size=batch_size, generator=shuffle_gen)
+        loader_gen = torch.Generator()
+        pin = device.type == "cuda"
+        loader = Waited(
+            build_loader(
+                items,
+                sampler,
+                collate=collate,
+                workers=auto_workers(cfg.workers, in_memory=in_memory),
+                prefetch_factor=cfg.prefetch_factor,
+                generator=loader_gen,
+                pin_memory=pin,
+            )
+        )
+        loss_value, last_loss = math.nan, None
+        step = start_step
+        with (
+            TrainProgress(
+                total_steps=total_steps,
+                epochs=cfg.epochs,
+                start_step=start_step,
+                enabled=show_progress and writer,
+            ) as bar,
+            EventLog(run_dir, enabled=writer) as events,
+            WandbLog(run_dir, project=cfg.wandb_project, enabled=writer) as wandb_log,
+        ):
+            for epoch in range(start_step // steps_per_epoch, cfg.epochs):
+                if step >= stop_step:
+                    break
+                t_epoch = time.perf_counter()
+                first = sampler.skip = step - epoch * steps_per_epoch  # > 0: resumed mid-epoch
+                epoch_rng = shuffle_gen.get_state()  # before this epoch's permutation
+                loader_gen.manual_seed(seed + 7919 * (epoch + 1))  # worker seeds of this epoch
+                for i, cpu_batch in enumerate(loader, start=first):
+                    step = epoch * steps_per_epoch + i
+                    lr = warmup_cosine(
+                        step, total_steps=total_steps, warmup_steps=warmup_steps, base=cfg.lr
+                    )
+                    for group in optimizer.param_groups:
+                        group["lr"] = lr
+                    batch = to_device(cpu_batch, device, non_blocking=pin)
+                    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp):
+                        loss = model(batch, augment=augment, generator=aug_gen)
+                    global_loss = ddp.mean_over_ranks(loss)
+                    optimizer.zero_grad(set_to_none=True)
+                    if not _finite_then(global_loss, loss.backward):
+                        skipped += 1
+                        if skipped > MAX_SKIPPED_STEPS:
+                            raise UserError(
+                                f"loss was not finite in {skipped} steps (last at step "
+                                f"{step}); lower train.lr or enable train.grad_clip"
+                            )
+                        optimizer.zero_grad(set_to_none=True)
+                        step += 1
+                        if step >= stop_step:
+                            break
+                        continue
+                    if cfg.grad_clip is not None:
+                        nn.utils.clip_grad_norm_(method.parameters(), cfg.grad_clip)
+                    optimizer.step()
+                    m.after_step((step + 1) / total_steps)
+
+                    last_loss = global_loss
+                    done = i + 1 - first
+                    rate = done * batch_size / max(time.perf_counter() - t_epoch, 1e-9)
+                    last = step == stop_step - 1
+                    measured = monitor is not None and monitor.due(step, last=last)
+                    logged = step % cfg.log_every == 0 or last or measured
+                    if logged or i == steps_per_epoch - 1:
+                        loss_value = float(global_loss)  # the only read of the loss value
+                    record = {"step": step, "epoch": epoch, "loss": loss_value, "lr": lr}
+                    record["samples_per_s"] = rate
+                    if monitor is not None and measured:
+                        t_monitor = time.perf_counter()
+                        stats, found = monitor.check(step)
+                        t_epoch += time.perf_counter() - t_monitor  # not training time
+                        record.update(stats)
+                        health_text = progress_summary(stats)
+                        if found is not None and writer:
+                            bar.log(f"[bold yellow]warning:[/] step {step}: {found.symptom}")
+                        collapse = collapse or found
+                    bar.update(
+                        step=step + 1,
+                        epoch=epoch,
+                        loss=loss_value,
+                        samples_per_s=rate,
+                        extra=health_text,
+                    )
+                    steps_done += 1
+                    if writer and logged:
+                        append_jsonl(run_dir / LOG, record)
+                        events.write(record)
+                        wandb_log.write(record)
+                    step += 1
+                    stop = stop_on_collapse and ddp.any_rank(collapse is not None)
+                    if stop or step >= stop_step:
+                        break
+                elapsed += time.perf_counter() - t_epoch
+                if stop:
+                    if writer:
+                        bar.log(f"stopped early after step {step - 1} (--stop-on-collapse)")
+                    break  # the last checkpoint stays the last complete epoch
+                epoch_done = step == (epoch + 1) * steps_per_epoch
+                augment_rngs = ddp.gather_objects(aug_gen.get_state())
+                if writer:
+                    save_checkpoint(
+                        run_dir / CHECKPOINT,
+                        {
+                            "model": method.state_dict(),
+                            "optimizer": optimizer.state_dict(),
+                            # before the permutation of the epoch that `step` lies in
+                            "shuffle_rng": shuffle_gen.get_state() if epoch_done else epoch_rng,
+                            "augment_rng": aug_gen.get_state(),
+                            "augment_rng_ranks": augment_rngs,
+                            "torch_rng": torch.get_rng_state(),
+                            "epoch": step // steps_per_epoch,  # complete epochs
+                            "step": step,
+                            "elapsed_s": elapsed,
+                            "data_wait_s": waited + loader.wait_s,
+                            "skipped": skipped,
+                        },
+                    )
+                if on_epoch_end is not None and epoch_done:
+                    on_epoch_end(epoch + 1)
 
     if last_loss is not None:
         loss_value = float(last_loss)
-    if cfg.channels_last:
-        method.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
     trained = (start_step + steps_done) * batch_size
     return TrainResult(
         train_time_s=elapsed,
