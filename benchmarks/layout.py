@@ -1,15 +1,17 @@
-"""Training-step speed by memory layout: `train.channels_last` (and `train.compile`).
+"""Training-step speed by memory layout: `train.channels_last` (and `train.compile`,
+`train.amp`).
 
 One SimCLR training step (views, encoder + projection head on both views, NT-Xent,
 backward, AdamW) of contrastkit's encoders, timed with the weights in the usual layout,
-channels-last (`train.channels_last`, the default) and, with `--compile`, channels-last with
-the encoder compiled (`train.compile: true` with the default layout). Every (encoder,
-layout) runs in a fresh subprocess on `--threads` threads (its peak resident memory is that
-process's), the layouts alternate `--repeats` times so that load from elsewhere hits all
-alike; the median ms/step counts, and the 2 warm-up steps (where compiling happens) are
+channels-last (`train.channels_last`, the default), with `--compile` channels-last with
+the encoder compiled (`train.compile: true` with the default layout), and with `--amp`
+channels-last under bf16 autocast (`train.amp: true`; fast where the CPU has AMX). Every
+(encoder, layout) runs in a fresh subprocess on `--threads` threads (its peak resident memory
+is that process's), the layouts alternate `--repeats` times so that load from elsewhere hits
+all alike; the median ms/step counts, and the 2 warm-up steps (where compiling happens) are
 timed apart.
 
-    PYTHONPATH=src python benchmarks/layout.py [--steps 8] [--repeats 2] [--compile]
+    PYTHONPATH=src python benchmarks/layout.py [--steps 8] [--repeats 2] [--compile] [--amp]
 
 Prints a table and writes benchmarks/results/layout.json.
 """
@@ -64,7 +66,7 @@ def one(case: str, layout: str, steps: int, threads: int) -> dict[str, Any]:
     torch.manual_seed(0)
     encoder = build_encoder(model, channels, side)
     method = SimCLR(encoder, ProjectionHead(encoder_feature_dim(model), 512, 128), temperature=0.2)
-    if layout in ("channels_last", "compiled"):
+    if layout in ("channels_last", "compiled", "bf16"):
         method.to(memory_format=torch.channels_last)
     if layout == "compiled":
         method.encoder.compile()
@@ -76,7 +78,8 @@ def one(case: str, layout: str, steps: int, threads: int) -> dict[str, Any]:
     times, start_all = [], time.perf_counter()
     for i in range(steps + 2):
         start = time.perf_counter()
-        loss = method.training_loss(batch, augment=augment, generator=gen)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=layout == "bf16"):
+            loss = method.training_loss(batch, augment=augment, generator=gen)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -98,6 +101,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--compile", action="store_true", help="also time train.compile")
+    parser.add_argument("--amp", action="store_true", help="also time train.amp (bf16)")
     parser.add_argument("--cases", default=",".join(CASES), help="comma list of case names")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--one", nargs=2, metavar=("CASE", "LAYOUT"), help=argparse.SUPPRESS)
@@ -106,6 +110,7 @@ def main() -> None:
         print(json.dumps(one(*args.one, args.steps, args.threads)))
         return
     layouts = ["usual", "channels_last"] + (["compiled"] if args.compile else [])
+    layouts += ["bf16"] if args.amp else []
     console = Console()
     result: dict[str, Any] = {**run_header(args), "cases": {}}
     table = Table(title=f"SimCLR training step by weight layout ({args.threads} threads)")
@@ -122,6 +127,8 @@ def main() -> None:
         ms = {k: statistics.median(r["ms_per_step"] for r in v) for k, v in runs.items()}
         speedup = ms["usual"] / ms["channels_last"]
         result["cases"][case] = {"runs": runs, "median_ms": ms, "channels_last_speedup": speedup}
+        if args.amp:
+            result["cases"][case]["bf16_over_channels_last"] = ms["channels_last"] / ms["bf16"]
         peaks = "/".join(f"{max(r['peak_rss_mib'] for r in v):.0f}" for v in runs.values())
         table.add_row(case, *[f"{ms[x]:.0f}" for x in layouts], f"{speedup:.2f}x", peaks)
         console.print(f"{case}: {ms}")
