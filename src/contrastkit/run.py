@@ -44,7 +44,7 @@ from contrastkit.rundir import (
 )
 from contrastkit.train import ddp
 from contrastkit.train.checkpoint import load_checkpoint
-from contrastkit.train.device import resolve_device
+from contrastkit.train.device import device_line, resolve_device
 from contrastkit.train.health import build_monitor
 from contrastkit.train.loop import fit
 
@@ -135,7 +135,7 @@ def _train(
             log(line)
         if derived:  # the saved config is what ran: --resume reads it
             write_text_atomic(out / CONFIG, dump_config(cfg))
-        log(f"device: {device}")
+        log(device_line(device, amp=cfg.train.amp))
     monitor = (
         None
         if training.probe is None
