@@ -5,8 +5,9 @@ against lightly's pipeline on the same machine, backbone and hyperparameters.
 seeded subset of the 60,000 training images (`--subset`, 0 = all) for `--epochs` epochs
 (or until `--max-steps`; `--epochs 0` skips this part), then evaluated by the run's own
 suite on `--test-subset` test images: kNN (cosine, k=20), linear probe, few-label probe (10
-per class, 5 draws) and, for the first method, the baselines the suite computes (raw
-pixels, random-init backbone, the same backbone trained supervised on the same few labels).
+per class, 5 draws) and, for the first method (unless `--no-baselines`), the baselines the
+suite computes (raw pixels, random-init backbone, the same backbone trained supervised on the
+same few labels).
 s/epoch and peak memory come from the run's metrics.json. The full protocol (about one hour
 of training per method on the 60,000 images on 2 cores):
 `--subset 0 --test-subset 0 --epochs 60 --speed-epochs 0`.
@@ -103,6 +104,10 @@ def main() -> None:
     parser.add_argument("--max-steps", type=int, default=None, help="training-step budget")
     parser.add_argument("--fewshot-draws", type=int, default=5)
     parser.add_argument("--supervised-steps", type=int, default=300)
+    parser.add_argument(
+        "--baselines", action=argparse.BooleanOptionalAction, default=True,
+        help="score raw pixels, random-init and supervised-on-few-labels with the first method",
+    )  # fmt: skip
     parser.add_argument("--speed-epochs", type=int, default=2, help="0 skips part (b)")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1, help="lightly's DataLoader workers")
@@ -137,7 +142,8 @@ def main() -> None:
 def quality(args: argparse.Namespace, tmp: Path, base: list[str], console: Console) -> Any:
     rows: dict[str, Any] = {}
     for i, method in enumerate(args.methods.split(",")):
-        sets = [*base, f"train.epochs={args.epochs}", f"eval.baselines={str(i == 0).lower()}"]
+        first = str(i == 0 and args.baselines).lower()
+        sets = [*base, f"train.epochs={args.epochs}", f"eval.baselines={first}"]
         if args.max_steps:
             sets.append(f"train.max_steps={args.max_steps}")
         metrics, wall = ck_train(f"configs/fashion_{method}.yaml", tmp / method, sets)
