@@ -24,7 +24,10 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def cpu_has_amx(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+CPUINFO = Path("/proc/cpuinfo")
+
+
+def cpu_has_amx(cpuinfo: Path = CPUINFO) -> bool:
     """Whether the CPU multiplies bf16 matrices in hardware (Intel AMX: `amx_bf16` among the
     flags of /proc/cpuinfo); False where that file cannot be read (not Linux)."""
     try:
@@ -34,7 +37,7 @@ def cpu_has_amx(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     return any(line.startswith("flags") and "amx_bf16" in line.split() for line in lines)
 
 
-def device_line(device: torch.device, *, amp: bool, cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+def device_line(device: torch.device, *, amp: bool, cpuinfo: Path = CPUINFO) -> str:
     """The run's `device:` line; on a CPU with AMX training in fp32, it says that bf16 would
     be faster (measured in docs/vision.md, `train.amp`)."""
     line = f"device: {device}"
