@@ -52,10 +52,9 @@ from machine import load_average, run_header  # benchmarks/machine.py
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "fashion.json"
-SPEED = {"epochs": 0, "batch_size": 256, "lr": 0.002, "temperature": 0.1}
-"""Part (b)'s hyperparameters, pinned here and not read from the recipe, so both pipelines
-train alike whatever the recipe says: fp32, crops of 20-100% (fashion_lightly.py's
-`SimCLRTransform(min_scale=0.2)`)."""
+SPEED = {"epochs": 0, "batch_size": 256, "lr": 0.002, "temperature": 0.1, "min_scale": 0.2}
+"""Part (b)'s hyperparameters, given to both pipelines and not read from the recipe, so they
+train alike whatever the recipe says (in fp32; crops of min_scale-100% of the area)."""
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:
@@ -211,8 +210,8 @@ def speed(
     hp = {**SPEED, "epochs": args.speed_epochs}
     ck_sets = [*base, f"train.epochs={hp['epochs']}", f"train.batch_size={hp['batch_size']}",
                f"train.lr={hp['lr']}", f"method.temperature={hp['temperature']}",
-               "train.warmup_epochs=0", "train.amp=false", "augment.crop_scale=[0.2,1.0]",
-               "eval.baselines=false", "eval.fewshot_draws=1"]  # fmt: skip
+               f"augment.crop_scale=[{hp['min_scale']},1.0]", "train.warmup_epochs=0",
+               "train.amp=false", "eval.baselines=false", "eval.fewshot_draws=1"]  # fmt: skip
     ck_runs: list[dict[str, Any]] = []
     ly_runs: list[dict[str, Any]] = []
     for r in range(args.repeats):
@@ -245,7 +244,8 @@ def lightly_run(args: argparse.Namespace, out: Path, data: Path, hp: dict[str, A
     cmd = [str(args.lightly_python), str(ROOT / "benchmarks" / "fashion_lightly.py"),
            "--data", str(data), "--out", str(out), "--epochs", str(hp["epochs"]),
            "--batch-size", str(hp["batch_size"]), "--lr", str(hp["lr"]),
-           "--temperature", str(hp["temperature"]), "--workers", str(args.workers),
+           "--temperature", str(hp["temperature"]), "--min-scale", str(hp["min_scale"]),
+           "--workers", str(args.workers),
            "--seed", str(args.seed)]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # never contrastkit's
     start = time.perf_counter()

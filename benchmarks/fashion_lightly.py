@@ -69,6 +69,7 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, required=True)
     p.add_argument("--lr", type=float, required=True)
     p.add_argument("--temperature", type=float, required=True)
+    p.add_argument("--min-scale", type=float, required=True)
     p.add_argument("--workers", type=int, required=True)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
@@ -84,13 +85,13 @@ def main() -> None:
     spec.loader.exec_module(resnet)
     backbone = resnet.ResNet.from_name("resnet_small", in_channels=1)
 
-    # lightly's SimCLR example, sized for 28x28 grey: the same crop scale, flip and
-    # brightness/contrast jitter as configs/fashion_simclr.yaml; no saturation, hue,
+    # lightly's SimCLR example, sized for 28x28 grey: fashion.py's crop scale, and the flip
+    # and brightness/contrast jitter of configs/fashion_simclr.yaml; no saturation, hue,
     # grayscale or blur (grey images), no normalisation.
     transform = SimCLRTransform(
         input_size=28, cj_prob=0.8, cj_strength=1.0, cj_bright=0.4, cj_contrast=0.4,
         cj_sat=0.0, cj_hue=0.0, random_gray_scale=0.0, gaussian_blur=0.0,
-        min_scale=0.2, hf_prob=0.5, rr_prob=0.0, normalize=None,
+        min_scale=args.min_scale, hf_prob=0.5, rr_prob=0.0, normalize=None,
     )  # fmt: skip
     head = SimCLRProjectionHead(256, 512, 128)
     criterion = NTXentLoss(temperature=args.temperature)
