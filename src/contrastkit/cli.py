@@ -201,6 +201,8 @@ INPUT_BOUND = 0.2
 
 
 RUN_HELP = "Run directory written by `contrastkit train`."
+FPS_HELP = "Videos: frames sampled per second (at most the video's own frame rate)."
+SKIP_BAD_HELP = "Leave unreadable files (videos) out and say how many."
 
 
 @app.command()
@@ -212,7 +214,8 @@ def embed(
             help="Data to embed: 'train' (the run's data), or a PATH: an image folder / "
             ".npy / .npz (image runs), a file of lines (text runs), a CSV or Parquet file "
             "with the training columns (table runs), images / WAV clips or, with --side "
-            "texts, a file of lines (image-text and audio-text runs)."
+            "texts, a file of lines (image-text and audio-text runs), a video file or folder "
+            "(image and image-text runs: one row per sampled frame, id VIDEO#t=SECONDS)."
         ),
     ] = "train",
     out: Annotated[Path, typer.Option(help="Output .npy file, float32 (N, D).")] = Path(
@@ -224,6 +227,8 @@ def embed(
     id_column: Annotated[
         str | None, typer.Option(help="Table runs: the column whose values are the row ids.")
     ] = None,
+    fps: Annotated[float, typer.Option(help=FPS_HELP)] = 1.0,
+    skip_bad: Annotated[bool, typer.Option(help=SKIP_BAD_HELP)] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
 ) -> None:
     """Embed data with a run's model, preprocessed as in training: the embeddings as .npy
@@ -233,7 +238,7 @@ def embed(
     from contrastkit.use import embed_run
 
     single_process_only("embed")
-    options = EmbedOptions(side=side, id_column=id_column)
+    options = EmbedOptions(side=side, id_column=id_column, fps=fps, skip_bad=skip_bad)
     n, d = embed_run(run, data, out, options=options, overwrite=overwrite, log=say)
     console.print(f"wrote {out}: {n} embeddings of dimension {d}", highlight=False, soft_wrap=True)
 
@@ -244,10 +249,15 @@ def search(
     query: Annotated[
         str | None,
         typer.Option(
-            help="Query: an image file (image runs), a text (text runs; image-text and "
-            "audio-text runs search an index of inputs by text), an image or WAV file "
-            "(paired runs, against an index of texts), a one-row CSV (table runs)."
+            help="Query: an image file (image runs; image-text runs: the inputs most like "
+            "it, or its best texts), a text (text runs; image-text and audio-text runs "
+            "search an index of inputs by text), a WAV file (audio-text runs), a one-row CSV "
+            "(table runs)."
         ),
+    ] = None,
+    text: Annotated[
+        str | None,
+        typer.Option(help="A text query for the run's text tower (image-text and text runs)."),
     ] = None,
     row: Annotated[
         str | None,
@@ -257,28 +267,62 @@ def search(
         str | None,
         typer.Option(help="Named index to search (default: the run's only one, or 'default')."),
     ] = None,
-    k: Annotated[int, typer.Option(help="How many nearest entries to print.")] = 5,
+    k: Annotated[
+        int, typer.Option(help="How many nearest entries (scenes, in an index of videos).")
+    ] = 5,
     json_: Annotated[bool, typer.Option("--json", help="Print the hits as JSON.")] = False,
 ) -> None:
     """Print the k index entries most similar to the query (cosine similarity): rank,
-    score, id. Without any index, the run's data is indexed as 'default' first."""
-    import json
-
+    score, id. In an index of videos, the k best scenes: consecutive matching frames as time
+    ranges (video, start, end, best score). Without any index, the run's data is indexed as
+    'default' first."""
     from contrastkit.train.ddp import single_process_only
     from contrastkit.use import search_run
 
     single_process_only("search")
-    if (query is None) == (row is None):
-        raise UserError("search: give exactly one of --query and --row")
-    text = query if query is not None else str(row)
-    result = search_run(run, text, k, index=index, log=err_console.print if json_ else say)
+    given = [value for value in (query, text, row) if value is not None]
+    if len(given) != 1:
+        raise UserError("search: give exactly one of --query, --text and --row")
+    log = err_console.print if json_ else say
+    result = search_run(run, given[0], k, index=index, text=text is not None, log=log)
     if json_:
-        hits = [{"rank": r, "score": s, "id": i} for r, (i, s) in enumerate(result.hits, 1)]
-        print(json.dumps({"index": result.index, "size": result.size, "hits": hits}))
-        return
-    say(f"{len(result.hits)} nearest of {result.size} in index {result.index!r} to {text}:")
-    for rank, (entry, similarity) in enumerate(result.hits, start=1):
-        say(f"{rank:>3}  {similarity:+.4f}  {entry}")
+        print(search_json(result))
+    elif result.scenes is not None:
+        say(
+            f"{len(result.scenes)} best scenes in index {result.index!r} "
+            f"({result.size} frames) for {given[0]!r}:"
+        )
+        for rank, scene in enumerate(result.scenes, start=1):
+            say(
+                f"{rank:>3}  {scene.score:+.4f}  {scene.video}  {clock(scene.start)}-"
+                f"{clock(scene.end)}  (best frame at {clock(scene.best)})"
+            )
+    else:
+        say(f"{len(result.hits)} nearest of {result.size} in index {result.index!r} to {given[0]}:")
+        for rank, (entry, similarity) in enumerate(result.hits, start=1):
+            say(f"{rank:>3}  {similarity:+.4f}  {entry}")
+
+
+def search_json(result: Any) -> str:
+    """`search --json`: the index, its size and the hits; scenes too for an index of videos."""
+    import json
+
+    hits = [{"rank": r, "score": s, "id": i} for r, (i, s) in enumerate(result.hits, 1)]
+    out: dict[str, Any] = {"index": result.index, "size": result.size, "hits": hits}
+    if result.scenes is not None:
+        out["scenes"] = [
+            {"rank": r, "video": x.video, "start": x.start, "end": x.end, "score": x.score,
+             "best": x.best}
+            for r, x in enumerate(result.scenes, 1)
+        ]  # fmt: skip
+    return json.dumps(out)
+
+
+def clock(seconds: float) -> str:
+    """Seconds as m:ss.s (h:mm:ss.s from an hour)."""
+    minutes, rest = divmod(seconds, 60.0)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{rest:04.1f}" if hours else f"{minutes}:{rest:04.1f}"
 
 
 @app.command("index")
@@ -298,10 +342,14 @@ def index_(
     id_column: Annotated[
         str | None, typer.Option(help="Table runs: the column whose values are the row ids.")
     ] = None,
+    fps: Annotated[float, typer.Option(help=FPS_HELP)] = 1.0,
+    skip_bad: Annotated[bool, typer.Option(help=SKIP_BAD_HELP)] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace an index of that name.")] = False,
 ) -> None:
     """Build a named FAISS index <run>/indexes/<name>/ of the data's embeddings (for
-    `contrastkit search --index NAME`); prints its kind, size and recall@10."""
+    `contrastkit search --index NAME`); prints its kind, size and recall@10. A video file or
+    folder (mp4, webm, mkv) is indexed frame by frame, each frame with its time and a
+    thumbnail, and searched by scenes."""
     from contrastkit.modalities.base import EmbedOptions
     from contrastkit.train.ddp import single_process_only
     from contrastkit.use import index_run
@@ -312,7 +360,7 @@ def index_(
         data,
         name=name,
         kind=kind,
-        options=EmbedOptions(side=side, id_column=id_column),
+        options=EmbedOptions(side=side, id_column=id_column, fps=fps, skip_bad=skip_bad),
         overwrite=overwrite,
         log=say,
     )

@@ -7,6 +7,7 @@ Example:
     >>> embed_run(Path("runs/a"), "new.csv", Path("z.npy"))     # z.npy + z.ids.txt
     >>> index_run(Path("runs/a"), "train", name="all")           # runs/a/indexes/all/
     >>> search_run(Path("runs/a"), "query.png", k=5, index="all").hits
+    >>> search_run(Path("runs/clip"), "a sneaker", text=True, index="clips").scenes  # videos
     >>> recommend_run(Path("runs/rec"), "u17", k=10).items      # two_tower runs
 """
 
@@ -23,6 +24,7 @@ from contrastkit.atomic import write_atomic, write_text_atomic
 from contrastkit.errors import UserError
 from contrastkit.eval.anomaly import knn_outlier_scores, threshold_at_quantile
 from contrastkit.index.ann import KINDS, KindChoice, build_index
+from contrastkit.index.scenes import Scene, is_video_index, search_scenes
 from contrastkit.index.store import list_indexes, load_index, save_index, search
 from contrastkit.modalities.base import Embedded, EmbedOptions, Log
 from contrastkit.modalities.interactions.recommendations import Recommended
@@ -105,7 +107,7 @@ def index_run(
 ) -> IndexReport:
     """Embed `data` and build the named index `<run>/indexes/<name>/` from it in batches
     (`index/ann.py`: exact flat up to 100k vectors, IVF above, or `kind`), stamped with the
-    run's model fingerprint.
+    run's model fingerprint. Video frames keep their thumbnails (`index/thumbnails.py`).
 
     Raises:
         UserError: an index of that name exists without `overwrite`, a bad name or kind.
@@ -136,6 +138,7 @@ def index_run(
         fingerprint=fingerprint,
         overwrite=overwrite,
         info={"data": embedded.name, **embedded.info},
+        thumbnails=embedded.thumbnails,
     )
     return IndexReport(
         name,
@@ -151,45 +154,65 @@ def index_run(
 
 @dataclass(frozen=True)
 class SearchResult:
-    """Hits best first as (id, cosine similarity), the index searched and its size."""
+    """Hits best first as (id, cosine similarity), the index searched and its size; for an
+    index of video frames, the scenes best first, and the hits are their best frames."""
 
     hits: list[tuple[str, float]]
     index: str
     size: int
+    scenes: list[Scene] | None = None
 
 
 def search_run(
-    run: Path, query: str, k: int = 5, *, index: str | None = None, log: Log = print
+    run: Path,
+    query: str,
+    k: int = 5,
+    *,
+    index: str | None = None,
+    text: bool = False,
+    log: Log = print,
 ) -> SearchResult:
-    """The `k` entries of a named index most similar to `query` (cosine).
+    """The `k` entries of a named index most similar to `query` (cosine); in an index of
+    video frames, the `k` best scenes (consecutive matching frames as time ranges,
+    `index/scenes.py`).
 
     Without `index`: the run's only index, or 'default'; when the run has no index at all,
-    its own data ('train') is indexed as 'default' first.
+    its own data ('train') is indexed as 'default' first. With `text`, the query is a text
+    for the run's text tower (`search --text`).
 
     Raises:
         UserError: k < 1, no such index (the names are listed), an index built by another
-            model (fingerprint), or a query of the wrong kind for the run.
+            model (fingerprint), a query of the wrong kind for the run, or a text query on a
+            run without a text tower (which runs can answer it).
     """
     if k < 1:
         raise UserError(f"--k must be >= 1, got {k}")
     root = run / INDEXES
     if index is None:
-        names = [m["name"] for m in list_indexes(root)]
-        if not names:
-            log(f"no index in {root}/: indexing the run's data as {DEFAULT_INDEX!r}")
-            index_run(run, "train", name=DEFAULT_INDEX, log=log)
-            names = [DEFAULT_INDEX]
-        if len(names) > 1 and DEFAULT_INDEX not in names:
-            raise UserError(
-                f"{root}: several indexes ({', '.join(names)}); choose one with --index"
-            )
-        index = DEFAULT_INDEX if DEFAULT_INDEX in names else names[0]
+        index = _default_index(run, root, log)
     _, modality, method = load_run(run)
     named = load_index(root, index, expect_fingerprint=model_fingerprint(run / CHECKPOINT))
-    z = modality.query(method, query, dict(named.meta.get("info", {})))
+    info = dict(named.meta.get("info", {}))
+    z = modality.query_text(method, query, info) if text else modality.query(method, query, info)
+    if is_video_index(named.meta):
+        scenes = search_scenes(named, z.numpy(), k)
+        hits = [(named.ids[s.row], s.score) for s in scenes]
+        return SearchResult(hits, index, named.count, scenes)
     scores, ids = search(named, z.numpy(), k)
     hits = [(i, float(s)) for i, s in zip(ids[0], scores[0].tolist(), strict=False)]
     return SearchResult(hits, index, named.count)
+
+
+def _default_index(run: Path, root: Path, log: Log) -> str:
+    """The run's only index, or 'default' (built from the run's data when there is none)."""
+    names = [m["name"] for m in list_indexes(root)]
+    if not names:
+        log(f"no index in {root}/: indexing the run's data as {DEFAULT_INDEX!r}")
+        index_run(run, "train", name=DEFAULT_INDEX, log=log)
+        names = [DEFAULT_INDEX]
+    if len(names) > 1 and DEFAULT_INDEX not in names:
+        raise UserError(f"{root}: several indexes ({', '.join(names)}); choose one with --index")
+    return DEFAULT_INDEX if DEFAULT_INDEX in names else names[0]
 
 
 @dataclass(frozen=True)

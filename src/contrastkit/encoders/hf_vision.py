@@ -18,6 +18,8 @@ family's default. Grey images are repeated to 3 channels for an RGB model (with 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -67,6 +69,21 @@ HF_FAMILIES: dict[str, HFFamily] = {
 """Supported `model_type`s of the saved config -> how to load and pool them."""
 
 
+@contextmanager
+def quiet_loading() -> Iterator[None]:
+    """`transformers` loads without its progress bar and its report of the checkpoint keys
+    a model leaves unused (a CLIP folder's text tower, when only its vision tower is built)."""
+    from transformers.utils import logging as hf_logging
+
+    before = hf_logging.get_verbosity()
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(before)
+
+
 def hf_cache_dir() -> Path:
     """The Hugging Face hub cache this process reads (HF_HUB_CACHE / HF_HOME aware)."""
     from huggingface_hub import constants
@@ -74,7 +91,7 @@ def hf_cache_dir() -> Path:
     return Path(constants.HF_HUB_CACHE)
 
 
-def _missing(name: str, why: str) -> UserError:
+def missing_model(name: str, why: str) -> UserError:
     cache = hf_cache_dir()
     folder = "models--" + name.replace("/", "--")
     return UserError(
@@ -87,7 +104,7 @@ def _missing(name: str, why: str) -> UserError:
     )
 
 
-def _local_folder(name: str) -> Path | None:
+def local_folder(name: str) -> Path | None:
     """The folder `name` names, or None when `name` is to be looked up as a hub id."""
     path = Path(name).expanduser()
     if path.is_dir():
@@ -95,7 +112,7 @@ def _local_folder(name: str) -> Path | None:
             raise UserError(f"model.name {name!r}: the folder {path} has no config.json")
         return path
     if name.startswith(("/", ".", "~")) or name.count("/") > 1:
-        raise _missing(name, "no such folder")
+        raise missing_model(name, "no such folder")
     return None
 
 
@@ -108,11 +125,11 @@ def load_hf_config(name: str) -> PretrainedConfig:
     """
     from transformers import AutoConfig
 
-    folder = _local_folder(name)
+    folder = local_folder(name)
     try:
         config = AutoConfig.from_pretrained(str(folder or name), local_files_only=True)
     except (OSError, ValueError) as err:
-        raise _missing(name, f"not found ({str(err).splitlines()[0]})") from None
+        raise missing_model(name, f"not found ({str(err).splitlines()[0]})") from None
     if config.model_type not in HF_FAMILIES:
         raise UserError(
             f"model.name {name!r}: model_type {config.model_type!r} is not a supported vision "
@@ -221,7 +238,7 @@ class HFVisionEncoder(nn.Module):
 
         if pool not in ("cls", "mean"):
             raise ValueError(f"pool must be 'cls' or 'mean', got {pool!r}")
-        folder = _local_folder(name)
+        folder = local_folder(name)
         config = load_hf_config(name)
         family = HF_FAMILIES[config.model_type]
         model_class = getattr(transformers, family.model_class)
@@ -232,11 +249,13 @@ class HFVisionEncoder(nn.Module):
             self.model = model_class(_vision_config(config), **extra).float()
         else:
             try:
-                self.model = model_class.from_pretrained(
-                    str(folder or name), local_files_only=True, dtype=torch.float32, **extra
-                )
+                with quiet_loading():
+                    self.model = model_class.from_pretrained(
+                        str(folder or name), local_files_only=True, dtype=torch.float32, **extra
+                    )
             except OSError as err:
-                raise _missing(name, f"weights not found ({str(err).splitlines()[0]})") from None
+                why = f"weights not found ({str(err).splitlines()[0]})"
+                raise missing_model(name, why) from None
         channels = int(getattr(_vision_config(config), "num_channels", 3))
         self.note: str | None = None
         if in_channels == 1 and channels == 3:

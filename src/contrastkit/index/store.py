@@ -6,7 +6,8 @@ Layout of one index, ``<root>/<name>/``:
     * ``meta.json``: ``{"format", "kind", "dim", "count", "metric", "fingerprint",
       "created", "recall_at_10", "params", "info"}``; `fingerprint` is a string given by the
       caller that names the model that made the vectors (e.g. a hash of the checkpoint),
-      and `recall_at_10` is measured against exact search when the index is approximate.
+      and `recall_at_10` is measured against exact search when the index is approximate;
+    * optionally a JPEG thumbnail per row (`index/thumbnails.py`; video frames).
 
 A save writes the three files into a hidden temporary folder next to the final one and
 then renames it into place, so a crash never leaves a half-written index under its name.
@@ -36,6 +37,7 @@ import numpy as np
 from contrastkit.atomic import write_json_atomic
 from contrastkit.errors import UserError
 from contrastkit.index.ann import BuiltIndex, apply_params, search_rows
+from contrastkit.index.thumbnails import write_thumbnails
 
 FORMAT = 1
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -51,12 +53,14 @@ class NamedIndex:
         index: The FAISS index, search parameters applied.
         ids: One string id per row, Shape: (N,) as a list.
         meta: The `meta.json` record.
+        folder: Where it is on disk.
     """
 
     name: str
     index: faiss.Index
     ids: list[str]
     meta: dict[str, Any]
+    folder: Path
 
     @property
     def count(self) -> int:
@@ -86,6 +90,7 @@ def save_index(
     fingerprint: str,
     overwrite: bool = False,
     info: dict[str, Any] | None = None,
+    thumbnails: list[bytes] | None = None,
 ) -> Path:
     """Write `built` and its row ids as ``<root>/<name>/`` (temporary folder, then rename).
 
@@ -99,6 +104,7 @@ def save_index(
         overwrite: Replace an existing index of that name.
         info: JSON-serialisable facts a query needs to be read as the entries were (e.g.
             the image size, which side of a paired run), kept as `meta.json`'s "info".
+        thumbnails: A JPEG per vector, in the order of `ids` (video frames), or None.
 
     Returns:
         The index folder.
@@ -108,8 +114,8 @@ def save_index(
         ValueError: `ids` and the index differ in length.
     """
     check_name(name)
-    if len(ids) != built.count:
-        raise ValueError(f"{len(ids)} ids for an index of {built.count} vectors")
+    if len(ids) != built.count or (thumbnails is not None and len(thumbnails) != built.count):
+        raise ValueError(f"{len(ids)} ids (or thumbnails) for an index of {built.count} vectors")
     final = root / name
     if final.exists() and not overwrite:
         raise UserError(
@@ -122,6 +128,8 @@ def save_index(
         faiss.write_index(built.index, str(tmp / INDEX_FILE))
         order = built.positions if len(built.positions) else np.arange(len(ids))
         write_json_atomic(tmp / IDS_FILE, [str(ids[int(p)]) for p in order])
+        if thumbnails is not None:
+            write_thumbnails(tmp, [thumbnails[int(p)] for p in order])
         meta = {
             "format": FORMAT,
             "kind": built.kind,
@@ -210,7 +218,22 @@ def load_index(root: Path, name: str, *, expect_fingerprint: str | None) -> Name
     if index.d != meta.get("dim"):
         raise UserError(f"{folder}: index dim {index.d} but {META_FILE} says {meta.get('dim')}")
     apply_params(index, {k: int(v) for k, v in meta.get("params", {}).items() if k != "nlist"})
-    return NamedIndex(name, index, [str(i) for i in ids], meta)
+    return NamedIndex(name, index, [str(i) for i in ids], meta, folder)
+
+
+def check_queries(named: NamedIndex, queries: np.ndarray) -> np.ndarray:
+    """`queries` as an array. Shape: (Q, D) of the index's D.
+
+    Raises:
+        UserError: The queries' size differs from the index's.
+    """
+    q = np.asarray(queries)
+    if q.ndim != 2 or q.shape[1] != named.index.d:
+        raise UserError(
+            f"queries have shape {q.shape} but index {named.name!r} holds "
+            f"{named.index.d}-d vectors: embed the queries with the model that built it"
+        )
+    return q
 
 
 def search(named: NamedIndex, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[str]]]:
@@ -229,12 +252,7 @@ def search(named: NamedIndex, queries: np.ndarray, k: int) -> tuple[np.ndarray, 
     Raises:
         UserError: The queries' size differs from the index's.
     """
-    q = np.asarray(queries)
-    if q.ndim != 2 or q.shape[1] != named.index.d:
-        raise UserError(
-            f"queries have shape {q.shape} but index {named.name!r} holds "
-            f"{named.index.d}-d vectors: embed the queries with the model that built it"
-        )
+    q = check_queries(named, queries)
     scores, rows = search_rows(named.index, q, k)
     scores = np.where(rows >= 0, scores, np.nan).astype(np.float32)
     hits = [[named.ids[int(r)] for r in row if r >= 0] for row in rows]

@@ -12,12 +12,17 @@ a learned scale and bias (init 10, -10); no softmax over the batch.
 Pairs whose texts share a group id (the same word, digit or caption) are all positives,
 so repeated texts in a batch are not pushed apart. With `gather=True` the negatives come
 from every process (see `contrastkit.distributed`).
+
+The text tower is a small character encoder, or, when `model.encoder: hf` names a full
+CLIP folder, that CLIP's text transformer and tokenizer, with both projections and the
+logit scale taken from it: the run starts in the pretrained shared space
+(`encoders/hf_clip.py`).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Literal, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -26,12 +31,34 @@ from torch import Tensor, nn
 from contrastkit.augment.image import to_float
 from contrastkit.augment.types import Augment
 from contrastkit.batches import PairBatch
+from contrastkit.encoders.hf_clip import ClipText, clip_tokenizer, is_clip_with_text, load_clip_text
+from contrastkit.encoders.options import ModelConfig
 from contrastkit.encoders.small_text import CharTokenizer, SmallTextEncoder
 from contrastkit.losses import SigmoidPairsLoss, info_nce
-from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.methods.options import MethodContext, MethodOptions, PairsConfig
 
 Objective = Literal["clip", "siglip"]
 MAX_LOGIT_SCALE = 100.0
+
+
+class Tokenizer(Protocol):
+    """Texts -> the token ids (N, L) int64 a text tower reads."""
+
+    def encode(self, texts: list[str]) -> Tensor: ...
+
+
+def pretrained_clip(model: ModelConfig) -> bool:
+    """True when the image tower is a Hugging Face CLIP that also has a text tower."""
+    return model.encoder == "hf" and model.name is not None and is_clip_with_text(model.name)
+
+
+def text_tokenizer(model: ModelConfig, pairs: PairsConfig) -> Tokenizer:
+    """The tokenizer of the text tower a run's two-tower method has (what its texts are
+    tokenised with for training)."""
+    if pretrained_clip(model):
+        assert model.name is not None  # pretrained_clip checks it
+        return clip_tokenizer(model.name, max_len=pairs.text_max_len)
+    return CharTokenizer(max_len=pairs.text_max_len)
 
 
 class CLIPConfig(MethodOptions):
@@ -70,7 +97,7 @@ class TwoTower(nn.Module):
         encoder: nn.Module,
         text_encoder: nn.Module,
         *,
-        tokenizer: CharTokenizer,
+        tokenizer: Tokenizer,
         feature_dim: int,
         text_dim: int,
         embed_dim: int,
@@ -180,6 +207,15 @@ class TwoTower(nn.Module):
 
 def _build(encoder: nn.Module, ctx: MethodContext, objective: Objective) -> TwoTower:
     pairs, model = ctx.pairs, ctx.model
+    siglip_bias = (
+        -math.log(ctx.batch_size) if pairs.siglip_init_bias is None else pairs.siglip_init_bias
+    )
+    if pretrained_clip(model):
+        assert model.name is not None  # pretrained_clip checks it
+        clip = load_clip_text(
+            model.name, pretrained=model.pretrained, freeze=model.freeze, max_len=pairs.text_max_len
+        )
+        return _from_clip(encoder, clip, ctx, objective, siglip_bias)
     tokenizer = CharTokenizer(max_len=pairs.text_max_len)
     text = SmallTextEncoder(
         vocab_size=tokenizer.vocab_size,
@@ -196,18 +232,42 @@ def _build(encoder: nn.Module, ctx: MethodContext, objective: Objective) -> TwoT
         objective=objective,
         init_temperature=pairs.init_temperature,
         siglip_init_scale=pairs.siglip_init_scale,
-        siglip_init_bias=(
-            -math.log(ctx.batch_size) if pairs.siglip_init_bias is None else pairs.siglip_init_bias
-        ),
+        siglip_init_bias=siglip_bias,
         gather=pairs.gather,
     )
 
 
+def _from_clip(
+    encoder: nn.Module, clip: ClipText, ctx: MethodContext, objective: Objective, bias: float
+) -> TwoTower:
+    """Two towers in a pretrained CLIP's space: its text tower and tokenizer, its two
+    projections (`pairs.embed_dim` gives way to CLIP's size) and its logit scale."""
+    pairs = ctx.pairs
+    tower = TwoTower(
+        encoder,
+        clip.encoder,
+        tokenizer=clip.tokenizer,
+        feature_dim=ctx.model.feature_dim,
+        text_dim=clip.text_dim,
+        embed_dim=clip.embed_dim,
+        objective=objective,
+        siglip_init_scale=pairs.siglip_init_scale,
+        siglip_init_bias=bias,
+        gather=pairs.gather,
+    )
+    with torch.no_grad():
+        tower.proj.weight.copy_(clip.visual_projection)
+        tower.text_proj.weight.copy_(clip.text_projection)
+        tower.log_scale.fill_(min(clip.log_scale, math.log(MAX_LOGIT_SCALE)))
+    return tower
+
+
 def build_clip(options: CLIPConfig, encoder: nn.Module, ctx: MethodContext) -> TwoTower:
-    """CLIP: `encoder` + the small character text encoder, symmetric InfoNCE (`ctx.pairs`)."""
+    """CLIP: `encoder` + a text tower (the small character encoder, or a Hugging Face CLIP's
+    own), symmetric InfoNCE (`ctx.pairs`)."""
     return _build(encoder, ctx, "clip")
 
 
 def build_siglip(options: SigLIPConfig, encoder: nn.Module, ctx: MethodContext) -> TwoTower:
-    """SigLIP: `encoder` + the small character text encoder, sigmoid pair loss (`ctx.pairs`)."""
+    """SigLIP: `encoder` + a text tower (as CLIP's), sigmoid pair loss (`ctx.pairs`)."""
     return _build(encoder, ctx, "siglip")

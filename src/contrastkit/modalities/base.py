@@ -120,6 +120,7 @@ class Embedded:
         notes: What the reader changed or skipped.
         info: What a search index must keep to read a query the same way (e.g. the image
             size), JSON-serialisable.
+        thumbnails: A small JPEG per row (video frames), or None.
     """
 
     vectors: Tensor
@@ -127,12 +128,15 @@ class Embedded:
     name: str
     notes: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    thumbnails: list[bytes] | None = None
 
     def __post_init__(self) -> None:
         if self.vectors.ndim != 2 or self.vectors.shape[0] != len(self.ids):
             raise ValueError(
                 f"{len(self.ids)} ids for vectors of shape {tuple(self.vectors.shape)}"
             )
+        if self.thumbnails is not None and len(self.thumbnails) != len(self.ids):
+            raise ValueError(f"{len(self.thumbnails)} thumbnails for {len(self.ids)} ids")
 
 
 @dataclass(frozen=True)
@@ -143,14 +147,20 @@ class EmbedOptions:
         side: Paired runs: "inputs" (images or clips, the default) or "texts" (a file of
             lines), both in the shared space.
         id_column: Tables: the column whose values are the row ids (else `FILE:K`).
+        fps: Videos (image and image-text runs): frames sampled per second.
+        skip_bad: Leave unreadable files (videos) out and say how many.
     """
 
     side: str = "inputs"
     id_column: str | None = None
+    fps: float = 1.0
+    skip_bad: bool = False
 
     def __post_init__(self) -> None:
         if self.side not in ("inputs", "texts"):
             raise UserError(f"--side must be 'inputs' or 'texts', got {self.side!r}")
+        if not 0 < self.fps < float("inf"):
+            raise UserError(f"--fps must be a positive number of frames per second, got {self.fps}")
 
 
 @dataclass(frozen=True)
@@ -318,6 +328,16 @@ class Modality(ABC):
         """`query` (a file path or a text) embedded as the index's entries were, with the
         `info` the index kept. Shape: (1, D)."""
         raise UserError(f"search: {self.name} runs take no queries yet")
+
+    def query_text(self, method: nn.Module, text: str, info: dict[str, Any]) -> Tensor:
+        """A text query (`search --text`) embedded into the space of the index's entries.
+        Shape: (1, D). Runs without a text tower say which runs can answer it."""
+        raise UserError(
+            f"search --text: this is a {self.name} run, which has no text tower; a text query "
+            "needs an image-text run (method clip or siglip, e.g. configs/fashion_clip.yaml or "
+            "configs/digits_text_siglip.yaml, or model.encoder hf with a CLIP folder) or a text "
+            "run; search this run with --query"
+        )
 
     def export_spec(self, method: nn.Module, *, max_items: int = 512) -> ExportSpec:
         """What to export for a trained `method`: the models with a batch of the run's

@@ -16,8 +16,10 @@ class DataConfig(Strict):
     (detected), "folder", "cifar", "arrays" (.npy/.npz). `skip_bad` skips unreadable files
     (and says how many); `image_size` resizes every image to a square (caption CSVs: 32 when
     unset); `cache` keeps the decoded folder as a memory-mapped .npy in `cache_dir` (default
-    ~/.cache/contrastkit). Pairs for two-tower training: "digits_captions", "caption_csv"
-    (`path` to a CSV of image_path,caption), "speech" (spoken words made with espeak-ng).
+    ~/.cache/contrastkit). Pairs for two-tower training: "digits_captions",
+    "fashion_captions" (Fashion-MNIST with captions from the class names; `path` optionally
+    names the folder of its IDX files), "caption_csv" (`path` to a CSV of
+    image_path,caption), "speech" (spoken words made with espeak-ng).
     Text (`text` section): "wordnet" (Debian wordnet-base), "text_lines", "text_pairs".
     Tables (`contrastkit.data.table`): "breast_cancer", "wine", "iris", "digits_table"
     (bundled) or, with `path`, "csv", "parquet". Interactions (`contrastkit.data.interactions`):

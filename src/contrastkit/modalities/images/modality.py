@@ -17,6 +17,7 @@ from contrastkit.data.imageset import describe_images
 from contrastkit.data.items import TensorItems
 from contrastkit.data.preprocess import ImagePreprocess
 from contrastkit.data.split import ImageSplit
+from contrastkit.data.video import holds_videos
 from contrastkit.data.workers import auto_workers
 from contrastkit.encoders.build import build_encoder, encoder_feature_dim
 from contrastkit.encoders.options import ModelConfig
@@ -56,6 +57,7 @@ from contrastkit.modalities.images.sources import (
     sample,
     source_for,
 )
+from contrastkit.modalities.images.videos import embed_videos
 from contrastkit.modalities.pictures import Pictures, file_pictures, memory_pictures
 
 SMALL_IMAGE_MAX_SIDE = 16
@@ -214,11 +216,22 @@ class ImageModality(Modality):
     def embed(
         self, method: nn.Module, data: str, log: Log, options: EmbedOptions = EmbedOptions()
     ) -> Embedded:
-        """'train' (the run's data, train and test), 'digits' on a digits run, or a PATH
-        read with the run's data options. A folder without `data.cache` is decoded batch by
-        batch as it is embedded."""
+        """'train' (the run's data, train and test), 'digits' on a digits run, a PATH read
+        with the run's data options, or a video file / folder of videos (frames sampled at
+        `options.fps`, read at the training size). A folder without `data.cache` is decoded
+        batch by batch as it is embedded."""
         if options.side != "inputs":
             raise UserError("--side texts: this is an image run; it embeds images only")
+        if data != "train" and holds_videos(Path(data)):
+            encoder = encoder_of(method)
+            _, h, w = self.image_shape
+            return embed_videos(
+                Path(data),
+                shape=(encoder_channels(encoder), h, w),
+                embed=lambda frames: embed_images(encoder, frames),
+                options=options,
+                log=log,
+            )
         source = source_for(self.settings.data, data)
         folder = lazy_folder_items(source)
         if folder is not None:

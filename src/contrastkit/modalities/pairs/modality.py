@@ -17,17 +17,20 @@ from contrastkit.augment.types import Augment
 from contrastkit.batches import PairBatch
 from contrastkit.data.caption_csv import load_caption_pairs
 from contrastkit.data.digit_captions import load_digit_captions
+from contrastkit.data.fashion_captions import load_fashion_captions
+from contrastkit.data.fashion_mnist import FASHION_MNIST_ROOT
 from contrastkit.data.items import TensorItems
 from contrastkit.data.pairs import PairData, PairSplit
 from contrastkit.data.preprocess import AudioPreprocess, CharPreprocess, ImagePreprocess
 from contrastkit.data.speech_pairs import load_speech_pairs
 from contrastkit.data.text import read_text_lines
+from contrastkit.data.video import holds_videos
 from contrastkit.encoders.build import build_encoder
 from contrastkit.encoders.registry import ENCODERS
 from contrastkit.encoders.small_text import ALPHABET, PAD, UNKNOWN, CharTokenizer
 from contrastkit.errors import UserError
 from contrastkit.eval.crossmodal import retrieval_metrics, zero_shot_accuracy
-from contrastkit.methods.clip import TwoTower
+from contrastkit.methods.clip import TwoTower, text_tokenizer
 from contrastkit.methods.registry import MethodSpec
 from contrastkit.modalities.base import (
     Embedded,
@@ -42,6 +45,7 @@ from contrastkit.modalities.base import (
     label_matches,
 )
 from contrastkit.modalities.images.modality import ImageModality, evaluate_images
+from contrastkit.modalities.images.videos import embed_videos
 from contrastkit.modalities.pairs.inputs import (
     IMAGE_SUFFIXES,
     read_clips,
@@ -52,7 +56,7 @@ from contrastkit.modalities.pairs.inputs import (
 from contrastkit.modalities.pictures import Pictures, memory_pictures
 from contrastkit.viz.similarity_matrix import similarity_figure, write_png
 
-PAIR_SOURCES = ("digits_captions", "caption_csv", "speech")
+PAIR_SOURCES = ("digits_captions", "fashion_captions", "caption_csv", "speech")
 SIMILARITY_PNG = "similarity.png"
 
 
@@ -63,7 +67,8 @@ def as_two_tower(method: nn.Module) -> TwoTower:
 
 
 class PairModality(Modality):
-    """(x, text) pairs: x is an image (digit captions, caption CSV) or a log-mel clip."""
+    """(x, text) pairs: x is an image (digit or Fashion-MNIST captions, caption CSV) or a
+    log-mel clip."""
 
     name = "pairs"
     sources = PAIR_SOURCES
@@ -118,6 +123,9 @@ class PairModality(Modality):
                 split_seed=d.split_seed,
                 skip_bad=d.skip_bad,
             )
+        elif d.source == "fashion_captions":
+            root = Path(d.path) if d.path else FASHION_MNIST_ROOT
+            data = load_fashion_captions(root=root, seed=d.split_seed)
         else:
             data = load_digit_captions(test_fraction=d.test_fraction, split_seed=d.split_seed)
         if data.skipped:
@@ -132,6 +140,8 @@ class PairModality(Modality):
         """The non-text tower (the method adds the text tower)."""
         if self.speech:
             return build_encoder(self.settings.model, 1)
+        if self.settings.data.source == "fashion_captions":
+            return build_encoder(self.settings.model, 1, image_size=28)
         if self.settings.data.source == "caption_csv":
             return build_encoder(
                 self.settings.model, 3, image_size=self.settings.data.image_size or 32
@@ -151,11 +161,12 @@ class PairModality(Modality):
         return build_augment(self.settings.augment)
 
     def training(self, spec: MethodSpec, log: Log) -> Training:
-        """(x, token ids, group ids) of the training pairs, tokenised once with the text
-        tower's character tokenizer (`pairs.text_max_len`)."""
+        """(x, token ids, group ids) of the training pairs, tokenised once with the
+        text tower's tokenizer (characters, or a Hugging Face CLIP's; `pairs.text_max_len`)."""
         data = self.load(log)
         self.__dict__["data"] = data  # read once: evaluation reuses it
-        tokens = CharTokenizer(max_len=self.settings.pairs.text_max_len).encode(data.train.texts)
+        tokenizer = text_tokenizer(self.settings.model, self.settings.pairs)
+        tokens = tokenizer.encode(data.train.texts)
         return Training(
             items=TensorItems(PairBatch(inputs=data.train.x, tokens=tokens, groups=data.train.ids)),
             views=self.views(),
@@ -193,9 +204,11 @@ class PairModality(Modality):
         """Either side in the shared space (`options.side`).
 
         inputs: 'train' (the run's pairs: train then test splits, ids `SPLIT:i`), an image
-        folder or array file (images; ids the file paths), or a WAV file / folder of WAVs
-        (audio-text runs), preprocessed as the training inputs. texts: 'train' (the run's
-        distinct texts; the id is the text) or a file of lines (ids `FILE:K`, K from 1).
+        folder or array file (images; ids the file paths), a video file / folder of videos
+        (image-text runs: frames sampled at `options.fps`; ids `VIDEO#t=SECONDS`), or a WAV
+        file / folder of WAVs (audio-text runs), preprocessed as the training inputs. texts:
+        'train' (the run's distinct texts; the id is the text) or a file of lines (ids
+        `FILE:K`, K from 1).
         """
         tower = as_two_tower(method)
         pairs = self.data
@@ -215,6 +228,14 @@ class PairModality(Modality):
             ids = [f"{name}:{i}" for name, s in splits.items() for i in range(len(s.texts))]
             return Embedded(vectors, ids, pairs.name, info=info)
         path = Path(data)
+        if holds_videos(path):
+            if self.speech:
+                raise UserError(f"--data {data}: videos need an image-text run; this is audio-text")
+            c, h, w = (int(n) for n in pairs.train.x.shape[1:])
+            frames = embed_videos(
+                path, shape=(c, h, w), embed=tower.embed_inputs, options=options, log=log
+            )
+            return replace(frames, info={**frames.info, **info})
         if self.speech:
             paths = [path] if path.is_file() else wav_files(path)
             x = read_clips(paths, self.settings.audio, pairs, what="--data")
@@ -231,33 +252,32 @@ class PairModality(Modality):
         return tower.embed_inputs(pairs.train.x), tower.embed_inputs(first.x)
 
     def query(self, method: nn.Module, query: str, info: dict[str, Any]) -> Tensor:
-        """In the shared space: a text against an index of inputs (text -> image / audio),
-        an image file (or a WAV for audio-text runs) against an index of texts.
-        Shape: (1, E).
+        """In the shared space: an image file (or a WAV for audio-text runs) by the inputs
+        tower, against either index (the inputs most like it, or its best texts); any other
+        query is a text, against an index of inputs (text -> image / audio). Shape: (1, E).
 
         Raises:
-            UserError: the query is of the index's own kind, or not readable.
+            UserError: a text against an index of texts, or a file that is not readable.
         """
         tower, pairs = as_two_tower(method), self.data
         path = Path(query)
-        is_file = path.suffix.lower() in (*IMAGE_SUFFIXES, ".wav") or path.is_file()
-        if info.get("side", "inputs") == "inputs":
-            if is_file:
-                raise UserError(
-                    f"--query {query}: the index holds {pairs.modality} inputs; search it with "
-                    "a text (or build an index of texts: contrastkit index --side texts)"
+        if path.suffix.lower() in (*IMAGE_SUFFIXES, ".wav") or path.is_file():
+            if self.speech:
+                return tower.embed_inputs(
+                    read_clips([path], self.settings.audio, pairs, what="--query")
                 )
-            return tower.embed_texts([query])
-        if not is_file:
+            return tower.embed_inputs(read_image_query(path, pairs.train.x))
+        if info.get("side", "inputs") == "texts":
             raise UserError(
                 f"--query {query!r}: the index holds texts; search it with "
-                f"{'a .wav clip' if self.speech else 'an image file'}"
+                f"{'a .wav clip' if self.speech else 'an image file'} (or --text TEXT)"
             )
-        if self.speech:
-            return tower.embed_inputs(
-                read_clips([path], self.settings.audio, pairs, what="--query")
-            )
-        return tower.embed_inputs(read_image_query(path, pairs.train.x))
+        return tower.embed_texts([query])
+
+    def query_text(self, method: nn.Module, text: str, info: dict[str, Any]) -> Tensor:
+        """`search --text`: the text tower's embedding, against an index of inputs (videos,
+        images, clips) or of texts. Shape: (1, E)."""
+        return as_two_tower(method).embed_texts([text])
 
     def zero_shot(
         self, method: nn.Module, labels: list[str], data: str, templates: list[str], log: Log
@@ -307,6 +327,11 @@ class PairModality(Modality):
         log-mel clips) and 'texts' (character ids); the int8 cost as Recall@1 of the first
         test split's inputs against its distinct texts."""
         tower = as_two_tower(method)
+        if not isinstance(tower.tokenizer, CharTokenizer):
+            raise UserError(
+                "export: runs with a Hugging Face CLIP text tower are not exported yet (the "
+                "character text tower is)"
+            )
         data = self.data
         x = data.train.x[:8]
         max_len = self.settings.pairs.text_max_len

@@ -156,6 +156,10 @@ class TextModality(Modality):
             raise UserError(f"--query {query}: this is a text run; give a text, not a file")
         return self._embed_texts(method, [query])
 
+    def query_text(self, method: nn.Module, text: str, info: dict[str, Any]) -> torch.Tensor:
+        """`search --text`: the text embedded as the index's lines were. Shape: (1, D)."""
+        return self._embed_texts(method, [text])
+
     def export_spec(self, method: nn.Module, *, max_items: int = 512) -> ExportSpec:
         """The transformer with mean pooling on (input_ids, attention_mask), free batch and
         sequence length, with its tokenizer; the int8 cost as Recall@1 of the held-out task."""
