@@ -81,3 +81,19 @@ def test_a_clip_folder_without_a_tokenizer_is_named(clip_folder: Path, tmp_path:
         (bare / name).write_bytes((clip_folder / name).read_bytes())
     with pytest.raises(UserError, match="no tokenizer saved with this CLIP"):
         _tower(bare)
+
+
+def test_frozen_towers_keep_their_weights_and_train_the_projections(clip_folder: Path) -> None:
+    """model.freeze holds both pretrained towers (no gradients, eval mode after train());
+    the projections into the shared space still learn."""
+    tower = _tower(clip_folder, "model.freeze=true")
+    tower.train()
+    assert not tower.text_encoder.model.training and not tower.encoder.model.training
+    frozen = [p for m in (tower.encoder, tower.text_encoder) for p in m.parameters()]
+    assert frozen and not any(p.requires_grad for p in frozen)
+    loss = tower.pair_loss(
+        tower.embed(torch.randint(0, 256, (4, 1, 16, 16), dtype=torch.uint8)),
+        tower.embed_tokens(tower.tokenizer.encode(["a bag", "a coat", "a shirt", "a dress"])),
+    )
+    loss.backward()
+    assert tower.proj.weight.grad is not None and tower.text_proj.weight.grad is not None

@@ -23,6 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from contrastkit.encoders.hf_vision import (
+    HFModule,
     load_hf_config,
     local_folder,
     missing_model,
@@ -102,7 +103,7 @@ def _first_line(err: BaseException) -> str:
     return (str(err).splitlines() or [type(err).__name__])[0]
 
 
-class HFTextTower(nn.Module):
+class HFTextTower(HFModule):
     """CLIP's text transformer: token ids -> the pooled end-of-text state.
 
     Args:
@@ -119,16 +120,8 @@ class HFTextTower(nn.Module):
         super().__init__()
         self.model = model
         self.eos_id = eos_id
-        self.freeze = freeze
         if freeze:
-            self.model.requires_grad_(False)
-            self.model.eval()
-
-    def train(self, mode: bool = True) -> HFTextTower:
-        super().train(mode)
-        if self.freeze:
-            self.model.eval()
-        return self
+            self.hold()
 
     def forward(self, ids: Tensor) -> Tensor:
         if ids.ndim != 2 or ids.dtype != torch.int64:

@@ -193,7 +193,26 @@ def _image_size(processor: dict[str, Any], config: PretrainedConfig) -> int:
     return int(getattr(_vision_config(config), "image_size", 224) or 224)
 
 
-class HFVisionEncoder(nn.Module):
+class HFModule(nn.Module):
+    """A module around a `transformers` model (`self.model`) that can be kept as loaded:
+    `hold()` turns its gradients off and keeps it in eval mode whatever `train()` says."""
+
+    model: nn.Module
+    freeze: bool = False
+
+    def hold(self) -> None:
+        self.freeze = True
+        self.model.requires_grad_(False)
+        self.model.eval()
+
+    def train(self, mode: bool = True) -> HFModule:
+        super().train(mode)
+        if self.freeze:
+            self.model.eval()
+        return self
+
+
+class HFVisionEncoder(HFModule):
     """A pretrained `transformers` vision backbone with its own preprocessing inside.
 
     Args:
@@ -280,14 +299,7 @@ class HFVisionEncoder(nn.Module):
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
         if freeze:
-            self.model.requires_grad_(False)
-            self.model.eval()
-
-    def train(self, mode: bool = True) -> HFVisionEncoder:
-        super().train(mode)
-        if self.freeze:
-            self.model.eval()
-        return self
+            self.hold()
 
     def preprocess(self, x: Tensor) -> Tensor:
         """uint8 / [0, 1] images -> what the model takes: RGB, resized, normalised.
