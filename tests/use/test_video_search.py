@@ -115,7 +115,7 @@ def test_an_image_run_indexes_videos_but_takes_no_text(
     args = ["search", "--run", run, "--index", "v", "--text", "a seven"]
     assert run_cli(monkeypatch, *args) == 2
     message = _err(capsys)
-    assert "images run, which has no text tower" in message and "clip or siglip" in message
+    assert "images runs have no text tower" in message and "clip or siglip" in message
     png, t = _frame_png(videos / "scenes_0.mp4", 2, 8, tmp_path / "f.png")
     args = ["search", "--run", run, "--index", "v", "--query", str(png), "--json", "--k", "2"]
     assert run_cli(monkeypatch, *args) == 0

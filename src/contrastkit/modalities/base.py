@@ -333,7 +333,7 @@ class Modality(ABC):
         """A text query (`search --text`) embedded into the space of the index's entries.
         Shape: (1, D). Runs without a text tower say which runs can answer it."""
         raise UserError(
-            f"search --text: this is a {self.name} run, which has no text tower; a text query "
+            f"search --text: {self.name} runs have no text tower; a text query "
             "needs an image-text run (method clip or siglip, e.g. configs/fashion_clip.yaml or "
             "configs/digits_text_siglip.yaml, or model.encoder hf with a CLIP folder) or a text "
             "run; search this run with --query"
