@@ -43,7 +43,6 @@ def embed_videos(
             naming it; with `options.skip_bad` it is left out and counted), or no video
             remains.
     """
-    c, h, w = shape
     files = video_files(path)
     vectors: list[Tensor] = []
     ids: list[str] = []
@@ -52,26 +51,19 @@ def embed_videos(
     above_rate: list[float] = []
     skipped = 0
     for file in files:
-        name = str(file.absolute())
         read = VideoRead()
-        parts: list[tuple[Tensor, list[str], list[bytes]]] = []
         try:
-            for chunk in read_frames(file, fps=options.fps, size=(h, w), read=read):
-                frames = match_channels(torch.from_numpy(chunk.frames), c)
-                parts.append(
-                    (embed(frames), [frame_id(name, t) for t in chunk.times], chunk.thumbnails)
-                )
+            z, frame_ids, pictures = _embed_video(file, shape, embed, options.fps, read)
         except BadVideo as err:
             if not options.skip_bad:
                 raise UserError(f"--data {file}: {err} (pass --skip-bad to leave it out)") from None
             skipped += 1
             log(f"skipped {file}: {err}")
             continue
-        for z, frame_ids, pictures in parts:
-            vectors.append(z)
-            ids.extend(frame_ids)
-            thumbnails.extend(pictures)
-        durations[name] = read.duration
+        vectors.append(z)
+        ids.extend(frame_ids)
+        thumbnails.extend(pictures)
+        durations[str(file.absolute())] = read.duration
         if read.frame_rate is not None and options.fps > read.frame_rate:
             above_rate.append(read.frame_rate)
     if not ids:
@@ -82,6 +74,7 @@ def embed_videos(
             f"--fps {options.fps:g} is above the frame rate of {len(above_rate)} video(s) "
             f"(at most {max(above_rate):g} frames/s): capped there, each frame kept once"
         )
+    c, h, w = shape
     log(
         f"data: {len(durations)} video(s), {sum(durations.values()):.1f} s, {len(ids)} frames "
         f"sampled at up to {options.fps:g}/s, read at {c}x{h}x{w}"
@@ -96,3 +89,27 @@ def embed_videos(
         info={"data": path.name, "image_hw": [h, w], "fps": options.fps, VIDEOS_KEY: durations},
         thumbnails=thumbnails,
     )
+
+
+def _embed_video(
+    file: Path,
+    shape: tuple[int, int, int],
+    embed: Callable[[Tensor], Tensor],
+    fps: float,
+    read: VideoRead,
+) -> tuple[Tensor, list[str], list[bytes]]:
+    """One video's frames embedded, with their ids and thumbnails (all or nothing).
+
+    Raises:
+        BadVideo: the video cannot be read (see `read_frames`).
+    """
+    c, h, w = shape
+    name = str(file.absolute())
+    vectors: list[Tensor] = []
+    ids: list[str] = []
+    thumbnails: list[bytes] = []
+    for chunk in read_frames(file, fps=fps, size=(h, w), read=read):
+        vectors.append(embed(match_channels(torch.from_numpy(chunk.frames), c)))
+        ids.extend(frame_id(name, t) for t in chunk.times)
+        thumbnails.extend(chunk.thumbnails)
+    return torch.cat(vectors), ids, thumbnails
