@@ -6,6 +6,7 @@ loading torch (tests/cli/test_cli_startup.py).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -109,6 +110,7 @@ def train(
             cfg.data.skip_bad = True
     if stop_on_collapse:
         cfg.health.stop_on_collapse = True
+    started = time.time()
     try:
         metrics = train_run(
             cfg,
@@ -118,10 +120,8 @@ def train(
             show_progress=progress,
             log=say,
         )
-    except KeyboardInterrupt:  # click would print "Aborted!" and exit 1: say how to go on
-        raise Interrupted(
-            f"interrupted; continue with `contrastkit train --resume --out {out}`"
-        ) from None
+    except KeyboardInterrupt as err:  # click would print "Aborted!" and exit 1: say how to go on
+        raise Interrupted(interrupted_message(err, out, resume=resume, since=started)) from None
     if not metrics:  # a non-zero rank of a multi-process run: rank 0 reports
         return
     if "collapse" in metrics:
@@ -144,6 +144,30 @@ def train(
             f"note: training waited {waited:.0f} s ({waited / total:.0%}) for its data; "
             "raise train.workers, or decode once with data.cache: true"
         )
+
+
+def interrupted_message(err: KeyboardInterrupt, out: Path, *, resume: bool, since: float) -> str:
+    """What Ctrl-C during `train` leaves: `--resume` is suggested only when this run has a
+    checkpoint (one it resumed, or one it wrote after `since`: training ended and the
+    evaluation was interrupted)."""
+    from contrastkit.rundir import CHECKPOINT
+    from contrastkit.train.loop import TrainingInterrupted
+
+    how = f"`contrastkit train --resume --out {out}`"
+    if isinstance(err, TrainingInterrupted):
+        if err.checkpoint_step is None:
+            return (
+                f"interrupted at step {err.step}, before the first checkpoint (written after "
+                f"step {err.first_checkpoint_step}): nothing to resume yet; run the same "
+                "command again to start over"
+            )
+        return (
+            f"interrupted at step {err.step}; continue from step {err.checkpoint_step} with {how}"
+        )
+    checkpoint = out / CHECKPOINT
+    if resume or (checkpoint.is_file() and checkpoint.stat().st_mtime >= since):
+        return f"interrupted; continue with {how}"
+    return "interrupted before training started: nothing to resume; run the same command again"
 
 
 @app.command("eval")

@@ -40,6 +40,7 @@ from contrastkit.rundir import (
     data_fingerprint,
     lock_run_dir,
     prepare_run_dir,
+    refuse_while_training,
     replace_run,
 )
 from contrastkit.train import ddp
@@ -157,6 +158,7 @@ def _train(
         on_epoch_end=on_epoch_end,
         monitor=monitor,
         stop_on_collapse=cfg.health.stop_on_collapse,
+        log=log,
     )
     if not writer:
         return {}
@@ -202,6 +204,7 @@ def load_run(run: Path) -> tuple[Config, Modality, nn.Module]:
     """The config, modality and trained method of a run directory (on the CPU, eval mode)."""
     if not run.is_dir():
         raise UserError(f"--run {run}: no such run directory")
+    refuse_while_training(run)
     cfg = load_config(run / CONFIG)
     modality = resolve(cfg)
     method = build_method(cfg, modality.new_encoder)

@@ -5,6 +5,8 @@ Nothing in a run is lost by accident:
 
 - one training at a time: `lock_run_dir(out)` holds an exclusive `fcntl.flock` on
   `<out>/.lock` and refuses a second training into the same directory, naming the holder;
+  the commands that read a run's model (`embed`, `index`, `export`, `eval`, ...) refuse
+  while that lock is held (`refuse_while_training`) instead of using a mid-run checkpoint;
 - `--overwrite` deletes nothing up front: `replace_run(out)` moves the old run's files
   (and what was derived from its model: report, pictures, index, embeddings) aside into
   `<out>/.previous-<time>/`, puts them back if the new run fails before its first
@@ -104,6 +106,38 @@ def lock_run_dir(out: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def training_pid(out: Path) -> str | None:
+    """The pid of the `train` that holds the lock of run directory `out` (training or
+    evaluating right now), or None when no process holds it."""
+    path = out / LOCK
+    if not path.is_file():
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def refuse_while_training(run: Path) -> None:
+    """A command that reads a run's model refuses while its training still runs.
+
+    Raises:
+        UserError: a `train` holds the run's lock; its checkpoint is from mid-training.
+    """
+    pid = training_pid(run)
+    if pid is not None:
+        raise UserError(
+            f"--run {run}: still training (pid {pid} holds {run / LOCK}); its checkpoint.pt "
+            "is from the middle of training: wait for `contrastkit train` to finish"
+        )
 
 
 # --- may this directory receive a run? ------------------------------------------------

@@ -1,11 +1,13 @@
 """Ctrl-C and kill -9 during `contrastkit train` (subprocesses): Ctrl-C says how to continue
-and exits 130; a run killed at a random moment after its first checkpoint and resumed ends
-with the same weights, bit for bit, as a run never interrupted."""
+(or, before the first checkpoint, that there is nothing to resume yet) and exits 130; a run
+killed at a random moment after its first checkpoint and resumed ends with the same weights,
+bit for bit, as a run never interrupted."""
 
 from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -71,9 +73,12 @@ def test_ctrl_c_says_how_to_resume_and_resume_finishes(tmp_path: Path) -> None:
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert err.strip().splitlines() == [
-        f"interrupted; continue with `contrastkit train --resume --out {out}`"
-    ]
+    [line] = err.strip().splitlines()
+    assert re.fullmatch(
+        rf"interrupted at step \d+; continue from step \d+ with "
+        rf"`contrastkit train --resume --out {re.escape(str(out))}`",
+        line,
+    ), line
     assert "Traceback" not in err
     resumed = _train(out, "simclr", 12, "--resume")
     _, err = resumed.communicate(timeout=600)
@@ -105,3 +110,24 @@ def test_kill_at_a_random_moment_then_resume_is_bit_exact(tmp_path: Path, method
     assert a.keys() == b.keys()
     different = [k for k in a if not torch.equal(a[k], b[k])]
     assert different == []
+
+
+@pytest.mark.slow
+def test_ctrl_c_before_the_first_checkpoint_says_there_is_nothing_to_resume(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "run"
+    # batches of 4 and a log line every step: the first epoch is hundreds of steps
+    proc = _train(out, "simclr", 3, "--set", "train.batch_size=4", "--set", "train.log_every=1")
+    start = time.monotonic()
+    while not (out / "log.jsonl").is_file():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() - start < 120, "training did not start"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert not (out / CHECKPOINT).exists()
+    [line] = err.strip().splitlines()
+    assert "before the first checkpoint" in line and "nothing to resume yet" in line, line
+    assert "--resume" not in line

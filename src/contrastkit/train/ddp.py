@@ -142,6 +142,21 @@ def mean_over_ranks(x: Tensor) -> Tensor:
     return all_reduce_sum(x.detach().float()) / world_size()
 
 
+@torch.no_grad()
+def average_gradients(module: nn.Module) -> None:
+    """Every parameter gradient of `module` becomes its mean over ranks, in one all-reduce:
+    DDP's convention for a backward that did not run through DDP's forward (GradCache).
+    No-op in one process."""
+    if world_size() == 1:
+        return
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    flat = all_reduce_sum(torch.cat([g.flatten() for g in grads])) / world_size()
+    offset = 0
+    for grad in grads:
+        grad.copy_(flat[offset : offset + grad.numel()].view_as(grad))
+        offset += grad.numel()
+
+
 def any_rank(flag: bool) -> bool:
     """True on every rank when `flag` is True on at least one (e.g. stop on collapse)."""
     return bool(all_reduce_max(torch.tensor(float(flag))) > 0)

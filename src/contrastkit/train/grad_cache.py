@@ -11,20 +11,22 @@ cannot simply be split into accumulation steps. Instead:
 
 Parameter gradients equal those of the uncached step. The random state (dropout,
 on-device augmentation inside ``encode``) is replayed so both forwards of a chunk see the
-same randomness. Caveats: BatchNorm running statistics are updated by both forwards;
-under DDP wrap all chunks but the last in ``model.no_sync()`` (or call this inside it and
-all-reduce once) to avoid one all-reduce per chunk.
+same randomness. BatchNorm normalises each chunk with the chunk's statistics (as each rank
+of a DDP run does without SyncBatchNorm); `keep_buffers` keeps the first, gradient-free
+forward from moving the running statistics, so only the second one does. The trainer
+(`train.grad_cache_chunk`, `train/step.py`) calls `cached_loss`, whose backward runs after
+the NaN guard; under DDP it averages the gradients once after all chunks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
-__all__ = ["Batch", "grad_cache_step"]
+__all__ = ["Batch", "cached_loss", "grad_cache_step"]
 
 Batch = Tensor | Mapping[str, Tensor]
 """A model input: a tensor or a dict of tensors (e.g. tokenizer output), batch-first."""
@@ -62,6 +64,86 @@ class _RandomState:
             yield
 
 
+def _bounds(inputs: Sequence[Batch], chunk_size: int, encoders: int) -> list[tuple[int, int]]:
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    if not inputs:
+        raise ValueError("grad_cache_step needs at least one input batch")
+    if encoders != len(inputs):
+        raise ValueError(f"got {encoders} encoders for {len(inputs)} inputs")
+    sizes = [_size(x) for x in inputs]
+    if len(set(sizes)) != 1:
+        raise ValueError(f"all inputs need the same batch size, got {sizes}")
+    return [(s, min(sizes[0], s + chunk_size)) for s in range(0, sizes[0], chunk_size)]
+
+
+@contextmanager
+def _buffers_kept(module: nn.Module | None) -> Iterator[None]:
+    """Every buffer of `module` (BatchNorm's running statistics) as it was before the body."""
+    saved = [] if module is None else [buf.clone() for buf in module.buffers()]
+    try:
+        yield
+    finally:
+        if module is not None:
+            with torch.no_grad():
+                for buf, old in zip(module.buffers(), saved, strict=True):
+                    buf.copy_(old)
+
+
+def cached_loss(
+    encode: Callable[[Batch], Tensor] | Sequence[Callable[[Batch], Tensor]],
+    inputs: Sequence[Batch],
+    loss_fn: Callable[..., Tensor],
+    *,
+    chunk_size: int,
+    scale_loss: Callable[[Tensor], Tensor] | None = None,
+    keep_buffers: nn.Module | None = None,
+    autocast: Callable[[], AbstractContextManager[object]] = nullcontext,
+) -> tuple[Tensor, Callable[[], None]]:
+    """The loss of the whole batch from chunked, gradient-free forwards, and the backward
+    that fills `.grad` (steps 2 and 3 above): the caller may look at the loss (a NaN guard)
+    before running it.
+
+    Args:
+        keep_buffers: The module whose buffers the gradient-free forward must not change.
+        autocast: Entered around the re-forward of each chunk in the backward (the first
+            forward runs in the caller's autocast).
+        encode, inputs, loss_fn, chunk_size, scale_loss: As in `grad_cache_step`.
+
+    Returns:
+        The loss (its graph reaches the cached embeddings only) and the backward.
+    """
+    encoders = [encode] * len(inputs) if callable(encode) else list(encode)
+    bounds = _bounds(inputs, chunk_size, len(encoders))
+
+    # 1. Embed without autograd, remembering the random state of every chunk.
+    states: list[list[_RandomState]] = []
+    cached: list[Tensor] = []
+    with torch.no_grad(), _buffers_kept(keep_buffers):
+        for enc, batch in zip(encoders, inputs, strict=True):
+            row_states, parts = [], []
+            for start, stop in bounds:
+                row_states.append(_RandomState())
+                parts.append(enc(_slice(batch, start, stop)))
+            states.append(row_states)
+            cached.append(torch.cat(parts).requires_grad_(True))  # (B, D)
+    loss = loss_fn(*cached)
+
+    def backward() -> None:
+        # 2. Backward of the loss stops at the cached embeddings.
+        (scale_loss(loss) if scale_loss is not None else loss).backward()
+        # 3. Re-embed each chunk with autograd and push its slice of the gradient in.
+        for enc, batch, emb, row_states in zip(encoders, inputs, cached, states, strict=True):
+            if emb.grad is None:  # this input does not influence the loss
+                continue
+            for (start, stop), state in zip(bounds, row_states, strict=True):
+                with state.replay(), autocast():
+                    out = enc(_slice(batch, start, stop))
+                out.backward(gradient=emb.grad[start:stop].to(out.dtype))
+
+    return loss, backward
+
+
 def grad_cache_step(
     encode: Callable[[Batch], Tensor] | Sequence[Callable[[Batch], Tensor]],
     inputs: Sequence[Batch],
@@ -95,41 +177,8 @@ def grad_cache_step(
     Example:
         >>> loss = grad_cache_step(model, [view_a, view_b], nt_xent, chunk_size=256)
     """
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-    if not inputs:
-        raise ValueError("grad_cache_step needs at least one input batch")
-    encoders = [encode] * len(inputs) if callable(encode) else list(encode)
-    if len(encoders) != len(inputs):
-        raise ValueError(f"got {len(encoders)} encoders for {len(inputs)} inputs")
-    sizes = [_size(x) for x in inputs]
-    if len(set(sizes)) != 1:
-        raise ValueError(f"all inputs need the same batch size, got {sizes}")
-    n = sizes[0]
-    bounds = [(s, min(n, s + chunk_size)) for s in range(0, n, chunk_size)]
-
-    # 1. Embed without autograd, remembering the random state of every chunk.
-    states: list[list[_RandomState]] = []
-    cached: list[Tensor] = []
-    with torch.no_grad():
-        for enc, batch in zip(encoders, inputs, strict=True):
-            row_states, parts = [], []
-            for start, stop in bounds:
-                row_states.append(_RandomState())
-                parts.append(enc(_slice(batch, start, stop)))
-            states.append(row_states)
-            cached.append(torch.cat(parts).requires_grad_(True))  # (B, D)
-
-    # 2. Loss on the full batch; backward stops at the cached embeddings.
-    loss = loss_fn(*cached)
-    (scale_loss(loss) if scale_loss is not None else loss).backward()
-
-    # 3. Re-embed each chunk with autograd and push its slice of the gradient in.
-    for enc, batch, emb, row_states in zip(encoders, inputs, cached, states, strict=True):
-        if emb.grad is None:  # this input does not influence the loss
-            continue
-        for (start, stop), state in zip(bounds, row_states, strict=True):
-            with state.replay():
-                out = enc(_slice(batch, start, stop))
-            out.backward(gradient=emb.grad[start:stop].to(out.dtype))
+    loss, backward = cached_loss(
+        encode, inputs, loss_fn, chunk_size=chunk_size, scale_loss=scale_loss
+    )
+    backward()
     return loss.detach()

@@ -1,56 +1,104 @@
 """The training loop: read it top to bottom.
 
-One step: take the next batch from the DataLoader (`train/loader.py`: a seeded shuffle,
-workers decode items), move it to the device, set the learning rate from the schedule,
-compute the method's loss (autocast when `train.amp`), skip the step if the loss is not
-finite (NaN guard), backpropagate, clip, step, let the method update its state (EMA, queue).
-The loss value is read on the host only at logged steps (every `log_every`, the end of an
-epoch); the NaN guard's finite flag is the one read per step (see `_finite_then`).
-A checkpoint is written atomically after every epoch (and where `max_steps` stops);
-`resume=True` continues from it with model, optimizer, RNG and step counter restored, so
-the result equals an uninterrupted run.
-Every logged record also goes to TensorBoard event files in `run_dir/tensorboard/`
-(`train/tensorboard.py`). Under torchrun each rank trains on its slice of every global
-batch through DDP (`train/ddp.py`) and only rank 0 writes files; an optional `HealthMonitor`
-(`train/health.py`) measures the embedding every few steps and can stop a collapsed run.
+`fit` builds the parts, then `EpochLoop` runs them: every epoch draws a seeded shuffle
+(`train/loader.py`: workers decode items), every step moves a batch to the device and
+hands it to the step function (`train/step.py`: learning rate, loss under autocast, NaN
+guard, backward, clipping, optimizer step, the method's state update), then to the
+callbacks (`train/callbacks.py`), in this order:
+
+- `HealthCheck`: every few steps the health monitor (`train/health.py`) measures the
+  embedding and remembers a collapse (which can stop the run);
+- `ShowProgress`: the bar, or plain lines off a terminal (`train/progress.py`);
+- `WriteLog`: every `log_every` steps the record goes to `log.jsonl`, TensorBoard
+  (`train/tensorboard.py`) and W&B (`train/wandb_log.py`);
+- `Checkpoints`: `checkpoint.pt` after every epoch and where `max_steps` stops
+  (`train/checkpointing.py`); `resume=True` continues from it bit for bit;
+- `EpochHook`: the caller's `on_epoch_end`.
+
+The loss value is read on the host only at logged steps and at the end of an epoch; the
+NaN guard's finite flag is the one read per step. Under torchrun each rank trains on its
+slice of every global batch through DDP (`train/ddp.py`) and only rank 0 writes files.
+Training time (`train/clock.py`) leaves out health checks, checkpoints and the hook.
 """
 
 from __future__ import annotations
 
-import math
 import resource
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import nn
 from torch.utils.data import Dataset, default_collate
 
-from contrastkit.atomic import append_jsonl
 from contrastkit.augment.types import Augment
-from contrastkit.batches import Batch
 from contrastkit.data.items import InMemory, TensorItems
 from contrastkit.data.workers import auto_workers
 from contrastkit.distributed import rank
 from contrastkit.errors import UserError
 from contrastkit.rundir import CHECKPOINT, LOG, truncate_log
-from contrastkit.schedule import warmup_cosine
 from contrastkit.train import ddp
 from contrastkit.train.allocator import keep_freed_memory
-from contrastkit.train.checkpoint import load_checkpoint, save_checkpoint
-from contrastkit.train.health import Collapse, HealthMonitor, progress_summary
+from contrastkit.train.callbacks import (
+    Callback,
+    Callbacks,
+    EpochHook,
+    HealthCheck,
+    LoopState,
+    ShowProgress,
+    StepEnd,
+    WriteLog,
+)
+from contrastkit.train.checkpointing import Checkpoints
+from contrastkit.train.clock import TrainClock
+from contrastkit.train.health import Collapse, HealthMonitor
 from contrastkit.train.loader import ShuffledBatches, Waited, build_loader, to_device
-from contrastkit.train.optim import build_optimizer
 from contrastkit.train.options import TrainConfig
 from contrastkit.train.progress import TrainProgress
+from contrastkit.train.speed import choose_speedups, compiled
+from contrastkit.train.step import StepResult, TrainStep, build_step
 from contrastkit.train.tensorboard import EventLog
 from contrastkit.train.wandb_log import WandbLog
 
 MAX_SKIPPED_STEPS = 10
+
+
+@dataclass
+class TrainResult:
+    train_time_s: float
+    samples_per_s: float
+    peak_mem_mib: float
+    final_loss: float
+    skipped_steps: int
+    data_wait_s: float = 0.0
+    collapse: Collapse | None = None
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training.
+
+    Attributes:
+        step: The step training had reached.
+        checkpoint_step: The step the run's checkpoint continues from (None: the run has no
+            checkpoint yet, so there is nothing to resume).
+        first_checkpoint_step: The step at which the first checkpoint is written.
+    """
+
+    def __init__(self, *, step: int, checkpoint_step: int | None, first_checkpoint_step: int):
+        super().__init__(f"interrupted at step {step}")
+        self.step = step
+        self.checkpoint_step = checkpoint_step
+        self.first_checkpoint_step = first_checkpoint_step
+
+
+def peak_memory_mib(device: torch.device) -> float:
+    """Peak allocated device memory (CUDA), or the process's peak resident set (CPU)."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 @contextmanager
@@ -69,56 +117,93 @@ def _memory_layout(method: nn.Module, *, channels_last: bool) -> Iterator[None]:
         method.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
 
 
-class Method(Protocol):
-    """What the loop needs from a method (SimCLR, MoCo, ...): a loss and a state update."""
+@dataclass(frozen=True)
+class Generators:
+    """The run's random generators besides torch's global one (the model's)."""
 
-    encoder: nn.Module
+    shuffle: torch.Generator  # the epochs' permutations
+    augment: torch.Generator  # this rank's on-device views
+    loader: torch.Generator  # the workers' seeds, re-seeded every epoch
 
-    def training_loss(
-        self, batch: Batch, *, augment: Augment, generator: torch.Generator | None = None
-    ) -> Tensor: ...
-
-    def after_step(self, progress: float) -> None: ...
+    @classmethod
+    def seeded(cls, seed: int, device: torch.device) -> Generators:
+        return cls(
+            shuffle=torch.Generator().manual_seed(seed),
+            augment=torch.Generator(device=device).manual_seed(seed + 1 + 1000 * rank()),
+            loader=torch.Generator(),
+        )
 
 
 @dataclass
-class TrainResult:
-    train_time_s: float
-    samples_per_s: float
-    peak_mem_mib: float
-    final_loss: float
-    skipped_steps: int
-    data_wait_s: float = 0.0
-    collapse: Collapse | None = None
+class EpochLoop:
+    """Epochs of steps over the loader, each step followed by the callbacks."""
 
+    loader: Waited
+    sampler: ShuffledBatches
+    step: TrainStep
+    callbacks: Callbacks
+    gens: Generators
+    device: torch.device
+    seed: int
+    cfg: TrainConfig
+    warn: Callable[[str], None] | None
+    stop_on_collapse: bool
 
-def peak_memory_mib(device: torch.device) -> float:
-    """Peak allocated device memory (CUDA), or the process's peak resident set (CPU)."""
-    if device.type == "cuda":
-        return torch.cuda.max_memory_allocated(device) / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    def run(self, state: LoopState) -> None:
+        state.clock.start()
+        try:
+            self._epochs(state)
+        finally:
+            state.clock.stop()
 
+    def _epochs(self, state: LoopState) -> None:
+        for epoch in range(state.step // state.steps_per_epoch, self.cfg.epochs):
+            if state.step >= state.stop_step:
+                break
+            state.epoch, state.epoch_first_step = epoch, state.step
+            state.epoch_start_s = state.clock.elapsed
+            self.sampler.skip = state.step - epoch * state.steps_per_epoch  # resumed mid-epoch
+            self.callbacks.epoch_start(state)
+            self.gens.loader.manual_seed(self.seed + 7919 * (epoch + 1))  # this epoch's workers
+            self._steps(state)
+            if state.stop:
+                if self.warn is not None:
+                    self.warn(f"stopped early after step {state.step - 1} (--stop-on-collapse)")
+                return  # the last checkpoint stays the last complete epoch
+            self.callbacks.epoch_end(state)
 
-def _finite_then(global_loss: Tensor, backward: Callable[[], None]) -> bool:
-    """Whether the step's loss is finite; runs `backward` only when it is on the CPU.
+    def _steps(self, state: LoopState) -> None:
+        pin = self.device.type == "cuda"
+        for cpu_batch in self.loader:
+            batch = to_device(cpu_batch, self.device, non_blocking=pin)
+            result = self.step(batch, state.step, self.gens.augment)
+            if result.finite:
+                self._after_step(state, result)
+                if self.stop_on_collapse:
+                    state.stop = ddp.any_rank(state.collapse is not None)
+            else:
+                state.skipped += 1
+                if state.skipped > MAX_SKIPPED_STEPS:
+                    raise UserError(
+                        f"loss was not finite in {state.skipped} steps (last at step "
+                        f"{state.step}); lower train.lr or enable train.grad_clip"
+                    )
+            state.step += 1
+            if state.stop or state.step >= state.stop_step:
+                return
 
-    This is the one host sync of a step (the NaN guard must know before the optimizer
-    steps). On CUDA the flag is copied to pinned memory behind an event and `backward` is
-    queued before waiting, so the wait covers the forward only and the GPU keeps busy with
-    the backward; a non-finite step's gradients are then dropped unused.
-    """
-    if global_loss.device.type != "cuda":
-        finite = bool(torch.isfinite(global_loss))
-        if finite:
-            backward()
-        return finite
-    flag = torch.empty((), dtype=torch.bool, pin_memory=True)
-    flag.copy_(torch.isfinite(global_loss), non_blocking=True)
-    copied = torch.cuda.Event()
-    copied.record()
-    backward()
-    copied.synchronize()
-    return bool(flag)
+    def _after_step(self, state: LoopState, result: StepResult) -> None:
+        step = state.step
+        state.last_loss = result.loss
+        state.trained_steps += 1
+        last = step == state.stop_step - 1
+        logged = self.callbacks.wants_record(step, last=last)
+        if logged or (step + 1) % state.steps_per_epoch == 0:
+            state.loss = float(result.loss)  # the only read of the loss value
+        record = {"step": step, "epoch": state.epoch, "loss": state.loss, "lr": result.lr}
+        record["samples_per_s"] = state.epoch_rate()
+        event = StepEnd(step=step, epoch=state.epoch, last=last, logged=logged, record=record)
+        self.callbacks.step_end(state, event)
 
 
 def fit(
@@ -136,6 +221,7 @@ def fit(
     on_epoch_end: Callable[[int], None] | None = None,
     monitor: HealthMonitor | None = None,
     stop_on_collapse: bool = False,
+    log: Callable[[str], None] | None = None,
 ) -> TrainResult:
     """Train `method` for `cfg.epochs` epochs (or `cfg.max_steps` steps) on `data`.
 
@@ -145,183 +231,150 @@ def fit(
         collate: Makes a batch of the items the loader reads (default: `TensorItems`'s
             pass-through for in-memory data, else torch's `default_collate`). The batch is
             moved to `device` and handed to `method.training_loss`.
+        log: Where the run's `speed:` line goes (compile, CUDA graphs, fused AdamW).
+
+    Raises:
+        TrainingInterrupted: Ctrl-C (says whether the run has a checkpoint to resume).
+        UserError: The loss was not finite in more than `MAX_SKIPPED_STEPS` steps.
     """
     items = data if isinstance(data, Dataset) else TensorItems(data)
-    in_memory = isinstance(items, TensorItems)
-    if collate is None:
-        collate = items.collate if isinstance(items, TensorItems) else default_collate
     n = len(items)  # type: ignore[arg-type]
-    batch_size = min(cfg.batch_size, n)
-    ddp.per_rank_batch(batch_size)  # the global batch must split evenly over the ranks
-    writer = rank() == 0
-    steps_per_epoch = n // batch_size  # drop the ragged last batch: BatchNorm needs full ones
-    total_steps = cfg.epochs * steps_per_epoch
-    stop_step = total_steps if cfg.max_steps is None else min(total_steps, cfg.max_steps)
-    warmup_steps = cfg.warmup_epochs * steps_per_epoch
-
+    state, writer = _plan(n, cfg), rank() == 0
     run_dir.mkdir(parents=True, exist_ok=True)
     if cfg.keep_freed_memory and device.type == "cpu":
         keep_freed_memory()
     torch.manual_seed(seed)
-    shuffle_gen = torch.Generator().manual_seed(seed)
-    aug_gen = torch.Generator(device=device).manual_seed(seed + 1 + 1000 * rank())
+    gens = Generators.seeded(seed, device)
+    speed = choose_speedups(cfg, device, state.total_steps)
+    if log is not None and writer:
+        log(speed.line())
     method.to(device).train()
-    with _memory_layout(method, channels_last=cfg.channels_last):
-        if cfg.compile:
-            method.get_submodule("encoder").compile()  # in place: state-dict keys unchanged
-        model = ddp.wrap(method, sync_batchnorm=cfg.sync_batchnorm)
-        optimizer = build_optimizer(method, cfg)
-        start_step, elapsed, skipped, waited = 0, 0.0, 0, 0.0
-        if resume:
-            state = load_checkpoint(run_dir / CHECKPOINT)
-            method.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            shuffle_gen.set_state(state["shuffle_rng"])
-            aug_gen.set_state(state.get("augment_rng_ranks", [state["augment_rng"]])[rank()])
-            torch.set_rng_state(state["torch_rng"])
-            start_step = state.get("step", state["epoch"] * steps_per_epoch)
-            elapsed, skipped = state["elapsed_s"], state["skipped"]
-            waited = state.get("data_wait_s", 0.0)
-            if writer:
-                truncate_log(run_dir / LOG, start_step)
-        m: Method = method  # type: ignore[assignment]
-        collapse: Collapse | None = None
-        health_text, steps_done, stop = "", 0, False
-
-        sampler = ShuffledBatches(n, batch_size=batch_size, generator=shuffle_gen)
-        loader_gen = torch.Generator()
-        pin = device.type == "cuda"
-        loader = Waited(
-            build_loader(
-                items,
-                sampler,
-                collate=collate,
-                workers=auto_workers(cfg.workers, in_memory=in_memory),
-                prefetch_factor=cfg.prefetch_factor,
-                generator=loader_gen,
-                pin_memory=pin,
-            )
+    with (
+        _memory_layout(method, channels_last=cfg.channels_last),
+        compiled(method, speed.compile_mode),
+        ExitStack() as stack,
+    ):
+        step = build_step(
+            method,
+            augment,
+            cfg,
+            speed,
+            total_steps=state.total_steps,
+            warmup_steps=cfg.warmup_epochs * state.steps_per_epoch,
         )
-        loss_value, last_loss = math.nan, None
-        step = start_step
-        with (
-            TrainProgress(
-                total_steps=total_steps,
-                epochs=cfg.epochs,
-                start_step=start_step,
-                enabled=show_progress and writer,
-            ) as bar,
-            EventLog(run_dir, enabled=writer) as events,
-            WandbLog(run_dir, project=cfg.wandb_project, enabled=writer) as wandb_log,
-        ):
-            for epoch in range(start_step // steps_per_epoch, cfg.epochs):
-                if step >= stop_step:
-                    break
-                t_epoch = time.perf_counter()
-                first = sampler.skip = step - epoch * steps_per_epoch  # > 0: resumed mid-epoch
-                epoch_rng = shuffle_gen.get_state()  # before this epoch's permutation
-                loader_gen.manual_seed(seed + 7919 * (epoch + 1))  # worker seeds of this epoch
-                for i, cpu_batch in enumerate(loader, start=first):
-                    step = epoch * steps_per_epoch + i
-                    lr = warmup_cosine(
-                        step, total_steps=total_steps, warmup_steps=warmup_steps, base=cfg.lr
-                    )
-                    for group in optimizer.param_groups:
-                        group["lr"] = lr
-                    batch = to_device(cpu_batch, device, non_blocking=pin)
-                    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp):
-                        loss = model(batch, augment=augment, generator=aug_gen)
-                    global_loss = ddp.mean_over_ranks(loss)
-                    optimizer.zero_grad(set_to_none=True)
-                    if not _finite_then(global_loss, loss.backward):
-                        skipped += 1
-                        if skipped > MAX_SKIPPED_STEPS:
-                            raise UserError(
-                                f"loss was not finite in {skipped} steps (last at step "
-                                f"{step}); lower train.lr or enable train.grad_clip"
-                            )
-                        optimizer.zero_grad(set_to_none=True)
-                        step += 1
-                        if step >= stop_step:
-                            break
-                        continue
-                    if cfg.grad_clip is not None:
-                        nn.utils.clip_grad_norm_(method.parameters(), cfg.grad_clip)
-                    optimizer.step()
-                    m.after_step((step + 1) / total_steps)
+        sampler = ShuffledBatches(n, batch_size=state.batch_size, generator=gens.shuffle)
+        loader = _loader(items, sampler, collate, cfg, gens, device)
+        saves = Checkpoints(
+            run_dir / CHECKPOINT,
+            method,
+            step.optimizer,
+            shuffle_gen=gens.shuffle,
+            augment_gen=gens.augment,
+            loader=loader,
+            writer=writer,
+        )
+        if resume:
+            saves.restore(state)
+            if writer:
+                truncate_log(run_dir / LOG, state.step)
+        chain, warn = _callbacks(stack, state, run_dir, cfg, monitor, show=show_progress)
+        chain += [saves] + ([] if on_epoch_end is None else [EpochHook(on_epoch_end)])
+        loop = EpochLoop(
+            loader, sampler, step, Callbacks(chain), gens, device, seed, cfg, warn, stop_on_collapse
+        )
+        try:
+            loop.run(state)
+        except KeyboardInterrupt:
+            raise TrainingInterrupted(
+                step=state.step,
+                checkpoint_step=saves.saved_step,
+                first_checkpoint_step=min(state.steps_per_epoch, state.stop_step),
+            ) from None
+    return _result(state, device, saves.data_wait_s)
 
-                    last_loss = global_loss
-                    done = i + 1 - first
-                    rate = done * batch_size / max(time.perf_counter() - t_epoch, 1e-9)
-                    last = step == stop_step - 1
-                    measured = monitor is not None and monitor.due(step, last=last)
-                    logged = step % cfg.log_every == 0 or last or measured
-                    if logged or i == steps_per_epoch - 1:
-                        loss_value = float(global_loss)  # the only read of the loss value
-                    record = {"step": step, "epoch": epoch, "loss": loss_value, "lr": lr}
-                    record["samples_per_s"] = rate
-                    if monitor is not None and measured:
-                        t_monitor = time.perf_counter()
-                        stats, found = monitor.check(step)
-                        t_epoch += time.perf_counter() - t_monitor  # not training time
-                        record.update(stats)
-                        health_text = progress_summary(stats)
-                        if found is not None and writer:
-                            bar.log(f"[bold yellow]warning:[/] step {step}: {found.symptom}")
-                        collapse = collapse or found
-                    bar.update(
-                        step=step + 1,
-                        epoch=epoch,
-                        loss=loss_value,
-                        samples_per_s=rate,
-                        extra=health_text,
-                    )
-                    steps_done += 1
-                    if writer and logged:
-                        append_jsonl(run_dir / LOG, record)
-                        events.write(record)
-                        wandb_log.write(record)
-                    step += 1
-                    stop = stop_on_collapse and ddp.any_rank(collapse is not None)
-                    if stop or step >= stop_step:
-                        break
-                elapsed += time.perf_counter() - t_epoch
-                if stop:
-                    if writer:
-                        bar.log(f"stopped early after step {step - 1} (--stop-on-collapse)")
-                    break  # the last checkpoint stays the last complete epoch
-                epoch_done = step == (epoch + 1) * steps_per_epoch
-                augment_rngs = ddp.gather_objects(aug_gen.get_state())
-                if writer:
-                    save_checkpoint(
-                        run_dir / CHECKPOINT,
-                        {
-                            "model": method.state_dict(),
-                            "optimizer": optimizer.state_dict(),
-                            # before the permutation of the epoch that `step` lies in
-                            "shuffle_rng": shuffle_gen.get_state() if epoch_done else epoch_rng,
-                            "augment_rng": aug_gen.get_state(),
-                            "augment_rng_ranks": augment_rngs,
-                            "torch_rng": torch.get_rng_state(),
-                            "epoch": step // steps_per_epoch,  # complete epochs
-                            "step": step,
-                            "elapsed_s": elapsed,
-                            "data_wait_s": waited + loader.wait_s,
-                            "skipped": skipped,
-                        },
-                    )
-                if on_epoch_end is not None and epoch_done:
-                    on_epoch_end(epoch + 1)
 
-    if last_loss is not None:
-        loss_value = float(last_loss)
-    trained = (start_step + steps_done) * batch_size
+def _plan(n: int, cfg: TrainConfig) -> LoopState:
+    """Batch size, steps per epoch and where the run stops, for `n` training items."""
+    batch_size = min(cfg.batch_size, n)
+    ddp.per_rank_batch(batch_size)  # the global batch must split evenly over the ranks
+    steps_per_epoch = n // batch_size  # drop the ragged last batch: BatchNorm needs full ones
+    total_steps = cfg.epochs * steps_per_epoch
+    return LoopState(
+        steps_per_epoch=steps_per_epoch,
+        total_steps=total_steps,
+        stop_step=total_steps if cfg.max_steps is None else min(total_steps, cfg.max_steps),
+        batch_size=batch_size,
+        clock=TrainClock(),
+    )
+
+
+def _loader(
+    items: Dataset[Any],
+    sampler: ShuffledBatches,
+    collate: Callable[[Any], Any] | None,
+    cfg: TrainConfig,
+    gens: Generators,
+    device: torch.device,
+) -> Waited:
+    """The DataLoader of the run, timed (`Waited`): batches land in pinned memory on CUDA."""
+    in_memory = isinstance(items, TensorItems)
+    if collate is None:
+        collate = items.collate if isinstance(items, TensorItems) else default_collate
+    return Waited(
+        build_loader(
+            items,
+            sampler,
+            collate=collate,
+            workers=auto_workers(cfg.workers, in_memory=in_memory),
+            prefetch_factor=cfg.prefetch_factor,
+            generator=gens.loader,
+            pin_memory=device.type == "cuda",
+        )
+    )
+
+
+def _callbacks(
+    stack: ExitStack,
+    state: LoopState,
+    run_dir: Path,
+    cfg: TrainConfig,
+    monitor: HealthMonitor | None,
+    *,
+    show: bool,
+) -> tuple[list[Callback], Callable[[str], None] | None]:
+    """Health (when monitored), progress and the log sinks, in the order they run, and
+    where warnings go (above the progress bar; nowhere on the ranks that do not write)."""
+    writer = rank() == 0
+    bar = stack.enter_context(
+        TrainProgress(
+            total_steps=state.total_steps,
+            epochs=cfg.epochs,
+            batch_size=state.batch_size,
+            start_step=state.step,
+            clock=lambda: state.clock.elapsed,
+            enabled=show and writer,
+        )
+    )
+    warn = bar.log if writer else None
+    chain: list[Callback] = [] if monitor is None else [HealthCheck(monitor, warn=warn)]
+    chain.append(ShowProgress(bar))
+    sinks = [
+        stack.enter_context(EventLog(run_dir, enabled=writer)),
+        stack.enter_context(WandbLog(run_dir, project=cfg.wandb_project, enabled=writer)),
+    ]
+    chain.append(WriteLog(run_dir, sinks, every=cfg.log_every, writer=writer))
+    return chain, warn
+
+
+def _result(state: LoopState, device: torch.device, data_wait_s: float) -> TrainResult:
+    elapsed = state.clock.elapsed
+    trained = (state.step - state.skipped) * state.batch_size
     return TrainResult(
         train_time_s=elapsed,
         samples_per_s=trained / elapsed if elapsed > 0 else 0.0,
         peak_mem_mib=peak_memory_mib(device),
-        final_loss=loss_value,
-        skipped_steps=skipped,
-        data_wait_s=waited + loader.wait_s,
-        collapse=collapse,
+        final_loss=state.loss if state.last_loss is None else float(state.last_loss),
+        skipped_steps=state.skipped,
+        data_wait_s=data_wait_s,
+        collapse=state.collapse,
     )

@@ -22,8 +22,11 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, object
     ]
 
 
-def build_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+def build_optimizer(
+    model: nn.Module, cfg: TrainConfig, *, fused: bool = False
+) -> torch.optim.Optimizer:
+    """`cfg.optimizer` over `param_groups`; `fused`: AdamW's one-kernel update (CUDA)."""
     groups = param_groups(model, cfg.weight_decay)
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, nesterov=True)
-    return torch.optim.AdamW(groups, lr=cfg.lr)
+    return torch.optim.AdamW(groups, lr=cfg.lr, fused=True if fused else None)

@@ -29,10 +29,17 @@ class TrainConfig(Strict):
     2 CPU cores: 1.17x faster resnet_small steps on 28x28, 1.47x on 64x64, 1.12x ResNet-18
     on 32x32, none for ViT-Tiny); the weights are handed back in the usual layout when
     training ends. No effect on models without 2-D convolutions.
-    `compile`: `torch.compile` the method's encoder in place (`nn.Module.compile`: the
-    state-dict keys stay the same). Off by default: on 2 CPU cores the compiled
-    channels-last resnet_small step was only 1.06x faster, the first steps spend about 10 s
-    compiling, and compiling needs a C++ compiler at run time; worth it for long runs.
+    `compile`: `torch.compile` the method's encoder and head in place for the time of
+    training (`train/speed.py`: the state-dict keys stay the same); None: on for CUDA runs
+    of at least 20,000 steps, off on the CPU (2 CPU cores: the compiled channels-last
+    resnet_small step was only 1.06x faster, the first steps spend about 10 s compiling,
+    and compiling needs a C++ compiler at run time). `compile_mode`: "auto" uses CUDA
+    graphs on CUDA ("reduce-overhead": the batch shapes of a run are static) and
+    "default" on the CPU. The chosen settings are printed on the run's `speed:` line.
+    `grad_cache_chunk`: train a method whose loss is over the whole batch's embeddings
+    (SimCLR, SupCon, CLIP, SigLIP, text pairs, ...) with GradCache (`train/grad_cache.py`):
+    the loss and gradient of the full batch with the activation memory of this many inputs
+    at a time, for batches far larger than the device holds. None: the plain step.
     """
 
     epochs: int = Field(200, ge=1)
@@ -51,7 +58,9 @@ class TrainConfig(Strict):
     prefetch_factor: int = Field(2, ge=1, le=64)
     keep_freed_memory: bool = True
     channels_last: bool = True
-    compile: bool = False
+    compile: bool | None = None
+    compile_mode: Literal["auto", "default", "reduce-overhead", "max-autotune"] = "auto"
+    grad_cache_chunk: int | None = Field(None, ge=1, le=2**20)
     wandb_project: str | None = Field(None, min_length=1, max_length=128)
     """Also log the training curves to this Weights & Biases project (`train/wandb_log.py`;
     needs the `wandb` extra). None: TensorBoard and log.jsonl only."""

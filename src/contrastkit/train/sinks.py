@@ -27,6 +27,9 @@ SinkT = TypeVar("SinkT", bound="Sink")
 class Sink:
     """A writer of logged records that closes itself at the end of a `with` block."""
 
+    def write(self, record: dict[str, Any]) -> None:
+        """Write one logged record (a `log.jsonl` line)."""
+
     def close(self) -> None:
         """Flush and let go of what the writer holds."""
 
