@@ -49,6 +49,17 @@ class Batch:
         }
         return replace(self, **moved)
 
+    def pin_memory(self: B) -> B:
+        """The same batch with every CPU tensor in page-locked memory (the DataLoader's
+        `pin_memory=True` calls this), so that `.to(cuda, non_blocking=True)` copies
+        asynchronously; tensors already on a device stay where they are."""
+        pinned = {
+            f.name: value.pin_memory()
+            for f in fields(self)
+            if isinstance(value := getattr(self, f.name), Tensor) and value.device.type == "cpu"
+        }
+        return replace(self, **pinned)
+
     def take(self: B, index: Tensor) -> B:
         """Rows `index` of every tensor. index: Shape: (K,), int64 or bool."""
         picked = {

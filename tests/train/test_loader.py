@@ -191,3 +191,26 @@ def test_waited_counts_the_wait_for_items_not_the_work_on_them() -> None:
     assert got == [0, 1, 2, 3]
     assert 0.2 <= items.wait_s < 0.45  # four waits of 0.05 s, none of the 0.4 s of work
     assert total >= items.wait_s + 0.4
+
+
+def test_the_loader_pins_a_typed_batch_and_leaves_device_tensors_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DataLoader(pin_memory=True) pins a dataclass batch only through its `pin_memory`
+    (without it the batch stayed in pageable memory and every copy to CUDA was synchronous).
+    A CPU build of torch cannot pin, so `Tensor.pin_memory` is replaced by a marker here."""
+    from torch.utils.data._utils.pin_memory import pin_memory
+
+    pinned: list[int] = []
+
+    def fake_pin(self: torch.Tensor, *args: object) -> torch.Tensor:
+        pinned.append(self.numel())
+        return self.clone()
+
+    monkeypatch.setattr(torch.Tensor, "pin_memory", fake_pin)
+    batch = ImageBatch(images=torch.zeros(4, 1, 2, 2, dtype=torch.uint8), labels=torch.ones(4))
+    out = pin_memory(batch)
+    assert isinstance(out, ImageBatch) and pinned == [16, 4]
+    assert torch.equal(out.images, batch.images) and out.images is not batch.images
+    meta = ImageBatch(images=torch.zeros(4, 2, device="meta"), labels=torch.ones(4))
+    assert pin_memory(meta).images is meta.images and pinned == [16, 4, 4]

@@ -1,5 +1,6 @@
 """`train.channels_last` and `train.compile`: the same training in another memory layout or
-compiled, with the weights handed back in the usual layout and under the usual names."""
+compiled, with the weights handed back in the usual layout, under the usual names, and not
+compiled any more."""
 
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,8 @@ def test_compiled_encoder_trains_the_same_weights_under_the_same_names(tmp_path:
     compiled = train(tmp_path / "compiled", compile=True, channels_last=False, optimizer="sgd")
     eager = train(tmp_path / "eager", channels_last=False, optimizer="sgd")
     assert list(compiled.state_dict()) == list(eager.state_dict())
+    # compiled for the time of training only: evaluation and embed run it eagerly
+    assert all(m._compiled_call_impl is None for m in compiled.modules())
     for (name, a), (_, b) in zip(
         compiled.state_dict().items(), eager.state_dict().items(), strict=True
     ):

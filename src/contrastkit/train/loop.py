@@ -24,7 +24,7 @@ Training time (`train/clock.py`) leaves out health checks, checkpoints and the h
 from __future__ import annotations
 
 import resource
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,6 +222,7 @@ def fit(
     monitor: HealthMonitor | None = None,
     stop_on_collapse: bool = False,
     log: Callable[[str], None] | None = None,
+    callbacks: Sequence[Callback] = (),
 ) -> TrainResult:
     """Train `method` for `cfg.epochs` epochs (or `cfg.max_steps` steps) on `data`.
 
@@ -232,6 +233,7 @@ def fit(
             pass-through for in-memory data, else torch's `default_collate`). The batch is
             moved to `device` and handed to `method.training_loss`.
         log: Where the run's `speed:` line goes (compile, CUDA graphs, fused AdamW).
+        callbacks: More step callbacks (`train/callbacks.py`), called after the run's own.
 
     Raises:
         TrainingInterrupted: Ctrl-C (says whether the run has a checkpoint to resume).
@@ -279,6 +281,7 @@ def fit(
                 truncate_log(run_dir / LOG, state.step)
         chain, warn = _callbacks(stack, state, run_dir, cfg, monitor, show=show_progress)
         chain += [saves] + ([] if on_epoch_end is None else [EpochHook(on_epoch_end)])
+        chain += callbacks
         loop = EpochLoop(
             loader, sampler, step, Callbacks(chain), gens, device, seed, cfg, warn, stop_on_collapse
         )
@@ -325,7 +328,9 @@ def _loader(
             items,
             sampler,
             collate=collate,
-            workers=auto_workers(cfg.workers, in_memory=in_memory),
+            workers=auto_workers(
+                cfg.workers, in_memory=in_memory, accelerator=device.type != "cpu"
+            ),
             prefetch_factor=cfg.prefetch_factor,
             generator=gens.loader,
             pin_memory=device.type == "cuda",
