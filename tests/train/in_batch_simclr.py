@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from contrastkit.batches import ImageBatch
 from contrastkit.losses import nt_xent
@@ -27,3 +27,11 @@ class InBatchSimCLR(SimCLR):
     def embedding_loss(self, embeddings: Sequence[Tensor], batch: ImageBatch) -> Tensor:
         z_a, z_b = halves(embeddings[0])
         return nt_xent(z_a, z_b, temperature=self.temperature, gather=True)
+
+
+def no_batch_stats() -> InBatchSimCLR:
+    """SimCLR on an MLP without BatchNorm: a chunk is normalised as the whole batch is."""
+    torch.manual_seed(0)
+    encoder = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.GELU(), nn.Linear(32, 16))
+    head = nn.Sequential(nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 8))
+    return InBatchSimCLR(encoder, head, temperature=0.3)

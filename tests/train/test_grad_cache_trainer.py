@@ -29,17 +29,9 @@ from contrastkit.train.loop import fit
 from contrastkit.train.step import grad_cache_loss, plain_loss
 
 sys.path.insert(0, str(Path(__file__).parent))
-from in_batch_simclr import InBatchSimCLR  # noqa: E402
+from in_batch_simclr import InBatchSimCLR, no_batch_stats  # noqa: E402
 
 PROBE = Path(__file__).parent / "grad_cache_memory_probe.py"
-
-
-def no_batch_stats() -> InBatchSimCLR:
-    """SimCLR on an MLP without BatchNorm: a chunk is normalised as the whole batch is."""
-    torch.manual_seed(0)
-    encoder = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.GELU(), nn.Linear(32, 16))
-    head = nn.Sequential(nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 8))
-    return InBatchSimCLR(encoder, head, temperature=0.3)
 
 
 def digits(n: int) -> ImageBatch:
