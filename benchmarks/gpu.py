@@ -56,13 +56,13 @@ from torch.utils.flop_counter import FlopCounterMode
 from contrastkit.atomic import write_json_atomic
 from contrastkit.augment.image import ViewAugment
 from contrastkit.batches import ImageBatch
-from contrastkit.config import TrainConfig
 from contrastkit.encoders.resnet import ResNet
 from contrastkit.encoders.vit import ViT
 from contrastkit.heads.projection import ProjectionHead
 from contrastkit.methods.simclr import SimCLR
 from contrastkit.train.callbacks import Callback, LoopState, StepEnd
 from contrastkit.train.loop import fit
+from contrastkit.train.options import TrainConfig
 from machine import run_header
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,15 +17,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
 
 from contrastkit.augment.image import to_float
-from contrastkit.data.split import ImageSplit
 from contrastkit.eval.health import alignment, embedding_std, rankme, uniformity
 from contrastkit.eval.knn import knn_accuracy
 from contrastkit.train.options import HealthConfig
+
+if TYPE_CHECKING:  # the loop does not need scikit-learn, which data/split.py imports
+    from contrastkit.data.split import ImageSplit
 
 
 @dataclass(frozen=True)
