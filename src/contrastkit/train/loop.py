@@ -266,19 +266,7 @@ def fit(
         )
         sampler = ShuffledBatches(n, batch_size=state.batch_size, generator=gens.shuffle)
         loader = _loader(items, sampler, collate, cfg, gens, device)
-        saves = Checkpoints(
-            run_dir / CHECKPOINT,
-            method,
-            step.optimizer,
-            shuffle_gen=gens.shuffle,
-            augment_gen=gens.augment,
-            loader=loader,
-            writer=writer,
-        )
-        if resume:
-            saves.restore(state)
-            if writer:
-                truncate_log(run_dir / LOG, state.step)
+        saves = _checkpoints(run_dir, method, step, gens, loader, state, resume=resume)
         chain, warn = _callbacks(stack, state, run_dir, cfg, monitor, show=show_progress)
         chain += [saves] + ([] if on_epoch_end is None else [EpochHook(on_epoch_end)])
         chain += callbacks
@@ -294,6 +282,35 @@ def fit(
                 first_checkpoint_step=min(state.steps_per_epoch, state.stop_step),
             ) from None
     return _result(state, device, saves.data_wait_s)
+
+
+def _checkpoints(
+    run_dir: Path,
+    method: nn.Module,
+    step: TrainStep,
+    gens: Generators,
+    loader: Waited,
+    state: LoopState,
+    *,
+    resume: bool,
+) -> Checkpoints:
+    """The checkpoint callback; on `resume` the run continues from its checkpoint (and
+    its log from the same step)."""
+    writer = rank() == 0
+    saves = Checkpoints(
+        run_dir / CHECKPOINT,
+        method,
+        step.optimizer,
+        shuffle_gen=gens.shuffle,
+        augment_gen=gens.augment,
+        loader=loader,
+        writer=writer,
+    )
+    if resume:
+        saves.restore(state)
+        if writer:
+            truncate_log(run_dir / LOG, state.step)
+    return saves
 
 
 def _plan(n: int, cfg: TrainConfig) -> LoopState:
