@@ -38,6 +38,7 @@ def run_bar(
         epochs=epochs,
         batch_size=10,
         clock=now,
+        wall=now,
         every_s=every_s,
         console=console,
         enabled=enabled,
@@ -109,3 +110,20 @@ def test_clock_leaves_out_paused_time_and_continues_a_resumed_run() -> None:
     clock.stop()
     now.t = 99.0
     assert clock.elapsed == pytest.approx(115.0)
+
+
+def test_lines_are_spaced_by_the_wall_clock_while_training_time_pauses() -> None:
+    """Health checks and checkpoints stop the training clock, not the reader's wait."""
+    out = io.StringIO()
+    train, wall = FakeTime(), FakeTime()
+    console = Console(file=out, force_terminal=False, width=200)
+    with TrainProgress(
+        total_steps=1000, epochs=1, batch_size=10, clock=train, wall=wall, console=console
+    ) as bar:
+        for step in range(3):
+            train.t += 1.0  # one second of training
+            wall.t += 40.0  # and 39 s of health checks
+            bar.update(step=step + 1, epoch=0, loss=1.0)
+    lines = out.getvalue().splitlines()
+    assert [line.split()[3] for line in lines] == ["1/1000", "2/1000", "3/1000"]
+    assert "train 3 s" in lines[-1]

@@ -64,7 +64,9 @@ class TrainProgress:
         batch_size: Samples per step (for samples/s).
         start_step: Where a resumed run starts.
         clock: Training seconds so far (`TrainClock.elapsed`); the wall clock by default.
-        every_s: Off a terminal, a line at least this often.
+        wall: The wall clock that spaces the plain lines (health checks and checkpoints
+            stop the training clock, not the reader's).
+        every_s: Off a terminal, a line at least this often (wall time).
         enabled: False prints nothing (ranks that do not write, `--no-progress`).
 
     Example:
@@ -80,6 +82,7 @@ class TrainProgress:
         batch_size: int,
         start_step: int = 0,
         clock: Callable[[], float] | None = None,
+        wall: Callable[[], float] = time.monotonic,
         every_s: float = LINE_EVERY_S,
         console: Console | None = None,
         enabled: bool = True,
@@ -93,9 +96,10 @@ class TrainProgress:
         self._last_line_epoch = -1
         start = time.perf_counter()
         self._clock = clock or (lambda: time.perf_counter() - start)
-        self._last_line_t = self._clock()
+        self._wall = wall
+        self._last_line_t = wall()
         self._rate = RecentRate()
-        self._rate.add(self._last_line_t, start_step)
+        self._rate.add(self._clock(), start_step)
         self._progress = Progress(
             TextColumn("[bold]epoch {task.fields[epoch]}/{task.fields[epochs]}"),
             BarColumn(),
@@ -149,7 +153,7 @@ class TrainProgress:
         eta = duration((self._total_steps - step) / steps_per_s) if steps_per_s > 0 else "-"
         loss_text, train = f"{loss:.4f}", duration(now)
         if self._plain:
-            if self._enabled and self._line_due(step, epoch, now):
+            if self._enabled and self._line_due(step, epoch, self._wall()):
                 self._progress.console.print(
                     f"epoch {epoch + 1}/{self._epochs}  step {step}/{self._total_steps}  "
                     f"loss {loss_text}  {rate} samples/s  train {train}  ETA {eta}  "
