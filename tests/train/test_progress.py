@@ -124,6 +124,6 @@ def test_lines_are_spaced_by_the_wall_clock_while_training_time_pauses() -> None
             train.t += 1.0  # one second of training
             wall.t += 40.0  # and 39 s of health checks
             bar.update(step=step + 1, epoch=0, loss=1.0)
-    lines = out.getvalue().splitlines()
+    lines = [line for line in out.getvalue().splitlines() if line]
     assert [line.split()[3] for line in lines] == ["1/1000", "2/1000", "3/1000"]
     assert "train 3 s" in lines[-1]
