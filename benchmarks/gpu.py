@@ -209,7 +209,7 @@ class Throughput(Callback):
             self.t0, self.t1 = (now, self.t1) if event.step == self.warmup - 1 else (self.t0, now)
 
     @property
-    def images_per_s(self) -> float:
+    def steps_per_s(self) -> float:
         return 0.0 if self.t1 <= self.t0 else self.steps / (self.t1 - self.t0)
 
 
@@ -246,7 +246,7 @@ def train_step(
             run_dir=Path(run_dir), device=device, show_progress=False, callbacks=[meter],
         )  # fmt: skip
     return {
-        "images_per_s": meter.images_per_s * batch,
+        "images_per_s": meter.steps_per_s * batch,
         "peak_mem_mib": peak_mib(device),
         "wall_s": time.perf_counter() - t_start,
     }
