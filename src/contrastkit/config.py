@@ -214,11 +214,10 @@ def fit_defaults(cfg: Config, fitted: list[Fitted]) -> list[str]:
         section = getattr(cfg, choice.section)
         if choice.values.keys() & section.model_fields_set:
             continue
-        setattr(
-            cfg,
-            choice.section,
-            type(section).model_validate({**section.model_dump(), **choice.values}),
-        )
+        new = type(section).model_validate({**section.model_dump(), **choice.values})
+        # set: the user's keys and the chosen ones (fit_to_data leaves both alone)
+        new.__pydantic_fields_set__ = section.model_fields_set | choice.values.keys()
+        setattr(cfg, choice.section, new)
         chosen = ", ".join(
             f"{choice.section}.{key}={value}" for key, value in choice.values.items()
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from contrastkit.augment.options import COLOUR_VIEWS, GREY_VIEWS
@@ -55,9 +56,14 @@ def test_fitted_defaults_apply_only_where_the_config_sets_none_of_their_keys() -
     assert kept.augment.hflip_prob == 0.0 and kept.model.encoder == "small_cnn"
 
 
-def test_image_data_ask_for_colour_or_grey_views_and_a_strided_encoder(tmp_path: Path) -> None:
+def test_image_data_ask_for_colour_or_grey_views_and_a_strided_encoder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from contrastkit.config import settings_of
+    from contrastkit.modalities.images import pretrained
     from contrastkit.modalities.registry import modality_for
+
+    monkeypatch.setattr(pretrained, "weights_installed", lambda _name: False)
 
     cases = (("RGB", 8, "rgb"), ("L", 8, "grey"), ("L", 16, "grey16"), ("L", 28, "grey28"))
     for mode, side, name in (*cases, ("RGB", 64, "large")):
@@ -77,3 +83,39 @@ def test_image_data_ask_for_colour_or_grey_views_and_a_strided_encoder(tmp_path:
     assert fitted("grey28") == [("augment", list(GREY_VIEWS)), ("model", ["encoder"])]
     assert fitted("large") == [("augment", list(COLOUR_KEYS)), ("model", ["encoder"])]
     assert modality_for(settings_of(config_from_dict({}))).fitted_defaults() == []  # digits
+    monkeypatch.setattr(pretrained, "weights_installed", lambda _name: True)
+    tuned = [("model", ["resolution"]), ("model", ["frozen_parts"]),
+             ("train", list(pretrained.FINE_TUNING)), ("eval", ["budget_s"])]  # fmt: skip
+    start = [("model", ["encoder", "pretrained"]), *tuned]
+    assert fitted("grey28") == [("augment", list(GREY_VIEWS)), *start]
+    assert fitted("large") == [("augment", list(COLOUR_KEYS)), *start]
+    assert fitted("grey16") == []  # the digits' kind keeps its small CNN
+
+
+@pytest.mark.parametrize(
+    ("side", "resolution"), [(8, 64), (28, 64), (48, 96), (64, 128), (96, 128), (500, 128)]
+)
+def test_pretrained_resolution_is_twice_the_side_within_bounds(side: int, resolution: int) -> None:
+    from contrastkit.modalities.images.pretrained import pretrained_resolution
+
+    assert pretrained_resolution(side) == resolution
+
+
+def test_a_pretrained_start_keeps_fit_to_data_and_the_users_keys() -> None:
+    from contrastkit.config import fit_defaults
+    from contrastkit.modalities.images.pretrained import FINE_TUNING, pretrained_defaults
+
+    cfg = config_from_dict({"model": {"encoder": "efficientnet_lite1"}, "train": {"lr": 0.01}})
+    lines = fit_defaults(cfg, pretrained_defaults(cfg.model, 48, choose=True))
+    assert cfg.model.encoder == "efficientnet_lite1" and cfg.model.resolution == 96
+    assert cfg.train.lr == 0.01 and cfg.train.epochs == 200  # the user's lr: no fitted train
+    assert [line.split(" for ")[0] for line in lines] == [
+        "chose model.resolution=96", "chose model.frozen_parts=4", "chose eval.budget_s=60.0"
+    ]  # fmt: skip
+    fresh = config_from_dict({"model": {"encoder": "efficientnet_lite0"}})
+    fit_defaults(fresh, pretrained_defaults(fresh.model, 48, choose=True))
+    assert fresh.train.epochs == FINE_TUNING["epochs"]
+    assert fit_to_data(fresh, 300)[0].startswith("chose train.batch_size=64 for 300 items")
+    frozen = config_from_dict({"model": {"encoder": "efficientnet_lite0", "freeze": True}})
+    fit_defaults(frozen, pretrained_defaults(frozen.model, 48, choose=True))
+    assert frozen.train.epochs == 1 and frozen.model.frozen_parts == 0

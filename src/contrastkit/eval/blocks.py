@@ -110,6 +110,7 @@ class SupervisedFewshot(_Block):
 class Baselines(_Block):
     raw: NotRequired[EvalBlock]
     random_init: NotRequired[EvalBlock]
+    pretrained: NotRequired[EvalBlock]
     supervised_fewshot: NotRequired[SupervisedFewshot]
 
 

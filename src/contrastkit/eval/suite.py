@@ -146,8 +146,11 @@ def evaluate(
     feature_dim: int,
     seed: int,
     log: Callable[[str], None] = lambda _msg: None,
+    make_pretrained: Callable[[], nn.Module] | None = None,
 ) -> dict[str, Any]:
-    """Evaluate a trained encoder and, when `cfg.baselines`, the baselines.
+    """Evaluate a trained encoder and, when `cfg.baselines`, the baselines: raw input, the
+    random-init encoder, the pretrained encoder as loaded (`make_pretrained`, when the
+    encoder starts from pretrained weights) and supervised training on the few labels.
 
     Returns:
         `{"eval": ..., "health": ..., "baselines": ...}` as in `metrics.json` (DESIGN.md);
@@ -193,13 +196,27 @@ def evaluate(
         embed_images(random_encoder, data.x_train),
         embed_images(random_encoder, data.x_test),
     )
+    baselines = {
+        "raw": probe_features(raw_train, raw_test, data, cfg, subsets, seed),
+        "random_init": probe_features(rand_train, rand_test, data, cfg, subsets, seed),
+    }
+    if make_pretrained is not None:
+        log("baseline: pretrained encoder, not fine-tuned")
+        pretrained = make_pretrained()
+        baselines["pretrained"] = probe_features(
+            embed_images(pretrained, data.x_train),
+            embed_images(pretrained, data.x_test),
+            data,
+            cfg,
+            subsets,
+            seed,
+        )
     log(
         f"baseline: supervised from scratch on {cfg.fewshot_labels_per_class} labels per class "
         f"({cfg.fewshot_draws} draws)"
     )
     result["baselines"] = {
-        "raw": probe_features(raw_train, raw_test, data, cfg, subsets, seed),
-        "random_init": probe_features(rand_train, rand_test, data, cfg, subsets, seed),
+        **baselines,
         "supervised_fewshot": supervised_baseline(
             make_encoder,
             data,

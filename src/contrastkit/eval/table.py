@@ -46,6 +46,7 @@ LEGEND = (
 BASELINES = (
     ("raw", "raw input"),
     ("random_init", "random-init encoder"),
+    ("pretrained", "pretrained, not fine-tuned"),
     ("supervised_fewshot", "supervised, few labels"),
 )
 

@@ -65,12 +65,12 @@ class Fitted:
     """Default settings chosen from the data.
 
     Attributes:
-        section: The config section ("augment", "model").
+        section: The config section ("augment", "model", "train", "eval").
         values: Key -> value within the section.
         reason: What in the data asked for them ("colour images").
     """
 
-    section: Literal["augment", "model"]
+    section: Literal["augment", "model", "train", "eval"]
     values: dict[str, Any]
     reason: str
 

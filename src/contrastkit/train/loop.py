@@ -54,6 +54,7 @@ from contrastkit.train.callbacks import (
 )
 from contrastkit.train.checkpointing import Checkpoints
 from contrastkit.train.clock import TrainClock
+from contrastkit.train.frozen_warmup import FrozenWarmup
 from contrastkit.train.health import Collapse, HealthMonitor
 from contrastkit.train.loader import ShuffledBatches, Waited, build_loader, to_device
 from contrastkit.train.options import TrainConfig
@@ -269,7 +270,7 @@ def fit(
         saves = _checkpoints(run_dir, method, step, gens, loader, state, resume=resume)
         chain, warn = _callbacks(stack, state, run_dir, cfg, monitor, show=show_progress)
         chain += [saves] + ([] if on_epoch_end is None else [EpochHook(on_epoch_end)])
-        chain += callbacks
+        chain += [FrozenWarmup(method.get_submodule("encoder"), cfg.frozen_epochs), *callbacks]
         loop = EpochLoop(
             loader, sampler, step, Callbacks(chain), gens, device, seed, cfg, warn, stop_on_collapse
         )

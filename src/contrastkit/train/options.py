@@ -61,6 +61,12 @@ class TrainConfig(Strict):
     compile: bool | None = None
     compile_mode: Literal["auto", "default", "reduce-overhead", "max-autotune"] = "auto"
     grad_cache_chunk: int | None = Field(None, ge=1, le=2**20)
+    encoder_lr_scale: float = Field(1.0, gt=0.0, le=1.0)
+    """The encoder's learning rate as a fraction of `lr` (the heads train at `lr`): below 1
+    when fine-tuning a pretrained backbone (`train/optim.py`)."""
+    frozen_epochs: int = Field(0, ge=0)
+    """The encoder stays frozen (no gradients, BatchNorm statistics kept) for the first N
+    epochs while the heads learn (`train/frozen_warmup.py`)."""
     wandb_project: str | None = Field(None, min_length=1, max_length=128)
     """Also log the training curves to this Weights & Biases project (`train/wandb_log.py`;
     needs the `wandb` extra). None: TensorBoard and log.jsonl only."""

@@ -20,7 +20,7 @@ from contrastkit.errors import UserError
 from contrastkit.schedule import warmup_cosine
 from contrastkit.train import ddp
 from contrastkit.train.grad_cache import cached_loss
-from contrastkit.train.optim import build_optimizer
+from contrastkit.train.optim import build_optimizer, set_lr
 from contrastkit.train.options import TrainConfig
 from contrastkit.train.speed import Speedups
 
@@ -135,8 +135,7 @@ class TrainStep:
         lr = warmup_cosine(
             step, total_steps=self.total_steps, warmup_steps=self.warmup_steps, base=cfg.lr
         )
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
+        set_lr(self.optimizer, lr)
         device_type = next(self.method.parameters()).device.type
         with torch.autocast(device_type, dtype=torch.bfloat16, enabled=cfg.amp):
             loss, backward = self.loss_and_backward(batch, generator)

@@ -42,6 +42,11 @@ from contrastkit.modalities.base import (
     Training,
     label_matches,
 )
+from contrastkit.modalities.images.pretrained import (
+    fine_tuning_verdict,
+    pretrained_defaults,
+    starts_pretrained,
+)
 from contrastkit.modalities.images.query import (
     embed_image_set,
     encoder_channels,
@@ -142,16 +147,20 @@ class ImageModality(Modality):
 
     def fitted_defaults(self) -> list[Fitted]:
         """SimCLR's colour views for colour images (`COLOUR_VIEWS`), brightness and
-        contrast views for grey images larger than `SMALL_IMAGE_MAX_SIDE` (`GREY_VIEWS`),
-        and `resnet_small` for any image larger than that."""
+        contrast views for grey images larger than `SMALL_IMAGE_MAX_SIDE` (`GREY_VIEWS`);
+        for any image larger than that, the ImageNet-pretrained EfficientNet-Lite0 and its
+        fine-tuning settings when its weights are installed (`images/pretrained.py`), else
+        `resnet_small`."""
         c, h, w = self.image_shape
         larger = max(h, w) > SMALL_IMAGE_MAX_SIDE
+        model = self.settings.model
         fitted = []
         if c == 3:
             fitted.append(Fitted("augment", dict(COLOUR_VIEWS), "colour images"))
         elif larger:
             fitted.append(Fitted("augment", dict(GREY_VIEWS), f"grey {h}x{w} images"))
-        if larger:
+        pretrained = pretrained_defaults(model, max(h, w), choose=larger)
+        if larger and not any(f.values.get("encoder") for f in pretrained):
             fitted.append(
                 Fitted(
                     "model",
@@ -159,7 +168,7 @@ class ImageModality(Modality):
                     f"{h}x{w} images (small_cnn is kept for sides <= {SMALL_IMAGE_MAX_SIDE})",
                 )
             )
-        return fitted
+        return fitted + pretrained
 
     def new_encoder(self) -> nn.Module:
         """The configured encoder for these images (a ViT is sized for the views' side)."""
@@ -363,7 +372,8 @@ def evaluate_images(
     device = next(encoder.parameters()).device
     in_channels, image_side = int(data.x_train.shape[1]), int(data.x_train.shape[2])
     side = settings.augment.size or image_side
-    return evaluate(
+    model = settings.model
+    metrics = evaluate(
         encoder,
         data,
         settings.eval,
@@ -374,4 +384,13 @@ def evaluate_images(
         feature_dim=encoder_feature_dim(settings.model),
         seed=settings.seed,
         log=log,
+        make_pretrained=(
+            (lambda: build_encoder(model.pretrained_frozen(), in_channels, image_size=side))
+            if starts_pretrained(model)
+            else None
+        ),
     )
+    verdict = fine_tuning_verdict(metrics, len(data.y_test))
+    if verdict is not None:
+        log(verdict)
+    return metrics
