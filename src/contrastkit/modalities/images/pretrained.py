@@ -24,14 +24,17 @@ less on 96x96 clip art; 28x28 Fashion-MNIST loses under a point at 64 px against
 FINE_TUNING: dict[str, Any] = {
     "epochs": 5,
     "lr": 1e-3,
-    "encoder_lr_scale": 0.1,
+    "encoder_lr_scale": 0.3,
     "warmup_epochs": 0,
     "frozen_epochs": 0,
 }
 """Contrastive fine-tuning of a pretrained encoder (docs/pretrained.md has what each
-changed): few epochs, the encoder at a tenth of the heads' learning rate."""
-FROZEN_PARTS = 4
-"""The stem and the first three block stages keep their ImageNet weights (cheaper steps)."""
+changed): 5 epochs, the encoder's last stages at 0.3 x the heads' learning rate, no frozen
+warm-up."""
+FROZEN_PARTS = 6
+"""The stem and the first five of the seven block stages keep their ImageNet weights: only
+the last two stages and the head convolution fine-tune (cheaper steps, and on 674 clip-art
+pictures kNN 63.5 against 61.1 with 4 parts frozen and 58.6 with none)."""
 EVAL_BUDGET_S = 60.0
 """The supervised-from-scratch baseline of a pretrained run is held to a minute: the baseline
 that tells what fine-tuning added is "pretrained, not fine-tuned"."""
