@@ -29,6 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from contrastkit.encoders.image_input import prepare_images
+
 MIN_RESOLUTION = 32
 """The smallest side the encoder resizes to: the network downsamples 32 times."""
 PIXEL_MEAN = 127.0 / 255.0
@@ -241,20 +243,10 @@ class EfficientNetLite(nn.Module):
         Shape:
             (B, in_channels, H, W) -> (B, 3, resolution, resolution) float32.
         """
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(
-                f"expected (B, {self.in_channels}, H, W) images, got shape {tuple(x.shape)}"
-            )
-        x = x.float().div(255.0) if x.dtype == torch.uint8 else x.float()
-        if self.in_channels == 1:
-            x = x.expand(-1, 3, -1, -1)
-        if x.shape[2] != self.resolution or x.shape[3] != self.resolution:
-            shrink = min(x.shape[2], x.shape[3]) > self.resolution
-            x = F.interpolate(
-                x, size=(self.resolution, self.resolution), mode="bilinear",
-                align_corners=False, antialias=shrink,
-            )  # fmt: skip
-        return (x - self.mean) / self.std
+        return prepare_images(
+            x, in_channels=self.in_channels, channels=3, side=self.resolution,
+            mean=self.mean, std=self.std,
+        )  # fmt: skip
 
     def features(self, x: Tensor) -> Tensor:
         """The head's feature map of prepared images.

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
+from contrastkit.encoders.image_input import prepare_images
 from contrastkit.errors import UserError
 
 if TYPE_CHECKING:
@@ -307,20 +307,10 @@ class HFVisionEncoder(HFModule):
         Shape:
             (B, in_channels, H, W) -> (B, channels, image_size, image_size) float32.
         """
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(
-                f"expected (B, {self.in_channels}, H, W) images, got shape {tuple(x.shape)}"
-            )
-        x = x.float().div(255.0) if x.dtype == torch.uint8 else x.float()
-        if self.in_channels != self.channels:
-            x = x.expand(-1, self.channels, -1, -1)  # grey -> RGB
-        if x.shape[2] != self.image_size or x.shape[3] != self.image_size:
-            shrink = min(x.shape[2], x.shape[3]) > self.image_size
-            x = F.interpolate(
-                x, size=(self.image_size, self.image_size), mode="bilinear",
-                align_corners=False, antialias=shrink,
-            )  # fmt: skip
-        return (x - self.mean) / self.std
+        return prepare_images(
+            x, in_channels=self.in_channels, channels=self.channels, side=self.image_size,
+            mean=self.mean, std=self.std,
+        )  # fmt: skip
 
     def _pooled(self, x: Tensor) -> Tensor:
         out = self.model(pixel_values=x)
