@@ -5,6 +5,7 @@ pretrained encoder as loaded."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -48,16 +49,16 @@ def test_encoder_groups_get_the_scaled_learning_rate() -> None:
 def test_frozen_warmup_holds_the_encoder_then_releases_it() -> None:
     method = _Method()
     method.encoder[0].bias.requires_grad_(False)  # type: ignore[index]  # frozen by its owner
-    warmup = FrozenWarmup(method.encoder, steps=2)
+    warmup = FrozenWarmup(method.encoder, epochs=2)
     method.train()
-    for step in range(3):
-        warmup.update(step)
-        frozen = step < 2
+    for epoch in range(3):
+        warmup.on_epoch_start(SimpleNamespace(epoch=epoch))  # type: ignore[arg-type]
+        frozen = epoch < 2
         assert method.encoder[1].training is not frozen  # type: ignore[index]
         assert method.encoder[0].weight.requires_grad is not frozen  # type: ignore[index]
         assert not method.encoder[0].bias.requires_grad  # type: ignore[index]  # stays frozen
     with pytest.raises(ValueError, match=">= 0"):
-        FrozenWarmup(method.encoder, steps=-1)
+        FrozenWarmup(method.encoder, epochs=-1)
 
 
 def test_the_loop_keeps_the_encoder_fixed_during_frozen_epochs(tmp_path: Path) -> None:
