@@ -15,6 +15,7 @@ LAYERS: dict[str, int] = {
     "errors": 0,
     "distributed": 0,
     "atomic": 0,
+    "temporaries": 0,
     "options": 0,
     "batches": 0,
     "schedule": 0,
@@ -33,6 +34,7 @@ LAYERS: dict[str, int] = {
     "modalities": 3,
     "train": 4,
     "rundir": 4,
+    "destinations": 4,
     # 5 application
     "config": 5,
     "builders": 5,

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from contrastkit.errors import UserError
+from contrastkit.errors import UserError, user_message
 
 app = typer.Typer(
     name="contrastkit",
@@ -55,7 +55,7 @@ def train(
     config: Annotated[
         Path | None, typer.Option(help="YAML config (default: built-in defaults).")
     ] = None,
-    out: Annotated[Path, typer.Option(help="Run directory to write.")] = Path("runs/latest"),
+    out: Annotated[str, typer.Option(help="Run directory to write.")] = "runs/latest",
     set_: Annotated[
         list[str] | None,
         typer.Option(
@@ -94,14 +94,17 @@ def train(
     from contrastkit.run import train_run
     from contrastkit.rundir import CONFIG
 
+    if not out.strip():
+        raise UserError("--out: empty; name the run directory, e.g. --out runs/a")
+    run_dir = Path(out)
     if resume:
         if config is not None:
             raise UserError(
                 "--resume continues with the run's saved config.yaml; do not pass --config"
             )
-        cfg = load_config(out / CONFIG)
+        cfg = load_config(run_dir / CONFIG)
         if set_:  # the evaluation after training may change (only eval.* keys)
-            cfg = with_eval_overrides(cfg, set_, str(out / CONFIG))
+            cfg = with_eval_overrides(cfg, set_, str(run_dir / CONFIG))
     else:
         cfg = load_config(config, set_ or [])
         if data is not None:
@@ -114,14 +117,14 @@ def train(
     try:
         metrics = train_run(
             cfg,
-            out,
+            run_dir,
             resume=resume,
             overwrite=overwrite,
             show_progress=progress,
             log=say,
         )
     except KeyboardInterrupt as err:  # click would print "Aborted!" and exit 1: say how to go on
-        raise Interrupted(interrupted_message(err, out, resume=resume, since=started)) from None
+        raise Interrupted(interrupted_message(err, run_dir, resume=resume, since=started)) from None
     if not metrics:  # a non-zero rank of a multi-process run: rank 0 reports
         return
     if "collapse" in metrics:
@@ -130,12 +133,12 @@ def train(
             f"{metrics['collapse']['symptom']}"
         )
     if "text" not in metrics and "recommend" not in metrics:  # their own tables, below
-        console.print(metrics_table(metrics, title=f"{out}"))
-    print_modality_tables(str(out), metrics)
+        console.print(metrics_table(metrics, title=f"{run_dir}"))
+    print_modality_tables(str(run_dir), metrics)
     if "health" in metrics or "eval" in metrics:
         console.print(health_line(metrics))
     console.print(
-        f"wrote {out}/ (config.yaml, metrics.json, log.jsonl, checkpoint.pt) in "
+        f"wrote {run_dir}/ (config.yaml, metrics.json, log.jsonl, checkpoint.pt) in "
         f"{metrics['train_time_s']:.0f} s of training"
     )
     waited, total = metrics.get("data_wait_s", 0.0), metrics["train_time_s"]
@@ -464,6 +467,8 @@ def zero_shot(
     from contrastkit.use import zero_shot_run
 
     single_process_only("zero-shot")
+    if show < 0:
+        raise UserError(f"--show must be >= 0 (how many predictions to print), got {show}")
     templates = tuple(template) if template else ("a photo of {}",)
     report = zero_shot_run(run, labels.split(","), data, templates=templates, log=say)
     for i in range(min(show, len(report.ids))):
@@ -625,7 +630,9 @@ def main() -> None:
         app()
     except UserError as err:
         err_console.print(
-            f"[bold red]error:[/] {escape(one_line(str(err)))}", highlight=False, soft_wrap=True
+            f"[bold red]error:[/] {escape(one_line(user_message(err)))}",
+            highlight=False,
+            soft_wrap=True,
         )
         raise SystemExit(2) from None
     except Interrupted as interrupted:

@@ -28,7 +28,7 @@ from contrastkit.config import (
     with_eval_overrides,
 )
 from contrastkit.distributed import rank
-from contrastkit.errors import UserError
+from contrastkit.errors import TrainingDiverged, UserError
 from contrastkit.methods.registry import method_spec
 from contrastkit.modalities.base import Log, Modality
 from contrastkit.modalities.registry import modality_for
@@ -37,6 +37,7 @@ from contrastkit.rundir import (
     CONFIG,
     METRICS,
     absolute_data_path,
+    check_new_run_dir,
     data_fingerprint,
     lock_run_dir,
     prepare_run_dir,
@@ -44,7 +45,7 @@ from contrastkit.rundir import (
     replace_run,
 )
 from contrastkit.train import ddp
-from contrastkit.train.checkpoint import load_checkpoint
+from contrastkit.train.checkpoint import checkpoint_state, load_checkpoint
 from contrastkit.train.device import device_line, resolve_device
 from contrastkit.train.health import build_monitor
 from contrastkit.train.loop import fit
@@ -96,6 +97,7 @@ def _train_run(
     with ExitStack() as stack:
         replacement = None
         if writer:
+            check_new_run_dir(out)
             stack.enter_context(lock_run_dir(out))
             prepare_run_dir(out, overwrite=overwrite, resume=resume)
             replacement = stack.enter_context(replace_run(out, enabled=overwrite))
@@ -108,7 +110,10 @@ def _train_run(
             if on_epoch_end is not None:
                 on_epoch_end(epoch)
 
-        return _train(cfg, out, modality, device, resume, show_progress, log, epoch_done)
+        try:
+            return _train(cfg, out, modality, device, resume, show_progress, log, epoch_done)
+        except TrainingDiverged as err:  # stopped cleanly: say what the run still holds
+            raise TrainingDiverged(f"{err}; {checkpoint_state(out / CHECKPOINT)}") from None
 
 
 def _train(

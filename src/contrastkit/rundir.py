@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from contrastkit.atomic import write_text_atomic
+from contrastkit.atomic import writable_folder, write_text_atomic
 from contrastkit.errors import UserError
 
 CONFIG = "config.yaml"
@@ -85,7 +85,7 @@ def lock_run_dir(out: Path) -> Iterator[None]:
     """
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
+    writable_folder(out, shown=f"--out {out}")
     path = out / LOCK
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     try:
@@ -141,6 +141,30 @@ def refuse_while_training(run: Path) -> None:
 
 
 # --- may this directory receive a run? ------------------------------------------------
+
+
+def is_run_dir(folder: Path) -> bool:
+    """Whether `folder` is a run directory: training left its lock file there, or it
+    holds a checkpoint (a run copied without its hidden files)."""
+    return (folder / LOCK).is_file() or (folder / CHECKPOINT).is_file()
+
+
+def check_new_run_dir(out: Path) -> None:
+    """Refuse to train into a folder that holds other files and is not a run (a user's
+    own `config.yaml` or `log.jsonl` would be overwritten), or into an empty path.
+
+    Raises:
+        UserError: naming the folder and a few of the files in it.
+    """
+    if not out.is_dir() or is_run_dir(out):
+        return
+    entries = sorted(p.name for p in out.iterdir())
+    if entries:
+        shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
+        raise UserError(
+            f"--out {out}: a folder with other files ({shown}), not a contrastkit run; "
+            "choose a new or empty folder"
+        )
 
 
 def previous_runs(out: Path) -> list[Path]:
@@ -211,8 +235,9 @@ def check_output_file(
     """Check that a command may write the file `path` (e.g. `embed --out`) and return it.
 
     Refused: an empty path (`--out ""` would write into the current folder), a folder,
-    an existing file unless `overwrite`, and ever one of the files of the run `run`
-    (its checkpoint, config, metrics or log), which no derived output may replace.
+    an existing file unless `overwrite`, ever one of the files of the run `run` (its
+    checkpoint, config, metrics or log), which no derived output may replace, and a
+    folder that cannot be written (created when missing).
 
     Raises:
         UserError: naming `option`, the path and what was expected.
@@ -227,6 +252,7 @@ def check_output_file(
             raise UserError(f"{option} {path}: is a file of the run {run}; choose another name")
     if path.exists() and not overwrite:
         raise UserError(f"{option} {path}: exists; pass --overwrite to replace it")
+    writable_folder(path.parent, shown=f"{option} {path}")  # before the work, not after
     return path
 
 
@@ -416,7 +442,8 @@ def _file_stats(
     folder: str, prefix: str, seen: set[tuple[int, int]]
 ) -> Iterator[tuple[str, int, int]]:
     """(relative path, size, mtime in ns) of every file under `folder`, in sorted order;
-    symbolic links count as what they point to, a folder reached twice (a link loop) once."""
+    symbolic links count as what they point to, a folder reached twice (a link loop) once,
+    a link that cannot be followed (broken, or pointing at itself) not at all."""
     info = os.stat(folder)
     if (info.st_dev, info.st_ino) in seen:
         return
@@ -424,11 +451,14 @@ def _file_stats(
     with os.scandir(folder) as entries:
         for entry in sorted(entries, key=lambda e: e.name):
             name = f"{prefix}{entry.name}"
-            if entry.is_dir():
-                yield from _file_stats(entry.path, f"{name}/", seen)
-            elif entry.is_file():
-                info = entry.stat()
-                yield name, info.st_size, info.st_mtime_ns
+            try:
+                if entry.is_dir():
+                    yield from _file_stats(entry.path, f"{name}/", seen)
+                elif entry.is_file():
+                    info = entry.stat()
+                    yield name, info.st_size, info.st_mtime_ns
+            except OSError:  # a link that points at itself: no data, as the readers skip it
+                continue
 
 
 def data_fingerprint(path: str | Path) -> str:

@@ -20,12 +20,20 @@ from typing import Any, cast
 
 import numpy as np
 
-from contrastkit.atomic import write_atomic, write_text_atomic
+from contrastkit.atomic import writable_folder, write_atomic, write_text_atomic
 from contrastkit.errors import UserError
 from contrastkit.eval.anomaly import knn_outlier_scores, threshold_at_quantile
-from contrastkit.index.ann import KINDS, KindChoice, build_index
+from contrastkit.index.ann import KINDS, BuiltIndex, KindChoice, build_index
 from contrastkit.index.scenes import Scene, is_video_index, search_scenes
-from contrastkit.index.store import list_indexes, load_index, save_index, search
+from contrastkit.index.store import (
+    NamedIndex,
+    check_name,
+    in_memory,
+    list_indexes,
+    load_index,
+    save_index,
+    search,
+)
 from contrastkit.modalities.base import Embedded, EmbedOptions, Log
 from contrastkit.modalities.interactions.recommendations import Recommended
 from contrastkit.run import load_run
@@ -110,26 +118,20 @@ def index_run(
     run's model fingerprint. Video frames keep their thumbnails (`index/thumbnails.py`).
 
     Raises:
-        UserError: an index of that name exists without `overwrite`, a bad name or kind.
+        UserError: an index of that name exists without `overwrite`, a bad name or kind,
+            or the run's `indexes/` folder cannot be written.
     """
     if kind not in KINDS:
         raise UserError(f"--kind must be one of {', '.join(KINDS)}, got {kind!r}")
     root = run / INDEXES
+    check_name(name)
     if (root / name).exists() and not overwrite:
         raise UserError(
             f"{root / name}: an index named {name!r} exists; choose another --name or pass "
             "--overwrite to replace it"
         )
-    _, modality, method = load_run(run)
-    fingerprint = model_fingerprint(run / CHECKPOINT)
-    embedded = modality.embed(method, data, log, options)
-    vectors = embedded.vectors.numpy().astype(np.float32)
-    built = build_index(
-        _batches(vectors),
-        dim=int(vectors.shape[1]),
-        kind=cast(KindChoice, kind),  # checked against KINDS above
-        count=len(vectors),
-    )
+    writable_folder(root)  # before the data is embedded
+    built, embedded, fingerprint = _build_index(run, data, kind, options, log)
     folder = save_index(
         root,
         name,
@@ -150,6 +152,24 @@ def index_run(
         built.recall_queries,
         dict(built.params),
     )
+
+
+def _build_index(
+    run: Path, data: str, kind: str, options: EmbedOptions, log: Log
+) -> tuple[BuiltIndex, Embedded, str]:
+    """Embed `data` with the run's model and build an index of it: (the index, the
+    embedded data, the model fingerprint)."""
+    _, modality, method = load_run(run)
+    fingerprint = model_fingerprint(run / CHECKPOINT)
+    embedded = modality.embed(method, data, log, options)
+    vectors = embedded.vectors.numpy().astype(np.float32)
+    built = build_index(
+        _batches(vectors),
+        dim=int(vectors.shape[1]),
+        kind=cast(KindChoice, kind),  # checked against KINDS by the caller
+        count=len(vectors),
+    )
+    return built, embedded, fingerprint
 
 
 @dataclass(frozen=True)
@@ -177,8 +197,9 @@ def search_run(
     `index/scenes.py`).
 
     Without `index`: the run's only index, or 'default'; when the run has no index at all,
-    its own data ('train') is indexed as 'default' first. With `text`, the query is a text
-    for the run's text tower (`search --text`).
+    its own data ('train') is indexed as 'default' first (in memory, with a note, when the
+    run's folder cannot be written). With `text`, the query is a text for the run's text
+    tower (`search --text`).
 
     Raises:
         UserError: k < 1, no such index (the names are listed), an index built by another
@@ -188,10 +209,12 @@ def search_run(
     if k < 1:
         raise UserError(f"--k must be >= 1, got {k}")
     root = run / INDEXES
+    named = None
     if index is None:
-        index = _default_index(run, root, log)
+        index, named = _default_index(run, root, log)
     _, modality, method = load_run(run)
-    named = load_index(root, index, expect_fingerprint=model_fingerprint(run / CHECKPOINT))
+    if named is None:
+        named = load_index(root, index, expect_fingerprint=model_fingerprint(run / CHECKPOINT))
     info = dict(named.meta.get("info", {}))
     z = modality.query_text(method, query, info) if text else modality.query(method, query, info)
     if is_video_index(named.meta):
@@ -203,16 +226,27 @@ def search_run(
     return SearchResult(hits, index, named.count)
 
 
-def _default_index(run: Path, root: Path, log: Log) -> str:
-    """The run's only index, or 'default' (built from the run's data when there is none)."""
+def _default_index(run: Path, root: Path, log: Log) -> tuple[str, NamedIndex | None]:
+    """The run's only index, or 'default', built from the run's data when there is none;
+    held in memory (returned, with a note) when the run's folder cannot be written."""
     names = [m["name"] for m in list_indexes(root)]
     if not names:
+        try:
+            writable_folder(root)
+        except UserError as err:
+            log(f"note: {err}; indexing the run's data in memory (not saved)")
+            built, embedded, fingerprint = _build_index(run, "train", "auto", EmbedOptions(), log)
+            info = {"data": embedded.name, **embedded.info}
+            named = in_memory(
+                root, DEFAULT_INDEX, built, embedded.ids, fingerprint=fingerprint, info=info
+            )
+            return DEFAULT_INDEX, named
         log(f"no index in {root}/: indexing the run's data as {DEFAULT_INDEX!r}")
         index_run(run, "train", name=DEFAULT_INDEX, log=log)
         names = [DEFAULT_INDEX]
     if len(names) > 1 and DEFAULT_INDEX not in names:
         raise UserError(f"{root}: several indexes ({', '.join(names)}); choose one with --index")
-    return DEFAULT_INDEX if DEFAULT_INDEX in names else names[0]
+    return (DEFAULT_INDEX if DEFAULT_INDEX in names else names[0]), None
 
 
 @dataclass(frozen=True)

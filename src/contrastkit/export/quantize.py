@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from torch import Tensor
 
 from contrastkit.errors import UserError
 from contrastkit.export.onnx import run_onnx
+from contrastkit.temporaries import make_temp_file
 
 
 class _NoPreprocessAdvice(logging.Filter):
@@ -71,7 +71,7 @@ def quantize_int8(
     if out.resolve() == src.resolve():
         raise UserError(f"{out}: the quantised model must not overwrite its float input")
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    fd, tmp = make_temp_file(out.parent, out.name)
     os.close(fd)
     advice = _NoPreprocessAdvice()
     logging.getLogger().addFilter(advice)

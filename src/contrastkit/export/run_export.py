@@ -9,7 +9,8 @@ its preprocessing, parity-checked on a batch of the run's data by the command it
       model.int8.onnx             with --quantize int8 (in every tower folder)
 
 The folder appears whole or not at all: it is written under a hidden name beside `out`
-and renamed into place (an existing folder is replaced only with `overwrite`).
+and renamed into place. `overwrite` replaces only an earlier export (its `export.json`);
+a run, a folder holding a run or the current folder, or any other folder is refused.
 
 The int8 cost is measured on the modality's quality task (`QualityTask`): kNN top-1 of
 test items against labelled training items, or Recall@1 of a retrieval task, with the
@@ -18,9 +19,9 @@ float and the int8 models (cosine similarity, top-1 of each query).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,8 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from contrastkit.atomic import write_json_atomic
+from contrastkit.atomic import cannot_write, writable_folder, write_json_atomic
+from contrastkit.destinations import check_folder_output
 from contrastkit.errors import UserError
 from contrastkit.export.bundle import MODEL_FILE, TOKENIZER_DIR, export_encoder
 from contrastkit.export.onnx import OnnxEncoder
@@ -42,6 +44,7 @@ from contrastkit.export.towers import (
     TextEmbedding,
 )
 from contrastkit.modalities.base import ExportSpec, ExportTower, Log, QualityTask
+from contrastkit.temporaries import make_temp_dir, replace_folder
 
 FORMATS = ("onnx",)
 QUANTIZE = ("int8",)
@@ -193,8 +196,10 @@ def export_run(
         log: Where the progress and the measured figures go.
 
     Raises:
-        UserError: an unknown format or quantisation, an existing folder without
-            `overwrite`, or a parity check above 1e-4.
+        UserError: an unknown format or quantisation, an `out` that must not be replaced
+            (`destinations.check_folder_output`: a run, a folder holding one, one the
+            export did not write, an existing export without `overwrite`), a folder that
+            cannot be written, or a parity check above 1e-4.
     """
     from contrastkit.run import load_run
 
@@ -203,42 +208,53 @@ def export_run(
     if quantize is not None and quantize not in QUANTIZE:
         raise UserError(f"--quantize {quantize!r}: expected one of {', '.join(QUANTIZE)}")
     out = Path(out) if out is not None else run / EXPORT_DIR
-    if out.exists() and not overwrite:
-        raise UserError(f"{out} exists; pass --overwrite to replace it or choose --out")
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out}: not a folder")
+    check_folder_output(out, run=run, overwrite=overwrite, is_own=is_export, what=EXPORT_DIR)
     _, modality, method = load_run(run)
     spec = modality.export_spec(method)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+    target = Path(os.path.abspath(out))  # its parent is a real folder (`--out ..` has none)
+    staging = make_temp_dir(writable_folder(target.parent, shown=f"--out {out}"), target.name)
     try:
-        reports = [_write_tower(t, staging / t.folder, log) for t in spec.towers]
-        text_towers = [t for t in spec.towers if t.form == "text"]
-        for tower in text_towers:
-            write_sentence_transformer(
-                tower.module,
-                tower.tokenizer,
-                staging / ST_DIR,
-                max_length=int(getattr(tower.preprocess, "max_length", 128)),
-            )
-            log(f"{ST_DIR}/: a folder SentenceTransformer(path) loads")
-        quality: dict[str, dict[str, float]] = {}
-        if quantize == "int8":
-            reports, quality = _quantize(spec, staging, reports, log)
-        report = ExportReport(out=out, towers=reports, quality=quality, note=spec.note)
-        write_json_atomic(staging / MANIFEST, manifest(report, run, quantize))
+        report = _write_export(spec, staging, out, run, quantize, log)
         os.chmod(staging, 0o755)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old."))
-            os.replace(out, old / out.name)
-            os.replace(staging, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, out)
+        replace_folder(staging, target)
+    except OSError as err:
+        kept = f"{out} is unchanged" if target.exists() else ""
+        raise cannot_write(out, err, kept=kept) from None
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return report
+
+
+def _write_export(
+    spec: ExportSpec, staging: Path, out: Path, run: Path, quantize: str | None, log: Log
+) -> ExportReport:
+    """Every file of the export into `staging`; the report names `out`."""
+    reports = [_write_tower(t, staging / t.folder, log) for t in spec.towers]
+    for tower in (t for t in spec.towers if t.form == "text"):
+        write_sentence_transformer(
+            tower.module,
+            tower.tokenizer,
+            staging / ST_DIR,
+            max_length=int(getattr(tower.preprocess, "max_length", 128)),
+        )
+        log(f"{ST_DIR}/: a folder SentenceTransformer(path) loads")
+    quality: dict[str, dict[str, float]] = {}
+    if quantize == "int8":
+        reports, quality = _quantize(spec, staging, reports, log)
+    report = ExportReport(out=out, towers=reports, quality=quality, note=spec.note)
+    write_json_atomic(staging / MANIFEST, manifest(report, run, quantize))
+    return report
+
+
+def is_export(folder: Path) -> bool:
+    """Whether `folder` was written by `contrastkit export`: it holds an `export.json`
+    with the manifest's own keys."""
+    try:
+        record = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and {"format", "run", "towers"} <= record.keys()
 
 
 def manifest(report: ExportReport, run: Path, quantize: str | None) -> dict[str, Any]:

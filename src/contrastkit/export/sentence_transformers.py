@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from torch import nn
 
 from contrastkit.encoders.text import TextEncoder
 from contrastkit.errors import UserError
+from contrastkit.temporaries import make_temp_dir, replace_folder
 
 TRANSFORMER = "sentence_transformers.models.Transformer"
 POOLING = "sentence_transformers.models.Pooling"
@@ -95,7 +95,7 @@ def write_sentence_transformer(
     if folder.exists() and not overwrite:
         raise UserError(f"{folder} exists; choose another folder or overwrite it")
     folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    staging = make_temp_dir(folder.parent, folder.name)
     try:
         backbone: Any = encoder.backbone
         backbone.save_pretrained(staging, safe_serialization=True)
@@ -108,14 +108,8 @@ def write_sentence_transformer(
         _write_json(staging / "1_Pooling" / "config.json", _pooling(encoder.dim))
         if encoder.normalize:
             (staging / "2_Normalize").mkdir()
-        os.chmod(staging, 0o755)  # mkdtemp makes it private; a model folder is not
-        if folder.exists():
-            old = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.old."))
-            os.replace(folder, old / folder.name)
-            os.replace(staging, folder)
-            shutil.rmtree(old)
-        else:
-            os.replace(staging, folder)
+        os.chmod(staging, 0o755)  # made private; a model folder is not
+        replace_folder(staging, folder)
     finally:
         if staging.exists():
             shutil.rmtree(staging)

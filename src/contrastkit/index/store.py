@@ -21,11 +21,11 @@ Example:
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,10 +34,11 @@ from typing import Any
 import faiss
 import numpy as np
 
-from contrastkit.atomic import write_json_atomic
+from contrastkit.atomic import cannot_write, umask, writable_folder
 from contrastkit.errors import UserError
 from contrastkit.index.ann import BuiltIndex, apply_params, search_rows
 from contrastkit.index.thumbnails import write_thumbnails
+from contrastkit.temporaries import make_temp_dir, replace_folder
 
 FORMAT = 1
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -114,53 +115,82 @@ def save_index(
         ValueError: `ids` and the index differ in length.
     """
     check_name(name)
-    if len(ids) != built.count or (thumbnails is not None and len(thumbnails) != built.count):
-        raise ValueError(f"{len(ids)} ids (or thumbnails) for an index of {built.count} vectors")
+    if thumbnails is not None and len(thumbnails) != built.count:
+        raise ValueError(f"{len(thumbnails)} thumbnails for an index of {built.count} vectors")
     final = root / name
     if final.exists() and not overwrite:
         raise UserError(
             f"{final}: an index named {name!r} exists; choose another --name or pass "
             "--overwrite to replace it"
         )
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{name}.", suffix=".tmp"))
+    named = in_memory(root, name, built, ids, fingerprint=fingerprint, info=info)
+    writable_folder(root)
+    tmp = make_temp_dir(root, name)
     try:
-        faiss.write_index(built.index, str(tmp / INDEX_FILE))
-        order = built.positions if len(built.positions) else np.arange(len(ids))
-        write_json_atomic(tmp / IDS_FILE, [str(ids[int(p)]) for p in order])
+        _write_files(tmp, named)
         if thumbnails is not None:
+            order = built.positions if len(built.positions) else np.arange(len(ids))
             write_thumbnails(tmp, [thumbnails[int(p)] for p in order])
-        meta = {
-            "format": FORMAT,
-            "kind": built.kind,
-            "dim": built.dim,
-            "count": built.count,
-            "metric": "cosine",
-            "fingerprint": fingerprint,
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "recall_at_10": built.recall_at_10,
-            "params": dict(built.params),
-            "info": dict(info or {}),
-        }
-        write_json_atomic(tmp / META_FILE, meta)
-        os.chmod(tmp, 0o777 & ~_umask())
-        old = None
-        if final.exists():
-            old = root / f".{name}.{os.getpid()}.old"
-            os.replace(final, old)
-        os.replace(tmp, final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        os.chmod(tmp, 0o777 & ~umask())
+        replace_folder(tmp, final)
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise cannot_write(final, err, kept=_kept(final)) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _kept(final: Path) -> str:
+    return f"the index already at {final} is unchanged" if final.exists() else ""
+
+
+def in_memory(
+    root: Path,
+    name: str,
+    built: BuiltIndex,
+    ids: list[str],
+    *,
+    fingerprint: str,
+    info: dict[str, Any] | None = None,
+) -> NamedIndex:
+    """The index `save_index` would write as `<root>/<name>/`, held in memory only
+    (arguments as there; nothing is written).
+
+    Raises:
+        ValueError: `ids` and the index differ in length.
+    """
+    if len(ids) != built.count:
+        raise ValueError(f"{len(ids)} ids for an index of {built.count} vectors")
+    order = built.positions if len(built.positions) else np.arange(len(ids))
+    meta = {
+        "format": FORMAT,
+        "kind": built.kind,
+        "dim": built.dim,
+        "count": built.count,
+        "metric": "cosine",
+        "fingerprint": fingerprint,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "recall_at_10": built.recall_at_10,
+        "params": dict(built.params),
+        "info": dict(info or {}),
+    }
+    return NamedIndex(name, built.index, [str(ids[int(p)]) for p in order], meta, root / name)
+
+
+def _write_files(folder: Path, named: NamedIndex) -> None:
+    """The three files of an index into `folder`.
+
+    Raises:
+        OSError: a file cannot be written (FAISS's own failure is turned into one).
+    """
+    try:
+        faiss.write_index(named.index, str(folder / INDEX_FILE))
+    except RuntimeError as err:  # FAISS reports a failed write (a full disk) this way
+        raise OSError(errno.ENOSPC if "No space" in str(err) else errno.EIO, str(err)) from None
+    (folder / IDS_FILE).write_text(json.dumps(named.ids))
+    (folder / META_FILE).write_text(json.dumps(named.meta, indent=2) + "\n")
 
 
 def _read_json(path: Path) -> Any:
@@ -188,8 +218,8 @@ def load_index(root: Path, name: str, *, expect_fingerprint: str | None) -> Name
     `expect_fingerprint` (None skips the check).
 
     Raises:
-        UserError: No such index (the existing names are listed), a file is missing or
-            inconsistent, or the fingerprint differs.
+        UserError: No such index (the existing names are listed), a file is missing,
+            damaged or inconsistent, or the fingerprint differs.
     """
     check_name(name)
     folder = root / name
@@ -208,7 +238,14 @@ def load_index(root: Path, name: str, *, expect_fingerprint: str | None) -> Name
         )
     if not (folder / INDEX_FILE).is_file():
         raise UserError(f"{folder / INDEX_FILE}: missing; rebuild the index")
-    index = faiss.read_index(str(folder / INDEX_FILE))
+    try:
+        index = faiss.read_index(str(folder / INDEX_FILE))
+    except RuntimeError:  # FAISS's own error names its C++ source line, not the problem
+        raise UserError(
+            f"{folder / INDEX_FILE}: the index is damaged (FAISS cannot read it); rebuild it "
+            f"with `contrastkit index --run {root.parent} --name {name} --data <its data> "
+            "--overwrite`"
+        ) from None
     ids = _read_json(folder / IDS_FILE)
     if not isinstance(ids, list) or len(ids) != index.ntotal or meta.get("count") != len(ids):
         raise UserError(

@@ -22,10 +22,10 @@ import torch
 from torch import Tensor
 
 from contrastkit.atomic import write_atomic
-from contrastkit.errors import UserError
+from contrastkit.errors import TrainingDiverged, UserError
 
 
-class NonFiniteCheckpointError(UserError):
+class NonFiniteCheckpointError(TrainingDiverged):
     """A checkpoint was refused because a tensor in it holds NaN or infinity."""
 
 
@@ -62,16 +62,24 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     Raises:
         NonFiniteCheckpointError: a tensor in `state` holds NaN or infinity; nothing is
             written and the checkpoint already at `path` (the last good one) stays.
+        UserError: the file cannot be written (a full disk); the checkpoint already at
+            `path` stays, and the message says so.
     """
     bad = first_non_finite(state)
     if bad is not None:
         raise NonFiniteCheckpointError(
-            f"{path}: not saved: '{bad}' holds NaN or infinity (training diverged); the "
-            "last good checkpoint is kept. Lower train.lr or set train.grad_clip"
+            f"{path}: not saved: '{bad}' holds NaN or infinity (training diverged); "
+            "lower train.lr or set train.grad_clip"
         )
     buffer = io.BytesIO()
     torch.save(state, buffer)
-    write_atomic(path, lambda handle: handle.write(buffer.getvalue()))
+    kept = (
+        "the last good checkpoint is kept: continue with `contrastkit train --resume --out "
+        f"{path.parent}` once there is room"
+        if path.is_file()
+        else ""
+    )
+    write_atomic(path, lambda handle: handle.write(buffer.getvalue()), kept=kept)
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
@@ -106,3 +114,15 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
             f"{path}: not a contrastkit checkpoint (expected a dict with a 'model' entry)"
         )
     return state
+
+
+def checkpoint_state(path: Path) -> str:
+    """What a stopped run left at `path`, for its error message: the last good checkpoint
+    and its epoch, or that none was written."""
+    if not path.is_file():
+        return "no checkpoint was written yet"
+    try:
+        epoch = int(load_checkpoint(path).get("epoch", 0))
+    except UserError:
+        return f"{path} is not a readable checkpoint"
+    return f"the last good checkpoint ({epoch} complete epoch(s)) is kept in {path}"
