@@ -61,7 +61,7 @@ def _good_png_bytes(size: int = 16) -> bytes:
     return buf.getvalue()
 
 
-def _folder(root: Path, broken: Callable[[Path], None], labelled: bool = True) -> list[str]:
+def folder(root: Path, broken: Callable[[Path], None], labelled: bool = True) -> list[str]:
     """A folder of good PNGs (2 classes x 6) plus one broken file written by `broken`."""
     data = root / "images"
     for c in ("a", "b") if labelled else ("",):
@@ -153,7 +153,7 @@ def _cifar(
     return ["--data", str(folder), *TINY]
 
 
-def _table(root: Path, name: str, content: bytes, label: str | None = None) -> list[str]:
+def table(root: Path, name: str, content: bytes, label: str | None = None) -> list[str]:
     path = root / name
     path.write_bytes(content)
     source = "parquet" if name.endswith(".parquet") else "csv"
@@ -184,7 +184,7 @@ def _parquet_bytes(columns: dict[str, list[object]]) -> bytes:
     return buf.getvalue()
 
 
-def _text(root: Path, source: str, name: str, content: bytes) -> list[str]:
+def text(root: Path, source: str, name: str, content: bytes) -> list[str]:
     path = root / name
     path.write_bytes(content)
     return [
@@ -198,7 +198,7 @@ def _text(root: Path, source: str, name: str, content: bytes) -> list[str]:
     ]
 
 
-def _wav_bytes(samples: np.ndarray, rate: int = 16000, width: int = 2) -> bytes:
+def wav_bytes(samples: np.ndarray, rate: int = 16000, width: int = 2) -> bytes:
     buf = io.BytesIO()
     with wave.open(buf, "wb") as w:
         w.setnchannels(1)
@@ -208,7 +208,7 @@ def _wav_bytes(samples: np.ndarray, rate: int = 16000, width: int = 2) -> bytes:
     return buf.getvalue()
 
 
-def _speech(root: Path, bad: bytes | None, manifest: str | None = None) -> list[str]:
+def speech(root: Path, bad: bytes | None, manifest: str | None = None) -> list[str]:
     clips = root / "clips"
     clips.mkdir()
     rows = ["path,text,voice,speed,pitch"]
@@ -216,7 +216,7 @@ def _speech(root: Path, bad: bytes | None, manifest: str | None = None) -> list[
     for i, word in enumerate(["one", "two", "three", "four", "five", "six"]):
         for v, voice in enumerate(["v1", "v2", "v3"]):
             path = clips / f"{word}_{voice}.wav"
-            path.write_bytes(_wav_bytes(tone * (i + v + 1) // 8))
+            path.write_bytes(wav_bytes(tone * (i + v + 1) // 8))
             rows.append(f"{path},{word},{voice},150,50")
     if bad is not None:
         (clips / "one_v1.wav").write_bytes(bad)
@@ -257,6 +257,56 @@ def _one_class_folder(root: Path) -> list[str]:
     return ["--data", str(data), *TINY]
 
 
+def _one_pixel(root: Path) -> list[str]:
+    """A labelled folder of 1x1-pixel images."""
+    data = root / "dots"
+    for c in ("a", "b"):
+        for i in range(6):
+            _png(data / c / f"{i}.png", np.full((1, 1, 3), 30 * i, np.uint8))
+    return ["--data", str(data), *TINY]
+
+
+def cut_in_data(folder: Path) -> None:
+    """A PNG whose header reads and whose pixel data stops half-way: found only when a
+    DataLoader worker decodes it."""
+    buf = io.BytesIO()
+    noise = np.random.default_rng(0).integers(0, 255, (16, 16, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(buf, format="PNG")
+    (folder / "cut.png").write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
+
+
+def _npz_damaged(root: Path) -> list[str]:
+    """A real .npz (a zip of .npy files) with bytes of its member data overwritten."""
+    path = root / "x.npz"
+    np.savez(path, x=np.arange(4 * 8 * 8, dtype=np.uint8).reshape(4, 8, 8), y=np.arange(4) % 2)
+    raw = bytearray(path.read_bytes())
+    raw[60:200] = b"\xff" * 140
+    path.write_bytes(bytes(raw))
+    return ["--data", str(path), *TINY]
+
+
+def _wav_header(rate: int, data: bytes, width: int = 2) -> bytes:
+    """A PCM WAV file with any sample rate and any data bytes (the wave module refuses to
+    write odd ones)."""
+    fmt = struct.pack("<HHIIHH", 1, 1, rate, (rate * width) % 2**32, width, width * 8)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+    body += b"data" + struct.pack("<I", len(data)) + data + b"\0" * (len(data) % 2)
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def speech_latin1(root: Path) -> list[str]:
+    """The speech manifest with one more row written in Latin-1 (not UTF-8)."""
+    args = speech(root, None)
+    manifest = root / "manifest.csv"
+    row = f"{root / 'clips' / 'one_v1.wav'},caf\xe9,v1,150,50\n".encode("latin-1")
+    manifest.write_bytes(manifest.read_bytes() + row)
+    return args
+
+
+def _long_field(rows: bytes, field: int) -> bytes:
+    return rows + b"%d,%s,x\n" % (field, b"9" * 140_000)
+
+
 HUGE = b"a,b,label\n" + b"".join(
     b"%s,%d,%s\n" % (b"1e300" if i % 2 else b"-1e300", i, b"xy"[i % 2 : i % 2 + 1])
     for i in range(8)
@@ -266,13 +316,13 @@ CSV_GOOD = b"a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n"
 
 CASES: list[Case] = [
     # image folders
-    Case("folder/truncated-png", lambda r: _folder(r, _truncated)),
-    Case("folder/zero-byte", lambda r: _folder(r, _zero_byte)),
-    Case("folder/text-as-jpg", lambda r: _folder(r, _wrong_extension)),
-    Case("folder/gif-as-jpg", lambda r: _folder(r, _png_named_jpg)),
-    Case("folder/huge-dimensions", lambda r: _folder(r, _huge_dimensions)),
-    Case("folder/random-bytes", lambda r: _folder(r, _random_bytes)),
-    Case("folder/flat-truncated", lambda r: _folder(r, _truncated, labelled=False)),
+    Case("folder/truncated-png", lambda r: folder(r, _truncated)),
+    Case("folder/zero-byte", lambda r: folder(r, _zero_byte)),
+    Case("folder/text-as-jpg", lambda r: folder(r, _wrong_extension)),
+    Case("folder/gif-as-jpg", lambda r: folder(r, _png_named_jpg)),
+    Case("folder/huge-dimensions", lambda r: folder(r, _huge_dimensions)),
+    Case("folder/random-bytes", lambda r: folder(r, _random_bytes)),
+    Case("folder/flat-truncated", lambda r: folder(r, _truncated, labelled=False)),
     Case("folder/empty", lambda r: ["--data", str(_mkdir(r / "empty")), *TINY]),
     Case("folder/broken-symlinks", _symlink_only),
     Case("folder/one-image", _one_class_folder),
@@ -367,81 +417,81 @@ CASES: list[Case] = [
     Case("cifar/meta-no-names", lambda r: _cifar(r, None, meta={b"x": 1})),
     Case("cifar/meta-names-int", lambda r: _cifar(r, None, meta={b"label_names": 5})),
     # CSV / Parquet tables
-    Case("csv/latin-1", lambda r: _table(r, "t.csv", "a,b\n\xe9,1\n2,3\n".encode("latin-1"))),
-    Case("csv/utf-16", lambda r: _table(r, "t.csv", "a,b\n1,2\n3,4\n".encode("utf-16"))),
-    Case("csv/ragged", lambda r: _table(r, "t.csv", b"a,b,c\n1,2,3\n4,5\n6,7,8,9\n")),
+    Case("csv/latin-1", lambda r: table(r, "t.csv", "a,b\n\xe9,1\n2,3\n".encode("latin-1"))),
+    Case("csv/utf-16", lambda r: table(r, "t.csv", "a,b\n1,2\n3,4\n".encode("utf-16"))),
+    Case("csv/ragged", lambda r: table(r, "t.csv", b"a,b,c\n1,2,3\n4,5\n6,7,8,9\n")),
     Case(
         "csv/overflow",
-        lambda r: _table(r, "t.csv", b"a,b,label\n1e400,1,x\n2,2,y\n3,3,x\n4,4,y\n", label="label"),
+        lambda r: table(r, "t.csv", b"a,b,label\n1e400,1,x\n2,2,y\n3,3,x\n4,4,y\n", label="label"),
     ),
-    Case("csv/nan-only", lambda r: _table(r, "t.csv", b"a,b\nnan,1\nnan,2\nnan,3\nnan,4\n")),
-    Case("csv/one-row", lambda r: _table(r, "t.csv", b"a,b,label\n1,2,x\n", label="label")),
-    Case("csv/header-only", lambda r: _table(r, "t.csv", b"a,b\n")),
-    Case("csv/empty", lambda r: _table(r, "t.csv", b"")),
-    Case("csv/binary", lambda r: _table(r, "t.csv", b"\x00\x01\x02\xff\xfe")),
-    Case("csv/missing-label", lambda r: _table(r, "t.csv", CSV_GOOD, label="nope")),
-    Case("csv/duplicate-header", lambda r: _table(r, "t.csv", b"a,a\n1,2\n3,4\n")),
-    Case("csv/quote-unclosed", lambda r: _table(r, "t.csv", b'a,b\n"1,2\n3,4\n')),
-    Case("csv/empty-header", lambda r: _table(r, "t.csv", b",\n1,2\n3,4\n")),
-    Case("parquet/garbage", lambda r: _table(r, "t.parquet", b"PAR1garbagePAR1")),
-    Case("parquet/zero-byte", lambda r: _table(r, "t.parquet", b"")),
+    Case("csv/nan-only", lambda r: table(r, "t.csv", b"a,b\nnan,1\nnan,2\nnan,3\nnan,4\n")),
+    Case("csv/one-row", lambda r: table(r, "t.csv", b"a,b,label\n1,2,x\n", label="label")),
+    Case("csv/header-only", lambda r: table(r, "t.csv", b"a,b\n")),
+    Case("csv/empty", lambda r: table(r, "t.csv", b"")),
+    Case("csv/binary", lambda r: table(r, "t.csv", b"\x00\x01\x02\xff\xfe")),
+    Case("csv/missing-label", lambda r: table(r, "t.csv", CSV_GOOD, label="nope")),
+    Case("csv/duplicate-header", lambda r: table(r, "t.csv", b"a,a\n1,2\n3,4\n")),
+    Case("csv/quote-unclosed", lambda r: table(r, "t.csv", b'a,b\n"1,2\n3,4\n')),
+    Case("csv/empty-header", lambda r: table(r, "t.csv", b",\n1,2\n3,4\n")),
+    Case("parquet/garbage", lambda r: table(r, "t.parquet", b"PAR1garbagePAR1")),
+    Case("parquet/zero-byte", lambda r: table(r, "t.parquet", b"")),
     Case(
         "parquet/nan-only",
-        lambda r: _table(
+        lambda r: table(
             r, "t.parquet", _parquet_bytes({"a": [float("nan")] * 4, "b": [1.0, 2.0, 3.0, 4.0]})
         ),
     ),
     Case(
         "parquet/one-row",
-        lambda r: _table(
+        lambda r: table(
             r, "t.parquet", _parquet_bytes({"a": [1.0], "label": ["x"]}), label="label"
         ),
     ),
     Case(
         "parquet/nested",
-        lambda r: _table(
+        lambda r: table(
             r, "t.parquet", _parquet_bytes({"a": [[1, 2], [3]], "label": ["x", "y"]}), label="label"
         ),
     ),
-    Case("parquet/no-rows", lambda r: _table(r, "t.parquet", _parquet_bytes({"a": [], "b": []}))),
+    Case("parquet/no-rows", lambda r: table(r, "t.parquet", _parquet_bytes({"a": [], "b": []}))),
     # text lines / pairs
-    Case("lines/empty", lambda r: _text(r, "text_lines", "t.txt", b"")),
-    Case("lines/blank", lambda r: _text(r, "text_lines", "t.txt", b"\n  \n\n")),
-    Case("lines/latin-1", lambda r: _text(r, "text_lines", "t.txt", "caf\xe9\n".encode("latin-1"))),
-    Case("lines/one-line", lambda r: _text(r, "text_lines", "t.txt", b"only one sentence\n")),
-    Case("lines/binary", lambda r: _text(r, "text_lines", "t.txt", b"\x00\xff\xfe\x01")),
-    Case("pairs/no-header", lambda r: _text(r, "text_pairs", "p.csv", b"")),
-    Case("pairs/wrong-columns", lambda r: _text(r, "text_pairs", "p.csv", b"x,y\n1,2\n")),
-    Case("pairs/empty-cell", lambda r: _text(r, "text_pairs", "p.csv", b"anchor,positive\na,\n")),
+    Case("lines/empty", lambda r: text(r, "text_lines", "t.txt", b"")),
+    Case("lines/blank", lambda r: text(r, "text_lines", "t.txt", b"\n  \n\n")),
+    Case("lines/latin-1", lambda r: text(r, "text_lines", "t.txt", "caf\xe9\n".encode("latin-1"))),
+    Case("lines/one-line", lambda r: text(r, "text_lines", "t.txt", b"only one sentence\n")),
+    Case("lines/binary", lambda r: text(r, "text_lines", "t.txt", b"\x00\xff\xfe\x01")),
+    Case("pairs/no-header", lambda r: text(r, "text_pairs", "p.csv", b"")),
+    Case("pairs/wrong-columns", lambda r: text(r, "text_pairs", "p.csv", b"x,y\n1,2\n")),
+    Case("pairs/empty-cell", lambda r: text(r, "text_pairs", "p.csv", b"anchor,positive\na,\n")),
     Case(
-        "pairs/ragged", lambda r: _text(r, "text_pairs", "p.csv", b"anchor,positive\na,b,c,d\nx\n")
+        "pairs/ragged", lambda r: text(r, "text_pairs", "p.csv", b"anchor,positive\na,b,c,d\nx\n")
     ),
-    Case("pairs/bad-json", lambda r: _text(r, "text_pairs", "p.jsonl", b'{"anchor": "a", \n')),
-    Case("pairs/json-list", lambda r: _text(r, "text_pairs", "p.jsonl", b"[1, 2]\n")),
+    Case("pairs/bad-json", lambda r: text(r, "text_pairs", "p.jsonl", b'{"anchor": "a", \n')),
+    Case("pairs/json-list", lambda r: text(r, "text_pairs", "p.jsonl", b"[1, 2]\n")),
     Case(
         "pairs/json-number",
-        lambda r: _text(r, "text_pairs", "p.jsonl", b'{"anchor": 1, "positive": "b"}\n'),
+        lambda r: text(r, "text_pairs", "p.jsonl", b'{"anchor": 1, "positive": "b"}\n'),
     ),
-    Case("pairs/one-pair", lambda r: _text(r, "text_pairs", "p.csv", b"anchor,positive\na,b\n")),
-    Case("pairs/unknown-suffix", lambda r: _text(r, "text_pairs", "p.xlsx", b"anything")),
+    Case("pairs/one-pair", lambda r: text(r, "text_pairs", "p.csv", b"anchor,positive\na,b\n")),
+    Case("pairs/unknown-suffix", lambda r: text(r, "text_pairs", "p.xlsx", b"anything")),
     Case(
         "pairs/latin-1",
-        lambda r: _text(r, "text_pairs", "p.csv", "anchor,positive\ncaf\xe9,b\n".encode("latin-1")),
+        lambda r: text(r, "text_pairs", "p.csv", "anchor,positive\ncaf\xe9,b\n".encode("latin-1")),
     ),
     # WAV files (speech manifests)
-    Case("wav/zero-byte", lambda r: _speech(r, b"")),
-    Case("wav/text", lambda r: _speech(r, b"not a wav file")),
-    Case("wav/truncated", lambda r: _speech(r, _wav_bytes(np.zeros(800, np.int16))[:30])),
-    Case("wav/no-frames", lambda r: _speech(r, _wav_bytes(np.zeros(0, np.int16)))),
-    Case("wav/manifest-empty", lambda r: _speech(r, None, manifest="")),
-    Case("wav/manifest-columns", lambda r: _speech(r, None, manifest="a,b\n1,2\n")),
+    Case("wav/zero-byte", lambda r: speech(r, b"")),
+    Case("wav/text", lambda r: speech(r, b"not a wav file")),
+    Case("wav/truncated", lambda r: speech(r, wav_bytes(np.zeros(800, np.int16))[:30])),
+    Case("wav/no-frames", lambda r: speech(r, wav_bytes(np.zeros(0, np.int16)))),
+    Case("wav/manifest-empty", lambda r: speech(r, None, manifest="")),
+    Case("wav/manifest-columns", lambda r: speech(r, None, manifest="a,b\n1,2\n")),
     Case(
         "wav/manifest-missing-file",
-        lambda r: _speech(r, None, manifest="path,text,voice,speed,pitch\n/nope.wav,a,b,1,2\n"),
+        lambda r: speech(r, None, manifest="path,text,voice,speed,pitch\n/nope.wav,a,b,1,2\n"),
     ),
     Case(
         "wav/manifest-bad-number",
-        lambda r: _speech(r, None, manifest="path,text,voice,speed,pitch\n/nope.wav,a,b,fast,2\n"),
+        lambda r: speech(r, None, manifest="path,text,voice,speed,pitch\n/nope.wav,a,b,fast,2\n"),
     ),
     # interactions CSV (data.source interactions)
     Case("interactions/no-path", lambda r: _interactions(r, None)),
@@ -471,6 +521,33 @@ CASES: list[Case] = [
     ),
     Case("interactions/utf-16", lambda r: _interactions(r, "user,item\nu1,a\n".encode("utf-16"))),
     Case("interactions/binary", lambda r: _interactions(r, bytes(range(256)) * 4)),
+    # round 3: fields over the CSV limit, damaged archives, odd WAV headers, tiny images
+    Case("folder/one-pixel", _one_pixel),
+    Case("folder/cut-in-data", lambda r: folder(r, cut_in_data)),
+    Case("npz/damaged-member", _npz_damaged),
+    Case(
+        "npz/empty-x-test",
+        lambda r: _npz(
+            r,
+            x_train=np.zeros((8, 8, 8), np.uint8),
+            y_train=np.arange(8) % 2,
+            x_test=np.zeros((0, 8, 8), np.uint8),
+            y_test=np.zeros(0, int),
+        ),
+    ),
+    Case(
+        "csv/field-over-limit",
+        lambda r: table(r, "t.csv", _long_field(CSV_GOOD, 9), label="label"),
+    ),
+    Case(
+        "pairs/field-over-limit",
+        lambda r: text(
+            r, "text_pairs", "p.csv", b"anchor,positive\na,b\n" + b"c," + b"d" * 140_000
+        ),
+    ),
+    Case("wav/rate-zero", lambda r: speech(r, _wav_header(0, b"\x01\x02" * 400))),
+    Case("wav/rate-2-31", lambda r: speech(r, _wav_header(2**31 - 1, b"\x01\x02" * 400))),
+    Case("wav/manifest-not-utf8", lambda r: speech_latin1(r)),
     # config YAML
     Case("yaml/latin-1", lambda r: _config(r, "seed: 1 # caf\xe9\n".encode("latin-1"))),
     Case("yaml/tag", lambda r: _config(r, b"seed: !!python/object/apply:os.system ['true']\n")),

@@ -9,17 +9,20 @@ downloaded: espeak-ng is a formant synthesiser that ships its voices in the pack
 from __future__ import annotations
 
 import csv
+import io
 import os
+import re
 import shutil
 import subprocess
-import tempfile
 import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from contrastkit.atomic import write_atomic, write_text_atomic
+from contrastkit.data.csv_errors import csv_errors
 from contrastkit.errors import UserError
+from contrastkit.temporaries import make_temp_file
 
 MANIFEST = "manifest.csv"
 
@@ -97,11 +100,10 @@ def _speak(exe: str, out: Path, name: str, text: str, voice: str, speed: int, pi
     """Speak `text` into `out / name` atomically: espeak-ng writes a scratch file in `out`,
     which is checked complete and then written atomically under the final name."""
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
+        fd, tmp = make_temp_file(out, name)
     except OSError as err:
         raise UserError(f"{out}: cannot write the speech clips ({err.strerror})") from None
     os.close(fd)
-    tmp = Path(tmp_name)
     try:
         cmd = [exe, "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(tmp), text]
         done = subprocess.run(cmd, capture_output=True, text=True)
@@ -173,38 +175,60 @@ def synthesize_speech(
     return manifest
 
 
-def read_manifest(path: str | Path) -> list[Clip]:
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+"""A byte that was not UTF-8, kept by decoding with errors="surrogateescape"."""
+
+
+def read_manifest(path: str | Path, *, bad_rows: list[int] | None = None) -> list[Clip]:
     """The clips a manifest lists (paths resolved next to the manifest).
 
+    Args:
+        bad_rows: When given, a row that is not UTF-8 text is left out and its line
+            number appended here (`--skip-bad`) instead of stopping the read.
+
     Raises:
-        UserError: the manifest is missing or a row lacks a column.
+        UserError: the manifest is missing, not CSV, lacks a column, or a row is not
+            UTF-8 (without `bad_rows`) or has a speed or pitch that is not an integer.
     """
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: speech manifest not found (run `contrastkit speech`)")
-    clips = []
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
+    text = path.read_bytes().decode("utf-8", errors="surrogateescape")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    with csv_errors(path, reader):
         expected = {"path", "text", "voice", "speed", "pitch"}
         missing = expected - set(reader.fieldnames or [])
         if missing:
             raise UserError(
                 f"{path}: missing columns {sorted(missing)} (expected {sorted(expected)})"
             )
-        for row_no, row in enumerate(reader, start=2):
-            try:
-                clips.append(
-                    Clip(
-                        path=path.parent / row["path"],
-                        text=row["text"],
-                        voice=row["voice"],
-                        speed=int(row["speed"]),
-                        pitch=int(row["pitch"]),
-                    )
-                )
-            except (TypeError, ValueError):
-                raise UserError(
-                    f"{path} row {row_no}: speed and pitch must be integers, got "
-                    f"{row.get('speed')!r} and {row.get('pitch')!r}"
-                ) from None
-    return clips
+        return [
+            clip
+            for row in reader
+            if (clip := _clip(path, reader.line_num, row, bad_rows)) is not None
+        ]
+
+
+def _clip(path: Path, line: int, row: dict[str, str], bad_rows: list[int] | None) -> Clip | None:
+    """The clip of one manifest row (None: a row left out as not UTF-8)."""
+    if any(_NOT_UTF8.search(cell or "") for cell in row.values() if isinstance(cell, str)):
+        if bad_rows is None:
+            raise UserError(
+                f"{path}: line {line}: not UTF-8 text; save the manifest as UTF-8 "
+                "(or pass --skip-bad to leave such rows out)"
+            )
+        bad_rows.append(line)
+        return None
+    try:
+        return Clip(
+            path=path.parent / row["path"],
+            text=row["text"],
+            voice=row["voice"],
+            speed=int(row["speed"]),
+            pitch=int(row["pitch"]),
+        )
+    except (TypeError, ValueError):
+        raise UserError(
+            f"{path}: line {line}: speed and pitch must be integers, got "
+            f"{row.get('speed')!r} and {row.get('pitch')!r}"
+        ) from None

@@ -16,6 +16,10 @@ from scipy.signal import resample_poly
 
 from contrastkit.errors import UserError
 
+MIN_RATE, MAX_RATE = 1_000, 768_000
+"""The sample rates read (Hz). Outside them a header is damaged or made up: resampling
+from a rate like 2^31 - 1 Hz would design a filter of billions of taps."""
+
 
 def _decode(frames: bytes, sample_width: int) -> np.ndarray:
     """PCM bytes -> float32 samples in [-1, 1]."""
@@ -52,8 +56,11 @@ def read_wav(path: str | Path, *, sample_rate: int) -> np.ndarray:
     Returns:
         Shape: (T,), float32.
 
+    A last frame cut short (a file whose byte count does not fill it) is dropped.
+
     Raises:
-        UserError: the file is missing, is not a PCM WAV file, or holds no samples.
+        UserError: the file is missing, is not a PCM WAV file, has a sample rate outside
+            `MIN_RATE`..`MAX_RATE`, or holds no samples.
     """
     path = Path(path)
     if not path.is_file():
@@ -69,6 +76,11 @@ def read_wav(path: str | Path, *, sample_rate: int) -> np.ndarray:
         raise UserError(f"{path}: not a PCM WAV audio file ({detail})") from None
     if width not in (1, 2, 3, 4):
         raise UserError(f"{path}: unsupported WAV sample width {width} bytes (expected 1-4)")
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise UserError(
+            f"{path}: WAV sample rate {rate} Hz; expected {MIN_RATE:,} to {MAX_RATE:,} Hz"
+        )
+    frames = frames[: len(frames) - len(frames) % (width * channels)]  # a cut-short last frame
     samples = _decode(frames, width)
     if samples.size == 0:
         raise UserError(f"{path}: WAV file holds no audio samples")

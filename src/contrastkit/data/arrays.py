@@ -95,7 +95,8 @@ def read_arrays(path: Path) -> ImageSet | tuple[ImageSet, ImageSet]:
     """One `ImageSet`, or (train, test) when the file holds a split.
 
     Raises:
-        UserError: unreadable file, no image array, labels of the wrong length.
+        UserError: unreadable file, no image array, an empty split, labels of the wrong
+            length.
     """
     arrays = _load(path)
     names = [str(n) for n in arrays["class_names"]] if "class_names" in arrays else []
@@ -104,6 +105,9 @@ def read_arrays(path: Path) -> ImageSet | tuple[ImageSet, ImageSet]:
         y_test = "y_test" if "y_test" in arrays else None
         if (y_train is None) != (y_test is None):
             raise UserError(f"{path}: has labels for one split only (y_train / y_test)")
+        for key in ("x_train", "x_test"):
+            if not np.asarray(arrays[key]).size:
+                raise UserError(f"{path}[{key}]: holds no images; a given split needs both")
         values = None if y_train is None else _sparse_values(arrays, ["y_train", "y_test"], names)
         return (
             _image_set(arrays, "x_train", y_train, path, names, values),

@@ -14,6 +14,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 
+from contrastkit.data.csv_errors import csv_errors
 from contrastkit.data.pairs import PairData, PairSplit
 from contrastkit.errors import UserError
 
@@ -39,8 +40,7 @@ def read_caption_csv(
     images: list[np.ndarray] = []
     captions: list[str] = []
     skipped = 0
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
+    with path.open(newline="") as handle, csv_errors(path, reader := csv.DictReader(handle)):
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
             raise UserError(

@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 
 from contrastkit.data.decode import IMAGE_SUFFIXES, BadImage, decode_image
-from contrastkit.data.imageset import ImageSet, unlabeled
+from contrastkit.data.imageset import ImageSet, check_size, unlabeled
 from contrastkit.errors import UserError
 
 SKIP_HINT = "pass --skip-bad (data.skip_bad=true) to skip bad files"
@@ -227,6 +227,7 @@ def decode_folder(
     sizes = Counter((p.shape[0], p.shape[1]) for p in pixels)
     channels = Counter(p.shape[2] for p in pixels)
     target = (image_size, image_size) if image_size else most_common_size(sizes)
+    check_size(f"{layout.root}", target)
     notes.extend(
         form_notes(
             modes=modes, channels=channels, sizes=sizes, target=target, image_size=image_size

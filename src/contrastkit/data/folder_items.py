@@ -10,8 +10,9 @@ then decodes item i with `decode_image` and conforms it with `folder.conform`, t
 never the pixels.
 
 A file whose header reads but whose data is corrupt (a truncated JPEG) is only found when
-its item is decoded; that stops training with an error naming the file (`data.cache: true`
-decodes everything up front instead).
+its item is decoded; that stops training with an error naming the file. With `skip_bad`
+(`--skip-bad`) the scan decodes every file once instead, so that such files are left out
+and counted like the others (`data.cache: true` also decodes everything up front).
 
 Example:
     >>> items = scan_folder_items(scan_folder(Path("photos")))
@@ -41,6 +42,7 @@ from contrastkit.data.folder import (
     form_notes,
     most_common_size,
 )
+from contrastkit.data.imageset import check_size
 from contrastkit.errors import UserError
 
 GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L")
@@ -146,7 +148,7 @@ class FolderItems(Dataset[tuple[Tensor, Tensor]]):
         except BadImage as err:
             raise UserError(
                 f"{path}: {err} (its header read, its data did not); remove the file, or "
-                "set data.cache=true to decode the folder up front (with --skip-bad)"
+                "pass --skip-bad to leave such files out"
             ) from None
         pixels = conform(pixels, channels=self.channels, size=self.size)
         image = torch.from_numpy(pixels.transpose(2, 0, 1).copy())  # (C, H, W)
@@ -166,7 +168,8 @@ def scan_folder_items(
     layout: FolderLayout | FolderListing, *, skip_bad: bool = False, image_size: int | None = None
 ) -> FolderItems:
     """Read the headers of `layout`'s files and make the lazy dataset over the good ones
-    (`list_folder(root)` lists a folder without a `Path` object per file).
+    (`list_folder(root)` lists a folder without a `Path` object per file); with
+    `skip_bad`, every file is also decoded once, to leave out those whose data is bad.
 
     Raises:
         UserError: a bad file (naming it) unless `skip_bad`; no good image left.
@@ -180,6 +183,8 @@ def scan_folder_items(
         path = Path(str(file))
         try:
             size, c, mode = read_header(path)
+            if skip_bad:  # a file whose header reads but whose data does not is left out too
+                decode_image(path)
         except BadImage as err:
             if not skip_bad:
                 raise UserError(f"{path}: {err}; {SKIP_HINT}") from None
@@ -195,6 +200,7 @@ def scan_folder_items(
     if not kept.any():
         raise UserError(f"{layout.root}: no readable images ({len(bad)} bad files skipped)")
     target = (image_size, image_size) if image_size else most_common_size(sizes)
+    check_size(f"{layout.root}", target)
     notes.extend(
         form_notes(
             modes=modes, channels=channels, sizes=sizes, target=target, image_size=image_size

@@ -53,6 +53,23 @@ class ImageSet:
         return describe_images(n, (c, h, w), self.class_names if self.labelled else [])
 
 
+MIN_SIDE = 2
+"""The smallest image side (pixels) the encoders and augmentations take."""
+
+
+def check_size(where: str, size: tuple[int, int]) -> None:
+    """Refuse images (H, W) smaller than `MIN_SIDE` on a side.
+
+    Raises:
+        UserError: naming `where`, the size and the minimum.
+    """
+    if min(size) < MIN_SIDE:
+        raise UserError(
+            f"{where}: images of {size[0]}x{size[1]} pixels; need at least "
+            f"{MIN_SIDE}x{MIN_SIDE} (data.image_size resizes them)"
+        )
+
+
 def describe_images(n: int, shape: tuple[int, int, int], class_names: list[str]) -> str:
     """One line: '24 images, 16x16 RGB, 3 classes (a, b, c)' (classes: [] when unlabeled)."""
     c, h, w = shape
@@ -93,8 +110,7 @@ def to_nchw_uint8(array: np.ndarray, where: str) -> np.ndarray:
     if x.shape[1] not in (1, 3, 4):
         raise UserError(f"{where}: expected 1, 3 or 4 channels, got shape {array.shape}")
     x = x[:, :3]
-    if min(x.shape[2:]) < 2:
-        raise UserError(f"{where}: images of {x.shape[2]}x{x.shape[3]} pixels; need at least 2x2")
+    check_size(where, (x.shape[2], x.shape[3]))
     if x.dtype == np.uint8:
         return np.ascontiguousarray(x)
     if x.dtype == np.uint16:

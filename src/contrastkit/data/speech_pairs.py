@@ -85,7 +85,10 @@ def load_speech_pairs(
         if not manifest.is_file():
             log(f"synthesising speech with espeak-ng into {cfg.cache_dir} (first use)")
             synthesize_speech(cfg.cache_dir)
-    mel, clips, skipped = load_clips(read_manifest(manifest), cfg, skip_bad=skip_bad)
+    bad_rows: list[int] = []
+    listed = read_manifest(manifest, bad_rows=bad_rows if skip_bad else None)
+    mel, clips, skipped = load_clips(listed, cfg, skip_bad=skip_bad)
+    skipped += len(bad_rows)
     words = sorted({c.text for c in clips})
     voices = list(dict.fromkeys(c.voice for c in clips))
     if len(words) <= cfg.heldout_words or len(voices) <= cfg.heldout_voices:

@@ -18,13 +18,16 @@ import csv
 import difflib
 import io
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn import datasets
 
+from contrastkit.data.csv_errors import csv_errors
 from contrastkit.errors import UserError
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
@@ -178,6 +181,24 @@ def _columns_to_table(
     return RawTable(numeric=numeric, categorical=categorical, labels=labels, name=name)
 
 
+MAX_COLUMNS = 10_000
+"""The widest table read (columns, the label included): a wider one is refused at its
+header, before anything is parsed (docs/tabular.md)."""
+
+
+def check_width(path: Path, columns: int) -> None:
+    """Refuse a table of more than `MAX_COLUMNS` columns.
+
+    Raises:
+        UserError: naming the file, its width and the limit.
+    """
+    if columns > MAX_COLUMNS:
+        raise UserError(
+            f"{path}: {columns:,} columns; contrastkit reads tables of at most "
+            f"{MAX_COLUMNS:,} columns (select the feature columns first)"
+        )
+
+
 def read_csv_table(
     path: str | Path, *, label: str | None = None, categorical_columns: list[str] | None = None
 ) -> RawTable:
@@ -198,25 +219,8 @@ def read_csv_table(
         line = raw[: err.start].count(b"\n") + 1
         raise UserError(f"{path}: line {line}: not valid UTF-8 (byte {err.start})") from None
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if not header or all(not h.strip() for h in header):
-        raise UserError(f"{path}: empty file; expected a header row with column names")
-    names = [h.strip() for h in header]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise UserError(f"{path}: line 1: duplicate column name {duplicates[0]!r}")
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    for row in reader:
-        if not row:
-            continue
-        if len(row) != len(names):
-            raise UserError(
-                f"{path}: line {reader.line_num}: {len(row)} fields, but the header has "
-                f"{len(names)} columns ({', '.join(names)})"
-            )
-        rows.append(row)
-        lines.append(reader.line_num)
+    with csv_errors(path, reader):
+        rows, lines, names = _rows(path, reader)
     if not rows:
         raise UserError(f"{path}: a header but no data rows")
     _check_label(label, names, str(path))
@@ -231,6 +235,36 @@ def read_csv_table(
         where=lambda i: f"{path}: line {lines[i]}: ",
         name=path.stem,
     )
+
+
+def _rows(path: Path, reader: Any) -> tuple[list[list[str]], list[int], list[str]]:
+    """The data rows of a CSV reader, their line numbers and the header's column names.
+
+    Raises:
+        UserError: no header, duplicate or too many columns, a ragged row.
+    """
+    header = next(reader, None)
+    if not header or all(not h.strip() for h in header):
+        raise UserError(f"{path}: empty file; expected a header row with column names")
+    names = [h.strip() for h in header]
+    check_width(path, len(names))
+    duplicates = sorted(n for n, times in Counter(names).items() if times > 1)
+    if duplicates:
+        raise UserError(f"{path}: line 1: duplicate column name {duplicates[0]!r}")
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    for row in reader:
+        if not row:
+            continue
+        if len(row) != len(names):
+            shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+            raise UserError(
+                f"{path}: line {reader.line_num}: {len(row)} fields, but the header has "
+                f"{len(names)} columns ({shown})"
+            )
+        rows.append(row)
+        lines.append(reader.line_num)
+    return rows, lines, names
 
 
 def read_parquet_table(
@@ -255,6 +289,7 @@ def read_parquet_table(
     if not path.is_file():
         raise UserError(f"{path}: no such Parquet file")
     try:
+        check_width(path, len(pq.read_schema(path).names))
         frame = pq.read_table(path).to_pandas()
     except (pa.ArrowException, OSError) as err:
         raise UserError(f"{path}: not a readable Parquet file ({err})") from None

@@ -11,7 +11,9 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
+from contrastkit.data.csv_errors import csv_errors
 from contrastkit.data.text_split import TextPairs
 from contrastkit.errors import UserError
 
@@ -76,6 +78,11 @@ def _check_cells(path: Path, where: str, row: dict[str, str], columns: tuple[str
 
 def _read_csv(path: Path) -> TextPairs:
     reader = csv.reader(io.StringIO(read_utf8(path), newline=""))
+    with csv_errors(path, reader):
+        return _csv_pairs(path, reader)
+
+
+def _csv_pairs(path: Path, reader: Any) -> TextPairs:
     header = next(reader, None)
     if header is None:
         raise UserError(f"{path}: empty file (expected a header: anchor,positive[,negative])")

@@ -17,7 +17,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from contrastkit.data.table import RawTable, read_csv_table, read_parquet_table
+from contrastkit.data.csv_errors import csv_errors
+from contrastkit.data.table import RawTable, check_width, read_csv_table, read_parquet_table
 from contrastkit.errors import UserError
 from contrastkit.modalities.tables.sources import train_mask
 
@@ -190,16 +191,21 @@ def _header(path: Path) -> list[str]:
                 "reading Parquet needs pyarrow: pip install 'contrastkit[tables]'"
             ) from None
         try:
-            return [str(c) for c in pq.read_schema(path).names]
+            names = [str(c) for c in pq.read_schema(path).names]
         except OSError as err:
             raise UserError(f"{path}: not a readable Parquet file ({err})") from None
+        check_width(path, len(names))
+        return names
     import csv
 
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            first = next(csv.reader(handle), None)
+            reader = csv.reader(handle)
+            with csv_errors(path, reader):
+                first = next(reader, None)
     except UnicodeDecodeError:
         raise UserError(f"{path}: not valid UTF-8") from None
     if not first:
         raise UserError(f"{path}: empty file; expected a header row with column names")
+    check_width(path, len(first))
     return [h.strip() for h in first]
