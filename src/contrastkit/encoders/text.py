@@ -145,12 +145,25 @@ class Tokens:
         return int(self.ids.shape[0])
 
 
+CHARS_PER_TOKEN = 100
+"""The most characters one token stands for (WordPiece makes one [UNK] of a longer word):
+`tokenize` cuts each text to `max_length * CHARS_PER_TOKEN` characters first, beyond which
+truncation reads nothing (unless whitespace runs that long), so a 200 MB line costs what
+its first tokens cost."""
+
+
 def tokenize(tokenizer: Any, texts: list[str], *, max_length: int) -> Tokens:
-    """Tokenise all `texts` at once, truncated to `max_length`, padded to the longest."""
+    """Tokenise all `texts` at once, truncated to `max_length`, padded to the longest; each
+    text is cut to what `max_length` tokens can use first (`CHARS_PER_TOKEN`)."""
     if not texts:
         raise ValueError("tokenize: no texts")
+    usable = max_length * CHARS_PER_TOKEN
     encoded = tokenizer(
-        texts, padding="longest", truncation=True, max_length=max_length, return_tensors="pt"
+        [text[:usable] for text in texts],
+        padding="longest",
+        truncation=True,
+        max_length=max_length,
+        return_tensors="pt",
     )
     return Tokens(ids=encoded["input_ids"].long(), mask=encoded["attention_mask"].long())
 

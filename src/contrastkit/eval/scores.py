@@ -42,7 +42,9 @@ def embedding_scores(
 
     Returns:
         The `eval` block of `metrics.json`: `knn_top1`, `linear_top1`, `fewshot`,
-        `retrieval`, `nmi`, `ari`, `classification` ({"knn", "linear"}), `anomaly`.
+        `retrieval`, `nmi`, `ari`, `classification` ({"knn", "linear"}), `anomaly`. What
+        the data cannot measure is left out and named in `skipped`: clustering with fewer
+        test items than classes, anomaly detection without two classes in both splits.
     """
     train_x, test_x = train_z.numpy(), test_z.numpy()
     train_np, test_np = train_y.numpy(), test_y.numpy()
@@ -59,14 +61,25 @@ def embedding_scores(
     knn_cls = classification_scores(test_np, knn_pred, num_classes=num_classes)
     linear_cls = classification_scores(test_np, linear_pred, num_classes=num_classes)
     fewshot = fewshot_linear_probe(train_x, train_np, test_x, test_np, subsets)
-    return {
+    scores: dict[str, Any] = {
         "knn_top1": knn_cls["accuracy"],
         "linear_top1": linear_cls["accuracy"],
         "fewshot": {"labels_per_class": cfg.fewshot_labels_per_class, **fewshot},
         "retrieval": leave_one_out_retrieval(test_z, test_y, metric=cfg.knn_metric),
-        **kmeans_scores(test_x, test_np, num_clusters=num_classes, seed=seed),
         "classification": {"knn": knn_cls, "linear": linear_cls},
-        "anomaly": one_class_anomaly(
-            train_z, train_y, test_z, test_y, k=cfg.anomaly_k, metric=cfg.knn_metric
-        ),
     }
+    skipped = []
+    if len(test_x) >= num_classes:
+        scores.update(kmeans_scores(test_x, test_np, num_clusters=num_classes, seed=seed))
+    else:
+        skipped.append(f"clustering: {len(test_x)} test items for {num_classes} classes")
+    shared = set(test_np.tolist()) & set(train_np.tolist())
+    if len(shared) >= 2:
+        scores["anomaly"] = one_class_anomaly(
+            train_z, train_y, test_z, test_y, k=cfg.anomaly_k, metric=cfg.knn_metric
+        )
+    else:
+        skipped.append(f"anomaly: {len(shared)} class(es) in both splits, it needs 2")
+    if skipped:
+        scores["skipped"] = "; ".join(skipped)
+    return scores

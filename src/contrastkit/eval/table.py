@@ -134,10 +134,13 @@ def comparison_rows(runs: list[tuple[str, dict[str, Any]]]) -> list[Row]:
 
 
 def legend(runs: list[tuple[str, dict[str, Any]]]) -> str:
-    """The table's legend, naming the labels per class of the few-label probe."""
+    """The table's legend, naming the labels per class of the few-label probe and what
+    each run could not measure (its `eval.skipped`)."""
     per_class = {_get(m, "eval.fewshot.labels_per_class") for _, m in runs} - {None}
     k = str(per_class.pop()) if len(per_class) == 1 else "k"
-    return LEGEND.replace("on k labels per class", f"on {k} labels per class")
+    text = LEGEND.replace("on k labels per class", f"on {k} labels per class")
+    skipped = [f"{name}: {why}" for name, m in runs if (why := _get(m, "eval.skipped"))]
+    return text + "".join(f" Not measured, {line}." for line in skipped)
 
 
 def headers() -> list[str]:

@@ -22,6 +22,8 @@ PROJECTIONS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
     "pca": lambda z, _seed: pca_2d(z),
     "umap": lambda z, seed: umap_2d(z, seed=seed),
 }
+MIN_POINTS = {"pca": 3, "umap": 5}
+"""The fewest test items each map is drawn from (a page with fewer says so instead)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,14 @@ def map_entry(views: EmbeddingViews, projection: str, seed: int) -> FigureEntry:
         "Each point is a test item, coloured by its class. Left: the same encoder before "
         "training (random weights); right: after contrastive training."
     )
+    needed = MIN_POINTS[projection]
+    if len(views.trained) < needed:
+        return FigureEntry(
+            f"map-{projection}",
+            title,
+            "",
+            note=f"{len(views.trained)} test items: a {projection.upper()} map needs {needed}",
+        )
     try:
         project = PROJECTIONS[projection]
         panels = []

@@ -23,6 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from contrastkit.augment.image import to_float
+from contrastkit.errors import TrainingDiverged
 from contrastkit.eval.health import alignment, embedding_std, rankme, uniformity
 from contrastkit.eval.knn import knn_accuracy
 from contrastkit.train.options import HealthConfig
@@ -145,7 +146,10 @@ class HealthMonitor:
             self.module.train(was_training)
             for buf, old in zip(self.module.buffers(), saved, strict=True):
                 buf.copy_(old)
-        return torch.cat(chunks).flatten(1)
+        z = torch.cat(chunks).flatten(1)
+        if not bool(torch.isfinite(z).all()):
+            raise TrainingDiverged("the health probe's embedding holds NaN or infinity")
+        return z
 
     def measure(self) -> dict[str, float]:
         """emb_std, rankme, alignment, uniformity (+ knn_top1, proj_std, proj_rankme).
@@ -204,8 +208,17 @@ class HealthMonitor:
         return None
 
     def check(self, step: int) -> tuple[dict[str, float], Collapse | None]:
-        """Measure; on the first collapse remember it and return it (None afterwards)."""
-        stats = self.measure()
+        """Measure; on the first collapse remember it and return it (None afterwards).
+
+        Raises:
+            TrainingDiverged: the embedding holds NaN or infinity (names the step).
+        """
+        try:
+            stats = self.measure()
+        except TrainingDiverged as err:
+            raise TrainingDiverged(
+                f"training diverged at step {step}: {err}; lower train.lr or set train.grad_clip"
+            ) from None
         symptom = self.collapse_symptom(stats)
         if symptom is None or self.collapse is not None:
             return stats, None

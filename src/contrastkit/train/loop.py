@@ -38,7 +38,7 @@ from contrastkit.augment.types import Augment
 from contrastkit.data.items import InMemory, TensorItems
 from contrastkit.data.workers import auto_workers
 from contrastkit.distributed import rank
-from contrastkit.errors import UserError
+from contrastkit.errors import TrainingDiverged
 from contrastkit.rundir import CHECKPOINT, LOG, truncate_log
 from contrastkit.train import ddp
 from contrastkit.train.allocator import keep_freed_memory
@@ -185,7 +185,7 @@ class EpochLoop:
             else:
                 state.skipped += 1
                 if state.skipped > MAX_SKIPPED_STEPS:
-                    raise UserError(
+                    raise TrainingDiverged(
                         f"loss was not finite in {state.skipped} steps (last at step "
                         f"{state.step}); lower train.lr or enable train.grad_clip"
                     )
@@ -238,7 +238,7 @@ def fit(
 
     Raises:
         TrainingInterrupted: Ctrl-C (says whether the run has a checkpoint to resume).
-        UserError: The loss was not finite in more than `MAX_SKIPPED_STEPS` steps.
+        TrainingDiverged: The loss was not finite in more than `MAX_SKIPPED_STEPS` steps.
     """
     items = data if isinstance(data, Dataset) else TensorItems(data)
     n = len(items)  # type: ignore[arg-type]

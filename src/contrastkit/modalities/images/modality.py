@@ -199,6 +199,12 @@ class ImageModality(Modality):
             lines.append(f"training images are decoded from {s.data.path} as they are read")
         keep = torch.arange(len(labels))
         if s.data.train_classes is not None:
+            absent = sorted(set(s.data.train_classes) - set(labels.unique().tolist()))
+            if absent:
+                raise UserError(
+                    f"data.train_classes: class(es) {absent} have no training image "
+                    f"(the labels run 0..{int(labels.max())})"
+                )
             keep = class_mask(labels, s.data.train_classes).nonzero().flatten()
             lines.append(f"pre-training on classes {s.data.train_classes} only: {len(keep)} images")
         if spec.needs_labels and bool((labels[keep] < 0).any()):
