@@ -546,7 +546,8 @@ CASES: list[Case] = [
         ),
     ),
     Case("wav/rate-zero", lambda r: speech(r, _wav_header(0, b"\x01\x02" * 400))),
-    Case("wav/rate-2-31", lambda r: speech(r, _wav_header(2**31 - 1, b"\x01\x02" * 400))),
+    Case("wav/rate-2-31", lambda r: speech(r, _wav_header(2**31, b"\x01\x02" * 400))),
+    Case("wav/rate-prime", lambda r: speech(r, _wav_header(2**31 - 1, b"\x01\x02" * 400))),
     Case("wav/manifest-not-utf8", lambda r: speech_latin1(r)),
     # config YAML
     Case("yaml/latin-1", lambda r: _config(r, "seed: 1 # caf\xe9\n".encode("latin-1"))),
