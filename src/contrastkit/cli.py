@@ -545,10 +545,12 @@ def list_() -> None:
 
 
 def health_line(metrics: dict[str, Any]) -> str:
-    """The label-free health numbers on one line (all an unlabeled run has)."""
+    """The label-free health numbers on one line (all an unlabeled run has), with why the
+    label metrics are absent when they all are (partial skips are noted under the table)."""
     h = metrics.get("health", {})
     parts = [f"{key} {value:.3f}" for key, value in h.items() if isinstance(value, float)]
-    skipped = metrics.get("eval", {}).get("skipped")
+    block = metrics.get("eval", {})
+    skipped = None if "knn_top1" in block else block.get("skipped")
     return ("health: " + ", ".join(parts)) + (f"  ({skipped})" if skipped else "")
 
 
