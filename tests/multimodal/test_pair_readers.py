@@ -80,8 +80,8 @@ def tiny_speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("speech")
     synthesize_speech(
         out,
-        words=("apple", "river", "good night"),
-        voices=("en-us+m1", "en-gb+f2", "en-029+f4"),
+        concepts=("apple", "river", "good night"),
+        voices={"en": ("en-us+m1", "en-gb+f2", "en-029+f4")},
         speeds=(170,),
         pitches=(50,),
     )

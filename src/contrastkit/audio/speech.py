@@ -1,15 +1,18 @@
 """Real speech for audio-text training, synthesised offline with Debian's espeak-ng.
 
-`synthesize_speech` speaks every word of a vocabulary with several voices (accent +
-voice variant), speeds (words per minute) and pitches, writes one WAV per clip into a
-cache directory and a `manifest.csv` (path, text, voice, speed, pitch). Nothing is
-downloaded: espeak-ng is a formant synthesiser that ships its voices in the package.
+`synthesize_speech` speaks every concept of `languages.concept_table` in each chosen
+language, in that language's own words, with several voices of the language (accent +
+voice variant), speeds (words per minute) and pitches; it writes one WAV per clip into a
+cache directory and a `manifest.csv` (path, text, voice, speed, pitch, language, concept).
+Nothing is downloaded: espeak-ng is a formant synthesiser that ships its voices in the
+package.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 import re
 import shutil
@@ -20,56 +23,43 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contrastkit.atomic import write_atomic, write_text_atomic
+from contrastkit.audio.languages import LANGUAGES, VOICES, concept_table
 from contrastkit.data.csv_errors import csv_errors
 from contrastkit.errors import UserError
 from contrastkit.temporaries import make_temp_file
 
 MANIFEST = "manifest.csv"
 
-VOCABULARY: tuple[str, ...] = (
-    "apple", "banana", "orange", "lemon", "cherry", "grape", "carrot", "potato",
-    "tomato", "bread", "butter", "cheese", "coffee", "water", "river", "mountain",
-    "ocean", "forest", "desert", "island", "window", "kitchen", "garden", "table",
-    "chair", "pencil", "paper", "letter", "number", "seven", "eleven", "twenty",
-    "hundred", "yellow", "purple", "silver", "golden", "monday", "friday", "summer",
-    "winter", "morning", "evening", "doctor", "teacher", "farmer", "pilot", "tiger",
-    "rabbit", "monkey", "turtle", "spider", "dragon", "rocket", "planet", "engine",
-    "bottle", "basket", "pocket", "blanket", "candle", "hammer", "ladder", "mirror",
-    "guitar", "piano", "violin", "camera", "music", "money", "happy", "quiet",
-    "good night", "thank you", "stop now", "come here", "go left", "turn right",
-    "open door", "red car", "big dog", "blue sky", "hot tea", "cold milk",
-)  # fmt: skip
-"""72 words and 12 two-word phrases, each short enough for a 1 s clip."""
-
-VOICES: tuple[str, ...] = (
-    "en-us+m1",
-    "en-gb+f2",
-    "en-gb-scotland+m3",
-    "en-029+f4",
-    "en-gb-x-rp+m2",
-    "en-us-nyc+f1",
-    "en-gb-x-gbclan+m4",
-    "en-gb-x-gbcwmd+f3",
-)
-"""espeak-ng voices (accent + variant); the last ones serve as held-out voices."""
-
 SPEEDS: tuple[int, ...] = (150, 200)
 PITCHES: tuple[int, ...] = (35, 65)
 
 
+COLUMNS = ("path", "text", "voice", "speed", "pitch")
+"""The columns every manifest has; `language` and `concept` are optional."""
+
+
 @dataclass(frozen=True)
 class Clip:
-    """One spoken clip of the manifest."""
+    """One spoken clip of the manifest: its text, and the concept that text says in
+    `language` (a manifest without those columns: language "" and the text as concept)."""
 
     path: Path
     text: str
     voice: str
     speed: int
     pitch: int
+    language: str = ""
+    concept: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.concept:
+            object.__setattr__(self, "concept", self.text)
 
 
-def _clip_name(text: str, voice: str, speed: int, pitch: int) -> str:
-    return f"{text.replace(' ', '_')}__{voice.replace('+', '_')}__s{speed}_p{pitch}.wav"
+def _clip_name(concept: str, voice: str, speed: int, pitch: int) -> str:
+    """The file of a clip: the concept key (ASCII) and the voice, whose accent names the
+    language."""
+    return f"{concept.replace(' ', '_')}__{voice.replace('+', '_')}__s{speed}_p{pitch}.wav"
 
 
 def find_espeak() -> str:
@@ -125,16 +115,57 @@ def _speak(exe: str, out: Path, name: str, text: str, voice: str, speed: int, pi
         tmp.unlink(missing_ok=True)
 
 
+def speech_plan(
+    out_dir: str | Path,
+    *,
+    languages: tuple[str, ...] = ("en",),
+    concepts: tuple[str, ...] | None = None,
+    voices: dict[str, tuple[str, ...]] | None = None,
+    speeds: tuple[int, ...] = SPEEDS,
+    pitches: tuple[int, ...] = PITCHES,
+) -> list[Clip]:
+    """The clips `synthesize_speech` speaks, in manifest order (language, voice, speed,
+    pitch, concept), each at its file in `out_dir`; nothing is written.
+
+    Args:
+        languages: Languages of `languages.LANGUAGES` to speak.
+        concepts: Concept keys of the concept table (None: all 84).
+        voices: The voices of each language (None: `languages.VOICES`).
+
+    Raises:
+        UserError: a language or concept is not in the table.
+    """
+    table = concept_table()
+    unknown = [lang for lang in languages if lang not in LANGUAGES]
+    if unknown or not languages:
+        raise UserError(f"speech languages {list(languages)}: choose from {', '.join(LANGUAGES)}")
+    chosen = tuple(table) if concepts is None else concepts
+    missing = [c for c in chosen if c not in table]
+    if missing:
+        raise UserError(f"concepts {missing} are not in the concept table (audio/concepts.csv)")
+    voices = VOICES if voices is None else voices
+    out = Path(out_dir)
+    return [
+        Clip(out / _clip_name(c, voice, speed, pitch), table[c][lang], voice, speed, pitch, lang, c)
+        for lang in languages
+        for voice in voices[lang]
+        for speed, pitch in itertools.product(speeds, pitches)
+        for c in chosen
+    ]
+
+
 def synthesize_speech(
     out_dir: str | Path,
     *,
-    words: tuple[str, ...] = VOCABULARY,
-    voices: tuple[str, ...] = VOICES,
+    languages: tuple[str, ...] = ("en",),
+    concepts: tuple[str, ...] | None = None,
+    voices: dict[str, tuple[str, ...]] | None = None,
     speeds: tuple[int, ...] = SPEEDS,
     pitches: tuple[int, ...] = PITCHES,
     note: Callable[[str], None] | None = None,
 ) -> Path:
-    """Speak every (word, voice, speed, pitch) to a WAV file; complete files are kept.
+    """Speak every clip of `speech_plan` (same arguments) to a WAV file; complete files
+    are kept.
 
     Every WAV and the manifest are written atomically (temporary file, then rename), so an
     interrupted run or a full disk never leaves an empty or cut WAV under its final name.
@@ -142,37 +173,48 @@ def synthesize_speech(
     and `note` (when given) is told how many were.
 
     Returns:
-        The path of the manifest (CSV: path relative to `out_dir`, text, voice, speed, pitch).
+        The path of the manifest (CSV: path relative to `out_dir`, text, voice, speed,
+        pitch, language, concept).
 
     Raises:
-        UserError: espeak-ng is missing, fails on a clip, or writes an incomplete file.
+        UserError: espeak-ng is missing, fails on a clip, or writes an incomplete file; a
+            language or concept is not in the table.
     """
+    plan = speech_plan(
+        out_dir,
+        languages=languages,
+        concepts=concepts,
+        voices=voices,
+        speeds=speeds,
+        pitches=pitches,
+    )
     exe = find_espeak()
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise UserError(f"{out}: cannot create the speech cache ({err.strerror})") from None
-    rows = ["path,text,voice,speed,pitch"]
+    rows: list[tuple[object, ...]] = [(*COLUMNS, "language", "concept")]
     redone = 0
-    for voice in voices:
-        for speed in speeds:
-            for pitch in pitches:
-                for text in words:
-                    name = _clip_name(text, voice, speed, pitch)
-                    cached = out / name
-                    if not (cached.is_file() and wav_is_complete(cached)):
-                        redone += cached.exists()
-                        _speak(exe, out, name, text, voice, speed, pitch)
-                    rows.append(f"{name},{text},{voice},{speed},{pitch}")
+    for c in plan:
+        if not (c.path.is_file() and wav_is_complete(c.path)):
+            redone += c.path.exists()
+            _speak(exe, out, c.path.name, c.text, c.voice, c.speed, c.pitch)
+        rows.append((c.path.name, c.text, c.voice, c.speed, c.pitch, c.language, c.concept))
     if redone and note is not None:
         note(f"{out}: spoke {redone} damaged cached clip(s) again (empty or cut short)")
     manifest = out / MANIFEST
     try:
-        write_text_atomic(manifest, "\n".join(rows) + "\n")
+        write_text_atomic(manifest, _csv_text(rows))
     except OSError as err:
         raise UserError(f"{manifest}: cannot write the manifest ({err.strerror})") from None
     return manifest
+
+
+def _csv_text(rows: list[tuple[object, ...]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
 
 
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")
@@ -180,7 +222,9 @@ _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
 def read_manifest(path: str | Path, *, bad_rows: list[int] | None = None) -> list[Clip]:
-    """The clips a manifest lists (paths resolved next to the manifest).
+    """The clips a manifest lists (paths resolved next to the manifest); the optional
+    columns `language` and `concept` say which language a text is in and which concept
+    it says (equal concepts are one group in every language).
 
     Args:
         bad_rows: When given, a row that is not UTF-8 text is left out and its line
@@ -196,7 +240,7 @@ def read_manifest(path: str | Path, *, bad_rows: list[int] | None = None) -> lis
     text = path.read_bytes().decode("utf-8", errors="surrogateescape")
     reader = csv.DictReader(io.StringIO(text, newline=""))
     with csv_errors(path, reader):
-        expected = {"path", "text", "voice", "speed", "pitch"}
+        expected = set(COLUMNS)
         missing = expected - set(reader.fieldnames or [])
         if missing:
             raise UserError(
@@ -226,6 +270,8 @@ def _clip(path: Path, line: int, row: dict[str, str], bad_rows: list[int] | None
             voice=row["voice"],
             speed=int(row["speed"]),
             pitch=int(row["pitch"]),
+            language=row.get("language") or "",
+            concept=row.get("concept") or "",
         )
     except (TypeError, ValueError):
         raise UserError(

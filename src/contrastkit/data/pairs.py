@@ -23,19 +23,23 @@ class PairSplit:
         texts: The text of each sample (N strings).
         ids: Group id of each sample; equal ids mean the same thing. Shape: (N,), int64.
         prompts: Zero-shot prompts of each id (empty when the split has no classes).
+        languages: The language of each sample's text (N codes), or empty when the data
+            does not say; equal ids in different languages are the same concept.
     """
 
     x: Tensor
     texts: list[str]
     ids: Tensor
     prompts: dict[int, list[str]] = field(default_factory=dict)
+    languages: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         n = self.x.shape[0]
-        if len(self.texts) != n or self.ids.shape != (n,):
+        if len(self.texts) != n or self.ids.shape != (n,) or len(self.languages) not in (0, n):
             raise ValueError(
-                f"x {tuple(self.x.shape)}, {len(self.texts)} texts and ids "
-                f"{tuple(self.ids.shape)} must have the same length"
+                f"x {tuple(self.x.shape)}, {len(self.texts)} texts, ids "
+                f"{tuple(self.ids.shape)} and {len(self.languages)} languages must have the "
+                "same length (no languages: 0)"
             )
 
     def unique_texts(self) -> tuple[list[str], Tensor]:
@@ -44,6 +48,15 @@ class PairSplit:
         for text, idx in zip(self.texts, self.ids.tolist(), strict=True):
             seen.setdefault(text, idx)
         return list(seen), torch.tensor(list(seen.values()), dtype=torch.int64)
+
+    def unique_texts_by_language(self) -> tuple[list[str], Tensor, list[str]]:
+        """Each distinct (text, language) once, first occurrence order: the texts, their
+        ids (Shape: (U,)) and their languages (the same word in two languages is two)."""
+        seen: dict[tuple[str, str], int] = {}
+        for text, lang, idx in zip(self.texts, self.languages, self.ids.tolist(), strict=True):
+            seen.setdefault((text, lang), idx)
+        ids = torch.tensor(list(seen.values()), dtype=torch.int64)
+        return [t for t, _ in seen], ids, [lang for _, lang in seen]
 
 
 @dataclass(frozen=True)
@@ -63,9 +76,12 @@ class PairData:
     def describe(self) -> str:
         sizes = ", ".join(f"{len(s.texts)} {name}" for name, s in self.tests.items())
         shape = tuple(self.train.x.shape[1:])
+        languages = sorted(set(self.train.languages))
         return (
             f"data: {self.name}, {len(self.train.texts)} train pairs {shape}"
             f" ({len(set(self.train.texts))} distinct texts, "
-            f"{int(self.train.ids.unique().numel())} groups); test: {sizes}"
+            f"{int(self.train.ids.unique().numel())} groups"
+            + (f", languages {' '.join(languages)}" if len(languages) > 1 else "")
+            + f"); test: {sizes}"
             + (f"; skipped {self.skipped} bad files" if self.skipped else "")
         )

@@ -1,9 +1,13 @@
 """Audio-text pairs from spoken words: log-mel clips, split by held-out words and voices.
 
+A group is a concept: its text in every language of the manifest (English "apple",
+German "Apfel", ...) is one group id, so the losses pull a German clip towards the text
+of its concept in each language, and retrieval counts those texts as relevant.
+
 Splits (no word or voice of a test split is trained on, where its name says so):
-    train:           training words spoken by training voices
-    heldout_voices:  training words spoken by held-out voices (new speakers)
-    heldout_words:   held-out words spoken by training voices (new vocabulary)
+    train:           training concepts spoken by training voices
+    heldout_voices:  training concepts spoken by the held-out voices of each language
+    heldout_words:   held-out concepts (in every language) spoken by training voices
 """
 
 from __future__ import annotations
@@ -74,47 +78,37 @@ def load_speech_pairs(
     """Load (and on first use synthesise) the spoken-word pairs, split three ways.
 
     Args:
-        cfg: Front end, cache directory and how many words / voices to hold out.
-        manifest: A manifest CSV of one's own (path, text, voice, speed, pitch); None uses
-            (and creates) `cfg.cache_dir/manifest.csv` with espeak-ng.
-        split_seed: Chooses the held-out words.
+        cfg: Front end, cache directory, languages and how many concepts / voices (per
+            language) to hold out.
+        manifest: A manifest CSV of one's own (path, text, voice, speed, pitch, and
+            optionally language, concept); None uses (and creates) `cfg.cache_dir/
+            manifest.csv` with espeak-ng in `cfg.languages`.
+        split_seed: Chooses the held-out concepts.
         skip_bad: Leave unreadable files out (counted) instead of failing.
     """
     if manifest is None:
-        manifest = Path(cfg.cache_dir) / MANIFEST
-        if not manifest.is_file():
-            log(f"synthesising speech with espeak-ng into {cfg.cache_dir} (first use)")
-            synthesize_speech(cfg.cache_dir)
+        manifest = cached_manifest(cfg, log)
     bad_rows: list[int] = []
     listed = read_manifest(manifest, bad_rows=bad_rows if skip_bad else None)
     mel, clips, skipped = load_clips(listed, cfg, skip_bad=skip_bad)
     skipped += len(bad_rows)
-    words = sorted({c.text for c in clips})
-    voices = list(dict.fromkeys(c.voice for c in clips))
-    if len(words) <= cfg.heldout_words or len(voices) <= cfg.heldout_voices:
-        raise UserError(
-            f"{manifest}: {len(words)} words and {len(voices)} voices; need more than "
-            f"audio.heldout_words={cfg.heldout_words} and audio.heldout_voices={cfg.heldout_voices}"
-        )
-    order = np.random.default_rng(split_seed).permutation(len(words))
-    new_words = {words[i] for i in order[: cfg.heldout_words]}
-    new_voices = set(voices[-cfg.heldout_voices :])
-    word_id = {w: i for i, w in enumerate(words)}
-    ids = torch.tensor([word_id[c.text] for c in clips], dtype=torch.int64)
-    is_new_word = torch.tensor([c.text in new_words for c in clips])
-    is_new_voice = torch.tensor([c.voice in new_voices for c in clips])
+    ids, is_new_word, is_new_voice = split_clips(clips, cfg, split_seed, where=str(manifest))
     train_mask = ~is_new_word & ~is_new_voice
     mean, std = mel[train_mask].mean(), mel[train_mask].std()
     mel = (mel - mean) / std  # standardised with training statistics: masks fill with 0
+    spoken = any(c.language for c in clips)
 
     def take(mask: Tensor) -> PairSplit:
         idx = mask.nonzero().flatten(0).tolist()
-        sub_ids = ids[idx]
+        prompts: dict[int, set[str]] = {}
+        for i in idx:
+            prompts.setdefault(int(ids[i]), set()).add(clips[i].text)
         return PairSplit(
             x=mel[idx],
             texts=[clips[i].text for i in idx],
-            ids=sub_ids,
-            prompts={int(i): [words[int(i)]] for i in sub_ids.unique()},
+            ids=ids[idx],
+            prompts={c: sorted(texts) for c, texts in prompts.items()},
+            languages=[clips[i].language for i in idx] if spoken else [],
         )
 
     return PairData(
@@ -128,3 +122,66 @@ def load_speech_pairs(
         skipped=skipped,
         input_stats=(float(mean), float(std)),
     )
+
+
+def split_clips(
+    clips: list[Clip], cfg: AudioConfig, split_seed: int, *, where: str
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Group ids (concepts, sorted) and which clips say a held-out concept (drawn with
+    `split_seed`) or are spoken by a held-out voice (the last `cfg.heldout_voices` of each
+    language).
+
+    Returns:
+        (ids int64, new concept bool, new voice bool), each of Shape: (N,).
+
+    Raises:
+        UserError: too few concepts, or a language with too few voices, for the hold-out.
+    """
+    concepts = sorted({c.concept for c in clips})
+    new_voices = heldout_voices(clips, cfg.heldout_voices, where=where)
+    if len(concepts) <= cfg.heldout_words:
+        raise UserError(
+            f"{where}: {len(concepts)} concepts; need more than "
+            f"audio.heldout_words={cfg.heldout_words}"
+        )
+    order = np.random.default_rng(split_seed).permutation(len(concepts))
+    new_concepts = {concepts[i] for i in order[: cfg.heldout_words]}
+    concept_id = {w: i for i, w in enumerate(concepts)}
+    ids = torch.tensor([concept_id[c.concept] for c in clips], dtype=torch.int64)
+    is_new_word = torch.tensor([c.concept in new_concepts for c in clips], dtype=torch.bool)
+    is_new_voice = torch.tensor([c.voice in new_voices for c in clips], dtype=torch.bool)
+    return ids, is_new_word, is_new_voice
+
+
+def heldout_voices(clips: list[Clip], n: int, *, where: str) -> set[str]:
+    """The last `n` voices (in manifest order) of each language.
+
+    Raises:
+        UserError: a language has `n` voices or fewer (nothing left to train on).
+    """
+    by_language: dict[str, list[str]] = {}
+    for clip in clips:
+        voices = by_language.setdefault(clip.language, [])
+        if clip.voice not in voices:
+            voices.append(clip.voice)
+    for language, voices in by_language.items():
+        if len(voices) <= n:
+            raise UserError(
+                f"{where}: {len(voices)} voices"
+                + (f" in language {language!r}" if language else "")
+                + f"; need more than audio.heldout_voices={n}"
+            )
+    return {v for voices in by_language.values() for v in voices[-n:]}
+
+
+def cached_manifest(cfg: AudioConfig, log: Callable[[str], None]) -> Path:
+    """`cfg.cache_dir/manifest.csv`, spoken (again) with espeak-ng unless it already lists
+    exactly `cfg.languages`; clips already in the cache are kept."""
+    manifest = Path(cfg.cache_dir) / MANIFEST
+    if manifest.is_file() and {c.language for c in read_manifest(manifest)} == set(cfg.languages):
+        return manifest
+    log(
+        f"synthesising speech ({', '.join(cfg.languages)}) with espeak-ng into {cfg.cache_dir}"
+        " (first use)"
+    )
+    return synthesize_speech(cfg.cache_dir, languages=tuple(cfg.languages))
