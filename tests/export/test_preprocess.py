@@ -28,7 +28,7 @@ from contrastkit.data.preprocess import (
 )
 from contrastkit.data.table import RawTable
 from contrastkit.data.table_split import preprocess
-from contrastkit.encoders.small_text import ALPHABET, CharTokenizer
+from contrastkit.encoders.small_text import ALPHABET, LATIN, CharTokenizer
 from contrastkit.errors import UserError
 
 SPECS: list[Preprocess] = [
@@ -111,10 +111,11 @@ def test_reader_missing_and_bad_json(tmp_path: Path) -> None:
         read_preprocess(tmp_path)
 
 
-def test_char_encode_matches_the_tokenizer() -> None:
-    texts = ["Hello, World!", "", "ünïcode & symbols", "a" * 40]
-    spec = CharPreprocess(alphabet=ALPHABET, max_len=16)
-    expected = CharTokenizer(max_len=16).encode(texts).numpy()
+@pytest.mark.parametrize("alphabet", [ALPHABET, LATIN])
+def test_char_encode_matches_the_tokenizer(alphabet: str) -> None:
+    texts = ["Hello, World!", "", "ünïcode & symbols", "a" * 40, "Schildkröte, Straße"]
+    spec = CharPreprocess(alphabet=alphabet, max_len=16)
+    expected = CharTokenizer(max_len=16, alphabet=alphabet).encode(texts).numpy()
     np.testing.assert_array_equal(spec.encode(texts), expected)
 
 

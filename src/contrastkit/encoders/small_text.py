@@ -10,6 +10,10 @@ import torch
 from torch import Tensor, nn
 
 ALPHABET = " abcdefghijklmnopqrstuvwxyz0123456789'-.,!?"
+LATIN = ALPHABET + "ßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿœ"
+"""ALPHABET and the lower-case letters of Latin-1 and œ: German, French, Spanish, Italian,
+Portuguese, Dutch, ... spelled with their accents (ASCII ids unchanged)."""
+ALPHABETS = {"ascii": ALPHABET, "latin": LATIN}
 PAD, UNKNOWN = 0, 1
 
 
@@ -18,17 +22,19 @@ class CharTokenizer:
 
     Args:
         max_len: Texts are cut to this many characters and padded to it.
+        alphabet: The characters with an id of their own (id = 2 + position).
     """
 
-    def __init__(self, *, max_len: int = 32) -> None:
-        if max_len < 1:
-            raise ValueError(f"max_len must be >= 1, got {max_len}")
+    def __init__(self, *, max_len: int = 32, alphabet: str = ALPHABET) -> None:
+        if max_len < 1 or not alphabet:
+            raise ValueError(f"need max_len >= 1 and an alphabet, got {max_len} and {alphabet!r}")
         self.max_len = max_len
-        self.index = {c: i + 2 for i, c in enumerate(ALPHABET)}
+        self.alphabet = alphabet
+        self.index = {c: i + 2 for i, c in enumerate(alphabet)}
 
     @property
     def vocab_size(self) -> int:
-        return len(ALPHABET) + 2
+        return len(self.alphabet) + 2
 
     def encode(self, texts: list[str]) -> Tensor:
         """Shape: N texts -> (N, max_len) int64."""

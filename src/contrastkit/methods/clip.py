@@ -33,7 +33,7 @@ from contrastkit.augment.types import Augment
 from contrastkit.batches import PairBatch
 from contrastkit.encoders.hf_clip import ClipText, clip_tokenizer, is_clip_with_text, load_clip_text
 from contrastkit.encoders.options import ModelConfig
-from contrastkit.encoders.small_text import CharTokenizer, SmallTextEncoder
+from contrastkit.encoders.small_text import ALPHABETS, CharTokenizer, SmallTextEncoder
 from contrastkit.losses import SigmoidPairsLoss, info_nce
 from contrastkit.methods.options import MethodContext, MethodOptions, PairsConfig
 
@@ -58,7 +58,7 @@ def text_tokenizer(model: ModelConfig, pairs: PairsConfig) -> Tokenizer:
     if pretrained_clip(model):
         assert model.name is not None  # pretrained_clip checks it
         return clip_tokenizer(model.name, max_len=pairs.text_max_len)
-    return CharTokenizer(max_len=pairs.text_max_len)
+    return CharTokenizer(max_len=pairs.text_max_len, alphabet=ALPHABETS[pairs.text_alphabet])
 
 
 class CLIPConfig(MethodOptions):
@@ -216,7 +216,7 @@ def _build(encoder: nn.Module, ctx: MethodContext, objective: Objective) -> TwoT
             model.name, pretrained=model.pretrained, freeze=model.freeze, max_len=pairs.text_max_len
         )
         return _from_clip(encoder, clip, ctx, objective, siglip_bias)
-    tokenizer = CharTokenizer(max_len=pairs.text_max_len)
+    tokenizer = CharTokenizer(max_len=pairs.text_max_len, alphabet=ALPHABETS[pairs.text_alphabet])
     text = SmallTextEncoder(
         vocab_size=tokenizer.vocab_size,
         width=pairs.text_width,

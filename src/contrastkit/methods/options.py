@@ -5,6 +5,7 @@ the two-tower `pairs` section (CLIP, SigLIP) and the few run settings a recipe s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import Field
 
@@ -27,12 +28,15 @@ class PairsConfig(Strict):
     bias defaults to -ln(train.batch_size), the prior that one pair in a batch is positive:
     the paper's -10 is that prior for its 32k batch, and at batch 128 it held the spoken
     words on a loss plateau for about 12 epochs, where -ln 128 = -4.85 left it after 5
-    (docs/multimodal.md).
+    (docs/multimodal.md). `text_alphabet` is what the character text tower spells with:
+    "ascii" (a-z, digits, punctuation) or "latin" (also the accented letters of Latin-1 and
+    œ, for texts in several languages); other characters share one unknown id.
     """
 
     embed_dim: int = Field(64, ge=2)
     text_width: int = Field(64, ge=4)
     text_max_len: int = Field(32, ge=4)
+    text_alphabet: Literal["ascii", "latin"] = "ascii"
     init_temperature: float = Field(0.07, gt=0.0)
     siglip_init_scale: float = Field(10.0, gt=0.0)
     siglip_init_bias: float | None = None

@@ -27,9 +27,10 @@ from contrastkit.data.text import read_text_lines
 from contrastkit.data.video import holds_videos
 from contrastkit.encoders.build import build_encoder
 from contrastkit.encoders.registry import ENCODERS
-from contrastkit.encoders.small_text import ALPHABET, PAD, UNKNOWN, CharTokenizer
+from contrastkit.encoders.small_text import PAD, UNKNOWN, CharTokenizer
 from contrastkit.errors import UserError
 from contrastkit.eval.crossmodal import retrieval_metrics, zero_shot_accuracy
+from contrastkit.eval.crossmodal_languages import language_means, retrieval_by_language
 from contrastkit.methods.clip import TwoTower, text_tokenizer
 from contrastkit.methods.registry import MethodSpec
 from contrastkit.modalities.base import (
@@ -327,15 +328,14 @@ class PairModality(Modality):
         log-mel clips) and 'texts' (character ids); the int8 cost as Recall@1 of the first
         test split's inputs against its distinct texts."""
         tower = as_two_tower(method)
-        if not isinstance(tower.tokenizer, CharTokenizer):
+        tokenizer = tower.tokenizer
+        if not isinstance(tokenizer, CharTokenizer):
             raise UserError(
                 "export: runs with a Hugging Face CLIP text tower are not exported yet (the "
                 "character text tower is)"
             )
         data = self.data
         x = data.train.x[:8]
-        max_len = self.settings.pairs.text_max_len
-        tokenizer = CharTokenizer(max_len=max_len)
         if self.speech:
             a = self.settings.audio
             mean, std = data.input_stats or (0.0, 1.0)
@@ -368,7 +368,10 @@ class PairModality(Modality):
             example_inputs=(tokenizer.encode(data.train.texts[:8]),),
             input_names=("ids",),
             preprocess=CharPreprocess(
-                alphabet=ALPHABET, max_len=max_len, pad_id=PAD, unknown_id=UNKNOWN
+                alphabet=tokenizer.alphabet,
+                max_len=tokenizer.max_len,
+                pad_id=PAD,
+                unknown_id=UNKNOWN,
             ),
         )
         _, split = next(iter(data.tests.items()))
@@ -420,6 +423,8 @@ def split_report(method: TwoTower, split: PairSplit, modality: str) -> dict[str,
         f"{modality}_to_text": retrieval_metrics(x_emb, t_emb, split.ids, t_ids),
         f"text_to_{modality}": retrieval_metrics(t_emb, x_emb, t_ids, split.ids),
     }
+    if len(set(split.languages)) > 1:
+        report.update(language_report(method, x_emb, split, modality))
     if split.prompts:
         class_ids = sorted(split.prompts)
         class_emb = torch.stack(
@@ -430,6 +435,18 @@ def split_report(method: TwoTower, split: PairSplit, modality: str) -> dict[str,
         )
         report["zero_shot_chance"] = 1.0 / len(class_ids)
     return report
+
+
+def language_report(
+    method: TwoTower, x_emb: Tensor, split: PairSplit, modality: str
+) -> dict[str, Any]:
+    """Inputs of each language against the texts of each language (`retrieval_by_language`)
+    and the mean Recall@1 within and across languages."""
+    texts, t_ids, t_languages = split.unique_texts_by_language()
+    table = retrieval_by_language(
+        x_emb, split.ids, split.languages, method.embed_texts(texts), t_ids, t_languages
+    )
+    return {f"{modality}_to_text_by_language": table, **language_means(table)}
 
 
 def similarity_picture(method: TwoTower, data: PairData, path: Path, n_pairs: int) -> None:
