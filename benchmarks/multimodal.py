@@ -2,10 +2,15 @@
 untrained two-tower model measured in the same run; optionally the digits image-text demo.
 
     python benchmarks/multimodal.py [--epochs 20] [--methods clip siglip] [--digits]
+    python benchmarks/multimodal.py --languages [--epochs 20]
 
 Trains with the recipe `configs/audio_text_clip.yaml` (speech made with espeak-ng on first
 use into build/speech), prints the retrieval table, and writes
-benchmarks/results/multimodal.json.
+benchmarks/results/multimodal.json. With `--languages` it trains
+`configs/audio_text_languages.yaml` (the same concepts in English, German, French and
+Spanish) instead and also prints audio -> text Recall@1 by language: the clips of each
+language against the texts of the same language (within) and of each other language
+(across); it writes benchmarks/results/multimodal_languages.json.
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ from contrastkit.builders import build_method
 from contrastkit.config import Config, load_config, settings_of
 from contrastkit.modalities.pairs.modality import PairModality, as_two_tower, split_report
 from contrastkit.run import train_run
+from machine import load_average, run_header  # benchmarks/machine.py
 
 RESULTS = Path(__file__).parent / "results" / "multimodal.json"
+LANGUAGE_RESULTS = RESULTS.with_name("multimodal_languages.json")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -67,11 +74,64 @@ def rows_of(label: str, block: dict[str, Any], modality: str) -> list[dict[str, 
     return rows
 
 
+def language_rows(label: str, block: dict[str, Any]) -> list[dict[str, Any]]:
+    """Audio -> text Recall@1 of each spoken language against the texts of each language
+    (`audio_to_text_by_language`), one row per split and spoken language."""
+    rows = []
+    for split, report in block.items():
+        table = report.get("audio_to_text_by_language") if isinstance(report, dict) else None
+        if table is None:
+            continue
+        for spoken, cells in table.items():
+            across = [m["recall_at_1"] for text_lang, m in cells.items() if text_lang != spoken]
+            rows.append(
+                {
+                    "model": label,
+                    "split": split,
+                    "spoken": spoken,
+                    "within_recall_at_1": cells[spoken]["recall_at_1"],
+                    "chance_recall_at_1": cells[spoken]["chance_recall_at_1"],
+                    "across_recall_at_1": sum(across) / len(across),
+                    "to": {text_lang: m["recall_at_1"] for text_lang, m in cells.items()},
+                    "queries": int(cells[spoken]["queries"]),
+                    "candidates": int(cells[spoken]["candidates"]),
+                }
+            )
+    return rows
+
+
+def print_languages(console: Console, runs: dict[str, Any]) -> None:
+    languages = sorted(
+        {lang for run in runs.values() for r in run["language_rows"] for lang in r["to"]}
+    )
+    table = Table(title="audio -> text Recall@1 by spoken language (texts of one language each)")
+    for col in (
+        "model",
+        "split",
+        "spoken",
+        "within",
+        "chance",
+        "across (mean)",
+        *(f"to {x}" for x in languages),
+        "clips",
+    ):
+        table.add_column(col)
+    for run in runs.values():
+        for r in run["language_rows"]:
+            table.add_row(
+                r["model"], r["split"], r["spoken"], f"{r['within_recall_at_1']:.3f}",
+                f"{r['chance_recall_at_1']:.3f}", f"{r['across_recall_at_1']:.3f}",
+                *(f"{r['to'][x]:.3f}" for x in languages), str(r["queries"]),
+            )  # fmt: skip
+    console.print(table)
+
+
 def run_recipe(config: str, name: str, overrides: list[str], out_root: Path) -> dict[str, Any]:
     cfg = load_config(ROOT / config, overrides)
     t0 = time.perf_counter()
     metrics = train_run(cfg, out_root / name, show_progress=False, log=lambda _m: None)
     modality = "audio" if cfg.data.source == "speech" else "image"
+    untrained_block = untrained(cfg)
     return {
         "config": config,
         "overrides": overrides,
@@ -80,7 +140,9 @@ def run_recipe(config: str, name: str, overrides: list[str], out_root: Path) -> 
         "peak_mem_mib": metrics["peak_mem_mib"],
         "logit_scale": metrics["crossmodal"]["logit_scale"],
         "rows": rows_of(name, metrics["crossmodal"], modality)
-        + rows_of(f"{name} untrained", untrained(cfg), modality),
+        + rows_of(f"{name} untrained", untrained_block, modality),
+        "language_rows": language_rows(name, metrics["crossmodal"])
+        + language_rows(f"{name} untrained", untrained_block),
         "fewshot_linear_top1": metrics.get("eval", {}).get("fewshot", {}).get("linear_top1_mean"),
     }
 
@@ -90,16 +152,29 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--methods", nargs="+", default=["clip"], choices=["clip", "siglip"])
     parser.add_argument("--digits", action="store_true", help="also the digits SigLIP demo")
+    parser.add_argument(
+        "--languages", action="store_true", help="the four-language recipe instead of English"
+    )
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     console = Console(width=150)
-    results: dict[str, Any] = {"threads": args.threads, "epochs": args.epochs, "runs": {}}
+    results: dict[str, Any] = {
+        **run_header(args),
+        "threads": args.threads,
+        "epochs": args.epochs,
+        "runs": {},
+    }
+    recipe, prefix = (
+        ("configs/audio_text_languages.yaml", "languages")
+        if args.languages
+        else ("configs/audio_text_clip.yaml", "audio")
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for method in args.methods:
             overrides = [f"train.epochs={args.epochs}", f"method.name={method}"]
-            results["runs"][f"audio_{method}"] = run_recipe(
-                "configs/audio_text_clip.yaml", f"audio_{method}", overrides, Path(tmp)
+            results["runs"][f"{prefix}_{method}"] = run_recipe(
+                recipe, f"{prefix}_{method}", overrides, Path(tmp)
             )
         if args.digits:
             results["runs"]["digits_siglip"] = run_recipe(
@@ -119,6 +194,8 @@ def main() -> None:
                 "-" if zs is None else f"{zs:.3f}", "-" if zc is None else f"{zc:.3f}",
             )  # fmt: skip
     console.print(table)
+    if args.languages:
+        print_languages(console, results["runs"])
     for name, run in results["runs"].items():
         console.print(
             f"{name}: train {run['train_time_s']:.0f} s, peak RSS {run['peak_mem_mib']:.0f} MiB, "
@@ -129,9 +206,15 @@ def main() -> None:
                 else ""
             )
         )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    console.print(f"wrote {RESULTS}")
+    results["load_average_after"] = load_average()
+    console.print(
+        f"load average before {results['load_average_before']}, after "
+        f"{results['load_average_after']} ({results['machine']}, {args.threads} thread(s))"
+    )
+    out = LANGUAGE_RESULTS if args.languages else RESULTS
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    console.print(f"wrote {out}")
 
 
 if __name__ == "__main__":

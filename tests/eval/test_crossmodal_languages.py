@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import torch
+from rich.console import Console
 
+from contrastkit.eval.crossmodal import retrieval_metrics
 from contrastkit.eval.crossmodal_languages import language_means, retrieval_by_language
+from contrastkit.eval.modality_tables import modality_tables
 
 
 def _case() -> tuple[torch.Tensor, torch.Tensor, list[str], torch.Tensor, torch.Tensor, list[str]]:
@@ -52,3 +57,26 @@ def test_language_lists_must_match_the_rows() -> None:
     clips, c_ids, c_langs, texts, t_ids, t_langs = _case()
     with pytest.raises(ValueError, match="5 query and 6 candidate languages"):
         retrieval_by_language(clips, c_ids, c_langs[:5], texts, t_ids, t_langs)
+
+
+def test_tables_print_the_cells_and_the_directions_only() -> None:
+    clips, c_ids, c_langs, texts, t_ids, t_langs = _case()
+    split = {
+        "audio_to_text": retrieval_metrics(clips, texts, c_ids, t_ids),
+        "text_to_audio": retrieval_metrics(texts, clips, t_ids, c_ids),
+        "audio_to_text_by_language": retrieval_by_language(*_case()),
+    }
+    tables = modality_tables({"crossmodal": {"heldout_voices": split, "logit_scale": 14.0}})
+    assert [block for block, _, _ in tables] == ["crossmodal", "crossmodal_languages"]
+    assert tables[0][2].row_count == 2  # the two directions, not the table by language
+    out = io.StringIO()
+    Console(file=out, width=120).print(tables[1][2])
+    rows = [
+        [cell for cell in line.split() if cell != "│"]
+        for line in out.getvalue().splitlines()
+        if "heldout_voices" in line
+    ]
+    assert rows == [  # split, spoken, to de, to en, chance
+        ["heldout_voices", "de", "66.7", "66.7", "33.3"],
+        ["heldout_voices", "en", "66.7", "100.0", "33.3"],
+    ]

@@ -58,8 +58,8 @@ def test_speech_clip_run_from_a_manifest(tmp_path: Path) -> None:
         pytest.fail("espeak-ng is required (apt-get install -y espeak-ng)")
     manifest = synthesize_speech(
         tmp_path / "speech",
-        words=("apple", "river", "tiger"),
-        voices=("en-us+m1", "en-gb+f2", "en-029+f4"),
+        concepts=("apple", "river", "tiger"),
+        voices={"en": ("en-us+m1", "en-gb+f2", "en-029+f4")},
         speeds=(170,),
         pitches=(50,),
     )
@@ -77,6 +77,36 @@ def test_speech_clip_run_from_a_manifest(tmp_path: Path) -> None:
         for key in ("audio_to_text", "text_to_audio"):
             got, want = again[split][key], metrics["crossmodal"][split][key]
             assert got["mrr"] == pytest.approx(want["mrr"], abs=1e-6)
+
+
+@pytest.mark.slow
+def test_two_language_run_reports_retrieval_by_language(tmp_path: Path) -> None:
+    if shutil.which("espeak-ng") is None:
+        pytest.fail("espeak-ng is required (apt-get install -y espeak-ng)")
+    manifest = synthesize_speech(
+        tmp_path / "speech",
+        languages=("de", "es"),
+        concepts=("apple", "river", "tiger"),
+        voices={"de": ("de+m1", "de+f2", "de+m4"), "es": ("es+m1", "es-419+f2", "es+m4")},
+        speeds=(170,),
+        pitches=(50,),
+    )
+    overrides = [*TINY, f"data.path={manifest}", "audio.heldout_words=1", "audio.heldout_voices=1"]
+    cfg = load_config(Path("configs/audio_text_languages.yaml"), overrides)
+    assert cfg.pairs.text_alphabet == "latin"
+    metrics = train_run(cfg, tmp_path / "run", show_progress=False, log=lambda _m: None)
+    voices = metrics["crossmodal"]["heldout_voices"]
+    table = voices["audio_to_text_by_language"]
+    assert list(table) == ["de", "es"] and all(list(row) == ["de", "es"] for row in table.values())
+    for row in table.values():
+        for cell in row.values():  # 2 training concepts spoken by 1 held-out voice
+            assert (cell["queries"], cell["candidates"]) == (2, 2)
+            assert cell["chance_recall_at_1"] == pytest.approx(0.5)
+    within = (table["de"]["de"]["recall_at_1"] + table["es"]["es"]["recall_at_1"]) / 2
+    assert voices["within_language_recall_at_1"] == pytest.approx(within)
+    across = (table["de"]["es"]["recall_at_1"] + table["es"]["de"]["recall_at_1"]) / 2
+    assert voices["across_languages_recall_at_1"] == pytest.approx(across)
+    assert voices["audio_to_text"]["candidates"] == 4  # "Apfel", "manzana", ...: 2 x 2 texts
 
 
 def _cli(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:

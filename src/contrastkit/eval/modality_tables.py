@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.table import Table
 
-from contrastkit.eval.crossmodal_table import crossmodal_table
+from contrastkit.eval.crossmodal_table import crossmodal_table, language_table
 from contrastkit.eval.recommend_table import recommend_table
 from contrastkit.eval.tabular_table import tabular_table
 from contrastkit.eval.text_table import text_metrics_table
@@ -16,12 +16,18 @@ from contrastkit.eval.text_table import text_metrics_table
 
 def modality_tables(metrics: dict[str, Any], name: str = "") -> list[tuple[str, str, Table]]:
     """`(metrics.json block, heading, table)` for each such block in `metrics`, in page
-    order; `name` (a run) prefixes the table titles."""
+    order (the crossmodal block's retrieval by language is `crossmodal_languages`); `name`
+    (a run) prefixes the table titles."""
     prefix = f"{name}: " if name else ""
     tables = []
     if "crossmodal" in metrics:
         table = crossmodal_table(metrics["crossmodal"], title=f"{prefix}cross-modal (%)")
         tables.append(("crossmodal", "Cross-modal retrieval", table))
+        by_language = language_table(
+            metrics["crossmodal"], title=f"{prefix}R@1 by spoken language and text language (%)"
+        )
+        if by_language is not None:
+            tables.append(("crossmodal_languages", "Retrieval by language", by_language))
     if "tabular" in metrics:
         table = tabular_table(metrics["tabular"], title=f"{prefix}few-label top-1 (%)")
         tables.append(("tabular", "Label budgets (tables)", table))
