@@ -33,11 +33,13 @@ import numpy as np
 import torch
 from rich.console import Console
 from rich.table import Table
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from contrastkit.atomic import write_json_atomic
 from contrastkit.data.fashion_mnist import FASHION_MNIST_ROOT, read_fashion_mnist
 from contrastkit.eval.knn import knn_predict, nearest_neighbours
-from contrastkit.eval.linear import linear_probe_predict
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -137,9 +139,8 @@ def main() -> None:
         start = time.perf_counter()
         ours = logistic_regression(x_train[:n], y_train[:n], x_test, max_iter=args.max_iter)
         middle = time.perf_counter()
-        theirs = linear_probe_predict(
-            x_train[:n].numpy(), y_train[:n].numpy(), x_test.numpy(), max_iter=5000
-        )
+        sklearn = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
+        theirs = sklearn.fit(x_train[:n].numpy(), y_train[:n].numpy()).predict(x_test.numpy())
         check = {
             "train_images": n,
             "torch_accuracy": float((ours == y_test).float().mean()),

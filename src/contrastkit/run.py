@@ -225,10 +225,21 @@ def load_run(run: Path) -> tuple[Config, Modality, nn.Module]:
     return cfg, modality, method.eval()
 
 
+def _eval_device(name: str, log: Log) -> torch.device:
+    """The run's training device when this machine has it, else the CPU (with a note)."""
+    try:
+        return resolve_device(name)
+    except UserError:
+        log(f"note: train.device={name} is not available here; evaluating on the CPU")
+        return torch.device("cpu")
+
+
 def eval_run(run: Path, log: Log = print, overrides: list[str] | None = None) -> dict[str, Any]:
-    """Re-evaluate a run and update its `metrics.json` (training statistics are kept);
-    `overrides` are `eval.KEY=VALUE` settings for this evaluation (`--set`)."""
+    """Re-evaluate a run on its training device (`train.device`) and update its
+    `metrics.json` (training statistics are kept); `overrides` are `eval.KEY=VALUE`
+    settings for this evaluation (`--set`)."""
     cfg, modality, method = load_run(run)
+    method = method.to(_eval_device(cfg.train.device, log))
     if overrides:
         cfg = with_eval_overrides(cfg, overrides, str(run / CONFIG))
         modality = resolve(cfg)

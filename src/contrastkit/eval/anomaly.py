@@ -155,8 +155,8 @@ def one_class_anomaly(
         raise ValueError("anomaly detection needs at least two classes in both splits")
     aurocs, aps = [], []
     for c in classes:
-        scores = knn_anomaly_score(train_z[train_y == c], test_z, k=k, metric=metric).numpy()
-        is_anomaly = (test_y != c).numpy()
+        scores = knn_anomaly_score(train_z[train_y == c], test_z, k=k, metric=metric).cpu().numpy()
+        is_anomaly = (test_y != c).cpu().numpy()
         aurocs.append(auroc(scores, is_anomaly))
         aps.append(average_precision(scores, is_anomaly))
     return {

@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
-import numpy as np
-from sklearn.cluster import KMeans
+import torch
+import torch.nn.functional as F
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
-from sklearn.preprocessing import normalize
+from torch import Tensor
+
+from contrastkit.eval.kmeans import kmeans
 
 
-def kmeans_assign(z: np.ndarray, *, num_clusters: int, seed: int = 0) -> np.ndarray:
-    """k-means (10 restarts) cluster index of each L2-normalised embedding.
+def kmeans_assign(z: Tensor, *, num_clusters: int, seed: int = 0) -> Tensor:
+    """k-means (10 restarts, `kmeans.kmeans` on `z`'s device) cluster index of each
+    L2-normalised embedding.
 
     Args:
         z: Shape: (N, D).
 
     Returns:
-        Shape: (N,), ints in [0, num_clusters).
+        Shape: (N,), int64 in [0, num_clusters), on `z`'s device.
     """
     if z.ndim != 2 or z.shape[0] < num_clusters:
-        raise ValueError(f"need z (N, D) with N >= {num_clusters} clusters, got {z.shape}")
-    return np.asarray(
-        KMeans(n_clusters=num_clusters, n_init=10, random_state=seed).fit_predict(normalize(z))
-    )
+        raise ValueError(f"need z (N, D) with N >= {num_clusters} clusters, got {tuple(z.shape)}")
+    x = z.detach() if z.dtype == torch.float64 else z.detach().float()
+    return kmeans(F.normalize(x, dim=1), num_clusters=num_clusters, seed=seed)
 
 
 def kmeans_scores(
-    z: np.ndarray, labels: np.ndarray, *, num_clusters: int, seed: int = 0
+    z: Tensor, labels: Tensor, *, num_clusters: int, seed: int = 0
 ) -> dict[str, float]:
     """NMI (arithmetic normalisation) and adjusted Rand index of k-means clusters vs labels.
 
@@ -36,13 +38,14 @@ def kmeans_scores(
         z: Shape: (N, D).
         labels: Shape: (N,).
     """
-    assigned = kmeans_assign(z, num_clusters=num_clusters, seed=seed)
+    assigned = kmeans_assign(z, num_clusters=num_clusters, seed=seed).cpu().numpy()
+    truth = labels.cpu().numpy()
     return {
-        "nmi": float(normalized_mutual_info_score(labels, assigned)),
-        "ari": float(adjusted_rand_score(labels, assigned)),
+        "nmi": float(normalized_mutual_info_score(truth, assigned)),
+        "ari": float(adjusted_rand_score(truth, assigned)),
     }
 
 
-def kmeans_nmi(z: np.ndarray, labels: np.ndarray, *, num_clusters: int, seed: int = 0) -> float:
+def kmeans_nmi(z: Tensor, labels: Tensor, *, num_clusters: int, seed: int = 0) -> float:
     """NMI between k-means clusters of the L2-normalised embeddings and the labels."""
     return kmeans_scores(z, labels, num_clusters=num_clusters, seed=seed)["nmi"]

@@ -21,25 +21,54 @@ from torch import Tensor
 from contrastkit.eval.knn import Metric, similarity
 
 
+def _relevant_ranks(sims: Tensor, relevant: Tensor) -> tuple[Tensor, Tensor]:
+    """The rank (1-based) of each query's relevant items, best first, without sorting the
+    whole gallery: a relevant item's rank is its place among the relevant items plus the
+    irrelevant items scored above it (strictly: ties go to the relevant item), counted by
+    binary search of every irrelevant score among the sorted relevant ones.
+
+    Args:
+        sims: Shape: (q, G); -inf for items left out of the ranking.
+        relevant: Shape: (q, G), bool.
+
+    Returns:
+        ranks Shape: (q, R_max), float64, +inf past each query's R relevant items;
+        n_rel Shape: (q,), R.
+    """
+    valid = sims > float("-inf")
+    relevant = relevant & valid
+    n_rel = relevant.sum(dim=1)  # (q,) = R
+    r_max = max(int(n_rel.max()), 1) if n_rel.numel() else 1
+    neg_inf = torch.full_like(sims, float("-inf"))
+    best_first = torch.where(relevant, sims, neg_inf).topk(r_max, dim=1).values  # (q, R_max)
+    ascending = best_first.flip(1).contiguous()  # -inf padding first
+    below = torch.searchsorted(ascending, torch.where(relevant, neg_inf, sims).contiguous())
+    # an irrelevant item with `below` relevant scores under it is above the best-first
+    # relevant items from index r_max - below on; r_max: above none (and -inf items)
+    above = torch.zeros(sims.shape[0], r_max + 1, dtype=torch.long, device=sims.device)
+    above.scatter_add_(1, r_max - below, torch.ones_like(below))
+    position = torch.arange(1, r_max + 1, dtype=torch.float64, device=sims.device)
+    ranks = position + above[:, :r_max].cumsum(dim=1).double()  # (q, R_max)
+    real = position[None, :] <= n_rel[:, None]
+    return torch.where(real, ranks, float("inf")), n_rel
+
+
 def _sums(sims: Tensor, relevant: Tensor, ks: Sequence[int], ndcg_k: int) -> dict[str, Tensor]:
-    """Per-query metric values for one chunk. sims, relevant: Shape: (q, G)."""
-    order = sims.argsort(dim=1, descending=True)  # (q, G), excluded items (-inf) last
-    valid = torch.gather(sims, 1, order) > float("-inf")
-    rel = (torch.gather(relevant, 1, order) & valid).double()  # (q, G), rel_i by rank
-    ranks = torch.arange(1, rel.shape[1] + 1, dtype=torch.float64, device=rel.device)
-    n_rel = rel.sum(dim=1)  # (q,) = R
-    precision_at = rel.cumsum(dim=1) / ranks  # (q, G) = P(i)
-    r = n_rel.clamp(min=1)
-    out = {f"recall_at_{k}": (rel[:, :k].sum(dim=1) > 0).double() for k in ks}
-    out["map"] = (precision_at * rel).sum(dim=1) / r
-    within_r = ranks[None, :] <= n_rel[:, None]
-    out["map_at_r"] = (precision_at * rel * within_r).sum(dim=1) / r
-    first = rel.argmax(dim=1).double() + 1  # rank of the first relevant item
+    """Per-query metric values for one chunk, from the ranks of the relevant items (the
+    k-th relevant item at rank r_k contributes precision k / r_k). sims, relevant: (q, G)."""
+    ranks, n_rel = _relevant_ranks(sims, relevant)  # (q, R_max), (q,)
+    r = n_rel.clamp(min=1).double()
+    found = torch.arange(1, ranks.shape[1] + 1, dtype=torch.float64, device=ranks.device)
+    precision = found / ranks  # (q, R_max), P(r_k) = k / r_k; 0 past R
+    first = ranks[:, 0]  # rank of the first relevant item
+    out = {f"recall_at_{k}": (first <= k).double() for k in ks}
+    out["map"] = precision.sum(dim=1) / r
+    out["map_at_r"] = (precision * (ranks <= r[:, None])).sum(dim=1) / r
     out["mrr"] = 1.0 / first
-    discount = 1.0 / torch.log2(ranks[:ndcg_k] + 1)  # (k,)
-    dcg = (rel[:, :ndcg_k] * discount).sum(dim=1)
-    ideal = (discount[None, :] * (ranks[None, :ndcg_k] <= n_rel[:, None])).sum(dim=1)
-    out[f"ndcg_at_{ndcg_k}"] = dcg / ideal.clamp(min=1e-12)
+    gains = torch.where(ranks <= ndcg_k, 1.0 / torch.log2(ranks + 1), 0.0)
+    discount = 1.0 / torch.log2(torch.arange(2, ndcg_k + 2, dtype=torch.float64, device=r.device))
+    ideal = discount.cumsum(dim=0)[n_rel.clamp(min=1, max=ndcg_k) - 1]  # min(R, k) hits on top
+    out[f"ndcg_at_{ndcg_k}"] = gains.sum(dim=1) / ideal
     return {key: value[n_rel > 0] for key, value in out.items()}
 
 

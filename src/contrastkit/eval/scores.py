@@ -33,7 +33,7 @@ def embedding_scores(
 ) -> dict[str, Any]:
     """kNN and linear probes (accuracy, precision/recall/F1, confusion), few-label probes on
     `subsets` of the training rows, test-set retrieval, k-means NMI/ARI and one-class
-    anomaly detection.
+    anomaly detection, all computed on `train_z`'s device.
 
     Args:
         train_z: Shape: (N, D), float. train_y: Shape: (N,), int64 in [0, num_classes).
@@ -46,8 +46,9 @@ def embedding_scores(
         the data cannot measure is left out and named in `skipped`: clustering with fewer
         test items than classes, anomaly detection without two classes in both splits.
     """
-    train_x, test_x = train_z.numpy(), test_z.numpy()
-    train_np, test_np = train_y.numpy(), test_y.numpy()
+    device = train_z.device
+    train_y, test_y = train_y.to(device), test_y.to(device)
+    test_z = test_z.to(device)
     knn_pred = knn_predict(
         train_z,
         train_y,
@@ -56,11 +57,12 @@ def embedding_scores(
         k=cfg.knn_k,
         temperature=cfg.knn_temperature,
         metric=cfg.knn_metric,
-    ).numpy()
-    linear_pred = linear_probe_predict(train_x, train_np, test_x)
-    knn_cls = classification_scores(test_np, knn_pred, num_classes=num_classes)
-    linear_cls = classification_scores(test_np, linear_pred, num_classes=num_classes)
-    fewshot = fewshot_linear_probe(train_x, train_np, test_x, test_np, subsets)
+    )
+    linear_pred = linear_probe_predict(train_z, train_y, test_z)
+    truth = test_y.cpu().numpy()
+    knn_cls = classification_scores(truth, knn_pred.cpu().numpy(), num_classes=num_classes)
+    linear_cls = classification_scores(truth, linear_pred.cpu().numpy(), num_classes=num_classes)
+    fewshot = fewshot_linear_probe(train_z, train_y, test_z, test_y, subsets)
     scores: dict[str, Any] = {
         "knn_top1": knn_cls["accuracy"],
         "linear_top1": linear_cls["accuracy"],
@@ -69,11 +71,11 @@ def embedding_scores(
         "classification": {"knn": knn_cls, "linear": linear_cls},
     }
     skipped = []
-    if len(test_x) >= num_classes:
-        scores.update(kmeans_scores(test_x, test_np, num_clusters=num_classes, seed=seed))
+    if len(test_z) >= num_classes:
+        scores.update(kmeans_scores(test_z, test_y, num_clusters=num_classes, seed=seed))
     else:
-        skipped.append(f"clustering: {len(test_x)} test items for {num_classes} classes")
-    shared = set(test_np.tolist()) & set(train_np.tolist())
+        skipped.append(f"clustering: {len(test_z)} test items for {num_classes} classes")
+    shared = set(test_y.tolist()) & set(train_y.tolist())
     if len(shared) >= 2:
         scores["anomaly"] = one_class_anomaly(
             train_z, train_y, test_z, test_y, k=cfg.anomaly_k, metric=cfg.knn_metric

@@ -50,11 +50,19 @@ def probe_features(
     )
 
 
-def health(encoder: nn.Module, images: Tensor, augment: ViewAugment, seed: int) -> dict[str, float]:
+def health(
+    encoder: nn.Module,
+    images: Tensor,
+    augment: ViewAugment,
+    seed: int,
+    *,
+    z: Tensor | None = None,
+) -> dict[str, float]:
     """Label-free health of the encoder's embedding of `images` (two random views for
-    alignment, the clean images for the rest)."""
+    alignment, the clean images for the rest; `z`: that clean embedding, when the caller
+    has it already)."""
     gen = torch.Generator().manual_seed(seed)
-    z = embed_images(encoder, images)
+    z = embed_images(encoder, images) if z is None else z
     z_a = embed_images(encoder, augment(images, gen))
     z_b = embed_images(encoder, augment(images, gen))
     return {
@@ -179,23 +187,23 @@ def evaluate(
         seed=seed,
     )
     log("evaluating the trained encoder")
-    train_z, test_z = embed_images(encoder, data.x_train), embed_images(encoder, data.x_test)
+    device = next(encoder.parameters()).device  # the metrics run where the encoder does
+    train_z = embed_images(encoder, data.x_train).to(device)
+    test_z = embed_images(encoder, data.x_test).to(device)
     result: dict[str, Any] = {
         "eval": probe_features(train_z, test_z, data, cfg, subsets, seed),
-        "health": health(encoder, data.x_test, augment, seed),
+        "health": health(encoder, data.x_test, augment, seed, z=test_z),
     }
     if not cfg.baselines:
         return result
     log("baseline: raw pixels")
-    raw_train = to_float(data.x_train).flatten(1)
-    raw_test = to_float(data.x_test).flatten(1)
+    raw_train = to_float(data.x_train).flatten(1).to(device)
+    raw_test = to_float(data.x_test).flatten(1).to(device)
     log("baseline: random-init encoder")
     torch.manual_seed(seed)
     random_encoder = make_encoder()
-    rand_train, rand_test = (
-        embed_images(random_encoder, data.x_train),
-        embed_images(random_encoder, data.x_test),
-    )
+    rand_train = embed_images(random_encoder, data.x_train).to(device)
+    rand_test = embed_images(random_encoder, data.x_test).to(device)
     baselines = {
         "raw": probe_features(raw_train, raw_test, data, cfg, subsets, seed),
         "random_init": probe_features(rand_train, rand_test, data, cfg, subsets, seed),
@@ -204,8 +212,8 @@ def evaluate(
         log("baseline: pretrained encoder, not fine-tuned")
         pretrained = make_pretrained()
         baselines["pretrained"] = probe_features(
-            embed_images(pretrained, data.x_train),
-            embed_images(pretrained, data.x_test),
+            embed_images(pretrained, data.x_train).to(device),
+            embed_images(pretrained, data.x_test).to(device),
             data,
             cfg,
             subsets,

@@ -4,7 +4,7 @@ features vs gradient boosting on the raw columns, on the same labelled subsets.
 For each budget k (labels per class) and each of `draws` random subsets (`fewshot_indices`,
 the same subsets for every model), three classifiers are fitted on the labelled rows only and
 scored on the whole test split:
-- embedding: `linear_probe` (standardise + L2 logistic regression, C = 1) on the encoder output;
+- embedding: the linear probe (standardise + L2 logistic regression, C = 1) on the encoder output;
 - raw: the same probe on the raw features (standardised numeric + one-hot categorical);
 - boosting: scikit-learn's `HistGradientBoostingClassifier` on the raw columns (categorical
   columns as native categories), default settings except `min_samples_leaf`, lowered from 20
@@ -18,10 +18,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import torch
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
-from contrastkit.eval.linear import fewshot_indices, linear_probe
+from contrastkit.eval.linear import fewshot_accuracies, fewshot_indices
 
 
 def raw_features(numeric: np.ndarray, codes: np.ndarray, cardinalities: list[int]) -> np.ndarray:
@@ -74,7 +75,7 @@ def _stats(accs: list[float]) -> dict[str, Any]:
 
 
 def budget_comparison(
-    features: dict[str, tuple[np.ndarray, np.ndarray]],
+    features: dict[str, tuple[torch.Tensor, torch.Tensor]],
     columns: tuple[np.ndarray, np.ndarray],
     train_y: np.ndarray,
     test_y: np.ndarray,
@@ -98,6 +99,7 @@ def budget_comparison(
         `{str(k): {name: {"mean", "std", "draws"}, ..., "boosting": {...}}}`.
     """
     smallest = int(np.bincount(train_y).min())
+    labels = torch.from_numpy(train_y), torch.from_numpy(test_y)
     result: dict[str, dict[str, Any]] = {}
     for k in budgets:
         if k > smallest:
@@ -105,7 +107,7 @@ def budget_comparison(
         subsets = fewshot_indices(train_y, per_class=k, draws=draws, seed=seed + k)
         row: dict[str, Any] = {}
         for name, (train, test) in features.items():
-            row[name] = _stats([linear_probe(train[s], train_y[s], test, test_y) for s in subsets])
+            row[name] = _stats(fewshot_accuracies(train, labels[0], test, labels[1], subsets))
         row["boosting"] = _stats(
             [
                 boosting_accuracy(

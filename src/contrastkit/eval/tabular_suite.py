@@ -61,7 +61,6 @@ def _probes(
 ) -> dict[str, Any]:
     """kNN, linear probe on all labels, few-label probe: the DESIGN `eval` keys."""
     per_class = len(subsets[0]) // data.num_classes
-    y_train, y_test = data.y_train.numpy(), data.y_test.numpy()
     return {
         "knn_top1": knn_accuracy(
             train,
@@ -72,10 +71,10 @@ def _probes(
             k=cfg.knn_k,
             temperature=cfg.knn_temperature,
         ),
-        "linear_top1": linear_probe(train.numpy(), y_train, test.numpy(), y_test),
+        "linear_top1": linear_probe(train, data.y_train, test, data.y_test),
         "fewshot": {
             "labels_per_class": per_class,
-            **fewshot_linear_probe(train.numpy(), y_train, test.numpy(), y_test, subsets),
+            **fewshot_linear_probe(train, data.y_train, test, data.y_test, subsets),
         },
     }
 
@@ -155,7 +154,7 @@ def _evaluate_table(
         "eval": {
             **evaluated,
             "retrieval": leave_one_out_retrieval(z_test, data.y_test),
-            "nmi": kmeans_nmi(z_test.numpy(), y_test, num_clusters=data.num_classes, seed=seed),
+            "nmi": kmeans_nmi(z_test, data.y_test, num_clusters=data.num_classes, seed=seed),
         },
         "health": table_health(encoder, data, augment, seed),
     }
@@ -176,8 +175,8 @@ def _evaluate_table(
         "draws": cfg.fewshot_draws,
         "budgets": budget_comparison(
             {
-                "embedding": (z_train.numpy(), z_test.numpy()),
-                "raw": (raw_train.numpy(), raw_test.numpy()),
+                "embedding": (z_train, z_test),
+                "raw": (raw_train, raw_test),
             },
             columns,
             y_train,
@@ -189,7 +188,7 @@ def _evaluate_table(
         ),
         "all_labels": {
             "embedding": evaluated["linear_top1"],
-            "raw": linear_probe(raw_train.numpy(), y_train, raw_test.numpy(), y_test),
+            "raw": linear_probe(raw_train, data.y_train, raw_test, data.y_test),
             "boosting": boosting_accuracy(
                 columns[0], y_train, columns[1], y_test, categorical=categorical, seed=seed
             ),

@@ -1,0 +1,351 @@
+"""Evaluation speed on Fashion-MNIST: the scikit-learn path the evaluation took before (linear
+and few-label probes by `LogisticRegression`, k-means by `KMeans`, all on the CPU) against
+the torch path on the run's device, on the same features in the same run.
+
+A trained run is loaded (`--run`; without it one SimCLR epoch of configs/fashion_simclr.yaml
+is trained first: seconds on a GPU, about ten minutes on 2 CPU cores). Its encoder embeds the
+60,000 + 10,000 images once; each part of the evaluation is then timed on those features by
+each path, with the values it measured: "before" (scikit-learn, CPU), "now" (torch on
+`--device`) and, on a GPU, "now_cpu" (torch on the CPU: the same math, for the agreement;
+`--sklearn` adds "before" there too, 90-120 s of CPU on an H200 host). The raw pixels (the
+raw baseline's features) are scored the same way. Last, the whole evaluation as `contrastkit
+eval` runs it (`evaluate_images`, embedding and health included), without and with the
+baselines: the difference is the baselines' cost.
+
+Writes benchmarks/results/eval_speed_<device>.json and prints the tables. Run:
+    CPU:  flock /work/cpu.lock env PYTHONPATH=src python benchmarks/eval_speed.py --run RUN
+    GPU:  PYTHONPATH=src python benchmarks/eval_speed.py --device cuda
+    smoke test:  ... --max-train 3000 --max-test 600 --no-supervised
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.table import Table
+from sklearn.cluster import KMeans
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler, normalize
+from torch import Tensor
+
+from contrastkit.atomic import read_json, write_json_atomic
+from contrastkit.augment.build import build_augment
+from contrastkit.augment.image import to_float
+from contrastkit.config import eval_budget
+from contrastkit.data.split import ImageSplit
+from contrastkit.eval.anomaly import one_class_anomaly
+from contrastkit.eval.clustering import kmeans_scores
+from contrastkit.eval.embed import embed_images
+from contrastkit.eval.knn import knn_predict
+from contrastkit.eval.linear import fewshot_accuracies, fewshot_indices, linear_probe_predict
+from contrastkit.eval.options import EvalConfig
+from contrastkit.eval.retrieval import leave_one_out_retrieval
+from contrastkit.eval.suite import health
+from contrastkit.modalities.images.modality import encoder_of, evaluate_images
+from contrastkit.run import load_run
+from machine import load_average, run_header  # benchmarks/machine.py
+
+ROOT = Path(__file__).resolve().parents[1]
+Scores = dict[str, float]
+Part = Callable[[Tensor, Tensor, Tensor, Tensor], Scores]
+"""(train features, train labels, test features, test labels) -> the values measured."""
+
+
+def timed(fn: Callable[[], Any], device: torch.device) -> tuple[Any, float]:
+    """fn's result and its wall time in seconds, the device's queue drained before and after."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    out = fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return out, time.perf_counter() - start
+
+
+def accuracy(preds: np.ndarray | Tensor, truth: Tensor) -> float:
+    return float(np.mean(np.asarray(torch.as_tensor(preds).cpu()) == truth.cpu().numpy()))
+
+
+def sklearn_probe(train_x: Tensor, train_y: Tensor, test_x: Tensor) -> np.ndarray:
+    """The former `linear_probe_predict`: StandardScaler + LogisticRegression(C=1)."""
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
+    return np.asarray(model.fit(train_x.numpy(), train_y.numpy()).predict(test_x.numpy()))
+
+
+def sklearn_kmeans(z: Tensor, labels: Tensor, num_clusters: int, seed: int) -> Scores:
+    """The former `kmeans_scores`: KMeans(n_init=10) on the L2-normalised embeddings."""
+    assigned = KMeans(n_clusters=num_clusters, n_init=10, random_state=seed).fit_predict(
+        normalize(z.numpy())
+    )
+    return {
+        "nmi": float(normalized_mutual_info_score(labels.numpy(), assigned)),
+        "ari": float(adjusted_rand_score(labels.numpy(), assigned)),
+    }
+
+
+def parts(
+    sklearn: bool, cfg: EvalConfig, subsets: list[np.ndarray], seed: int, classes: int
+) -> dict[str, Part]:
+    """The parts of `embedding_scores`; with `sklearn`, the former probes and k-means (kNN,
+    retrieval and anomaly scores were torch code before as well)."""
+
+    def knn(tr: Tensor, ty: Tensor, te: Tensor, ey: Tensor) -> Scores:
+        preds = knn_predict(
+            tr, ty, te, num_classes=classes, k=cfg.knn_k,
+            temperature=cfg.knn_temperature, metric=cfg.knn_metric,
+        )  # fmt: skip
+        return {"knn_top1": accuracy(preds, ey)}
+
+    def linear(tr: Tensor, ty: Tensor, te: Tensor, ey: Tensor) -> Scores:
+        preds = sklearn_probe(tr, ty, te) if sklearn else linear_probe_predict(tr, ty, te)
+        return {"linear_top1": accuracy(preds, ey)}
+
+    def fewshot(tr: Tensor, ty: Tensor, te: Tensor, ey: Tensor) -> Scores:
+        if sklearn:
+            accs = [accuracy(sklearn_probe(tr[s], ty[s], te), ey) for s in subsets]
+        else:
+            accs = fewshot_accuracies(tr, ty, te, ey, subsets)
+        draws = {f"fewshot_draw_{i}": a for i, a in enumerate(accs)}
+        return {"fewshot_mean": float(np.mean(accs)), **draws}
+
+    def retrieval(tr: Tensor, ty: Tensor, te: Tensor, ey: Tensor) -> Scores:
+        out = leave_one_out_retrieval(te, ey, metric=cfg.knn_metric)
+        return {"recall_at_1": out["recall_at_1"], "map": out["map"]}
+
+    def clustering(tr: Tensor, ty: Tensor, te: Tensor, ey: Tensor) -> Scores:
+        if sklearn:
+            return sklearn_kmeans(te, ey, classes, seed)
+        return kmeans_scores(te, ey, num_clusters=classes, seed=seed)
+
+    def anomaly(tr: Tensor, ty: Tensor, te: Tensor, ey: Tensor) -> Scores:
+        out = one_class_anomaly(tr, ty, te, ey, k=cfg.anomaly_k, metric=cfg.knn_metric)
+        return {"anomaly_auroc": float(out["auroc"])}
+
+    return {
+        "kNN": knn,
+        "linear probe": linear,
+        "few-label probes": fewshot,
+        "retrieval": retrieval,
+        "k-means": clustering,
+        "anomaly": anomaly,
+    }
+
+
+def score_features(
+    features: str,
+    z: tuple[Tensor, Tensor],
+    data: ImageSplit,
+    paths: dict[str, torch.device],
+    context: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """One row per part and path: its seconds and the values it measured on `z`."""
+    rows = []
+    for path, device in paths.items():
+        train, test = z[0].to(device), z[1].to(device)
+        ty, ey = data.y_train.to(device), data.y_test.to(device)
+        for part, fn in parts(path == "before", **context).items():
+            values, seconds = timed(partial(fn, train, ty, test, ey), device)
+            rows.append(
+                {"features": features, "part": part, "path": path, "seconds": seconds,
+                 "values": values}
+            )  # fmt: skip
+            print(f"{features:>10} {part:>16} {path:>8}: {seconds:7.2f} s {values}", flush=True)
+    return rows
+
+
+def health_rows(
+    encoder: torch.nn.Module, data: ImageSplit, test_z: Tensor, augment: Any, seed: int
+) -> list[dict[str, Any]]:
+    """Health before (the test images embedded again) and now (their embedding reused)."""
+    device = next(encoder.parameters()).device
+    rows = []
+    for path, z in (("before", None), ("now", test_z.to(device))):
+        values, seconds = timed(
+            lambda z=z: health(encoder, data.x_test, augment, seed, z=z), device
+        )
+        rows.append(
+            {"features": "trained", "part": "health", "path": path, "seconds": seconds,
+             "values": values}
+        )  # fmt: skip
+    return rows
+
+
+def train_quick_run(out: Path, device: str) -> None:
+    """One SimCLR epoch on Fashion-MNIST by the CLI (with its own evaluation)."""
+    command = [
+        sys.executable, "-m", "contrastkit", "train", "--config",
+        str(ROOT / "configs/fashion_simclr.yaml"), "--out", str(out), "--no-progress",
+        "--set", "train.epochs=1", "--set", "train.warmup_epochs=0",
+        "--set", "eval.baselines=false", "--set", f"train.device={device}",
+    ]  # fmt: skip
+    subprocess.run(command, check=True)
+
+
+def subsample(data: ImageSplit, max_train: int, max_test: int, seed: int) -> ImageSplit:
+    """A seeded subset of each split (0: all of it), for smoke tests."""
+    gen = torch.Generator().manual_seed(seed)
+
+    def keep(n: int, limit: int) -> Tensor:
+        return torch.randperm(n, generator=gen)[: limit or n].sort().values
+
+    tr, te = keep(len(data.y_train), max_train), keep(len(data.y_test), max_test)
+    return replace(
+        data, x_train=data.x_train[tr], y_train=data.y_train[tr],
+        x_test=data.x_test[te], y_test=data.y_test[te],
+    )  # fmt: skip
+
+
+def whole_evaluation(
+    settings: Any, data: ImageSplit, method: torch.nn.Module, *, baselines: bool, supervised: bool
+) -> tuple[dict[str, Any], float]:
+    """`evaluate_images` as `contrastkit eval` runs it, timed; `supervised=False` cuts the
+    supervised baseline to one step per draw."""
+    update: dict[str, Any] = {"baselines": baselines}
+    if not supervised:
+        update["supervised_steps"] = 1
+    cfg = settings.eval.model_copy(update=update)
+    device = next(method.parameters()).device
+    return timed(
+        lambda: evaluate_images(replace(settings, eval=cfg), data, method, lambda _m: None), device
+    )
+
+
+def load(args: argparse.Namespace, result: dict[str, Any]) -> tuple[Any, Any, torch.nn.Module]:
+    """The run's config, modality and method (on `--device`), trained here without `--run`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        run = args.run
+        if run is None:
+            run = Path(tmp) / "run"
+            _, result["train_s"] = timed(
+                lambda: train_quick_run(run, args.device), torch.device("cpu")
+            )
+        cfg, modality, method = load_run(run)
+        eval_budget(cfg, read_json(run / "metrics.json").get("train_time_s"))
+    return cfg, modality, method.to(torch.device(args.device))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", type=Path, help="a trained Fashion-MNIST run directory")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads")
+    parser.add_argument("--sklearn", action="store_true", help="on cuda: time scikit-learn too")
+    parser.add_argument("--max-train", type=int, default=0, help="training images (0: all)")
+    parser.add_argument("--max-test", type=int, default=0, help="test images (0: all)")
+    parser.add_argument("--no-supervised", action="store_true", help="one supervised step")
+    parser.add_argument("--out", type=Path, help="default benchmarks/results/eval_speed_<dev>.json")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    result: dict[str, Any] = run_header(args)
+    cfg, modality, method = load(args, result)
+    settings = replace(modality.settings, eval=cfg.eval)
+    data = subsample(modality.eval_data, args.max_train, args.max_test, cfg.seed)
+    encoder = encoder_of(method)
+    print(f"{len(data.y_train)} train / {len(data.y_test)} test images on {device}", flush=True)
+
+    paths = {"now": device}
+    if device.type != "cpu":
+        paths["now_cpu"] = torch.device("cpu")
+    if device.type == "cpu" or args.sklearn:
+        paths = {"before": torch.device("cpu"), **paths}
+    subsets = fewshot_indices(
+        data.y_train.numpy(), per_class=cfg.eval.fewshot_labels_per_class,
+        draws=cfg.eval.fewshot_draws, seed=cfg.seed,
+    )  # fmt: skip
+    context = {"cfg": cfg.eval, "subsets": subsets, "seed": cfg.seed, "classes": data.num_classes}
+
+    (train_z, test_z), embed_s = timed(
+        lambda: (embed_images(encoder, data.x_train), embed_images(encoder, data.x_test)), device
+    )
+    rows = [
+        {"features": "trained", "part": "embed train + test", "path": path, "seconds": embed_s,
+         "values": {}}
+        for path in ("before", "now")
+    ]  # fmt: skip
+    rows += health_rows(encoder, data, test_z, build_augment(settings.augment), cfg.seed)
+    rows += score_features("trained", (train_z, test_z), data, paths, context)
+    raw = (to_float(data.x_train).flatten(1), to_float(data.x_test).flatten(1))
+    rows += score_features("raw pixels", raw, data, paths, context)
+
+    metrics, without_s = whole_evaluation(settings, data, method, baselines=False, supervised=True)
+    _, with_s = whole_evaluation(
+        settings, data, method, baselines=True, supervised=not args.no_supervised
+    )
+    whole = {
+        "without_baselines_s": without_s,
+        "with_baselines_s": with_s,
+        "baselines_s": with_s - without_s,
+        "supervised_baseline": "full" if not args.no_supervised else "one step per draw",
+        "eval": {k: metrics["eval"][k] for k in ("knn_top1", "linear_top1", "nmi", "ari")},
+    }
+    print(f"whole evaluation on {device}: {whole}", flush=True)
+    result.update(
+        device=str(device), train_images=len(data.y_train), test_images=len(data.y_test),
+        run=str(args.run or "one epoch trained here"), rows=rows, whole_evaluation=whole,
+        load_average_after=load_average(),
+    )  # fmt: skip
+    out = args.out or ROOT / f"benchmarks/results/eval_speed_{device.type}.json"
+    write_json_atomic(out, result)
+    print_tables(result)
+    print(f"wrote {out}")
+
+
+def print_tables(result: dict[str, Any]) -> None:
+    """Seconds per part and path (with the totals of the trained features' parts), and the
+    values each path measured."""
+    rows = result["rows"]
+    paths = list(dict.fromkeys(r["path"] for r in rows))
+    table = Table(title=f"evaluation parts on {result['device']}: seconds")
+    for column in ("features", "part", *paths):
+        table.add_column(column, justify="right")
+    keys = list(dict.fromkeys((r["features"], r["part"]) for r in rows))
+    for features, part in keys:
+        cells = {
+            r["path"]: r["seconds"] for r in rows if (r["features"], r["part"]) == (features, part)
+        }
+        table.add_row(features, part, *[f"{cells[p]:.2f}" if p in cells else "" for p in paths])
+    for features in dict.fromkeys(f for f, _ in keys):
+        sums = [
+            sum(r["seconds"] for r in rows if r["features"] == features and r["path"] == p)
+            for p in paths
+        ]
+        table.add_row(features, "sum", *[f"{s:.2f}" for s in sums])
+    console = Console()
+    console.print(table)
+    values = Table(title="values measured (before / now / now_cpu)")
+    for column in ("features", "metric", *paths):
+        values.add_column(column, justify="right")
+    for features, part in keys:
+        cells = {
+            r["path"]: r["values"] for r in rows if (r["features"], r["part"]) == (features, part)
+        }
+        for metric in next(iter(cells.values())):
+            values.add_row(
+                features,
+                metric,
+                *[
+                    f"{cells[p][metric]:.4f}" if p in cells and metric in cells[p] else ""
+                    for p in paths
+                ],
+            )
+    console.print(values)
+    console.print(f"whole evaluation: {result['whole_evaluation']}")
+
+
+if __name__ == "__main__":
+    main()
