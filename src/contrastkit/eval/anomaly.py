@@ -9,12 +9,14 @@ labels are known.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 from scipy.stats import rankdata
 from torch import Tensor
 
-from contrastkit.eval.knn import Metric, nearest_neighbours
+from contrastkit.eval.knn import Metric, class_nearest, nearest_neighbours
 
 
 def knn_anomaly_score(
@@ -130,6 +132,51 @@ def average_precision(scores: np.ndarray, is_anomaly: np.ndarray) -> float:
     return float((recall_gain * precision).sum())
 
 
+def class_anomaly_scores(nearest: Tensor, *, k: int, metric: Metric = "cosine") -> Tensor:
+    """`knn_anomaly_score` of each query against every class as the normal set: the mean
+    distance to the class's k nearest entries (all of them when it has fewer).
+
+    Args:
+        nearest: Shape: (q, C, k' >= k), each class's nearest similarities, best first,
+            -inf past its entries (`knn.class_nearest`).
+
+    Returns:
+        Shape: (q, C); NaN for a class without entries.
+    """
+    sims = nearest[:, :, :k]
+    found = sims > float("-inf")
+    distance = (1.0 if metric == "cosine" else 0.0) - sims  # 1 - cos, or the distance
+    return torch.where(found, distance, 0.0).sum(dim=2) / found.sum(dim=2)
+
+
+def one_class_summary(scores: Tensor, test_y: Tensor, classes: list[int], k: int) -> dict[str, Any]:
+    """AUROC and AP of each class as the normal one (`scores[:, c]`, every other test item
+    an anomaly), and their means: the `anomaly` block of `one_class_anomaly`.
+
+    Args:
+        scores: Shape: (M, C), `class_anomaly_scores` of the test items.
+        test_y: Shape: (M,).
+    """
+    scores_np, labels = scores.cpu().double().numpy(), test_y.cpu().numpy()
+    aurocs = [auroc(scores_np[:, c], labels != c) for c in classes]
+    aps = [average_precision(scores_np[:, c], labels != c) for c in classes]
+    return {
+        "auroc": float(np.mean(aurocs)),
+        "average_precision": float(np.mean(aps)),
+        "per_class_auroc": aurocs,
+        "per_class_average_precision": aps,
+        "k": k,
+    }
+
+
+def anomaly_classes(train_y: Tensor, test_y: Tensor) -> list[int]:
+    """The classes in both splits, each normal in turn (at least two)."""
+    classes = sorted(set(test_y.tolist()) & set(train_y.tolist()))
+    if len(classes) < 2:
+        raise ValueError("anomaly detection needs at least two classes in both splits")
+    return classes
+
+
 def one_class_anomaly(
     train_z: Tensor,
     train_y: Tensor,
@@ -138,31 +185,21 @@ def one_class_anomaly(
     *,
     k: int = 5,
     metric: Metric = "cosine",
-) -> dict[str, float | list[float]]:
+) -> dict[str, Any]:
     """Each class in turn is normal (its training items are the reference), every other
     test item an anomaly; AUROC and AP of `knn_anomaly_score`, per class and averaged.
 
     Args:
-        train_z: Shape: (N, D). train_y: Shape: (N,).
+        train_z: Shape: (N, D). train_y: Shape: (N,), int64 >= 0.
         test_z: Shape: (M, D). test_y: Shape: (M,).
 
     Returns:
         `{"auroc", "average_precision" (means over classes), "per_class_auroc",
         "per_class_average_precision", "k"}`.
     """
-    classes = sorted(set(test_y.tolist()) & set(train_y.tolist()))
-    if len(classes) < 2:
-        raise ValueError("anomaly detection needs at least two classes in both splits")
-    aurocs, aps = [], []
-    for c in classes:
-        scores = knn_anomaly_score(train_z[train_y == c], test_z, k=k, metric=metric).cpu().numpy()
-        is_anomaly = (test_y != c).cpu().numpy()
-        aurocs.append(auroc(scores, is_anomaly))
-        aps.append(average_precision(scores, is_anomaly))
-    return {
-        "auroc": float(np.mean(aurocs)),
-        "average_precision": float(np.mean(aps)),
-        "per_class_auroc": aurocs,
-        "per_class_average_precision": aps,
-        "k": k,
-    }
+    classes = anomaly_classes(train_y, test_y)
+    chunks = class_nearest(
+        train_z, train_y, test_z, num_classes=int(train_y.max()) + 1, k=k, metric=metric
+    )
+    scores = torch.cat([class_anomaly_scores(nearest, k=k, metric=metric) for nearest in chunks])
+    return one_class_summary(scores, test_y, classes, k)

@@ -76,6 +76,60 @@ def nearest_neighbours(
         yield sims.topk(k, dim=1)
 
 
+def class_nearest(
+    bank: Tensor,
+    bank_labels: Tensor,
+    queries: Tensor,
+    *,
+    num_classes: int,
+    k: int,
+    metric: Metric = "cosine",
+    chunk_size: int = 1024,
+) -> Iterator[Tensor]:
+    """Yield, chunk by chunk of queries, the similarities of the k nearest bank entries of
+    every class. One pass over the similarities serves the kNN vote (the k nearest overall
+    are among the classes' k nearest) and the one-class anomaly scores (each class's own).
+
+    Args:
+        bank: Shape: (M, D).
+        bank_labels: Shape: (M,), int64 in [0, num_classes).
+        queries: Shape: (Q, D).
+        k: Neighbours per class, >= 1.
+
+    Yields:
+        Shape: (q, num_classes, k) for the next q <= chunk_size queries, best first; -inf
+        past the entries of a class with fewer than k.
+    """
+    _check_pair(bank, queries)
+    if bank_labels.shape != (bank.shape[0],):
+        raise ValueError(f"bank_labels must be ({bank.shape[0]},), got {tuple(bank_labels.shape)}")
+    if k < 1:
+        raise ValueError(f"need k >= 1 neighbours per class, got k={k}")
+    order = bank_labels.argsort(stable=True)
+    bank = bank[order]  # each class's entries side by side
+    counts = torch.bincount(bank_labels, minlength=num_classes).tolist()
+    ends = torch.tensor(counts).cumsum(dim=0).tolist()
+    for start in range(0, queries.shape[0], chunk_size):
+        sims = similarity(queries[start : start + chunk_size], bank, metric=metric)  # (q, M)
+        nearest = sims.new_full((sims.shape[0], num_classes, k), float("-inf"))
+        for c, (count, end) in enumerate(zip(counts, ends, strict=True)):
+            if count:
+                nearest[:, c, : min(k, count)] = (
+                    sims[:, end - count : end].topk(min(k, count)).values
+                )
+        yield nearest
+
+
+def knn_vote(nearest: Tensor, *, k: int, temperature: float) -> Tensor:
+    """The weighted vote of the k nearest entries overall (`knn_predict`), from each class's
+    nearest (Shape: (q, C, k' >= k), `class_nearest`). Returns Shape: (q,), int64."""
+    sims, idx = nearest.flatten(1).topk(k, dim=1)  # (q, k), best first; class = idx // k'
+    weights = ((sims - sims[:, :1]) / temperature).exp()  # exp(-inf) = 0: no entry, no vote
+    votes = torch.zeros(nearest.shape[:2], dtype=weights.dtype, device=nearest.device)
+    votes.scatter_add_(1, idx // nearest.shape[2], weights)
+    return votes.argmax(dim=1)
+
+
 def knn_predict(
     bank: Tensor,
     bank_labels: Tensor,
@@ -110,18 +164,14 @@ def knn_predict(
     Raises:
         ValueError: shapes disagree, k < 1 or temperature <= 0.
     """
-    _check_pair(bank, queries)
-    if bank_labels.shape != (bank.shape[0],):
-        raise ValueError(f"bank_labels must be ({bank.shape[0]},), got {tuple(bank_labels.shape)}")
     if k < 1 or temperature <= 0:
         raise ValueError(f"need k >= 1 and temperature > 0, got k={k}, temperature={temperature}")
-    preds = []
-    for sims, idx in nearest_neighbours(bank, queries, k=k, metric=metric, chunk_size=chunk_size):
-        weights = ((sims - sims[:, :1]) / temperature).exp()  # (q, k)
-        votes = torch.zeros(sims.shape[0], num_classes, dtype=weights.dtype, device=sims.device)
-        votes.scatter_add_(1, bank_labels[idx], weights)
-        preds.append(votes.argmax(dim=1))
-    return torch.cat(preds)
+    k = min(k, bank.shape[0])
+    chunks = class_nearest(
+        bank, bank_labels, queries, num_classes=num_classes, k=k, metric=metric,
+        chunk_size=chunk_size,
+    )  # fmt: skip
+    return torch.cat([knn_vote(nearest, k=k, temperature=temperature) for nearest in chunks])
 
 
 def knn_accuracy(

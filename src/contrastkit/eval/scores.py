@@ -9,15 +9,33 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import torch
 from torch import Tensor
 
-from contrastkit.eval.anomaly import one_class_anomaly
+from contrastkit.eval.anomaly import class_anomaly_scores, one_class_summary
 from contrastkit.eval.classification import classification_scores
 from contrastkit.eval.clustering import kmeans_scores
-from contrastkit.eval.knn import knn_predict
+from contrastkit.eval.knn import class_nearest, knn_vote
 from contrastkit.eval.linear import fewshot_linear_probe, linear_probe_predict
 from contrastkit.eval.options import EvalConfig
 from contrastkit.eval.retrieval import leave_one_out_retrieval
+
+
+def neighbour_scores(
+    train_z: Tensor, train_y: Tensor, test_z: Tensor, *, num_classes: int, cfg: EvalConfig
+) -> tuple[Tensor, Tensor]:
+    """The kNN predictions (M,) and the one-class anomaly scores (M, C) of the test items,
+    from one pass over their similarities to the training items (`knn.class_nearest`)."""
+    knn_k = min(cfg.knn_k, train_z.shape[0])
+    chunks = class_nearest(
+        train_z, train_y, test_z, num_classes=num_classes, k=max(knn_k, cfg.anomaly_k),
+        metric=cfg.knn_metric,
+    )  # fmt: skip
+    preds, scores = [], []
+    for nearest in chunks:
+        preds.append(knn_vote(nearest, k=knn_k, temperature=cfg.knn_temperature))
+        scores.append(class_anomaly_scores(nearest, k=cfg.anomaly_k, metric=cfg.knn_metric))
+    return torch.cat(preds), torch.cat(scores)
 
 
 def embedding_scores(
@@ -49,14 +67,8 @@ def embedding_scores(
     device = train_z.device
     train_y, test_y = train_y.to(device), test_y.to(device)
     test_z = test_z.to(device)
-    knn_pred = knn_predict(
-        train_z,
-        train_y,
-        test_z,
-        num_classes=num_classes,
-        k=cfg.knn_k,
-        temperature=cfg.knn_temperature,
-        metric=cfg.knn_metric,
+    knn_pred, anomaly_scores = neighbour_scores(
+        train_z, train_y, test_z, num_classes=num_classes, cfg=cfg
     )
     linear_pred = linear_probe_predict(train_z, train_y, test_z)
     truth = test_y.cpu().numpy()
@@ -75,11 +87,9 @@ def embedding_scores(
         scores.update(kmeans_scores(test_z, test_y, num_clusters=num_classes, seed=seed))
     else:
         skipped.append(f"clustering: {len(test_z)} test items for {num_classes} classes")
-    shared = set(test_y.tolist()) & set(train_y.tolist())
+    shared = sorted(set(test_y.tolist()) & set(train_y.tolist()))
     if len(shared) >= 2:
-        scores["anomaly"] = one_class_anomaly(
-            train_z, train_y, test_z, test_y, k=cfg.anomaly_k, metric=cfg.knn_metric
-        )
+        scores["anomaly"] = one_class_summary(anomaly_scores, test_y, shared, cfg.anomaly_k)
     else:
         skipped.append(f"anomaly: {len(shared)} class(es) in both splits, it needs 2")
     if skipped:
