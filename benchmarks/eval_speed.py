@@ -1,6 +1,6 @@
-"""Evaluation speed on Fashion-MNIST: the scikit-learn path the evaluation took before (linear
-and few-label probes by `LogisticRegression`, k-means by `KMeans`, all on the CPU) against
-the torch path on the run's device, on the same features in the same run.
+"""Evaluation speed on Fashion-MNIST: the evaluation's metric code of before (scikit-learn's
+probes and k-means, all on the CPU; benchmarks/eval_before.py) against the torch code of
+now on the run's device, on the same features in the same run.
 
 A trained run is loaded (`--run`; without it one SimCLR epoch of configs/fashion_simclr.yaml
 is trained first: seconds on a GPU, about ten minutes on 2 CPU cores). Its encoder embeds the
@@ -35,25 +35,21 @@ import numpy as np
 import torch
 from rich.console import Console
 from rich.table import Table
-from sklearn.cluster import KMeans
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler, normalize
 from torch import Tensor
 
+import eval_before  # benchmarks/eval_before.py
 from contrastkit.atomic import read_json, write_json_atomic
 from contrastkit.augment.build import build_augment
 from contrastkit.augment.image import to_float
 from contrastkit.config import eval_budget
 from contrastkit.data.split import ImageSplit
-from contrastkit.eval.anomaly import one_class_anomaly
+from contrastkit.eval.anomaly import anomaly_classes, one_class_summary
 from contrastkit.eval.clustering import kmeans_scores
 from contrastkit.eval.embed import embed_images
-from contrastkit.eval.knn import knn_predict
 from contrastkit.eval.linear import fewshot_accuracies, fewshot_indices, linear_probe_predict
 from contrastkit.eval.options import EvalConfig
 from contrastkit.eval.retrieval import leave_one_out_retrieval
+from contrastkit.eval.scores import neighbour_scores
 from contrastkit.eval.suite import health
 from contrastkit.modalities.images.modality import encoder_of, evaluate_images
 from contrastkit.run import load_run
@@ -80,68 +76,54 @@ def accuracy(preds: np.ndarray | Tensor, truth: Tensor) -> float:
     return float(np.mean(np.asarray(torch.as_tensor(preds).cpu()) == truth.cpu().numpy()))
 
 
-def sklearn_probe(train_x: Tensor, train_y: Tensor, test_x: Tensor) -> np.ndarray:
-    """The former `linear_probe_predict`: StandardScaler + LogisticRegression(C=1)."""
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
-    return np.asarray(model.fit(train_x.numpy(), train_y.numpy()).predict(test_x.numpy()))
-
-
-def sklearn_kmeans(z: Tensor, labels: Tensor, num_clusters: int, seed: int) -> Scores:
-    """The former `kmeans_scores`: KMeans(n_init=10) on the L2-normalised embeddings."""
-    assigned = KMeans(n_clusters=num_clusters, n_init=10, random_state=seed).fit_predict(
-        normalize(z.numpy())
-    )
-    return {
-        "nmi": float(normalized_mutual_info_score(labels.numpy(), assigned)),
-        "ari": float(adjusted_rand_score(labels.numpy(), assigned)),
-    }
-
-
 def parts(
-    sklearn: bool, cfg: EvalConfig, subsets: list[np.ndarray], seed: int, classes: int
+    before: bool, cfg: EvalConfig, subsets: list[np.ndarray], seed: int, classes: int
 ) -> dict[str, Part]:
-    """The parts of `embedding_scores`; with `sklearn`, the former probes and k-means (kNN,
-    retrieval and anomaly scores were torch code before as well)."""
+    """The parts of `embedding_scores`, by the code of before (`eval_before`) or of now."""
 
-    def knn(tr: Tensor, ty: Tensor, te: Tensor, ey: Tensor) -> Scores:
-        preds = knn_predict(
-            tr, ty, te, num_classes=classes, k=cfg.knn_k,
-            temperature=cfg.knn_temperature, metric=cfg.knn_metric,
-        )  # fmt: skip
-        return {"knn_top1": accuracy(preds, ey)}
+    def neighbours(tr: Tensor, ty: Tensor, te: Tensor, ey: Tensor) -> Scores:
+        if before:
+            preds = eval_before.knn_predict(
+                tr, ty, te, num_classes=classes, k=cfg.knn_k, temperature=cfg.knn_temperature
+            )
+            auroc = eval_before.anomaly_auroc(tr, ty, te, ey, cfg.anomaly_k)
+        else:
+            preds, scores = neighbour_scores(tr, ty, te, num_classes=classes, cfg=cfg)
+            summary = one_class_summary(scores, ey, anomaly_classes(ty, ey), cfg.anomaly_k)
+            auroc = float(summary["auroc"])
+        return {"knn_top1": accuracy(preds, ey), "anomaly_auroc": auroc}
 
     def linear(tr: Tensor, ty: Tensor, te: Tensor, ey: Tensor) -> Scores:
-        preds = sklearn_probe(tr, ty, te) if sklearn else linear_probe_predict(tr, ty, te)
+        preds = (
+            eval_before.probe_predict(tr, ty, te) if before else linear_probe_predict(tr, ty, te)
+        )
         return {"linear_top1": accuracy(preds, ey)}
 
     def fewshot(tr: Tensor, ty: Tensor, te: Tensor, ey: Tensor) -> Scores:
-        if sklearn:
-            accs = [accuracy(sklearn_probe(tr[s], ty[s], te), ey) for s in subsets]
+        if before:
+            accs = [accuracy(eval_before.probe_predict(tr[s], ty[s], te), ey) for s in subsets]
         else:
             accs = fewshot_accuracies(tr, ty, te, ey, subsets)
         draws = {f"fewshot_draw_{i}": a for i, a in enumerate(accs)}
         return {"fewshot_mean": float(np.mean(accs)), **draws}
 
     def retrieval(tr: Tensor, ty: Tensor, te: Tensor, ey: Tensor) -> Scores:
+        if before:
+            return eval_before.retrieval_map(te, ey)
         out = leave_one_out_retrieval(te, ey, metric=cfg.knn_metric)
         return {"recall_at_1": out["recall_at_1"], "map": out["map"]}
 
     def clustering(tr: Tensor, ty: Tensor, te: Tensor, ey: Tensor) -> Scores:
-        if sklearn:
-            return sklearn_kmeans(te, ey, classes, seed)
+        if before:
+            return eval_before.kmeans_scores(te, ey, classes, seed)
         return kmeans_scores(te, ey, num_clusters=classes, seed=seed)
 
-    def anomaly(tr: Tensor, ty: Tensor, te: Tensor, ey: Tensor) -> Scores:
-        out = one_class_anomaly(tr, ty, te, ey, k=cfg.anomaly_k, metric=cfg.knn_metric)
-        return {"anomaly_auroc": float(out["auroc"])}
-
     return {
-        "kNN": knn,
+        "kNN + anomaly": neighbours,
         "linear probe": linear,
         "few-label probes": fewshot,
         "retrieval": retrieval,
         "k-means": clustering,
-        "anomaly": anomaly,
     }
 
 

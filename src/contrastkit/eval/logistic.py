@@ -13,11 +13,11 @@ doubled to reach the same classifier.
 
 The solver is `lbfgs.minimize_lbfgs` from zero weights, preconditioned by Boehning's bound
 on the Hessian (1/2 Z^T Z / N + the penalty for each class's weights, 1/2 for the
-intercepts; Boehning 1992, doi:10.1007/BF00048682), which cuts the iterations on
-Fashion-MNIST embeddings about fivefold. It stops at a gradient of 1e-5, tighter than
-scikit-learn's default 1e-4: its lbfgs can stop before the optimum where the features are
-ill-conditioned (the digits' pixels, C = 1: 98.2% test accuracy at tol 1e-4, 97.7% at the
-optimum, which this solver reaches).
+intercepts; Boehning 1992, doi:10.1007/BF00048682) when the rows outnumber the features:
+on Fashion-MNIST embeddings (60,000 x 256) it needs 293 evaluations instead of 1,033. It
+stops at a gradient of 1e-5, tighter than scikit-learn's default 1e-4: its lbfgs can stop
+before the optimum where the features are ill-conditioned (the digits' pixels, C = 1:
+98.2% test accuracy at tol 1e-4, 97.7% at the optimum, which this solver reaches).
 """
 
 from __future__ import annotations
@@ -155,7 +155,9 @@ def fit_logistic(
         torch.zeros(batch, num_classes * (dim + 1), dtype=dtype, device=x.device),
         max_iter=max_iter,
         tolerance_grad=tolerance_grad,
-        precondition=_preconditioner(z, penalty, num_classes),
+        # with fewer rows than features (few-label draws) the bound has rank N and costs
+        # D x D products per step for no fewer iterations
+        precondition=_preconditioner(z, penalty, num_classes) if n > dim else None,
     )
     weight = params[:, : num_classes * dim].view(batch, num_classes, dim).transpose(1, 2)
     weight = weight / scale[:, :, None]  # (B, D, K), on the raw features
