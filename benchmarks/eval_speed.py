@@ -6,11 +6,12 @@ A trained run is loaded (`--run`; without it one SimCLR epoch of configs/fashion
 is trained first: seconds on a GPU, about ten minutes on 2 CPU cores). Its encoder embeds the
 60,000 + 10,000 images once; each part of the evaluation is then timed on those features by
 each path, with the values it measured: "before" (scikit-learn, CPU), "now" (torch on
-`--device`) and, on a GPU, "now_cpu" (torch on the CPU: the same math, for the agreement;
-`--sklearn` adds "before" there too, 90-120 s of CPU on an H200 host). The raw pixels (the
-raw baseline's features) are scored the same way. Last, the whole evaluation as `contrastkit
-eval` runs it (`evaluate_images`, embedding and health included), without and with the
-baselines: the difference is the baselines' cost.
+`--device`) and, on a GPU, "now_cpu" (torch on the CPU, all its cores: the same math, for
+the agreement; `--sklearn` adds "before" there too, 90-120 s of CPU on an H200 host). The
+raw pixels and the random-init encoder's features (the baselines') are scored the same way,
+"now_cpu" left out. Last, the whole evaluation as `contrastkit eval` runs it
+(`evaluate_images`, embedding and health included), without and with the baselines: the
+difference is the baselines' cost (the supervised one held to its time budget).
 
 Writes benchmarks/results/eval_speed_<device>.json and prints the tables. Run:
     CPU:  flock /work/cpu.lock env PYTHONPATH=src python benchmarks/eval_speed.py --run RUN
@@ -43,6 +44,7 @@ from contrastkit.augment.build import build_augment
 from contrastkit.augment.image import to_float
 from contrastkit.config import eval_budget
 from contrastkit.data.split import ImageSplit
+from contrastkit.encoders.build import build_encoder
 from contrastkit.eval.anomaly import anomaly_classes, one_class_summary
 from contrastkit.eval.clustering import kmeans_scores
 from contrastkit.eval.embed import embed_images
@@ -166,6 +168,17 @@ def health_rows(
     return rows
 
 
+def random_features(settings: Any, data: ImageSplit, device: torch.device) -> tuple[Tensor, Tensor]:
+    """The random-init baseline's features: the run's encoder built afresh under its seed
+    (as `evaluate_images` builds it), embedding the train and test images."""
+    torch.manual_seed(settings.seed)
+    encoder = build_encoder(
+        settings.model.random_init(), int(data.x_train.shape[1]),
+        image_size=settings.augment.size or int(data.x_train.shape[2]),
+    ).to(device)  # fmt: skip
+    return embed_images(encoder, data.x_train), embed_images(encoder, data.x_test)
+
+
 def train_quick_run(out: Path, device: str) -> None:
     """One SimCLR epoch on Fashion-MNIST by the CLI (with its own evaluation)."""
     command = [
@@ -224,15 +237,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", type=Path, help="a trained Fashion-MNIST run directory")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--threads", type=int, default=2, help="CPU threads")
+    parser.add_argument("--threads", type=int, help="CPU threads (default: 2 on cpu, all on cuda)")
     parser.add_argument("--sklearn", action="store_true", help="on cuda: time scikit-learn too")
     parser.add_argument("--max-train", type=int, default=0, help="training images (0: all)")
     parser.add_argument("--max-test", type=int, default=0, help="test images (0: all)")
     parser.add_argument("--no-supervised", action="store_true", help="one supervised step")
     parser.add_argument("--out", type=Path, help="default benchmarks/results/eval_speed_<dev>.json")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
     device = torch.device(args.device)
+    if args.threads or device.type == "cpu":
+        torch.set_num_threads(args.threads or 2)
     result: dict[str, Any] = run_header(args)
     cfg, modality, method = load(args, result)
     settings = replace(modality.settings, eval=cfg.eval)
@@ -240,11 +254,10 @@ def main() -> None:
     encoder = encoder_of(method)
     print(f"{len(data.y_train)} train / {len(data.y_test)} test images on {device}", flush=True)
 
-    paths = {"now": device}
-    if device.type != "cpu":
-        paths["now_cpu"] = torch.device("cpu")
+    paths = {"now": device}  # the baselines' features: the torch code on the device
     if device.type == "cpu" or args.sklearn:
         paths = {"before": torch.device("cpu"), **paths}
+    trained_paths = paths if device.type == "cpu" else {**paths, "now_cpu": torch.device("cpu")}
     subsets = fewshot_indices(
         data.y_train.numpy(), per_class=cfg.eval.fewshot_labels_per_class,
         draws=cfg.eval.fewshot_draws, seed=cfg.seed,
@@ -260,9 +273,16 @@ def main() -> None:
         for path in ("before", "now")
     ]  # fmt: skip
     rows += health_rows(encoder, data, test_z, build_augment(settings.augment), cfg.seed)
-    rows += score_features("trained", (train_z, test_z), data, paths, context)
+    rows += score_features("trained", (train_z, test_z), data, trained_paths, context)
     raw = (to_float(data.x_train).flatten(1), to_float(data.x_test).flatten(1))
     rows += score_features("raw pixels", raw, data, paths, context)
+    random_init, random_s = timed(lambda: random_features(settings, data, device), device)
+    rows += [
+        {"features": "random init", "part": "embed train + test", "path": path,
+         "seconds": random_s, "values": {}}
+        for path in paths
+    ]  # fmt: skip
+    rows += score_features("random init", random_init, data, paths, context)
 
     metrics, without_s = whole_evaluation(settings, data, method, baselines=False, supervised=True)
     _, with_s = whole_evaluation(
