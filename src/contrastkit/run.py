@@ -225,7 +225,7 @@ def load_run(run: Path) -> tuple[Config, Modality, nn.Module]:
     return cfg, modality, method.eval()
 
 
-def _eval_device(name: str, log: Log) -> torch.device:
+def eval_device(name: str, log: Log) -> torch.device:
     """The run's training device when this machine has it, else the CPU (with a note)."""
     try:
         return resolve_device(name)
@@ -239,7 +239,7 @@ def eval_run(run: Path, log: Log = print, overrides: list[str] | None = None) ->
     `metrics.json` (training statistics are kept); `overrides` are `eval.KEY=VALUE`
     settings for this evaluation (`--set`)."""
     cfg, modality, method = load_run(run)
-    method = method.to(_eval_device(cfg.train.device, log))
+    method = method.to(eval_device(cfg.train.device, log))
     if overrides:
         cfg = with_eval_overrides(cfg, overrides, str(run / CONFIG))
         modality = resolve(cfg)
