@@ -4,7 +4,9 @@ preparation, partial freezing, and the loader's answers to missing or mismatched
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -167,3 +169,60 @@ def test_weights_are_read_without_unpickling_code(tmp_path: Path) -> None:
     encoder = EfficientNetLite(LITE_ARCHS["efficientnet_lite0"], resolution=32)
     with pytest.raises(UserError, match="not a readable state dict of tensors"):
         load_lite_weights(encoder, "efficientnet_lite0", path)
+
+
+def _two_ways(
+    encoder: EfficientNetLite,
+    x: torch.Tensor,
+    monkeypatch: pytest.MonkeyPatch,
+    use: Callable[[torch.Tensor], Any] = lambda out: out,
+) -> list[Any]:
+    """`use` of the features of prepared images `x` in chunks of 2 images and in one batch,
+    each from the same weights and statistics."""
+    from contrastkit.encoders import efficientnet_lite
+
+    state = {k: v.clone() for k, v in encoder.state_dict().items()}
+    found = []
+    for pixels in (2 * 32 * 32, 10**9):
+        monkeypatch.setattr(efficientnet_lite, "CPU_CHUNK_PIXELS", pixels)
+        encoder.load_state_dict(state)
+        found.append(use(encoder.features(x)))
+    return found
+
+
+def _grads(encoder: EfficientNetLite) -> Callable[[torch.Tensor], list[torch.Tensor]]:
+    def use(out: torch.Tensor) -> list[torch.Tensor]:
+        encoder.zero_grad()
+        out.square().sum().backward()
+        return [p.grad.clone() for p in encoder.parameters() if p.grad is not None]
+
+    return use
+
+
+def test_parts_without_gradient_run_in_chunks_with_the_same_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    torch.manual_seed(0)
+    encoder = EfficientNetLite(LITE_ARCHS["efficientnet_lite0"], resolution=32).double().eval()
+    x = torch.randn(5, 3, 32, 32, dtype=torch.float64)  # float64: equal up to rounding
+    assert encoder._per_image_parts(x) == 0  # eval mode, but its weights need gradients
+    with torch.no_grad():
+        assert encoder._per_image_parts(x) == PARTS
+        chunked, whole = _two_ways(encoder, x, monkeypatch)
+    torch.testing.assert_close(chunked, whole)
+    encoder.freeze(parts=6)
+    encoder.train()
+    assert encoder._per_image_parts(x) == 6  # the frozen parts only
+    assert encoder._per_image_parts(x.clone().requires_grad_()) == 0  # the input's gradient
+    chunked, whole = _two_ways(encoder, x, monkeypatch, _grads(encoder))
+    torch.testing.assert_close(chunked, whole)
+    assert len(whole) == sum(1 for p in encoder.parameters() if p.requires_grad) > 0
+    fresh = EfficientNetLite(LITE_ARCHS["efficientnet_lite0"], resolution=32)
+    fresh.freeze(parts=0, batchnorm=True)
+    fresh.train()
+    assert fresh._per_image_parts(x) == 0  # every part trains
+    with torch.no_grad():
+        assert fresh._per_image_parts(x) == PARTS  # BatchNorms fixed, no gradient
+        fresh.freeze(parts=0)
+        fresh.train()
+        assert fresh._per_image_parts(x) == 0  # batch statistics: images depend on each other
