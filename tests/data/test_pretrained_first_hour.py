@@ -16,12 +16,13 @@ from typer.testing import CliRunner
 from contrastkit.cli import app
 from contrastkit.encoders.build import build_encoder
 from contrastkit.eval.embed import embed_images
+from contrastkit.eval.suite import NO_FROM_SCRATCH
 from contrastkit.run import load_run
 from contrastkit.train.checkpoint import load_checkpoint
 
 from .images import make_folder
 
-SMALL = ["--set", "train.batch_size=8", "--set", "eval.budget_s=1", "--no-progress"]
+SMALL = ["--set", "train.batch_size=8", "--no-progress"]
 
 
 def _cli(args: list[str]) -> str:
@@ -39,8 +40,11 @@ def test_first_hour_starts_pretrained_and_a_frozen_run_serves_it(tmp_path: Path)
     assert "chose model.resolution=64 for 24x24 images" in out
     assert "chose train.epochs=5, train.lr=0.001, train.encoder_lr_scale=0.3" in out
     assert "pretrained, not fine-tuned" in out and "pretrained encoder as loaded" in out
+    assert "supervised from scratch" not in out  # no network trained from scratch on them
+    assert "No 'supervised, few labels' row: the encoder starts from pretrained weights" in out
     metrics = json.loads((run / "metrics.json").read_text())
     assert 0.0 <= metrics["baselines"]["pretrained"]["knn_top1"] <= 1.0
+    assert metrics["baselines"]["supervised_fewshot"] == {"skipped": NO_FROM_SCRATCH}
     assert metrics["epochs"] == 5
     load_checkpoint(run / "checkpoint.pt")  # tensors only: read with weights_only
 
@@ -48,7 +52,8 @@ def test_first_hour_starts_pretrained_and_a_frozen_run_serves_it(tmp_path: Path)
     out = _cli(["train", "--data", str(pictures), "--out", str(frozen), "--set",
                 "model.freeze=true", *SMALL])  # fmt: skip
     assert "chose train.epochs=1 for a frozen encoder" in out
-    assert "pretrained" not in json.loads((frozen / "metrics.json").read_text())["baselines"]
+    baselines = json.loads((frozen / "metrics.json").read_text())["baselines"]
+    assert "pretrained" not in baselines and "skipped" in baselines["supervised_fewshot"]
     cfg, modality, method = load_run(frozen)
     images = torch.cat([modality.data.x_train, modality.data.x_test])
     as_loaded = build_encoder(cfg.model.pretrained_frozen(), 3, image_size=24)

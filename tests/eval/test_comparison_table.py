@@ -98,3 +98,17 @@ def test_rich_table_renders_headers_and_values() -> None:
     console.print(comparison_table(runs, title="t"))
     text = console.export_text()
     assert "random-init encoder" in text and "90.0" in text and "42.0" in text
+
+
+def test_a_skipped_baseline_has_no_row_and_the_legend_says_why() -> None:
+    metrics = _metrics(0.9)
+    metrics["baselines"]["pretrained"] = _block(0.8)
+    metrics["baselines"]["supervised_fewshot"] = {"skipped": "it starts pretrained"}
+    rows = comparison_rows([("A", metrics)])
+    assert [r.name for r in rows][1:] == [
+        "raw input", "random-init encoder", "pretrained, not fine-tuned"
+    ]  # fmt: skip
+    assert legend([("A", metrics)]).endswith(
+        " No 'supervised, few labels' row: it starts pretrained."
+    )
+    assert "No '" not in legend([("A", _metrics(0.9))])

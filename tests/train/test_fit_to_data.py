@@ -85,7 +85,7 @@ def test_image_data_ask_for_colour_or_grey_views_and_a_strided_encoder(
     assert modality_for(settings_of(config_from_dict({}))).fitted_defaults() == []  # digits
     monkeypatch.setattr(pretrained, "weights_installed", lambda _name: True)
     tuned = [("model", ["resolution"]), ("model", ["frozen_parts"]),
-             ("train", list(pretrained.FINE_TUNING)), ("eval", ["budget_s"])]  # fmt: skip
+             ("train", list(pretrained.FINE_TUNING))]  # fmt: skip
     start = [("model", ["encoder", "pretrained"]), *tuned]
     assert fitted("grey28") == [("augment", list(GREY_VIEWS)), *start]
     assert fitted("large") == [("augment", list(COLOUR_KEYS)), *start]
@@ -110,7 +110,7 @@ def test_a_pretrained_start_keeps_fit_to_data_and_the_users_keys() -> None:
     assert cfg.model.encoder == "efficientnet_lite1" and cfg.model.resolution == 96
     assert cfg.train.lr == 0.01 and cfg.train.epochs == 200  # the user's lr: no fitted train
     assert [line.split(" for ")[0] for line in lines] == [
-        "chose model.resolution=96", "chose model.frozen_parts=6", "chose eval.budget_s=60.0"
+        "chose model.resolution=96", "chose model.frozen_parts=6"
     ]  # fmt: skip
     fresh = config_from_dict({"model": {"encoder": "efficientnet_lite0"}})
     fit_defaults(fresh, pretrained_defaults(fresh.model, 48, choose=True))

@@ -100,11 +100,13 @@ class Health(_Block):
 
 
 class SupervisedFewshot(_Block):
-    """The same encoder trained from scratch on the few labels (images)."""
+    """The same encoder trained from scratch on the few labels (images). `skipped` says why
+    it was not trained (an encoder that starts from pretrained weights)."""
 
-    top1_mean: float
-    top1_std: float
-    draws: list[float]
+    top1_mean: NotRequired[float]
+    top1_std: NotRequired[float]
+    draws: NotRequired[list[float]]
+    skipped: NotRequired[str]
 
 
 class Baselines(_Block):

@@ -123,8 +123,8 @@ def comparison_rows(runs: list[tuple[str, dict[str, Any]]]) -> list[Row]:
         suffix = f" ({data}, seed {seed})" if len(groups) > 1 else ""
         for key, label in BASELINES:
             block = metrics["baselines"].get(key)
-            if not isinstance(block, dict):
-                continue
+            if not isinstance(block, dict) or "skipped" in block:
+                continue  # the legend says why a skipped baseline has no row
             prefix = f"baselines.{key}"
             if key == "supervised_fewshot":
                 rows.append(_supervised_row(label + suffix, block, prefix))
@@ -134,13 +134,18 @@ def comparison_rows(runs: list[tuple[str, dict[str, Any]]]) -> list[Row]:
 
 
 def legend(runs: list[tuple[str, dict[str, Any]]]) -> str:
-    """The table's legend, naming the labels per class of the few-label probe and what
-    each run could not measure (its `eval.skipped`)."""
+    """The table's legend, naming the labels per class of the few-label probe, what each
+    run could not measure (its `eval.skipped`) and why a baseline has no row (its
+    `skipped`)."""
     per_class = {_get(m, "eval.fewshot.labels_per_class") for _, m in runs} - {None}
     k = str(per_class.pop()) if len(per_class) == 1 else "k"
     text = LEGEND.replace("on k labels per class", f"on {k} labels per class")
     skipped = [f"{name}: {why}" for name, m in runs if (why := _get(m, "eval.skipped"))]
-    return text + "".join(f" Not measured, {line}." for line in skipped)
+    text += "".join(f" Not measured, {line}." for line in skipped)
+    for key, label in BASELINES:
+        reasons = {_get(m, f"baselines.{key}.skipped") for _, m in runs} - {None}
+        text += "".join(f" No '{label}' row: {reason}." for reason in sorted(reasons))
+    return text
 
 
 def headers() -> list[str]:

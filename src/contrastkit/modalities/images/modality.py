@@ -44,6 +44,7 @@ from contrastkit.modalities.base import (
 )
 from contrastkit.modalities.images.pretrained import (
     fine_tuning_verdict,
+    loads_pretrained,
     pretrained_defaults,
     starts_pretrained,
 )
@@ -395,6 +396,7 @@ def evaluate_images(
             if starts_pretrained(model)
             else None
         ),
+        from_scratch=not loads_pretrained(model),
     )
     verdict = fine_tuning_verdict(metrics, len(data.y_test))
     if verdict is not None:
