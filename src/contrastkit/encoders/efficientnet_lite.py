@@ -49,8 +49,8 @@ PARTS = 9
 counts."""
 CPU_CHUNK_PIXELS = 8 * 128 * 128
 """Input pixels per chunk of the parts that run without autograd on the CPU (16 images at
-128 px): EfficientNet-Lite0 embedded 512 images at 128 px 5x faster in chunks of 16 than in
-one batch of 512 (1 thread; docs/pretrained.md)."""
+128 px): EfficientNet-Lite0 embedded 512 images at 128 px 4-5x faster in chunks of 16 than
+in one batch of 512 (1 thread; docs/pretrained.md)."""
 
 
 @dataclass(frozen=True)
