@@ -10,8 +10,10 @@ DEMO_RUN ?= runs/demo
 # torch is pinned first: the CPU wheel is on disk here, and an unpinned torch would pull
 # a CUDA build of several GB. pyproject itself only asks for torch>=2.3.
 # Debian packages the tests and demos use: espeak-ng speaks the audio-text data,
-# wordnet-base holds the text task's words and glosses. Installed only when missing.
-DEBIAN_PKGS := espeak-ng wordnet-base dataset-fashion-mnist chromium chromium-driver
+# wordnet-base holds the text task's words and glosses; openclipart-png and mate-icon-theme
+# are pictures benchmarks/pretrained.py writes as class folders. Installed only when missing.
+DEBIAN_PKGS := espeak-ng wordnet-base dataset-fashion-mnist chromium chromium-driver \
+	openclipart-png mate-icon-theme
 system-deps:
 	@missing=$$(for p in $(DEBIAN_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -4,8 +4,8 @@
   90 drawings each, composited on white and written as 96x96 JPEGs (700 pictures);
 - icons: the MATE icon theme (`apt-get install mate-icon-theme`), its 48x48 PNGs by context
   (actions, apps, categories, devices, mimetypes, places, status), at most 120 each, on white;
-- fashion: the Fashion-MNIST test set (`apt-get install dataset-fashion-mnist`), 10,000 28x28
-  grey PNGs in 10 class folders.
+- fashion: the Fashion-MNIST test set (`apt-get install dataset-fashion-mnist`), 200 seeded
+  picks of each of its 10 classes as 28x28 grey PNGs in class folders (2,000 pictures).
 
 Each picture keeps its aspect ratio (padded to a square). The pick is seeded.
 
@@ -68,15 +68,20 @@ def read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(raw, np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
-def write_fashion(out: Path) -> int:
-    """The 10,000 Fashion-MNIST test images as PNGs in class folders."""
+def write_fashion(out: Path, *, per_class: int) -> int:
+    """`per_class` seeded picks of each class of the Fashion-MNIST test images as PNGs in
+    class folders."""
     images = read_idx(FASHION / "t10k-images-idx3-ubyte.gz")
     labels = read_idx(FASHION / "t10k-labels-idx1-ubyte.gz")
-    for name in FASHION_CLASSES:
+    rng = np.random.default_rng(0)
+    n = 0
+    for label, name in enumerate(FASHION_CLASSES):
         (out / name).mkdir(parents=True, exist_ok=True)
-    for i, (image, label) in enumerate(zip(images, labels, strict=True)):
-        Image.fromarray(image).save(out / FASHION_CLASSES[label] / f"{i:05d}.png")
-    return len(images)
+        picks = rng.permutation(np.flatnonzero(labels == label))[:per_class]
+        for i in sorted(picks):
+            Image.fromarray(images[i]).save(out / name / f"{i:05d}.png")
+            n += 1
+    return n
 
 
 def make_folder(name: str, out: Path) -> Path:
@@ -89,7 +94,7 @@ def make_folder(name: str, out: Path) -> Path:
     elif name == "icons":
         write_classes(ICONS, ICON_CLASSES, folder, per_class=120, side=48, suffix=".png")
     else:
-        write_fashion(folder)
+        write_fashion(folder, per_class=200)
     return folder
 
 

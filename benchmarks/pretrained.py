@@ -3,12 +3,12 @@
 against raw pixels, the random-init encoder and the pretrained encoder not fine-tuned.
 
 Folders (`benchmarks/picture_folders.py`; Debian packages openclipart-png, mate-icon-theme,
-dataset-fashion-mnist): clip art (8 classes, 96x96), icons (7 contexts, 48x48), Fashion-MNIST
-test images (10 classes, 28x28 grey). For each: the wall time of `train` from the command to
-its table (training and the whole evaluation), kNN and few-label (10 labels per class) of the
-run's table, and precision@10 of whole-image search: for every picture of the folder, the
-share of its 10 nearest others (cosine) of its own class. Then `index` and `search` with one
-picture per folder, through the CLI.
+dataset-fashion-mnist; `make system-deps` installs them): clip art (8 classes, 96x96), icons (7
+contexts, 48x48), 2,000 Fashion-MNIST test images (10 classes, 28x28 grey). For each: the
+wall time of `train` from the command to its table (training and the whole evaluation), kNN
+and few-label (10 labels per class) of the run's table, and precision@10 of whole-image
+search: for every picture of the folder, the share of its 10 nearest others (cosine) of its
+own class. Then `index` and `search` with one picture per folder, through the CLI.
 
     flock /work/cpu.lock python benchmarks/pretrained.py --work /tmp/pretrained_bench
 """
@@ -124,25 +124,35 @@ def bench_folder(name: str, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def cells(row: dict[str, Any]) -> list[str]:
+    """kNN, few-label (mean±std) and precision@10 of one row, in %."""
+
+    def pct(v: float | None) -> str:
+        return "-" if v is None else f"{100 * v:.1f}"
+
+    few = pct(row["fewshot_top1_mean"])
+    if row["fewshot_top1_std"] is not None:
+        few += f"±{100 * row['fewshot_top1_std']:.1f}"
+    return [pct(row["knn_top1"]), few, pct(row["precision_at_10"])]
+
+
 def show(results: list[dict[str, Any]]) -> None:
+    """A table per folder with the run's verdict line, then all of them as Markdown."""
     console = Console(width=120)
+    lines = ["| folder | row | kNN | few-label | P@10 |", "|---|---|---|---|---|"]
     for result in results:
-        table = Table(title=f"{result['folder']}: {result['pictures']} pictures, "
-                      f"train -> table {result['train_to_table_s']:.0f} s")  # fmt: skip
+        title = (f"{result['folder']} ({result['pictures']}), train {result['train_time_s']:.0f}"
+                 f" s, train -> table {result['train_to_table_s']:.0f} s")  # fmt: skip
+        table = Table(title=title)
         for header in ("row", "kNN", "few-label", "P@10"):
             table.add_column(header)
-        for key, label in ROWS:
-            row = result["rows"][key]
-
-            def pct(v: float | None) -> str:
-                return "-" if v is None else f"{100 * v:.1f}"
-
-            few = pct(row["fewshot_top1_mean"])
-            if row["fewshot_top1_std"] is not None:
-                few += f"±{100 * row['fewshot_top1_std']:.1f}"
-            table.add_row(label, pct(row["knn_top1"]), few, pct(row["precision_at_10"]))
+        for i, (key, label) in enumerate(ROWS):
+            table.add_row(label, *cells(result["rows"][key]))
+            lines.append(f"| {title if i == 0 else ''} | {label} | "
+                         + " | ".join(cells(result["rows"][key])) + " |")  # fmt: skip
         console.print(table)
         console.print(result["verdict"] or "")
+    print("\n".join(lines))
 
 
 def main() -> None:
@@ -157,8 +167,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     header = run_header(args)
     results = [bench_folder(name, args) for name in args.folders]
-    show(results)
     write_json_atomic(args.out, {**header, "folders": results})
+    show(results)
     print(f"wrote {args.out}")
 
 
