@@ -74,8 +74,25 @@ def train(
     data: Annotated[
         Path | None,
         typer.Option(
-            help="Train on your images: an image folder (one subfolder per class, or flat "
-            "and unlabeled), a CIFAR python folder, or a .npy/.npz file (sets data.path)."
+            help="Train on your data, with the recipe for what it holds: an image folder (one "
+            "subfolder per class, or flat and unlabeled), a CIFAR python folder or a .npy/.npz "
+            "file; a table (.csv, .parquet); text (.txt: one sentence per line; .jsonl, or "
+            ".csv with anchor,positive columns: pairs). Sets data.path; the chosen "
+            "settings are printed."
+        ),
+    ] = None,
+    label: Annotated[
+        str | None,
+        typer.Option(
+            help="Tables: the label column (evaluation only; default: a column named label, "
+            "target, class or y)."
+        ),
+    ] = None,
+    id_column: Annotated[
+        str | None,
+        typer.Option(
+            help="Tables: the column whose values name the rows, not a feature (default: a "
+            "column whose values are all distinct)."
         ),
     ] = None,
     skip_bad: Annotated[
@@ -109,6 +126,10 @@ def train(
         cfg = load_config(config, set_ or [])
         if data is not None:
             cfg.data.source, cfg.data.path = "auto", str(data)
+        if label is not None:
+            cfg.data.label = label
+        if id_column is not None:
+            cfg.data.id_column = id_column
         if skip_bad:
             cfg.data.skip_bad = True
     if stop_on_collapse:

@@ -207,20 +207,32 @@ def eval_budget(cfg: Config, train_time_s: float | None) -> None:
 
 
 def fit_defaults(cfg: Config, fitted: list[Fitted]) -> list[str]:
-    """Apply the settings a modality chose from its data, in place, each when the config
-    sets none of its keys; one line per choice applied."""
+    """Apply the settings a modality chose from its data, in place; one line per choice
+    applied. A recipe choice (`Fitted.recipe`) applies only when the config names no
+    method, to each of its keys the config does not set; any other choice applies whole,
+    when the config sets none of its keys."""
     lines = []
+    named_method = bool(cfg.method.model_fields_set)
     for choice in fitted:
         section = getattr(cfg, choice.section)
-        if choice.values.keys() & section.model_fields_set:
+        user_set = section.model_fields_set
+        if choice.recipe:
+            values = (
+                {}
+                if named_method
+                else {k: v for k, v in choice.values.items() if k not in user_set}
+            )
+        else:
+            values = {} if choice.values.keys() & user_set else choice.values
+        if not values:
             continue
-        new = type(section).model_validate({**section.model_dump(), **choice.values})
-        # set: the user's keys and the chosen ones (fit_to_data leaves both alone)
-        new.__pydantic_fields_set__ = section.model_fields_set | choice.values.keys()
-        setattr(cfg, choice.section, new)
-        chosen = ", ".join(
-            f"{choice.section}.{key}={value}" for key, value in choice.values.items()
-        )
+        if choice.section == "method":  # the recipe's method replaces the default one
+            chosen_section = METHOD_CONFIGS[values["name"]].model_validate(values)
+        else:  # set: the user's keys and the chosen ones (fit_to_data leaves both alone)
+            kept = section.model_dump(exclude_unset=True)
+            chosen_section = type(section).model_validate({**kept, **values})
+        setattr(cfg, choice.section, chosen_section)
+        chosen = ", ".join(f"{choice.section}.{key}={value}" for key, value in values.items())
         lines.append(f"chose {chosen} for {choice.reason}; set it to override")
     return lines
 

@@ -31,7 +31,7 @@ from contrastkit.distributed import rank
 from contrastkit.errors import TrainingDiverged, UserError
 from contrastkit.methods.registry import method_spec
 from contrastkit.modalities.base import Log, Modality
-from contrastkit.modalities.registry import modality_for
+from contrastkit.modalities.registry import modality_for, source_of
 from contrastkit.rundir import (
     CHECKPOINT,
     CONFIG,
@@ -80,6 +80,25 @@ def train_run(
         ddp.stop()
 
 
+def settle(cfg: Config) -> tuple[Modality, list[str]]:
+    """Settle a new run's config on its data, in place, before anything is built: the
+    source of `train --data PATH` (what the file or folder holds), then the defaults the
+    modality chooses from the data (its recipe when the config names no method); returns
+    the modality, checked against the method, and one line per choice."""
+    lines = []
+    if cfg.data.source == "auto" and cfg.data.path is not None:
+        source = source_of(cfg.data.path)
+        if source != cfg.data.source:
+            cfg.data.source = source
+            kind = modality_for(settings_of(cfg)).name
+            lines.append(f"chose data.source={source} for {Path(cfg.data.path).name} ({kind})")
+    modality = modality_for(settings_of(cfg))
+    lines += fit_defaults(cfg, modality.fitted_defaults())
+    modality.settings = settings_of(cfg)  # views, encoder and data read with the choices
+    modality.check(method_spec(cfg.method.name))
+    return modality, lines
+
+
 def _train_run(
     cfg: Config,
     out: Path,
@@ -91,9 +110,12 @@ def _train_run(
     on_epoch_end: Callable[[int], None] | None,
 ) -> dict[str, Any]:
     writer = rank() == 0
-    if not resume:  # a run reads the same data from any folder it is evaluated from
+    fitted: list[str] = []
+    if resume:
+        modality = resolve(cfg)
+    else:  # a run reads the same data from any folder it is evaluated from
         cfg.data.path = absolute_data_path(cfg.data.path)
-    modality = resolve(cfg)
+        modality, fitted = settle(cfg)
     with ExitStack() as stack:
         replacement = None
         if writer:
@@ -111,7 +133,9 @@ def _train_run(
                 on_epoch_end(epoch)
 
         try:
-            return _train(cfg, out, modality, device, resume, show_progress, log, epoch_done)
+            return _train(
+                cfg, out, modality, fitted, device, resume, show_progress, log, epoch_done
+            )
         except TrainingDiverged as err:  # stopped cleanly: say what the run still holds
             raise TrainingDiverged(f"{err}; {checkpoint_state(out / CHECKPOINT)}") from None
 
@@ -120,6 +144,7 @@ def _train(
     cfg: Config,
     out: Path,
     modality: Modality,
+    fitted: list[str],
     device: torch.device,
     resume: bool,
     show_progress: bool,
@@ -127,19 +152,19 @@ def _train(
     on_epoch_end: Callable[[int], None],
 ) -> dict[str, Any]:
     writer = rank() == 0
-    fitted = [] if resume else fit_defaults(cfg, modality.fitted_defaults())
-    if fitted:
-        modality.settings = settings_of(cfg)  # views and encoder come from the fitted sections
+    if writer:
+        for line in fitted:
+            log(line)
     torch.manual_seed(cfg.seed)  # the initial weights: the same seed gives the same run
     training = modality.training(method_spec(cfg.method.name), log if writer else _quiet)
     method = build_method(cfg, modality.new_encoder)
-    derived = fitted + ([] if resume else fit_to_data(cfg, len(training.items)))  # type: ignore[arg-type]
+    derived = [] if resume else fit_to_data(cfg, len(training.items))  # type: ignore[arg-type]
     if writer:
         for line in training.lines:
             log(line)
         for line in derived:
             log(line)
-        if derived:  # the saved config is what ran: --resume reads it
+        if derived:  # the saved config is what ran: --resume reads it (fitted: written)
             write_text_atomic(out / CONFIG, dump_config(cfg))
         log(device_line(device, amp=cfg.train.amp))
     monitor = (

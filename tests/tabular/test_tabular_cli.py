@@ -46,7 +46,9 @@ def test_train_eval_embed_on_wine(tmp_path: Path) -> None:
         assert all(0.0 <= a <= 1.0 for a in accuracies(block))
     assert saved["eval"]["fewshot"]["labels_per_class"] == 3
     tab = saved["tabular"]
-    assert tab["columns"] == {"numeric": 13, "categorical": 0, "missing": {}}
+    assert tab["columns"] == {
+        "numeric": 13, "categorical": 0, "missing": {}, "boosting_ordinal": []
+    }  # fmt: skip
     assert set(tab["budgets"]) == {"2", "5"}
     for row in tab["budgets"].values():
         assert set(row) == {"embedding", "raw", "boosting"}
@@ -142,6 +144,8 @@ def test_table_source_needs_table_method(
         str(tmp_path / "run"),
         "--set",
         "data.source=wine",
+        "--set",
+        "method.name=simclr",
     )
     flat = " ".join(err.split())
     assert code == 2 and "'simclr' does not train on tables" in flat

@@ -49,12 +49,22 @@ class RawTable:
         categorical: Column name -> Shape: (N,) object array of str, None where missing.
         labels: Shape: (N,) object array of str (the label column), or None when unlabelled.
         name: What the data is called in `metrics.json`.
+        ids: Shape: (N,) object array of str, the id column's values (not a feature), or
+            None when the table has no id column.
     """
 
     numeric: dict[str, np.ndarray]
     categorical: dict[str, np.ndarray]
     labels: np.ndarray | None
     name: str
+    ids: np.ndarray | None = None
+
+    def row_ids(self) -> list[str]:
+        """What names each row: its id column's value, else `NAME:K` for data row K from 1
+        (the header not counted, blank lines skipped: pandas' `iloc[K-1]`)."""
+        if self.ids is not None:
+            return [str(v) for v in self.ids]
+        return [f"{self.name}:{k + 1}" for k in range(self.num_rows)]
 
     @property
     def num_rows(self) -> int:
@@ -123,14 +133,16 @@ def _type_column(
     )
 
 
-def _check_label(label: str | None, names: list[str], source: str) -> None:
-    if label is None or label in names:
+def _check_column(column: str | None, what: str, names: list[str], source: str) -> None:
+    if column is None or column in names:
         return
-    close = difflib.get_close_matches(label, names, n=1, cutoff=0.5)
+    close = difflib.get_close_matches(column, names, n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    raise UserError(
-        f"{source}: label column {label!r} not found{hint} (columns: {', '.join(names)})"
-    )
+    raise UserError(f"{source}: {what} {column!r} not found{hint} (columns: {', '.join(names)})")
+
+
+def _check_label(label: str | None, names: list[str], source: str) -> None:
+    _check_column(label, "label column", names, source)
 
 
 def _check_forced(categorical: list[str], names: list[str], source: str) -> None:
@@ -151,12 +163,19 @@ def _columns_to_table(
     categorical_columns: list[str],
     where: Callable[[int], str],
     name: str,
+    id_column: str | None = None,
 ) -> RawTable:
     """Type every column (`numeric_ready` holds columns already read as numbers)."""
     numeric: dict[str, np.ndarray] = {}
     categorical: dict[str, np.ndarray] = {}
-    labels = None
+    labels = ids = None
     for column, column_cells in zip(names, cells, strict=True):
+        if column == id_column:
+            missing = [i for i, cell in enumerate(column_cells) if _is_missing(cell)]
+            if missing:
+                raise UserError(f"{where(missing[0])}id column {id_column!r} is empty")
+            ids = np.array([str(c).strip() for c in column_cells], dtype=object)
+            continue
         if column == label:
             missing = [i for i, cell in enumerate(column_cells) if _is_missing(cell)]
             if missing:
@@ -177,8 +196,8 @@ def _columns_to_table(
         )
         (numeric if kind == "numeric" else categorical)[column] = values
     if not numeric and not categorical:
-        raise UserError(f"{where(0)}no feature columns besides the label {label!r}")
-    return RawTable(numeric=numeric, categorical=categorical, labels=labels, name=name)
+        raise UserError(f"{where(0)}no feature columns besides the label and id columns")
+    return RawTable(numeric=numeric, categorical=categorical, labels=labels, name=name, ids=ids)
 
 
 MAX_COLUMNS = 10_000
@@ -200,9 +219,14 @@ def check_width(path: Path, columns: int) -> None:
 
 
 def read_csv_table(
-    path: str | Path, *, label: str | None = None, categorical_columns: list[str] | None = None
+    path: str | Path,
+    *,
+    label: str | None = None,
+    categorical_columns: list[str] | None = None,
+    id_column: str | None = None,
 ) -> RawTable:
-    """Read a CSV file with a header row (UTF-8, comma-separated, quotes allowed).
+    """Read a CSV file with a header row (UTF-8, comma-separated, quotes allowed); the
+    `id_column`'s values name the rows and are not a feature.
 
     Raises:
         UserError: missing file, invalid UTF-8, no header or no rows, a row with a different
@@ -224,6 +248,7 @@ def read_csv_table(
     if not rows:
         raise UserError(f"{path}: a header but no data rows")
     _check_label(label, names, str(path))
+    _check_column(id_column, "id column", names, str(path))
     _check_forced(categorical_columns or [], names, str(path))
     cells: list[list[str | None]] = [[row[j] for row in rows] for j in range(len(names))]
     return _columns_to_table(
@@ -234,6 +259,7 @@ def read_csv_table(
         categorical_columns=categorical_columns or [],
         where=lambda i: f"{path}: line {lines[i]}: ",
         name=path.stem,
+        id_column=id_column,
     )
 
 
@@ -268,7 +294,11 @@ def _rows(path: Path, reader: Any) -> tuple[list[list[str]], list[int], list[str
 
 
 def read_parquet_table(
-    path: str | Path, *, label: str | None = None, categorical_columns: list[str] | None = None
+    path: str | Path,
+    *,
+    label: str | None = None,
+    categorical_columns: list[str] | None = None,
+    id_column: str | None = None,
 ) -> RawTable:
     """Read a Parquet file: numeric columns stay numbers, others are typed like CSV cells.
 
@@ -297,6 +327,7 @@ def read_parquet_table(
         raise UserError(f"{path}: no rows")
     names = [str(c) for c in frame.columns]
     _check_label(label, names, str(path))
+    _check_column(id_column, "id column", names, str(path))
     _check_forced(categorical_columns or [], names, str(path))
     numeric_ready: dict[str, np.ndarray] = {}
     cells: list[list[str | None]] = []
@@ -320,11 +351,30 @@ def read_parquet_table(
         categorical_columns=categorical_columns or [],
         where=lambda i: f"{path}: row {i + 1}: ",
         name=path.stem,
+        id_column=id_column,
     )
 
 
 def _is_null(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def csv_header(path: Path) -> list[str]:
+    """The column names on the first line of a CSV file (stripped; [] for an empty file).
+
+    Raises:
+        UserError: the file is not valid UTF-8, not readable as CSV or too wide.
+    """
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            with csv_errors(path, reader):
+                first = next(reader, None)
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not valid UTF-8") from None
+    header = [h.strip() for h in first or []]
+    check_width(path, len(header))
+    return header
 
 
 def bundled_table(name: str) -> RawTable:

@@ -33,6 +33,9 @@ class TableSplit:
         missing: Column name -> number of missing cells imputed (both splits).
         class_names: Name of each class index.
         name: What the data is called in `metrics.json`.
+        rows_train, rows_test: Shape: (N,), (M,), each split's rows in the table read (from 0).
+        ids: What names each row of the table read (`RawTable.row_ids`).
+        shown: Each row of the table read as a person reads it: its leading columns.
     """
 
     num_train: Tensor
@@ -47,6 +50,10 @@ class TableSplit:
     missing: dict[str, int]
     class_names: list[str]
     name: str
+    rows_train: np.ndarray
+    rows_test: np.ndarray
+    ids: list[str]
+    shown: list[str]
 
     @property
     def num_classes(self) -> int:
@@ -122,7 +129,35 @@ def preprocess(raw: RawTable, *, test_fraction: float, seed: int) -> TableSplit:
         missing={n: m for n, m in missing.items() if m},
         class_names=class_names,
         name=raw.name,
+        rows_train=np.asarray(idx_train),
+        rows_test=np.asarray(idx_test),
+        ids=raw.row_ids(),
+        shown=leading_columns(raw),
     )
+
+
+SHOWN_COLUMNS = 4
+"""How many leading columns show a row in search hits and the report."""
+
+
+def leading_columns(raw: RawTable, count: int = SHOWN_COLUMNS) -> list[str]:
+    """Each row's first `count` feature columns as `name=value` (numbers with up to 6
+    significant digits, '?' for missing), joined by ', '."""
+    columns = list(raw.numeric.items())[:count]
+    columns += list(raw.categorical.items())[: count - len(columns)]
+    cells = []
+    for name, values in columns:
+        if values.dtype == object:
+            cells.append([f"{name}={'?' if v is None else v}" for v in values])
+        else:
+            cells.append([f"{name}={'?' if np.isnan(v) else f'{v:.6g}'}" for v in values])
+    return [", ".join(row) for row in zip(*cells, strict=True)] if cells else [""] * raw.num_rows
+
+
+def _names(names: list[str], shown: int = 12) -> str:
+    """The first `shown` names, then how many more."""
+    more = f", ... ({len(names) - shown} more)" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def describe_table(split: TableSplit) -> list[str]:
@@ -133,7 +168,7 @@ def describe_table(split: TableSplit) -> list[str]:
         f"columns, {split.num_classes} classes"
     ]
     if split.numeric_names:
-        lines.append(f"  numeric: {', '.join(split.numeric_names)}")
+        lines.append(f"  numeric: {_names(split.numeric_names)}")
     if split.categorical_names:
         cats = zip(split.categorical_names, split.cardinalities, strict=True)
         lines.append("  categorical: " + ", ".join(f"{n} ({k - 1} categories)" for n, k in cats))

@@ -7,8 +7,10 @@ scored on the whole test split:
 - embedding: the linear probe (standardise + L2 logistic regression, C = 1) on the encoder output;
 - raw: the same probe on the raw features (standardised numeric + one-hot categorical);
 - boosting: scikit-learn's `HistGradientBoostingClassifier` on the raw columns (categorical
-  columns as native categories), default settings except `min_samples_leaf`, lowered from 20
-  to max(1, min(20, n // 10)) for n labelled rows so that trees can split at all on 4-50 rows.
+  columns as native categories up to `BOOSTING_CATEGORIES` codes, the most it takes; a column
+  with more is given as its ordinal codes), default settings except `min_samples_leaf`,
+  lowered from 20 to max(1, min(20, n // 10)) for n labelled rows so that trees can split at
+  all on 4-50 rows.
   It runs single-threaded: on these few-row fits OpenMP threads only add overhead, and on a
   loaded machine oversubscription made one fit take 60 s instead of 0.2 s (measured).
 """
@@ -24,15 +26,27 @@ from threadpoolctl import threadpool_limits
 
 from contrastkit.eval.linear import fewshot_accuracies, fewshot_indices
 
+ONE_HOT_MAX = 256
+"""A categorical column with more codes than this is hashed into this many one-hot buckets
+(code mod `ONE_HOT_MAX`) in the raw features, so that their width stays bounded."""
+BOOSTING_CATEGORIES = 255
+"""HistGradientBoostingClassifier takes categorical codes in [0, max_bins - 1], max_bins 255."""
+
+
+def native_categories(cardinalities: list[int]) -> np.ndarray:
+    """Shape: (Dc,) bool, the categorical columns boosting can take as categories."""
+    return np.array([k <= BOOSTING_CATEGORIES for k in cardinalities], dtype=bool)
+
 
 def raw_features(numeric: np.ndarray, codes: np.ndarray, cardinalities: list[int]) -> np.ndarray:
-    """Numeric columns followed by a one-hot block per categorical column.
+    """Numeric columns followed by a one-hot block per categorical column (of
+    min(cardinality, `ONE_HOT_MAX`) columns: larger columns are hashed, code mod the width).
 
     Args:
         numeric: Shape: (N, Dn). codes: Shape: (N, Dc), int in [0, cardinality).
 
     Returns:
-        Shape: (N, Dn + sum(cardinalities)), float32.
+        Shape: (N, Dn + sum(min(cardinality, ONE_HOT_MAX))), float32.
     """
     if codes.shape[1] != len(cardinalities) or numeric.shape[0] != codes.shape[0]:
         raise ValueError(
@@ -40,7 +54,9 @@ def raw_features(numeric: np.ndarray, codes: np.ndarray, cardinalities: list[int
             f"{len(cardinalities)} columns"
         )
     blocks = [numeric.astype(np.float32)]
-    blocks += [np.eye(k, dtype=np.float32)[codes[:, j]] for j, k in enumerate(cardinalities)]
+    for j, k in enumerate(cardinalities):
+        width = min(k, ONE_HOT_MAX)
+        blocks.append(np.eye(width, dtype=np.float32)[codes[:, j] % width])
     return np.concatenate(blocks, axis=1)
 
 
@@ -104,7 +120,9 @@ def budget_comparison(
     for k in budgets:
         if k > smallest:
             continue
-        subsets = fewshot_indices(train_y, per_class=k, draws=draws, seed=seed + k)
+        # the seed of the run's few-label probe: at its budget the subsets, and so the
+        # numbers, are the ones the run's main table shows
+        subsets = fewshot_indices(train_y, per_class=k, draws=draws, seed=seed)
         row: dict[str, Any] = {}
         for name, (train, test) in features.items():
             row[name] = _stats(fewshot_accuracies(train, labels[0], test, labels[1], subsets))

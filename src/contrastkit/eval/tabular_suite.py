@@ -1,8 +1,10 @@
 """The evaluation protocol of a tabular run: the metrics.json blocks for a table.
 
-The DESIGN keys that make sense for tables are kept (`eval`: knn_top1, linear_top1, fewshot,
-retrieval, nmi; `health`; `baselines.raw` = the standardised raw features, numeric +
-one-hot; `baselines.random_init`), and a `tabular` block adds the few-label comparison of
+The features are scored as images' are (`eval/scores.py`: `eval` holds knn_top1,
+linear_top1, fewshot, retrieval, nmi, ari, classification, anomaly; `health`;
+`baselines.raw` = the standardised raw features, numeric + one-hot (hashed above
+`ONE_HOT_MAX` categories); `baselines.random_init`), and a `tabular` block adds the few-label
+comparison of
 `contrastkit.eval.tabular_probe` over several budgets (embedding vs raw vs boosting) and the
 same three with all training labels.
 """
@@ -19,13 +21,16 @@ from torch import Tensor, nn
 
 from contrastkit.augment.tabular import RowAugment
 from contrastkit.data.table_split import TableSplit
-from contrastkit.eval.clustering import kmeans_nmi
 from contrastkit.eval.health import alignment, embedding_std, rankme, uniformity
-from contrastkit.eval.knn import knn_accuracy
-from contrastkit.eval.linear import fewshot_indices, fewshot_linear_probe, linear_probe
+from contrastkit.eval.linear import fewshot_indices, linear_probe
 from contrastkit.eval.options import EvalConfig
-from contrastkit.eval.retrieval import leave_one_out_retrieval
-from contrastkit.eval.tabular_probe import boosting_accuracy, budget_comparison, raw_features
+from contrastkit.eval.scores import embedding_scores
+from contrastkit.eval.tabular_probe import (
+    boosting_accuracy,
+    budget_comparison,
+    native_categories,
+    raw_features,
+)
 
 
 @torch.no_grad()
@@ -57,26 +62,27 @@ def embed_rows(
 
 
 def _probes(
-    train: Tensor, test: Tensor, data: TableSplit, cfg: EvalConfig, subsets: list[np.ndarray]
+    train: Tensor,
+    test: Tensor,
+    data: TableSplit,
+    cfg: EvalConfig,
+    subsets: list[np.ndarray],
+    seed: int,
 ) -> dict[str, Any]:
-    """kNN, linear probe on all labels, few-label probe: the DESIGN `eval` keys."""
+    """Every label-based score of one set of features (`embedding_scores`, as for images):
+    kNN and linear probes with their classification reports, few-label probes on
+    `subsets`, retrieval, clustering, anomaly detection."""
     per_class = len(subsets[0]) // data.num_classes
-    return {
-        "knn_top1": knn_accuracy(
-            train,
-            data.y_train,
-            test,
-            data.y_test,
-            num_classes=data.num_classes,
-            k=cfg.knn_k,
-            temperature=cfg.knn_temperature,
-        ),
-        "linear_top1": linear_probe(train, data.y_train, test, data.y_test),
-        "fewshot": {
-            "labels_per_class": per_class,
-            **fewshot_linear_probe(train, data.y_train, test, data.y_test, subsets),
-        },
-    }
+    return embedding_scores(
+        train,
+        data.y_train,
+        test,
+        data.y_test,
+        num_classes=data.num_classes,
+        cfg=cfg.model_copy(update={"fewshot_labels_per_class": per_class}),
+        subsets=subsets,
+        seed=seed,
+    )
 
 
 def table_health(
@@ -149,28 +155,26 @@ def _evaluate_table(
     raw_test = torch.from_numpy(
         raw_features(data.num_test.numpy(), data.cat_test.numpy(), data.cardinalities)
     )
-    evaluated = _probes(z_train, z_test, data, cfg, subsets)
+    evaluated = _probes(z_train, z_test, data, cfg, subsets, seed)
     result: dict[str, Any] = {
-        "eval": {
-            **evaluated,
-            "retrieval": leave_one_out_retrieval(z_test, data.y_test),
-            "nmi": kmeans_nmi(z_test, data.y_test, num_clusters=data.num_classes, seed=seed),
-        },
+        "eval": evaluated,
         "health": table_health(encoder, data, augment, seed),
     }
     columns = (
         torch.cat([data.num_train, data.cat_train.float()], dim=1).numpy(),
         torch.cat([data.num_test, data.cat_test.float()], dim=1).numpy(),
     )
-    categorical = np.array(
-        [False] * len(data.numeric_names) + [True] * len(data.categorical_names), dtype=bool
-    )
+    native = native_categories(data.cardinalities)
+    categorical = np.concatenate([np.zeros(len(data.numeric_names), dtype=bool), native])
     log(f"few-label comparison: budgets {cfg.tabular_budgets}, {cfg.fewshot_draws} draws")
     result["tabular"] = {
         "columns": {
             "numeric": len(data.numeric_names),
             "categorical": len(data.categorical_names),
             "missing": data.missing,
+            "boosting_ordinal": [
+                n for n, ok in zip(data.categorical_names, native, strict=True) if not ok
+            ],
         },
         "draws": cfg.fewshot_draws,
         "budgets": budget_comparison(
@@ -199,13 +203,14 @@ def _evaluate_table(
         torch.manual_seed(seed)
         random_encoder = make_encoder()
         result["baselines"] = {
-            "raw": _probes(raw_train, raw_test, data, cfg, subsets),
+            "raw": _probes(raw_train, raw_test, data, cfg, subsets, seed),
             "random_init": _probes(
                 embed_rows(random_encoder, data.num_train, data.cat_train),
                 embed_rows(random_encoder, data.num_test, data.cat_test),
                 data,
                 cfg,
                 subsets,
+                seed,
             ),
         }
     return result

@@ -6,6 +6,8 @@ from typing import Any
 
 from rich.table import Table
 
+from contrastkit.eval.tabular_probe import BOOSTING_CATEGORIES
+
 MODELS = (("embedding", "probe on embedding"), ("raw", "probe on raw"), ("boosting", "boosting"))
 
 
@@ -17,7 +19,14 @@ def _cell(stats: dict[str, Any], best: float) -> str:
 def tabular_table(block: dict[str, Any], title: str) -> Table:
     """Rows: labels per class (then all labels); columns: the three models, test top-1 %
     as mean ± std over the draws; the best mean of each row in bold."""
-    table = Table(title=title)
+    ordinal = block.get("columns", {}).get("boosting_ordinal") or []
+    caption = (
+        f"boosting takes {', '.join(ordinal)} as ordinal codes: it takes at most "
+        f"{BOOSTING_CATEGORIES} categories"
+        if ordinal
+        else None
+    )
+    table = Table(title=title, caption=caption)
     table.add_column("labels / class", justify="right")
     for _, name in MODELS:
         table.add_column(name, justify="right")

@@ -60,19 +60,27 @@ class Settings:
     text: TextConfig
 
 
+Section = Literal["data", "model", "augment", "method", "train", "eval", "text"]
+"""A config section a modality may choose defaults in."""
+
+
 @dataclass(frozen=True)
 class Fitted:
     """Default settings chosen from the data.
 
     Attributes:
-        section: The config section ("augment", "model", "train", "eval").
+        section: The config section ("augment", "model", ...).
         values: Key -> value within the section.
         reason: What in the data asked for them ("colour images").
+        recipe: Part of the recipe for this kind of data (method, encoder, views, schedule):
+            applied only when the config names no method, each key the config does not set.
+            Other choices apply whole, when the config sets none of their keys.
     """
 
-    section: Literal["augment", "model", "train", "eval"]
+    section: Section
     values: dict[str, Any]
     reason: str
+    recipe: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,8 @@ class Embedded:
         info: What a search index must keep to read a query the same way (e.g. the image
             size), JSON-serialisable.
         thumbnails: A small JPEG per row (video frames), or None.
+        shown: What a person reads for each row beside its id (the sentence of a line, a
+            table row's leading columns), or None when the id says it all (a file name).
     """
 
     vectors: Tensor
@@ -129,14 +139,16 @@ class Embedded:
     notes: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
     thumbnails: list[bytes] | None = None
+    shown: list[str] | None = None
 
     def __post_init__(self) -> None:
         if self.vectors.ndim != 2 or self.vectors.shape[0] != len(self.ids):
             raise ValueError(
                 f"{len(self.ids)} ids for vectors of shape {tuple(self.vectors.shape)}"
             )
-        if self.thumbnails is not None and len(self.thumbnails) != len(self.ids):
-            raise ValueError(f"{len(self.thumbnails)} thumbnails for {len(self.ids)} ids")
+        for what, rows in (("thumbnails", self.thumbnails), ("shown texts", self.shown)):
+            if rows is not None and len(rows) != len(self.ids):
+                raise ValueError(f"{len(rows)} {what} for {len(self.ids)} ids")
 
 
 @dataclass(frozen=True)
@@ -283,6 +295,12 @@ class Modality(ABC):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+
+    @classmethod
+    def claims(cls, path: Path) -> str | None:
+        """The `data.source` this modality reads `path` as (`train --data PATH`), or None
+        when the path holds another kind of data. Reads at most the file's first lines."""
+        return None
 
     def check(self, spec: MethodSpec) -> None:
         """Raise `UserError` when the method cannot train on this data (wrong batch type).

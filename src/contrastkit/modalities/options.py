@@ -41,6 +41,9 @@ class DataConfig(Strict):
     """Pre-train only on items of these classes (labels unused; the transfer protocol)."""
     label: str | None = None
     """Tables (csv, parquet): the label column, used only for evaluation."""
+    id_column: str | None = None
+    """Tables (csv, parquet): the column whose values name the rows (not a feature): the
+    ids of `embed`, `index` and `search`."""
     categorical_columns: list[str] = Field(default_factory=list)
     """Tables: columns to treat as categorical even when every value is a number."""
 

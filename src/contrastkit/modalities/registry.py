@@ -6,6 +6,7 @@ Adding a modality is one package under `modalities/` and one line here.
 from __future__ import annotations
 
 import difflib
+from pathlib import Path
 
 from contrastkit.errors import UserError
 from contrastkit.modalities.base import Modality, Settings
@@ -47,3 +48,25 @@ def modality_class(source: str) -> type[Modality]:
 def modality_for(settings: Settings) -> Modality:
     """The modality of a run's settings (nothing is read yet)."""
     return modality_class(settings.data.source)(settings)
+
+
+def source_of(path: str) -> str:
+    """The `data.source` of `train --data PATH`: what the first modality that claims the
+    path reads it as (a folder of images, a CSV or Parquet table, a text file, ...).
+
+    Raises:
+        UserError: no such path, or no modality reads it (says what each one takes).
+    """
+    where = Path(path).expanduser()
+    if not where.exists():
+        raise UserError(f"--data {path}: no such file or folder")
+    for modality in MODALITIES:
+        source = modality.claims(where)
+        if source is not None:
+            return source
+    kind = f"a {where.suffix} file" if where.suffix else "a suffix-less file"
+    raise UserError(
+        f"--data {path}: {kind}; expected a folder of images (PNG/JPEG/BMP, one subfolder per "
+        "class or flat), a CIFAR python folder, a .npy/.npz file, a table (.csv, .parquet), "
+        "or text (.txt: one sentence per line; .jsonl or .csv with anchor,positive pairs)"
+    )

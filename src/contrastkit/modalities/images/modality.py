@@ -12,6 +12,8 @@ from torch import nn
 from contrastkit.augment.build import build_augment, build_views
 from contrastkit.augment.options import COLOUR_VIEWS, GREY_VIEWS
 from contrastkit.batches import ImageBatch
+from contrastkit.data.decode import IMAGE_SUFFIXES
+from contrastkit.data.detect import ARRAY_SUFFIXES, detect_format
 from contrastkit.data.folder_items import FolderItems, decode_items
 from contrastkit.data.imageset import describe_images
 from contrastkit.data.items import TensorItems
@@ -79,6 +81,16 @@ class ImageModality(Modality):
     name = "images"
     sources = IMAGE_SOURCES
     batch_types = (ImageBatch,)
+
+    @classmethod
+    def claims(cls, path: Path) -> str | None:
+        """'auto' (the format is detected when read) for a folder or a .npy/.npz file; a
+        single image or an archive is refused with what to pass instead."""
+        suffix = path.suffix.lower()
+        if path.is_dir() or suffix in (*ARRAY_SUFFIXES, *IMAGE_SUFFIXES, ".zip", ".tgz", ".gz"):
+            detect_format(path)
+            return "auto"
+        return None
 
     @cached_property
     def folder(self) -> tuple[FolderItems, FolderItems] | None:

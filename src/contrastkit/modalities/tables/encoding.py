@@ -17,8 +17,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from contrastkit.data.csv_errors import csv_errors
-from contrastkit.data.table import RawTable, check_width, read_csv_table, read_parquet_table
+from contrastkit.data.table import (
+    RawTable,
+    check_width,
+    csv_header,
+    read_csv_table,
+    read_parquet_table,
+)
+from contrastkit.data.table_split import leading_columns
 from contrastkit.errors import UserError
 from contrastkit.modalities.tables.sources import train_mask
 
@@ -40,12 +46,14 @@ class NewRows:
         numeric: Shape: (N, Dn), float32, standardised.
         codes: Shape: (N, Dc), int64 category codes (0 = missing or unseen).
         ids: One id per row (`FILE:K`, K the data row from 1, or the id column's value).
+        shown: Each row's leading columns (`leading_columns`).
         notes: What was imputed or unseen, per column.
     """
 
     numeric: Tensor
     codes: Tensor
     ids: list[str]
+    shown: list[str]
     notes: list[str] = field(default_factory=list)
 
 
@@ -57,15 +65,23 @@ class TableEncoding:
         numeric: Numeric column name -> its training statistics, in the encoder's order.
         vocab: Categorical column name -> the sorted training categories (code = index + 1).
         label: The label column's name in a CSV/Parquet source (ignored in new data).
+        id_column: The id column's name in training (the ids of new data that has it).
     """
 
     numeric: dict[str, NumericFit]
     vocab: dict[str, list[str]]
     label: str | None
+    id_column: str | None = None
 
     @classmethod
     def fit(
-        cls, raw: RawTable, *, test_fraction: float, seed: int, label: str | None
+        cls,
+        raw: RawTable,
+        *,
+        test_fraction: float,
+        seed: int,
+        label: str | None,
+        id_column: str | None = None,
     ) -> TableEncoding:
         """The statistics `preprocess` fits, from the same stratified split of `raw`."""
         train = train_mask(raw, test_fraction=test_fraction, seed=seed)
@@ -82,7 +98,7 @@ class TableEncoding:
             name: sorted({v for v in values[train] if v is not None})
             for name, values in raw.categorical.items()
         }
-        return cls(numeric=numeric, vocab=vocab, label=label)
+        return cls(numeric=numeric, vocab=vocab, label=label, id_column=id_column)
 
     @property
     def columns(self) -> list[str]:
@@ -136,20 +152,22 @@ class TableEncoding:
     def read(self, path: Path, *, id_column: str | None = None) -> NewRows:
         """Read a CSV or Parquet file with the training columns and encode it.
 
-        Ids: the `id_column`'s values, else ``FILE:K`` for the K-th data row (K from 1; the
-        header is not counted and blank lines are skipped, so row K is pandas' ``iloc[K-1]``).
+        Ids: the `id_column`'s values (by default the training id column, when the file has
+        it), else ``FILE:K`` for the K-th data row (K from 1; the header is not counted and
+        blank lines are skipped, so row K is pandas' ``iloc[K-1]``).
 
         Raises:
             UserError: unreadable file, a missing `id_column`, or columns that differ from
                 training (the missing and extra ones are named).
         """
-        forced = list(self.vocab) + ([id_column] if id_column else [])
         header = _header(path)
         if id_column is not None and id_column not in header:
             raise UserError(
                 f"{path}: --id-column {id_column!r} is not a column (columns: {', '.join(header)})"
             )
-        ignored = {c for c in (self.label, id_column) if c}
+        if id_column is None and self.id_column in header:
+            id_column = self.id_column
+        ignored = {c for c in (self.label, id_column, self.id_column) if c}
         missing = [c for c in self.columns if c not in header]
         extra = [c for c in header if c not in self.columns and c not in ignored]
         if missing or extra:
@@ -162,21 +180,16 @@ class TableEncoding:
                 f"{path}: columns differ from training ({'; '.join(parts)}); the run was trained "
                 f"on {', '.join(self.columns)}"
             )
-        label = self.label if self.label in header else None
         reader = read_parquet_table if path.suffix.lower() == ".parquet" else read_csv_table
-        raw = reader(path, label=label, categorical_columns=[c for c in forced if c in header])
-        if id_column is not None:
-            ids = [str(v) for v in raw.categorical[id_column]]
-            raw = RawTable(
-                numeric=raw.numeric,
-                categorical={k: v for k, v in raw.categorical.items() if k != id_column},
-                labels=raw.labels,
-                name=raw.name,
-            )
-        else:
-            ids = [f"{path.name}:{k + 1}" for k in range(raw.num_rows)]
+        raw = reader(
+            path,
+            label=self.label if self.label in header else None,
+            categorical_columns=[c for c in self.vocab if c in header],
+            id_column=id_column,
+        )
+        ids = raw.row_ids() if id_column else [f"{path.name}:{k + 1}" for k in range(raw.num_rows)]
         numeric, codes, notes = self.encode(raw, where=str(path))
-        return NewRows(numeric, codes, ids, notes)
+        return NewRows(numeric, codes, ids, leading_columns(raw), notes)
 
 
 def _header(path: Path) -> list[str]:
@@ -196,16 +209,7 @@ def _header(path: Path) -> list[str]:
             raise UserError(f"{path}: not a readable Parquet file ({err})") from None
         check_width(path, len(names))
         return names
-    import csv
-
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            with csv_errors(path, reader):
-                first = next(reader, None)
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not valid UTF-8") from None
-    if not first:
+    header = csv_header(path)
+    if not header:
         raise UserError(f"{path}: empty file; expected a header row with column names")
-    check_width(path, len(first))
-    return [h.strip() for h in first]
+    return header

@@ -6,6 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -25,6 +26,7 @@ from contrastkit.modalities.base import (
     EmbedOptions,
     ExportSpec,
     ExportTower,
+    Fitted,
     Log,
     Modality,
     QualityTask,
@@ -33,6 +35,7 @@ from contrastkit.modalities.base import (
 )
 from contrastkit.modalities.images.modality import encoder_of
 from contrastkit.modalities.tables.encoding import TableEncoding
+from contrastkit.modalities.tables.recipe import guess_id_column, guess_label, table_recipe
 from contrastkit.modalities.tables.row_query import row_file
 from contrastkit.modalities.tables.sources import (
     TABLE_SOURCES,
@@ -48,6 +51,30 @@ class TableModality(Modality):
     name = "tables"
     sources = TABLE_SOURCES
     batch_types = (RowBatch,)
+
+    @classmethod
+    def claims(cls, path: Path) -> str | None:
+        """'csv' for a .csv file (unless text claims its anchor,positive pairs first),
+        'parquet' for a .parquet file."""
+        return {".csv": "csv", ".parquet": "parquet"}.get(path.suffix.lower())
+
+    def fitted_defaults(self) -> list[Fitted]:
+        """The SCARF recipe (`recipe.py`), and for a CSV / Parquet file the label and id
+        columns guessed from its columns when the config names none."""
+        d = self.settings.data
+        fitted = table_recipe(Path(d.path).name if d.path else d.source)
+        if d.source not in ("csv", "parquet"):
+            return fitted
+        raw = read_table_source(d.model_copy(update={"label": None, "id_column": None}))
+        label = guess_label(raw) if d.label is None else None
+        if label is not None:
+            fitted.append(label)
+        if d.id_column is None:
+            chosen = d.label if label is None else label.values["label"]
+            id_column = guess_id_column(raw, label=chosen)
+            if id_column is not None:
+                fitted.append(id_column)
+        return fitted
 
     @cached_property
     def table(self) -> TableSplit:
@@ -105,15 +132,21 @@ class TableModality(Modality):
         """The column encoding fitted on the training rows (for new rows)."""
         d = self.settings.data
         return TableEncoding.fit(
-            read_table_source(d), test_fraction=d.test_fraction, seed=d.split_seed, label=d.label
+            read_table_source(d),
+            test_fraction=d.test_fraction,
+            seed=d.split_seed,
+            label=d.label,
+            id_column=d.id_column,
         )
 
     def embed(
         self, method: nn.Module, data: str, log: Log, options: EmbedOptions = EmbedOptions()
     ) -> Embedded:
-        """'train' (the run's table: train rows then test rows, ids `train:i` / `test:i` in
-        the split's order), or a CSV / Parquet file with the training columns, encoded as in
-        training (ids `FILE:K` for data row K from 1, or `options.id_column`'s values).
+        """'train' (the run's table, every row in the file's order, ids as `TableSplit.ids`:
+        the id column's values or `NAME:K` for data row K from 1), or a CSV / Parquet file
+        with the training columns, encoded as in training (ids `FILE:K`, or the id
+        column's values: `options.id_column`, else the run's id column when the file has it).
+        Each row is shown by its id and leading columns.
 
         Raises:
             UserError: the file's columns differ from training (missing and extra named).
@@ -123,11 +156,14 @@ class TableModality(Modality):
         encoder = encoder_of(method)
         if data in (self.settings.data.source, "train"):
             table = self.table
-            numeric = torch.cat([table.num_train, table.num_test])
-            codes = torch.cat([table.cat_train, table.cat_test])
-            ids = [f"train:{i}" for i in range(len(table.num_train))]
-            ids += [f"test:{i}" for i in range(len(table.num_test))]
-            return Embedded(embed_rows(encoder, numeric, codes), ids, table.name)
+            order = torch.from_numpy(
+                np.argsort(np.concatenate([table.rows_train, table.rows_test]))
+            )
+            numeric = torch.cat([table.num_train, table.num_test])[order]
+            codes = torch.cat([table.cat_train, table.cat_test])[order]
+            return Embedded(
+                embed_rows(encoder, numeric, codes), table.ids, table.name, shown=table.shown
+            )
         rows = self.encoding.read(Path(data), id_column=options.id_column)
         for note in rows.notes:
             log(f"note: {note}")
@@ -137,6 +173,7 @@ class TableModality(Modality):
             Path(data).name,
             notes=rows.notes,
             info={"data": Path(data).name},
+            shown=rows.shown,
         )
 
     def reference(self, method: nn.Module, log: Log) -> tuple[torch.Tensor, torch.Tensor]:

@@ -27,7 +27,12 @@ def read_table_source(cfg: DataConfig) -> RawTable:
         if cfg.path is None:
             raise UserError(f"data.source {cfg.source!r} needs data.path (the file to read)")
         reader = read_csv_table if cfg.source == "csv" else read_parquet_table
-        return reader(cfg.path, label=cfg.label, categorical_columns=cfg.categorical_columns)
+        return reader(
+            cfg.path,
+            label=cfg.label,
+            categorical_columns=cfg.categorical_columns,
+            id_column=cfg.id_column,
+        )
     if cfg.source not in TABLE_SOURCES:
         raise UserError(f"data.source {cfg.source!r} is not a table ({', '.join(TABLE_SOURCES)})")
     return bundled_table(cfg.source)

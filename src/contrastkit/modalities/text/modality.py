@@ -14,7 +14,8 @@ from contrastkit.augment.text import dropout_views
 from contrastkit.batches import SentenceBatch, TextPairBatch
 from contrastkit.data.items import TensorItems
 from contrastkit.data.preprocess import TokenizerPreprocess
-from contrastkit.data.text import read_text_lines
+from contrastkit.data.table import csv_header
+from contrastkit.data.text import PAIR_COLUMNS, read_text_lines
 from contrastkit.data.text_split import TextData
 from contrastkit.encoders.text import embed_tokens, load_text_encoder, load_tokenizer, tokenize
 from contrastkit.errors import UserError
@@ -27,12 +28,14 @@ from contrastkit.modalities.base import (
     EmbedOptions,
     ExportSpec,
     ExportTower,
+    Fitted,
     Log,
     Modality,
     QualityTask,
     Training,
 )
 from contrastkit.modalities.images.modality import encoder_of
+from contrastkit.modalities.text.recipe import text_recipe
 from contrastkit.modalities.text.sources import TEXT_SOURCES, load_text_data
 
 NOT_TEXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".wav", ".npy", ".csv")
@@ -45,6 +48,24 @@ class TextModality(Modality):
     name = "text"
     sources = TEXT_SOURCES
     batch_types = (SentenceBatch, TextPairBatch)
+
+    @classmethod
+    def claims(cls, path: Path) -> str | None:
+        """'text_lines' for a .txt file (one sentence per line), 'text_pairs' for a .jsonl
+        file or a .csv file whose header has anchor and positive."""
+        suffix = path.suffix.lower()
+        if suffix == ".txt":
+            return "text_lines"
+        if suffix == ".jsonl":
+            return "text_pairs"
+        if suffix == ".csv" and path.is_file() and set(PAIR_COLUMNS) <= set(csv_header(path)):
+            return "text_pairs"
+        return None
+
+    def fitted_defaults(self) -> list[Fitted]:
+        """The recipe for pairs or for plain lines (`recipe.py`)."""
+        d = self.settings.data
+        return text_recipe(d.source, Path(d.path).name if d.path else d.source)
 
     @cached_property
     def data(self) -> TextData:
