@@ -321,9 +321,10 @@ def search(
     json_: Annotated[bool, typer.Option("--json", help="Print the hits as JSON.")] = False,
 ) -> None:
     """Print the k index entries most similar to the query (cosine similarity): rank,
-    score, id. In an index of videos, the k best scenes: consecutive matching frames as time
-    ranges (video, start, end, best score). Without any index, the run's data is indexed as
-    'default' first."""
+    score, id and what the entry is (the sentence, the row's leading columns, the image's
+    name in its folder). In an index of videos, the k best scenes: consecutive matching
+    frames as time ranges (video, start, end, best score). Without any index, the run's data
+    is indexed as 'default' first."""
     from contrastkit.train.ddp import single_process_only
     from contrastkit.use import search_run
 
@@ -347,15 +348,18 @@ def search(
             )
     else:
         say(f"{len(result.hits)} nearest of {result.size} in index {result.index!r} to {given[0]}:")
-        for rank, (entry, similarity) in enumerate(result.hits, start=1):
-            say(f"{rank:>3}  {similarity:+.4f}  {entry}")
+        for rank, hit in enumerate(result.hits, start=1):
+            say(f"{rank:>3}  {hit.score:+.4f}  {hit.id}" + (f"  {hit.shown}" if hit.shown else ""))
 
 
 def search_json(result: Any) -> str:
     """`search --json`: the index, its size and the hits; scenes too for an index of videos."""
     import json
 
-    hits = [{"rank": r, "score": s, "id": i} for r, (i, s) in enumerate(result.hits, 1)]
+    hits = [
+        {"rank": r, "score": x.score, "id": x.id, **({"shown": x.shown} if x.shown else {})}
+        for r, x in enumerate(result.hits, 1)
+    ]
     out: dict[str, Any] = {"index": result.index, "size": result.size, "hits": hits}
     if result.scenes is not None:
         out["scenes"] = [

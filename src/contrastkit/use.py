@@ -32,7 +32,7 @@ from contrastkit.index.store import (
     list_indexes,
     load_index,
     save_index,
-    search,
+    search_rows,
 )
 from contrastkit.modalities.base import Embedded, EmbedOptions, Log
 from contrastkit.modalities.interactions.recommendations import Recommended
@@ -141,6 +141,7 @@ def index_run(
         overwrite=overwrite,
         info={"data": embedded.name, **embedded.info},
         thumbnails=embedded.thumbnails,
+        shown=embedded.shown,
     )
     return IndexReport(
         name,
@@ -173,11 +174,22 @@ def _build_index(
 
 
 @dataclass(frozen=True)
-class SearchResult:
-    """Hits best first as (id, cosine similarity), the index searched and its size; for an
-    index of video frames, the scenes best first, and the hits are their best frames."""
+class Hit:
+    """One search hit: its id, cosine similarity, and what a person reads for it beside
+    the id (the sentence, the row's leading columns, the image's name in its folder; ''
+    when the id says it all)."""
 
-    hits: list[tuple[str, float]]
+    id: str
+    score: float
+    shown: str = ""
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Hits best first, the index searched and its size; for an index of video frames,
+    the scenes best first, and the hits are their best frames."""
+
+    hits: list[Hit]
     index: str
     size: int
     scenes: list[Scene] | None = None
@@ -217,12 +229,16 @@ def search_run(
         named = load_index(root, index, expect_fingerprint=model_fingerprint(run / CHECKPOINT))
     info = dict(named.meta.get("info", {}))
     z = modality.query_text(method, query, info) if text else modality.query(method, query, info)
+    shown = named.shown or [""] * named.count
     if is_video_index(named.meta):
         scenes = search_scenes(named, z.numpy(), k)
-        hits = [(named.ids[s.row], s.score) for s in scenes]
+        hits = [Hit(named.ids[s.row], s.score, shown[s.row]) for s in scenes]
         return SearchResult(hits, index, named.count, scenes)
-    scores, ids = search(named, z.numpy(), k)
-    hits = [(i, float(s)) for i, s in zip(ids[0], scores[0].tolist(), strict=False)]
+    scores, rows = search_rows(named, z.numpy(), k)
+    hits = [
+        Hit(named.ids[r], float(s), shown[r])
+        for r, s in zip(rows[0], scores[0].tolist(), strict=False)
+    ]
     return SearchResult(hits, index, named.count)
 
 
@@ -238,7 +254,13 @@ def _default_index(run: Path, root: Path, log: Log) -> tuple[str, NamedIndex | N
             built, embedded, fingerprint = _build_index(run, "train", "auto", EmbedOptions(), log)
             info = {"data": embedded.name, **embedded.info}
             named = in_memory(
-                root, DEFAULT_INDEX, built, embedded.ids, fingerprint=fingerprint, info=info
+                root,
+                DEFAULT_INDEX,
+                built,
+                embedded.ids,
+                fingerprint=fingerprint,
+                info=info,
+                shown=embedded.shown,
             )
             return DEFAULT_INDEX, named
         log(f"no index in {root}/: indexing the run's data as {DEFAULT_INDEX!r}")

@@ -184,7 +184,10 @@ TARGETS = [
 
 @pytest.mark.slow
 def test_tiny_fine_tuning_run_learns_its_pairs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_model: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tiny_model: str,
 ) -> None:
     """Arbitrary word -> word pairs (nothing a random model could know): after a few
     epochs the trained encoder retrieves every training pair's target, the base does not;
@@ -248,6 +251,14 @@ def test_tiny_fine_tuning_run_learns_its_pairs(
     assert embed_run(out, str(lines), tmp_path / "emb.npy") == (2, 32)
     expected = embed_tokens(method.encoder, tokenize(tokenizer, ["the red", "sea"], max_length=32))
     np.testing.assert_allclose(np.load(tmp_path / "emb.npy"), expected.numpy(), atol=1e-6)
+    assert run_cli(monkeypatch, "index", "--run", str(out), "--data", str(lines)) == 0
+    capsys.readouterr()
+    assert run_cli(monkeypatch, "search", "--run", str(out), "--text", "the red", "--json") == 0
+    hits = json.loads(capsys.readouterr().out)["hits"]  # the sentence, not only its line
+    assert [(h["id"], h["shown"]) for h in hits] == [
+        ("lines.txt:1", "the red"),
+        ("lines.txt:2", "sea"),
+    ]
 
     again = eval_run(out, log=lambda _msg: None)
     assert again["text"]["trained"]["mrr"] == pytest.approx(text["trained"]["mrr"], abs=1e-6)

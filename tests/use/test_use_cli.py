@@ -144,7 +144,10 @@ def test_table_embed_new_csv_search_by_row(
     row = ",".join(f"{n}={v}" for n, v in zip(names, wine.data[60], strict=True))
     args = ["search", "--run", str(wine_run), "--row", row, "--k", "1", "--json"]
     assert run_cli(monkeypatch, *args) == 0
-    assert json.loads(capsys.readouterr().out)["hits"][0]["score"] == pytest.approx(1.0, abs=1e-4)
+    hit = json.loads(capsys.readouterr().out)["hits"][0]
+    assert hit["score"] == pytest.approx(1.0, abs=1e-4)
+    # the row as a person finds it: data row 61 of the table, and its leading columns
+    assert hit["id"] == "wine:61" and hit["shown"].startswith(f"alcohol={wine.data[60][0]:.6g}, ")
     bad = tmp_path / "bad.csv"
     bad.write_text("alcohol,colour\n1,2\n")
     args = ["embed", "--run", str(wine_run), "--data", str(bad), "--out", str(tmp_path / "b.npy")]

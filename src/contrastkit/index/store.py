@@ -3,6 +3,8 @@
 Layout of one index, ``<root>/<name>/``:
     * ``index.faiss``: the FAISS index (FAISS's own binary format; nothing is unpickled);
     * ``ids.json``: one string id per row (file path, CSV row number, line number, ...);
+    * optionally ``shown.json``: what a person reads for each row beside its id (the line's
+      sentence, a table row's leading columns, an image's name in its folder);
     * ``meta.json``: ``{"format", "kind", "dim", "count", "metric", "fingerprint",
       "created", "recall_at_10", "params", "info"}``; `fingerprint` is a string given by the
       caller that names the model that made the vectors (e.g. a hash of the checkpoint),
@@ -36,13 +38,15 @@ import numpy as np
 
 from contrastkit.atomic import cannot_write, umask, writable_folder
 from contrastkit.errors import UserError
-from contrastkit.index.ann import BuiltIndex, apply_params, search_rows
+from contrastkit.index.ann import BuiltIndex, apply_params
+from contrastkit.index.ann import search_rows as _search_rows
 from contrastkit.index.thumbnails import write_thumbnails
 from contrastkit.temporaries import make_temp_dir, replace_folder
 
 FORMAT = 1
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 INDEX_FILE, IDS_FILE, META_FILE = "index.faiss", "ids.json", "meta.json"
+SHOWN_FILE = "shown.json"
 
 
 @dataclass
@@ -55,6 +59,7 @@ class NamedIndex:
         ids: One string id per row, Shape: (N,) as a list.
         meta: The `meta.json` record.
         folder: Where it is on disk.
+        shown: What a person reads for each row beside its id, or None (the id says it).
     """
 
     name: str
@@ -62,6 +67,7 @@ class NamedIndex:
     ids: list[str]
     meta: dict[str, Any]
     folder: Path
+    shown: list[str] | None = None
 
     @property
     def count(self) -> int:
@@ -92,6 +98,7 @@ def save_index(
     overwrite: bool = False,
     info: dict[str, Any] | None = None,
     thumbnails: list[bytes] | None = None,
+    shown: list[str] | None = None,
 ) -> Path:
     """Write `built` and its row ids as ``<root>/<name>/`` (temporary folder, then rename).
 
@@ -106,13 +113,14 @@ def save_index(
         info: JSON-serialisable facts a query needs to be read as the entries were (e.g.
             the image size, which side of a paired run), kept as `meta.json`'s "info".
         thumbnails: A JPEG per vector, in the order of `ids` (video frames), or None.
+        shown: What a person reads for each vector beside its id, in the order of `ids`.
 
     Returns:
         The index folder.
 
     Raises:
         UserError: The name exists and `overwrite` is False, or the name is invalid.
-        ValueError: `ids` and the index differ in length.
+        ValueError: `ids`, `thumbnails` or `shown` and the index differ in length.
     """
     check_name(name)
     if thumbnails is not None and len(thumbnails) != built.count:
@@ -123,7 +131,7 @@ def save_index(
             f"{final}: an index named {name!r} exists; choose another --name or pass "
             "--overwrite to replace it"
         )
-    named = in_memory(root, name, built, ids, fingerprint=fingerprint, info=info)
+    named = in_memory(root, name, built, ids, fingerprint=fingerprint, info=info, shown=shown)
     writable_folder(root)
     tmp = make_temp_dir(root, name)
     try:
@@ -154,15 +162,16 @@ def in_memory(
     *,
     fingerprint: str,
     info: dict[str, Any] | None = None,
+    shown: list[str] | None = None,
 ) -> NamedIndex:
     """The index `save_index` would write as `<root>/<name>/`, held in memory only
     (arguments as there; nothing is written).
 
     Raises:
-        ValueError: `ids` and the index differ in length.
+        ValueError: `ids` (or `shown`) and the index differ in length.
     """
-    if len(ids) != built.count:
-        raise ValueError(f"{len(ids)} ids for an index of {built.count} vectors")
+    if {len(rows) for rows in (ids, shown) if rows is not None} != {built.count}:
+        raise ValueError(f"{len(ids)} ids (or shown texts) for an index of {built.count} vectors")
     order = built.positions if len(built.positions) else np.arange(len(ids))
     meta = {
         "format": FORMAT,
@@ -176,11 +185,13 @@ def in_memory(
         "params": dict(built.params),
         "info": dict(info or {}),
     }
-    return NamedIndex(name, built.index, [str(ids[int(p)]) for p in order], meta, root / name)
+    texts = None if shown is None else [str(shown[int(p)]) for p in order]
+    ordered = [str(ids[int(p)]) for p in order]
+    return NamedIndex(name, built.index, ordered, meta, root / name, texts)
 
 
 def _write_files(folder: Path, named: NamedIndex) -> None:
-    """The three files of an index into `folder`.
+    """The files of an index into `folder` (`shown.json` when it has shown texts).
 
     Raises:
         OSError: a file cannot be written (FAISS's own failure is turned into one).
@@ -190,6 +201,8 @@ def _write_files(folder: Path, named: NamedIndex) -> None:
     except RuntimeError as err:  # FAISS reports a failed write (a full disk) this way
         raise OSError(errno.ENOSPC if "No space" in str(err) else errno.EIO, str(err)) from None
     (folder / IDS_FILE).write_text(json.dumps(named.ids))
+    if named.shown is not None:
+        (folder / SHOWN_FILE).write_text(json.dumps(named.shown))
     (folder / META_FILE).write_text(json.dumps(named.meta, indent=2) + "\n")
 
 
@@ -255,7 +268,11 @@ def load_index(root: Path, name: str, *, expect_fingerprint: str | None) -> Name
     if index.d != meta.get("dim"):
         raise UserError(f"{folder}: index dim {index.d} but {META_FILE} says {meta.get('dim')}")
     apply_params(index, {k: int(v) for k, v in meta.get("params", {}).items() if k != "nlist"})
-    return NamedIndex(name, index, [str(i) for i in ids], meta, folder)
+    shown = _read_json(folder / SHOWN_FILE) if (folder / SHOWN_FILE).is_file() else None
+    if shown is not None and (not isinstance(shown, list) or len(shown) != len(ids)):
+        raise UserError(f"{folder / SHOWN_FILE}: not one text per row of the index; rebuild it")
+    texts = None if shown is None else [str(t) for t in shown]
+    return NamedIndex(name, index, [str(i) for i in ids], meta, folder, texts)
 
 
 def check_queries(named: NamedIndex, queries: np.ndarray) -> np.ndarray:
@@ -271,6 +288,16 @@ def check_queries(named: NamedIndex, queries: np.ndarray) -> np.ndarray:
             f"{named.index.d}-d vectors: embed the queries with the model that built it"
         )
     return q
+
+
+def search_rows(
+    named: NamedIndex, queries: np.ndarray, k: int
+) -> tuple[np.ndarray, list[list[int]]]:
+    """`search`, with the index rows of the hits instead of their ids."""
+    q = check_queries(named, queries)
+    scores, rows = _search_rows(named.index, q, k)
+    scores = np.where(rows >= 0, scores, np.nan).astype(np.float32)
+    return scores, [[int(r) for r in row if r >= 0] for row in rows]
 
 
 def search(named: NamedIndex, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[str]]]:
@@ -289,8 +316,5 @@ def search(named: NamedIndex, queries: np.ndarray, k: int) -> tuple[np.ndarray, 
     Raises:
         UserError: The queries' size differs from the index's.
     """
-    q = check_queries(named, queries)
-    scores, rows = search_rows(named.index, q, k)
-    scores = np.where(rows >= 0, scores, np.nan).astype(np.float32)
-    hits = [[named.ids[int(r)] for r in row if r >= 0] for row in rows]
-    return scores, hits
+    scores, rows = search_rows(named, queries, k)
+    return scores, [[named.ids[r] for r in row] for row in rows]

@@ -75,6 +75,21 @@ every pixel: on 28x28 Fashion-MNIST it trained at 409 images/s to kNN 75.7 after
 resnet_small at 1,032 images/s to 78.0) and, when grey, `GREY_VIEWS`."""
 
 
+def names_in(paths: list[str], root: str | None) -> list[str] | None:
+    """Each file's name relative to the data folder `root` (its own name when it lies
+    elsewhere); None for items that are no files (bundled data)."""
+    if root is None or not Path(root).is_dir():
+        return None
+    base = Path(root).expanduser().resolve()
+    names = []
+    for path in map(Path, paths):
+        resolved = path.resolve()
+        names.append(
+            str(resolved.relative_to(base)) if resolved.is_relative_to(base) else path.name
+        )
+    return names
+
+
 class ImageModality(Modality):
     """Images as uint8 (C, H, W); views made in batch on the training device."""
 
@@ -280,6 +295,7 @@ class ImageModality(Modality):
                 folder.name,
                 notes=list(folder.notes),
                 info={"data": folder.name, "image_hw": list(folder.size)},
+                shown=names_in(folder.paths, source.path),
             )
         images = load_image_set(source)
         log(f"data: {images.name}: {images.summary()}")
@@ -291,6 +307,7 @@ class ImageModality(Modality):
             name=images.name,
             notes=list(images.notes),
             info={"data": images.name, "image_hw": list(images.images.shape[2:])},
+            shown=names_in(images.paths, source.path),
         )
 
     def reference(self, method: nn.Module, log: Log) -> tuple[torch.Tensor, torch.Tensor]:

@@ -157,7 +157,8 @@ class TextModality(Modality):
         self, method: nn.Module, data: str, log: Log, options: EmbedOptions = EmbedOptions()
     ) -> Embedded:
         """'train' (the run's training sentences, ids `train:K`), or the non-blank lines of a
-        UTF-8 text file in file order (ids `FILE:K` for the K-th non-blank line, from 1)."""
+        UTF-8 text file in file order (ids `FILE:K` for the K-th non-blank line, from 1);
+        each row is shown as its sentence."""
         if data == "train":
             lines, name = self.data.sentences, self.data.name
             ids = [f"train:{i}" for i in range(len(lines))]
@@ -165,7 +166,7 @@ class TextModality(Modality):
             path = Path(data)
             lines, name = read_text_lines(path), path.name
             ids = [f"{path.name}:{i + 1}" for i in range(len(lines))]
-        return Embedded(self._embed_texts(method, lines), ids, name)
+        return Embedded(self._embed_texts(method, lines), ids, name, shown=lines)
 
     def query(self, method: nn.Module, query: str, info: dict[str, Any]) -> torch.Tensor:
         """A text query embedded as the index's lines were. Shape: (1, D).
