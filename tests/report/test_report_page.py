@@ -19,7 +19,7 @@ from contrastkit.errors import UserError
 from contrastkit.modalities.base import EmbeddingViews
 from contrastkit.modalities.images import ImageModality
 from contrastkit.report.figures import map_entry, neighbours_entry
-from contrastkit.report.page import render_page
+from contrastkit.report.page import render_page, suite_section
 from contrastkit.report.run_report import read_log, report_run
 from contrastkit.run import train_run
 
@@ -129,9 +129,14 @@ def test_non_image_run_gets_notes_not_maps(run_dir: Path, monkeypatch: pytest.Mo
         ImageModality, "report_views", lambda _self, _method: (None, "no maps for this run")
     )
     report_run(run_dir, projections=("pca",), log=lambda _m: None)
-    page = _parse((run_dir / "report.html").read_text())
+    html = (run_dir / "report.html").read_text()
+    page = _parse(html)
     assert set(page.figures) == {"curves", "confusion"}
-    assert page.notes >= 2
+    assert page.notes == 1 and "no maps for this run" in html  # once, for the maps
+    monkeypatch.setattr(ImageModality, "report_views", lambda _self, _method: (None, ""))
+    report_run(run_dir, projections=("pca",), log=lambda _m: None)
+    html = (run_dir / "report.html").read_text()  # maps that do not apply: no section at all
+    assert _parse(html).notes == 0 and "Feature space" not in html
 
 
 @pytest.mark.slow
@@ -166,15 +171,8 @@ def test_unlabeled_and_text_like_views_degrade() -> None:
     text_like = _views(np.arange(40) % 2, None)
     entry = neighbours_entry(text_like)
     assert entry.uri is None and "not images" in entry.note
-    html = render_page(
-        name="unlabeled",
-        metrics={"method": "simclr", "health": {"rankme": 3.5}},
-        curves=map_entry(unlabeled, "pca", 0),
-        confusion=neighbours_entry(text_like),
-        maps=[],
-        neighbours=entry,
-        class_names=[],
-    )
+    metrics = {"method": "simclr", "health": {"rankme": 3.5}}
+    html = render_page(name="unlabeled", metrics=metrics, sections=[suite_section("u", metrics)])
     page = _parse(html)
     assert ("health.rankme", "3.5", "3.5") in page.cells
     assert "no label metrics" in html

@@ -62,7 +62,10 @@ def test_train_eval_embed_on_wine(tmp_path: Path) -> None:
     assert (n, d) == (178, 16) and np.load(tmp_path / "z.npy").shape == (178, 16)
     html = report_run(out, projections=("pca",), log=lambda _m: None).read_text()
     assert "Label budgets" in html and 'data-figure="map-pca"' in html
-    assert 'data-figure="neighbours"' not in html  # rows are no images: a note instead
+    assert 'data-figure="confusion"' in html and '<table class="block">' in html
+    assert 'data-figure="neighbours"' not in html and 'id="examples"' in html  # rows as text
+    for placeholder in ("no classification metrics", "not images", "┃", "│"):
+        assert placeholder not in html
 
 
 @pytest.mark.slow

@@ -265,8 +265,10 @@ def test_tiny_fine_tuning_run_learns_its_pairs(
     assert again["text"]["base"]["mrr"] == pytest.approx(text["base"]["mrr"], abs=1e-6)
 
     page = report_run(out, projections=("pca",), log=lambda _msg: None).read_text()
-    assert "Text retrieval, base model and fine-tuned" in page
-    assert "embedding maps are not drawn for text runs" in page  # no maps for text yet
+    assert "Text retrieval, base model and fine-tuned" in page and ">base model</td>" in page
+    assert 'id="examples"' in page and "<th>base model</th>" in page  # queries and hits
+    for absent in ("not drawn", "no label metrics", "Metrics against the baselines", "map-pca"):
+        assert absent not in page  # nothing that does not apply to text
 
 
 @pytest.mark.slow

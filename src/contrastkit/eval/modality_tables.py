@@ -31,7 +31,7 @@ def modality_tables(metrics: dict[str, Any], name: str = "") -> list[tuple[str, 
     if "tabular" in metrics:
         table = tabular_table(metrics["tabular"], title=f"{prefix}few-label top-1 (%)")
         tables.append(("tabular", "Label budgets (tables)", table))
-    if "text" in metrics:
+    if metrics.get("text", {}).get("task") is not None:
         table = text_metrics_table(metrics, title=f"{prefix}held-out text task")
         tables.append(("text", "Text retrieval, base model and fine-tuned", table))
     if "recommend" in metrics:

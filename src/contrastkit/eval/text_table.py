@@ -6,11 +6,18 @@ from typing import Any
 
 from rich.table import Table
 
-COLUMNS = (("recall_at_1", "R@1"), ("recall_at_5", "R@5"), ("mrr", "MRR"), ("map", "mAP"))
+COLUMNS = (
+    ("recall_at_1", "R@1"),
+    ("recall_at_5", "R@5"),
+    ("recall_at_10", "R@10"),
+    ("mrr", "MRR"),
+    ("map", "mAP"),
+)
 
 
 def text_metrics_table(metrics: dict[str, Any], title: str) -> Table:
-    """Rows: the trained encoder and the base model; columns: R@1, R@5, MRR, mAP (%)."""
+    """Rows: the trained encoder and the base model; columns: R@1, R@5, R@10, MRR, mAP (%)
+    and the encoding speed."""
     text = metrics.get("text", {})
     task = text.get("task")
     table = Table(title=f"{title}: {task}" if task else f"{title}: no held-out task")
@@ -26,7 +33,7 @@ def text_metrics_table(metrics: dict[str, Any], title: str) -> Table:
         if row is not None:
             table.add_row(
                 name,
-                *(f"{100 * row[k]:.1f}" for k, _ in COLUMNS),
+                *(f"{100 * row[k]:.1f}" if k in row else "-" for k, _ in COLUMNS),
                 f"{row['encode_sentences_per_s']:.0f}",
                 style="bold" if key == "trained" else None,
             )

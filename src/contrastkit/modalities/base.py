@@ -195,6 +195,36 @@ class EmbeddingViews:
     images: np.ndarray | None
 
 
+@dataclass(frozen=True)
+class Example:
+    """One query of the report's examples, with its nearest items as text.
+
+    Attributes:
+        query: The query as a person reads it (a sentence, a row's id and columns).
+        hits: The nearest items, best first: (text, right answer?), None when unknown.
+        base: The same query's hits by the base model, or None when there is none.
+    """
+
+    query: str
+    hits: list[tuple[str, bool | None]]
+    base: list[tuple[str, bool | None]] | None = None
+
+
+@dataclass(frozen=True)
+class Examples:
+    """Queries and their nearest items as text, for items that are no pictures.
+
+    Attributes:
+        title: The section's title.
+        caption: What the rows show and how right answers are known.
+        rows: One example per query.
+    """
+
+    title: str
+    caption: str
+    rows: list[Example]
+
+
 Form = Literal["image", "plain", "table", "text", "shared_inputs", "shared_texts"]
 """How the application makes a traceable model of an `ExportTower.module`: "image" (uint8
 images scaled by 1/255 into an image encoder), "plain" (the module as it is), "table"
@@ -288,6 +318,9 @@ class Modality(ABC):
 
     name: ClassVar[str]
     """Short name, e.g. 'images'."""
+    suite_table: ClassVar[bool] = True
+    """Whether the suite's comparison table (probes, retrieval, clustering against the
+    baselines, `eval/table.py`) measures its runs; False for runs with their own table."""
     sources: ClassVar[tuple[str, ...]]
     """The `data.source` values this modality reads."""
     batch_types: ClassVar[tuple[type, ...]]
@@ -368,5 +401,11 @@ class Modality(ABC):
         return None
 
     def report_views(self, method: nn.Module) -> tuple[EmbeddingViews | None, str]:
-        """Test embeddings for the report's maps, or None and why there are none."""
-        return None, f"embedding maps are not drawn for {self.name} runs"
+        """Test embeddings for the report's maps, or None and why there are none ('' when
+        maps do not apply to this data: the report leaves their section out)."""
+        return None, ""
+
+    def report_examples(self, method: nn.Module) -> Examples | None:
+        """Queries with their nearest items as text (sentences, table rows) for the report;
+        None for items shown as pictures or when there is nothing to query."""
+        return None

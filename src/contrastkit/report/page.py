@@ -6,13 +6,9 @@ key) and `data-value` (the exact value), so the page can be checked against the 
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from html import escape
 from typing import Any
-
-from rich.console import Console
-from rich.table import Table
 
 from contrastkit.eval.table import Row, comparison_rows, headers, legend
 from contrastkit.report.figures import FigureEntry
@@ -32,7 +28,10 @@ tr.run td { font-weight: 600; background: #f3f7ff; }
 figure { margin: 0.6em 0; } figure img { max-width: 100%; height: auto; }
 figcaption, .caption { color: #555; font-size: 0.9em; }
 .note { color: #8a5a00; background: #fff8e6; padding: 0.4em 0.7em; border-radius: 4px; }
-pre.terminal { font-size: 0.85em; line-height: 1.25; }
+table.block caption { caption-side: top; text-align: left; font-weight: 600; padding: 0.3em 0; }
+table.examples td, table.examples th { text-align: left; vertical-align: top; }
+table.examples ol { margin: 0; padding-left: 1.4em; }
+.ok { color: #1a7f37; font-weight: 700; }
 """
 
 
@@ -78,7 +77,7 @@ def details_html(metrics: dict[str, Any]) -> str:
     """Every other scalar of the run: retrieval, clustering, anomaly, health, training."""
     ev = metrics.get("eval", {})
     groups = [
-        ("retrieval (test split, leave-one-out)", "eval.retrieval", ev.get("retrieval")),
+        ("retrieval (test split)", "eval.retrieval", ev.get("retrieval")),
         ("anomaly detection (each class normal in turn)", "eval.anomaly", ev.get("anomaly")),
         ("kNN classification", "eval.classification.knn", _macro(ev, "knn")),
         ("linear classification", "eval.classification.linear", _macro(ev, "linear")),
@@ -130,15 +129,6 @@ def per_class_html(metrics: dict[str, Any], class_names: list[str]) -> str:
     )
 
 
-def terminal_table_html(table: Table) -> str:
-    """A rich table exactly as the terminal shows it (the cross-modal, tabular and text
-    tables of `contrastkit train` / `eval`), as preformatted HTML."""
-    console = Console(record=True, width=120, file=io.StringIO(), force_terminal=False)
-    console.print(table)
-    text = console.export_text(styles=False)
-    return f'<pre class="terminal">{escape(text)}</pre>'
-
-
 def figure_html(entry: FigureEntry) -> str:
     if entry.uri is None:
         return (
@@ -152,24 +142,13 @@ def figure_html(entry: FigureEntry) -> str:
     )
 
 
-def render_page(
-    *,
-    name: str,
-    metrics: dict[str, Any],
-    curves: FigureEntry,
-    confusion: FigureEntry,
-    maps: list[FigureEntry],
-    neighbours: FigureEntry,
-    class_names: list[str],
-    modality: Sequence[str] = (),
-) -> str:
-    """The whole page; `modality` holds HTML sections only some runs have (cross-modal
-    retrieval and the similarity picture, the tabular label budgets, the text task)."""
-    meta = ", ".join(
-        f"{key}: {escape(str(metrics[key]))}"
-        for key in ("method", "data", "epochs", "seed")
-        if key in metrics
-    )
+def section(heading: str, *parts: str) -> str:
+    """One section of the page: its heading and its parts."""
+    return f"<h2>{escape(heading)}</h2>\n" + "\n".join(parts)
+
+
+def suite_section(name: str, metrics: dict[str, Any]) -> str:
+    """The run against its baselines, with a note when the run has no label metrics."""
     has_labels = bool(metrics.get("eval", {}).get("knn_top1") is not None)
     label_note = (
         ""
@@ -179,24 +158,31 @@ def render_page(
             "what was measured without labels.</p>"
         )
     )
+    return section("Metrics against the baselines", label_note, metric_table_html(name, metrics))
+
+
+def classification_section(
+    confusion: FigureEntry, metrics: dict[str, Any], class_names: list[str]
+) -> str:
+    """The confusion matrix and the per-class scores of the linear probe."""
+    side = f'<div class="side">{figure_html(confusion)}{per_class_html(metrics, class_names)}</div>'
+    return section("Classification", side)
+
+
+def render_page(*, name: str, metrics: dict[str, Any], sections: Sequence[str]) -> str:
+    """The whole page: the run's name and settings, `sections` in order (only those that
+    apply to the run), then every other scalar of `metrics.json`."""
+    meta = ", ".join(
+        f"{key}: {escape(str(metrics[key]))}"
+        for key in ("method", "data", "epochs", "seed")
+        if key in metrics
+    )
     parts = [
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>contrastkit report: {escape(name)}</title><style>{CSS}</style></head><body>",
         f"<h1>contrastkit report</h1><p class='meta'>{escape(name)} &middot; {meta}</p>",
-        "<h2>Metrics against the baselines</h2>",
-        label_note,
-        metric_table_html(name, metrics),
-        *modality,
-        "<h2>Training</h2>",
-        figure_html(curves),
-        "<h2>Classification</h2>",
-        f'<div class="side">{figure_html(confusion)}{per_class_html(metrics, class_names)}</div>',
-        "<h2>Feature space before and after training</h2>",
-        *(figure_html(m) for m in maps),
-        "<h2>Nearest neighbours</h2>",
-        figure_html(neighbours),
-        "<h2>All metrics</h2>",
-        details_html(metrics),
+        *sections,
+        section("All metrics", details_html(metrics)),
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"

@@ -18,8 +18,15 @@ from contrastkit.report.figures import (
     map_entry,
     neighbours_entry,
 )
-from contrastkit.report.page import figure_html, render_page, terminal_table_html
-from contrastkit.report.views import run_views
+from contrastkit.report.html_table import examples_html, rich_table_html
+from contrastkit.report.page import (
+    classification_section,
+    figure_html,
+    render_page,
+    section,
+    suite_section,
+)
+from contrastkit.report.views import RunViews, run_views
 from contrastkit.rundir import LOG, METRICS, REPORT
 from contrastkit.viz.encode import png_bytes_uri
 
@@ -51,7 +58,7 @@ def modality_sections(run: Path, metrics: dict[str, Any]) -> list[str]:
     similarity picture `train` saved, the tabular label budgets, the held-out text task."""
     sections = []
     for block, heading, table in modality_tables(metrics):
-        sections += [f"<h2>{escape(heading)}</h2>", terminal_table_html(table)]
+        parts = [rich_table_html(table)]
         if block == "crossmodal":
             png = run / str(metrics["crossmodal"].get("similarity_png", ""))
             picture = FigureEntry(
@@ -62,7 +69,8 @@ def modality_sections(run: Path, metrics: dict[str, Any]) -> list[str]:
                 uri=png_bytes_uri(png.read_bytes()) if png.is_file() else None,
                 note=f"{png} not found",
             )
-            sections.append(figure_html(picture))
+            parts.append(figure_html(picture))
+        sections.append(section(heading, *parts))
     return sections
 
 
@@ -82,28 +90,37 @@ def report_run(
     metrics = read_json(run / METRICS)
     records = read_log(run / LOG)
     log("drawing figures")
-    views, note = run_views(run)
-    seed = int(metrics.get("seed", 0))
-    class_names = views.class_names if views is not None else []
-    if views is None:
-        maps = [
-            FigureEntry(f"map-{p}", f"Test embeddings, {p.upper()}", "", note=note)
-            for p in projections
-        ]
-        neighbours = FigureEntry("neighbours", "Nearest neighbours", "", note=note)
-    else:
-        maps = [map_entry(views, p, seed) for p in projections]
-        neighbours = neighbours_entry(views)
-    html = render_page(
-        name=run.name or str(run),
-        metrics=metrics,
-        curves=curves_entry(records),
-        confusion=confusion_entry(metrics, class_names),
-        maps=maps,
-        neighbours=neighbours,
-        class_names=class_names,
-        modality=modality_sections(run, metrics),
-    )
+    drawn = run_views(run)
+    name = run.name or str(run)
+    sections = [suite_section(name, metrics)] if drawn.suite_table else []
+    sections += modality_sections(run, metrics)
+    sections.append(section("Training", figure_html(curves_entry(records))))
+    sections += figure_sections(metrics, drawn, projections)
+    if drawn.examples is not None:
+        sections.append(section(drawn.examples.title, examples_html(drawn.examples)))
     path = run / REPORT
-    write_text_atomic(path, html)
+    write_text_atomic(path, render_page(name=name, metrics=metrics, sections=sections))
     return path
+
+
+def figure_sections(
+    metrics: dict[str, Any], drawn: RunViews, projections: Sequence[str]
+) -> list[str]:
+    """The confusion matrix when the run has one, the maps of the embeddings (or a note
+    saying why they are missing), the picture grid of nearest neighbours for pictures."""
+    views = drawn.views
+    class_names = views.class_names if views is not None else []
+    sections = []
+    if metrics.get("eval", {}).get("classification", {}).get("linear"):
+        confusion = confusion_entry(metrics, class_names)
+        sections.append(classification_section(confusion, metrics, class_names))
+    heading = "Feature space before and after training"
+    if views is not None:
+        seed = int(metrics.get("seed", 0))
+        maps = [figure_html(map_entry(views, p, seed)) for p in projections]
+        sections.append(section(heading, *maps))
+    elif drawn.note:
+        sections.append(section(heading, f'<p class="note">{escape(drawn.note)}</p>'))
+    if views is not None and views.images is not None:
+        sections.append(section("Nearest neighbours", figure_html(neighbours_entry(views))))
+    return sections

@@ -18,12 +18,15 @@ from contrastkit.data.table_split import TableSplit
 from contrastkit.encoders.build import build_table_encoder
 from contrastkit.encoders.registry import ENCODERS
 from contrastkit.errors import UserError
+from contrastkit.eval.knn import nearest_neighbours
 from contrastkit.eval.tabular_suite import embed_rows, evaluate_table
 from contrastkit.methods.registry import MethodSpec
 from contrastkit.modalities.base import (
     Embedded,
     EmbeddingViews,
     EmbedOptions,
+    Example,
+    Examples,
     ExportSpec,
     ExportTower,
     Fitted,
@@ -223,6 +226,32 @@ class TableModality(Modality):
             relevant=label_matches(table.y_test[:n_test], table.y_train[:n_train]),
         )
         return ExportSpec((tower,), quality)
+
+    def report_examples(self, method: nn.Module, *, queries: int = 6, k: int = 5) -> Examples:
+        """The first test row of each class (up to `queries`) and its `k` nearest other test
+        rows by the trained encoder, each as its id, leading columns and class."""
+        table = self.table
+        z = embed_rows(encoder_of(method), table.num_test, table.cat_test)
+        labels = table.y_test.numpy()
+        picks = [int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)][:queries]
+        (_, found), *_ = nearest_neighbours(z, z[picks], k=k + 1, chunk_size=len(z) + 1)
+        found_rows = zip(picks, found.tolist(), strict=True)
+        nearest = [[j for j in row if j != q][:k] for q, row in found_rows]
+
+        def row(i: int) -> str:
+            r = int(table.rows_test[i])
+            return f"{table.ids[r]}: {table.shown[r]} ({table.class_names[labels[i]]})"
+
+        return Examples(
+            "Nearest rows (trained encoder, cosine, test split)",
+            "Each query is the first test row of its class; its nearest test rows follow, "
+            "nearest first, each as its id, leading columns and (class); a tick marks a row "
+            "of the query's class.",
+            [
+                Example(row(q), [(row(int(j)), bool(labels[j] == labels[q])) for j in hits])
+                for q, hits in zip(picks, nearest, strict=True)
+            ],
+        )
 
     def report_views(self, method: nn.Module) -> tuple[EmbeddingViews | None, str]:
         """The test rows embedded by the trained and by a random-init encoder."""

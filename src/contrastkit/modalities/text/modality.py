@@ -19,6 +19,7 @@ from contrastkit.data.text import PAIR_COLUMNS, read_text_lines
 from contrastkit.data.text_split import TextData
 from contrastkit.encoders.text import embed_tokens, load_text_encoder, load_tokenizer, tokenize
 from contrastkit.errors import UserError
+from contrastkit.eval.health import embedding_std, rankme, uniformity
 from contrastkit.eval.text_retrieval import SPEARMAN_NOTE, evaluate_retrieval
 from contrastkit.methods.registry import MethodSpec
 from contrastkit.methods.simcse import sentence_tensors
@@ -26,6 +27,8 @@ from contrastkit.methods.text_pairs import pair_tensors
 from contrastkit.modalities.base import (
     Embedded,
     EmbedOptions,
+    Example,
+    Examples,
     ExportSpec,
     ExportTower,
     Fitted,
@@ -46,6 +49,7 @@ class TextModality(Modality):
     """Sentences on an offline transformer (`text.model`)."""
 
     name = "text"
+    suite_table = False  # its own table: the held-out task, the base model beside the run
     sources = TEXT_SOURCES
     batch_types = (SentenceBatch, TextPairBatch)
 
@@ -122,8 +126,20 @@ class TextModality(Modality):
             block: task sizes, trained and base metrics, encoding speed, the Spearman note.
         """
         task = self.data.test
-        if task is None:
-            return {"text": {"task": None, "note": "no held-out task (set text.eval_pairs)"}}
+        if task is None:  # label-free health of (a seeded sample of) the training lines
+            lines = self.data.sentences
+            picked = np.random.default_rng(self.settings.seed).permutation(len(lines))
+            z = self._embed_texts(
+                method, [lines[i] for i in picked[: self.settings.eval.max_items]]
+            )
+            return {
+                "health": {
+                    "rankme": rankme(z),
+                    "emb_std": embedding_std(z),
+                    "uniformity": uniformity(z),
+                },
+                "text": {"task": None, "note": "no held-out task (set text.eval_pairs)"},
+            }
         text = self.settings.text
         kwargs: dict[str, Any] = {"max_length": text.max_length, "batch_size": text.eval_batch_size}
         encoder = encoder_of(method)
@@ -149,9 +165,12 @@ class TextModality(Modality):
         }
 
     def _embed_texts(self, method: nn.Module, texts: list[str]) -> torch.Tensor:
+        return self._embed_with(encoder_of(method), texts)
+
+    def _embed_with(self, encoder: nn.Module, texts: list[str]) -> torch.Tensor:
         text = self.settings.text
         tokens = tokenize(self.tokenizer, texts, max_length=text.max_length)
-        return embed_tokens(encoder_of(method), tokens, batch_size=text.eval_batch_size)
+        return embed_tokens(encoder, tokens, batch_size=text.eval_batch_size)
 
     def embed(
         self, method: nn.Module, data: str, log: Log, options: EmbedOptions = EmbedOptions()
@@ -181,6 +200,41 @@ class TextModality(Modality):
     def query_text(self, method: nn.Module, text: str, info: dict[str, Any]) -> torch.Tensor:
         """`search --text`: the text embedded as the index's lines were. Shape: (1, D)."""
         return self._embed_texts(method, [text])
+
+    def report_examples(self, method: nn.Module, *, queries: int = 6, k: int = 3) -> Examples:
+        """The first `queries` queries of the held-out task and their `k` best candidates by
+        the trained and by the base model (a tick marks a right answer); without a task, the
+        first lines of the training text and their nearest other lines."""
+        task = self.data.test
+        if task is None:
+            candidates = self.data.sentences
+            asked, relevant = candidates[:queries], None
+        else:
+            asked, candidates = task.queries[:queries], task.corpus
+            relevant = [set(r) for r in task.relevant[:queries]]
+        trained = encoder_of(method)
+        base = self.new_encoder().to(next(trained.parameters()).device)
+
+        def best(encoder: nn.Module) -> list[list[tuple[str, bool | None]]]:
+            sims = self._embed_with(encoder, asked) @ self._embed_with(encoder, candidates).T
+            found = []
+            for i, order in enumerate(sims.argsort(dim=1, descending=True).tolist()):
+                top = [j for j in order if task is not None or j != i][:k]
+                found.append([(candidates[j], None if relevant is None else j in relevant[i])
+                              for j in top])  # fmt: skip
+            return found
+
+        where = "the held-out task" if task is not None else "the training lines"
+        return Examples(
+            f"Queries and their best candidates ({where}, cosine)",
+            f"The first queries of {where}, with the {k} most similar candidates by the "
+            "trained encoder and by the base model before training, best first"
+            + ("; a tick marks a right answer." if task is not None else "."),
+            [
+                Example(text, hits, base_hits)
+                for text, hits, base_hits in zip(asked, best(trained), best(base), strict=True)
+            ],
+        )
 
     def export_spec(self, method: nn.Module, *, max_items: int = 512) -> ExportSpec:
         """The transformer with mean pooling on (input_ids, attention_mask), free batch and
