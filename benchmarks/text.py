@@ -1,6 +1,16 @@
-"""Text benchmark: WordNet definition -> word retrieval before and after fine-tuning, and speed.
+"""Text benchmark: `contrastkit train` beside sentence-transformers, and the recipes.
 
-Trains each recipe (configs/text_pairs.yaml with and without hard negatives,
+`--part trainers` (the default): sentence-transformers' `SentenceTransformerTrainer` with
+MultipleNegativesRankingLoss against `contrastkit train` on the same MiniLM, the same WordNet
+pairs, batch size, learning rate, weight decay, clipping and number of steps, one after the
+other in child processes (`benchmarks/text_trainers.py`): sentences/s by the wall clock and
+per CPU-second of the process (the figure to compare on a shared machine), peak RSS, and the
+held-out Recall@1 / MRR / mAP after training; the ratios are of this run.
+
+    python benchmarks/text.py                          # ~6 min on one loaded CPU core
+    python benchmarks/text.py --train-synsets 300 --test-synsets 100    # a quick look
+
+`--part recipes`: trains each recipe (configs/text_pairs.yaml with and without hard negatives,
 configs/text_simcse.yaml) from the same base all-MiniLM-L6-v2 on the same WordNet split
 with `train_run`, and reports the held-out Recall@1 / MRR / mAP of the base model and of
 each fine-tuned model (delta = trained - base, measured in this run). Speed: sentences/s
@@ -8,14 +18,16 @@ for encoding the held-out texts with our encoder and with sentence-transformers'
 on the same model (the baseline), and sentences/s while training. Peak memory is the
 process's peak resident set (CPU) or peak CUDA allocation.
 
-    python benchmarks/text.py                          # the configs' sizes (minutes on CPU)
-    python benchmarks/text.py --train-synsets 300 --test-synsets 200 --variants pairs_hard
+    python benchmarks/text.py --part recipes           # the configs' sizes (minutes on CPU)
+    python benchmarks/text.py --part recipes --train-synsets 300 --variants pairs_hard
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -38,6 +50,8 @@ from contrastkit.encoders.text import (
 from contrastkit.modalities.text.sources import load_text_data
 from contrastkit.run import train_run
 from contrastkit.train.loop import peak_memory_mib
+from machine import load_average, run_header  # benchmarks/machine.py
+from text_trainers import TRAINERS  # benchmarks/text_trainers.py
 
 VARIANTS = {
     "pairs_hard": ("configs/text_pairs.yaml", []),
@@ -46,6 +60,8 @@ VARIANTS = {
 }
 """name -> (config, extra overrides); all start from the same base model and split."""
 METRICS = ("recall_at_1", "recall_at_5", "mrr", "map")
+METRICS_ST = ("recall_at_1", "mrr", "map")
+"""What both trainers' runs are scored on."""
 
 
 def _timed(fn: Callable[[], Tensor], repeats: int) -> tuple[Tensor, float, float]:
@@ -145,16 +161,73 @@ def results_table(results: dict[str, Any]) -> Table:
     return table
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--train-synsets", type=int, default=None)
-    parser.add_argument("--test-synsets", type=int, default=None)
-    parser.add_argument("--epochs", type=int, default=None)
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/text.json"))
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+def compare_trainers(args: argparse.Namespace, console: Console) -> None:
+    """sentence-transformers' trainer, then `contrastkit train`, each in a child process."""
+    job = {
+        "train_synsets": args.train_synsets or 1200,
+        "test_synsets": args.test_synsets or 500,
+        "batch_size": args.batch_size,
+        "threads": args.threads,
+    }
+    results: dict[str, Any] = {**run_header(args), "job": job, "trainers": {}}
+    for name in TRAINERS:
+        console.print(f"training with {name} ...")
+        done = subprocess.run(
+            [sys.executable, str(Path(__file__).with_name("text_trainers.py")), name,
+             json.dumps(job)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
+        results["trainers"][name] = json.loads(line.removeprefix("RESULT "))
+    ours, theirs = results["trainers"]["contrastkit"], results["trainers"]["sentence_transformers"]
+    results["ratios"] = {
+        "sentences_per_s": ours["sentences_per_s"] / theirs["sentences_per_s"],
+        "sentences_per_cpu_s": ours["sentences_per_cpu_s"] / theirs["sentences_per_cpu_s"],
+        "recall_at_1_points": 100 * (ours["recall_at_1"] - theirs["recall_at_1"]),
+    }
+    results["load_average_after"] = load_average()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    console.print(trainers_table(results))
+    console.print(f"wrote {args.out}")
+
+
+def trainers_table(results: dict[str, Any]) -> Table:
+    """One row per trainer (and the base model): steps, speed, memory, held-out metrics."""
+    job = results["job"]
+    table = Table(
+        title=f"WordNet pairs, batch {job['batch_size']}, {job['threads']} CPU thread(s), "
+        f"load {results['load_average_before']} before, {results['load_average_after']} after"
+    )
+    for column in ("trainer", "steps", "sentences/s", "sentences/CPU-s", "peak RSS MiB"):
+        table.add_column(column, justify="left" if column == "trainer" else "right")
+    for column in ("R@1", "MRR", "mAP"):
+        table.add_column(column, justify="right")
+    base = results["trainers"]["contrastkit"]["base"]
+    table.add_row(
+        "base model (not trained)", *["-"] * 4, *(f"{100 * base[k]:.1f}" for k in METRICS_ST)
+    )
+    for name, row in results["trainers"].items():
+        table.add_row(
+            name,
+            str(row["steps"]),
+            f"{row['sentences_per_s']:.1f}",
+            f"{row['sentences_per_cpu_s']:.1f}",
+            f"{row['peak_rss_mib']:.0f}",
+            *(f"{100 * row[k]:.1f}" for k in METRICS_ST),
+        )
+    ratios = results["ratios"]
+    table.caption = (
+        f"contrastkit / sentence-transformers: {ratios['sentences_per_s']:.2f}x sentences/s, "
+        f"{ratios['sentences_per_cpu_s']:.2f}x per CPU-second; R@1 "
+        f"{ratios['recall_at_1_points']:+.1f} points"
+    )
+    return table
+
+
+def compare_recipes(args: argparse.Namespace, console: Console) -> None:
+    """Each recipe trained from the base model, and encoding speed beside
+    sentence-transformers' `encode`."""
     overrides = []
     if args.train_synsets is not None:
         overrides.append(f"text.wordnet_train_synsets={args.train_synsets}")
@@ -162,8 +235,6 @@ def main() -> None:
         overrides.append(f"text.wordnet_test_synsets={args.test_synsets}")
     if args.epochs is not None:
         overrides.append(f"train.epochs={args.epochs}")
-
-    console = Console(width=150)
     results: dict[str, Any] = {"threads": args.threads, "overrides": overrides}
     results["encoding"] = encoding_speed("configs/text_pairs.yaml", overrides, batch_size=128)
     results["variants"] = {}
@@ -187,6 +258,28 @@ def main() -> None:
         f"{results['peak_mem_mib']:.0f} MiB"
     )
     console.print(f"wrote {args.out}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=("trainers", "recipes"), default="trainers")
+    parser.add_argument("--train-synsets", type=int, default=None)
+    parser.add_argument("--test-synsets", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=32, help="trainers: both trainers'")
+    parser.add_argument("--epochs", type=int, default=None, help="recipes: epochs of each")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    args.out = args.out or Path(
+        f"benchmarks/results/text{'_trainers' * (args.part == 'trainers')}.json"
+    )
+    console = Console(width=150)
+    if args.part == "trainers":
+        compare_trainers(args, console)
+    else:
+        compare_recipes(args, console)
 
 
 if __name__ == "__main__":

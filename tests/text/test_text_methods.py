@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from contrastkit.augment.text import dropout_views
 from contrastkit.batches import TextPairBatch
 from contrastkit.data.text_split import TextPairs
-from contrastkit.encoders.text import load_text_encoder, load_tokenizer
+from contrastkit.encoders.text import encode_by_length, load_text_encoder, load_tokenizer, tokenize
 from contrastkit.methods.simcse import SimCSE, sentence_tensors
 from contrastkit.methods.text_pairs import TextPairsMethod, duplicate_mask, pair_tensors
 
@@ -157,3 +157,31 @@ def test_temperature_is_checked_at_construction() -> None:
         SimCSE(Lookup(2, 2), temperature=0.0)
     with pytest.raises(ValueError, match="temperature must be > 0"):
         TextPairsMethod(Lookup(2, 2), temperature=-1.0, mask_duplicates=True)
+
+
+def test_encoding_grouped_by_length_equals_each_part_alone(tiny_model: str) -> None:
+    """Parts of unequal lengths grouped by length give each part's own embeddings and the
+    same gradient as one encoder call per part (no dropout: eval mode)."""
+    tokenizer = load_tokenizer(tiny_model)
+    long = [f"the {w} " * (1 + i % 7) for i, w in enumerate(["red", "sea", "fox"] * 6)]
+    short = ["red", "sea", "fox", "dog", "cat", "sun"] * 3
+    a = tokenize(tokenizer, long, max_length=32)
+    p = tokenize(tokenizer, short, max_length=32)
+    assert a.ids.shape[1] > p.ids.shape[1]
+
+    def loss_and_grads(grouped: bool) -> tuple[list[Tensor], list[Tensor]]:
+        encoder = load_text_encoder(tiny_model, normalize=True).eval()
+        if grouped:
+            z = encode_by_length(encoder, [(a.ids, a.mask), (p.ids, p.mask)])
+        else:
+            z = [encoder(a.ids, a.mask), encoder(p.ids, p.mask)]
+        (z[0] @ z[1].T).logsumexp(dim=1).sum().backward()
+        return [t.detach() for t in z], [x.grad for x in encoder.parameters() if x.grad is not None]
+
+    (za, zp), grads = loss_and_grads(grouped=True)
+    (ra, rp), reference = loss_and_grads(grouped=False)
+    torch.testing.assert_close(za, ra, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(zp, rp, rtol=1e-5, atol=1e-6)
+    assert len(grads) == len(reference)
+    for g, r in zip(grads, reference, strict=True):
+        torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-6)

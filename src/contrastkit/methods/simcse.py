@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 from contrastkit.augment.types import Augment
 from contrastkit.batches import SentenceBatch
-from contrastkit.encoders.text import Tokens, tokenize
+from contrastkit.encoders.text import Tokens, encode_by_length, tokenize
 from contrastkit.losses import info_nce
 from contrastkit.methods.options import MethodContext, MethodOptions
 
@@ -59,9 +59,8 @@ class SimCSE(nn.Module):
         ids = augment(batch.ids, generator)
         if not isinstance(ids, Tensor):
             raise TypeError("SimCSE takes one view per text; the augment returned a view set")
-        # One pass over the doubled batch: each row draws its own dropout mask.
-        z = self.encoder(torch.cat([ids, ids]), torch.cat([mask, mask]))  # (2B, D)
-        z_a, z_b = z.chunk(2)
+        # The doubled batch, grouped by length: each row draws its own dropout mask.
+        z_a, z_b = encode_by_length(self.encoder, [(ids, mask), (ids, mask)])  # (B, D) each
         return info_nce(z_a, z_b, self.temperature)
 
     def after_step(self, progress: float) -> None:

@@ -24,7 +24,7 @@ from torch import Tensor, nn
 from contrastkit.augment.types import Augment
 from contrastkit.batches import TextPairBatch
 from contrastkit.data.text_split import TextPairs
-from contrastkit.encoders.text import tokenize
+from contrastkit.encoders.text import encode_by_length, tokenize
 from contrastkit.losses import info_nce
 from contrastkit.methods.options import MethodContext, MethodOptions
 
@@ -113,14 +113,18 @@ class TextPairsMethod(nn.Module):
         augment: Augment,
         generator: torch.Generator | None = None,
     ) -> Tensor:
-        """Loss of one batch of pairs (with hard negatives when the batch has them)."""
-        z_a = self.encoder(augment(batch.anchor_ids, generator), batch.anchor_mask)  # (B, D)
-        z_p = self.encoder(augment(batch.positive_ids, generator), batch.positive_mask)  # (B, D)
-        z_n = None
+        """Loss of one batch of pairs (with hard negatives when the batch has them): the
+        anchors, positives and negatives are encoded together, grouped by length."""
+        parts = [
+            (augment(batch.anchor_ids, generator), batch.anchor_mask),
+            (augment(batch.positive_ids, generator), batch.positive_mask),
+        ]
         if batch.negative_ids is not None:
             if batch.negative_mask is None:
                 raise ValueError("a TextPairBatch with negative_ids needs negative_mask")
-            z_n = self.encoder(augment(batch.negative_ids, generator), batch.negative_mask)
+            parts.append((augment(batch.negative_ids, generator), batch.negative_mask))
+        z_a, z_p, *rest = encode_by_length(self.encoder, parts)  # (B, D) each
+        z_n = rest[0] if rest else None
         mask = (
             duplicate_mask(batch.anchor_text, batch.positive_text) if self.mask_duplicates else None
         )

@@ -44,7 +44,7 @@ def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
 def build_optimizer(
     model: nn.Module, cfg: TrainConfig, *, fused: bool = False
 ) -> torch.optim.Optimizer:
-    """`cfg.optimizer` over `param_groups`; `fused`: AdamW's one-kernel update (CUDA)."""
+    """`cfg.optimizer` over `param_groups`; `fused`: AdamW's one-kernel update (CUDA, CPU)."""
     groups = param_groups(model, cfg.weight_decay, encoder_lr_scale=cfg.encoder_lr_scale)
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, nesterov=True)
