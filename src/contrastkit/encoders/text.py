@@ -105,7 +105,8 @@ class TextEncoder(nn.Module):
 
     def token_vectors(self, input_ids: Tensor) -> Tensor:
         """The backbone's input embedding of each token. Shape: (B, L) -> (B, L, D)."""
-        embedding: Any = self.backbone.get_input_embeddings()
+        backbone: Any = self.backbone
+        embedding = backbone.get_input_embeddings()
         vectors: Tensor = embedding(input_ids)
         return vectors
 

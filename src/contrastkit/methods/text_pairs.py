@@ -115,14 +115,17 @@ class TextPairsMethod(nn.Module):
     ) -> Tensor:
         """Loss of one batch of pairs (with hard negatives when the batch has them): the
         anchors, positives and negatives are encoded together, grouped by length."""
-        parts = [
-            (augment(batch.anchor_ids, generator), batch.anchor_mask),
-            (augment(batch.positive_ids, generator), batch.positive_mask),
-        ]
+        sides = [(batch.anchor_ids, batch.anchor_mask), (batch.positive_ids, batch.positive_mask)]
         if batch.negative_ids is not None:
             if batch.negative_mask is None:
                 raise ValueError("a TextPairBatch with negative_ids needs negative_mask")
-            parts.append((augment(batch.negative_ids, generator), batch.negative_mask))
+            sides.append((batch.negative_ids, batch.negative_mask))
+        parts = []
+        for ids, attention in sides:
+            view = augment(ids, generator)
+            if not isinstance(view, Tensor):
+                raise TypeError("pairs take one view per text; the augment returned a view set")
+            parts.append((view, attention))
         z_a, z_p, *rest = encode_by_length(self.encoder, parts)  # (B, D) each
         z_n = rest[0] if rest else None
         mask = (
