@@ -3,19 +3,23 @@ probes and k-means, all on the CPU; benchmarks/eval_before.py) against the torch
 now on the run's device, on the same features in the same run.
 
 A trained run is loaded (`--run`; without it one SimCLR epoch of configs/fashion_simclr.yaml
-is trained first: seconds on a GPU, about ten minutes on 2 CPU cores). Its encoder embeds the
-60,000 + 10,000 images once; each part of the evaluation is then timed on those features by
-each path, with the values it measured: "before" (scikit-learn, CPU), "now" (torch on
-`--device`) and, on a GPU, "now_cpu" (torch on the CPU, all its cores: the same math, for
-the agreement; `--sklearn` adds "before" there too, 90-120 s of CPU on an H200 host). The
-raw pixels and the random-init encoder's features (the baselines') are scored the same way,
-"now_cpu" left out. Last, the whole evaluation as `contrastkit eval` runs it
-(`evaluate_images`, embedding and health included), without and with the baselines: the
-difference is the baselines' cost (the supervised one held to its time budget).
+is trained first: seconds on a GPU, about ten minutes on 2 CPU cores). Sections
+(`--sections`, all by default; the JSON is written after each, so a cut run keeps what it
+measured):
+- trained: the encoder embeds the 60,000 + 10,000 images once, health is measured on the
+  test embedding, and each part of the evaluation is timed on those features by each path,
+  with the values it measured: "before" (scikit-learn, CPU; on a GPU only with `--sklearn`,
+  90-120 s of CPU on an H200 host), "now" (torch on `--device`) and, on a GPU, "now_cpu"
+  (torch on the CPU, all its cores: the same math, for the agreement);
+- whole: the evaluation as `contrastkit eval` runs it (`evaluate_images`: embedding, health
+  and every part) without the baselines; `--whole-baselines` times it with them too (the
+  supervised baseline held to its time budget, about the training time);
+- baselines: the raw pixels' and the random-init encoder's features (their embedding
+  included) scored by the code of now: the baselines' cost besides the supervised one.
 
 Writes benchmarks/results/eval_speed_<device>.json and prints the tables. Run:
     CPU:  flock /work/cpu.lock env PYTHONPATH=src python benchmarks/eval_speed.py --run RUN
-    GPU:  PYTHONPATH=src python benchmarks/eval_speed.py --device cuda
+    GPU:  PYTHONPATH=src python benchmarks/eval_speed.py --device cuda --whole-baselines
     smoke test:  ... --max-train 3000 --max-test 600 --no-supervised
 """
 
@@ -151,21 +155,16 @@ def score_features(
     return rows
 
 
-def health_rows(
+def health_row(
     encoder: torch.nn.Module, data: ImageSplit, test_z: Tensor, augment: Any, seed: int
-) -> list[dict[str, Any]]:
-    """Health before (the test images embedded again) and now (their embedding reused)."""
+) -> dict[str, Any]:
+    """Health as the evaluation computes it now (the test images' embedding reused)."""
     device = next(encoder.parameters()).device
-    rows = []
-    for path, z in (("before", None), ("now", test_z.to(device))):
-        values, seconds = timed(
-            lambda z=z: health(encoder, data.x_test, augment, seed, z=z), device
-        )
-        rows.append(
-            {"features": "trained", "part": "health", "path": path, "seconds": seconds,
-             "values": values}
-        )  # fmt: skip
-    return rows
+    values, seconds = timed(
+        lambda: health(encoder, data.x_test, augment, seed, z=test_z.to(device)), device
+    )
+    return {"features": "trained", "part": "health", "path": "now", "seconds": seconds,
+            "values": values}  # fmt: skip
 
 
 def random_features(settings: Any, data: ImageSplit, device: torch.device) -> tuple[Tensor, Tensor]:
@@ -233,17 +232,33 @@ def load(args: argparse.Namespace, result: dict[str, Any]) -> tuple[Any, Any, to
     return cfg, modality, method.to(torch.device(args.device))
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", type=Path, help="a trained Fashion-MNIST run directory")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--threads", type=int, help="CPU threads (default: 2 on cpu, all on cuda)")
+    parser.add_argument(
+        "--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS),
+        help="trained: each part on the trained features, by each path; whole: the evaluation "
+        "without baselines; baselines: the raw pixels' and random-init features' parts",
+    )  # fmt: skip
     parser.add_argument("--sklearn", action="store_true", help="on cuda: time scikit-learn too")
+    parser.add_argument(
+        "--whole-baselines", action="store_true",
+        help="also time the whole evaluation with the baselines (the supervised one included)",
+    )  # fmt: skip
     parser.add_argument("--max-train", type=int, default=0, help="training images (0: all)")
     parser.add_argument("--max-test", type=int, default=0, help="test images (0: all)")
     parser.add_argument("--no-supervised", action="store_true", help="one supervised step")
     parser.add_argument("--out", type=Path, help="default benchmarks/results/eval_speed_<dev>.json")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+SECTIONS = ("trained", "whole", "baselines")
+
+
+def main() -> None:
+    args = parse_args()
     device = torch.device(args.device)
     if args.threads or device.type == "cpu":
         torch.set_num_threads(args.threads or 2)
@@ -253,56 +268,66 @@ def main() -> None:
     data = subsample(modality.eval_data, args.max_train, args.max_test, cfg.seed)
     encoder = encoder_of(method)
     print(f"{len(data.y_train)} train / {len(data.y_test)} test images on {device}", flush=True)
+    out = args.out or ROOT / f"benchmarks/results/eval_speed_{device.type}.json"
+    result.update(
+        device=str(device), train_images=len(data.y_train), test_images=len(data.y_test),
+        run=str(args.run or "one epoch trained here"), rows=[], sections_done=[],
+    )  # fmt: skip
 
-    paths = {"now": device}  # the baselines' features: the torch code on the device
-    if device.type == "cpu" or args.sklearn:
-        paths = {"before": torch.device("cpu"), **paths}
-    trained_paths = paths if device.type == "cpu" else {**paths, "now_cpu": torch.device("cpu")}
+    def done(section: str) -> None:  # the JSON after each section: a cut run keeps its rows
+        result["sections_done"].append(section)
+        result["load_average_after"] = load_average()
+        write_json_atomic(out, result)
+
+    now = {"now": device}
+    before = {"before": torch.device("cpu")} if device.type == "cpu" or args.sklearn else {}
     subsets = fewshot_indices(
         data.y_train.numpy(), per_class=cfg.eval.fewshot_labels_per_class,
         draws=cfg.eval.fewshot_draws, seed=cfg.seed,
     )  # fmt: skip
     context = {"cfg": cfg.eval, "subsets": subsets, "seed": cfg.seed, "classes": data.num_classes}
-
-    (train_z, test_z), embed_s = timed(
-        lambda: (embed_images(encoder, data.x_train), embed_images(encoder, data.x_test)), device
-    )
-    rows = [
-        {"features": "trained", "part": "embed train + test", "path": path, "seconds": embed_s,
-         "values": {}}
-        for path in ("before", "now")
-    ]  # fmt: skip
-    rows += health_rows(encoder, data, test_z, build_augment(settings.augment), cfg.seed)
-    rows += score_features("trained", (train_z, test_z), data, trained_paths, context)
-    raw = (to_float(data.x_train).flatten(1), to_float(data.x_test).flatten(1))
-    rows += score_features("raw pixels", raw, data, paths, context)
-    random_init, random_s = timed(lambda: random_features(settings, data, device), device)
-    rows += [
-        {"features": "random init", "part": "embed train + test", "path": path,
-         "seconds": random_s, "values": {}}
-        for path in paths
-    ]  # fmt: skip
-    rows += score_features("random init", random_init, data, paths, context)
-
-    metrics, without_s = whole_evaluation(settings, data, method, baselines=False, supervised=True)
-    _, with_s = whole_evaluation(
-        settings, data, method, baselines=True, supervised=not args.no_supervised
-    )
-    whole = {
-        "without_baselines_s": without_s,
-        "with_baselines_s": with_s,
-        "baselines_s": with_s - without_s,
-        "supervised_baseline": "full" if not args.no_supervised else "one step per draw",
-        "eval": {k: metrics["eval"][k] for k in ("knn_top1", "linear_top1", "nmi", "ari")},
-    }
-    print(f"whole evaluation on {device}: {whole}", flush=True)
-    result.update(
-        device=str(device), train_images=len(data.y_train), test_images=len(data.y_test),
-        run=str(args.run or "one epoch trained here"), rows=rows, whole_evaluation=whole,
-        load_average_after=load_average(),
-    )  # fmt: skip
-    out = args.out or ROOT / f"benchmarks/results/eval_speed_{device.type}.json"
-    write_json_atomic(out, result)
+    if "trained" in args.sections:
+        (train_z, test_z), embed_s = timed(
+            lambda: (embed_images(encoder, data.x_train), embed_images(encoder, data.x_test)),
+            device,
+        )
+        rows = result["rows"]
+        rows.append({"features": "trained", "part": "embed train + test", "path": "now",
+                     "seconds": embed_s, "values": {}})  # fmt: skip
+        rows.append(health_row(encoder, data, test_z, build_augment(settings.augment), cfg.seed))
+        # on a GPU, "now_cpu": the same torch code on the CPU, for the agreement
+        cpu = {} if device.type == "cpu" else {"now_cpu": torch.device("cpu")}
+        rows += score_features(
+            "trained", (train_z, test_z), data, {**before, **now, **cpu}, context
+        )
+        done("trained")
+    if "whole" in args.sections:
+        metrics, without_s = whole_evaluation(
+            settings, data, method, baselines=False, supervised=True
+        )
+        result["whole_evaluation"] = {
+            "without_baselines_s": without_s,
+            "eval": {k: metrics["eval"][k] for k in ("knn_top1", "linear_top1", "nmi", "ari")},
+        }
+        print(f"whole evaluation without baselines on {device}: {without_s:.1f} s", flush=True)
+        if args.whole_baselines:
+            _, with_s = whole_evaluation(
+                settings, data, method, baselines=True, supervised=not args.no_supervised
+            )
+            result["whole_evaluation"].update(
+                with_baselines_s=with_s, baselines_s=with_s - without_s,
+                supervised_baseline="one step per draw" if args.no_supervised else "full",
+            )  # fmt: skip
+        done("whole")
+    if "baselines" in args.sections:
+        raw = (to_float(data.x_train).flatten(1), to_float(data.x_test).flatten(1))
+        result["rows"] += score_features("raw pixels", raw, data, now, context)
+        random_init, random_s = timed(lambda: random_features(settings, data, device), device)
+        result["rows"].append({"features": "random init", "part": "embed train + test",
+                               "path": "now", "seconds": random_s, "values": {}})  # fmt: skip
+        result["rows"] += score_features("random init", random_init, data, now, context)
+        result["supervised_budget_s"] = cfg.eval.budget_s
+        done("baselines")
     print_tables(result)
     print(f"wrote {out}")
 
@@ -311,7 +336,7 @@ def print_tables(result: dict[str, Any]) -> None:
     """Seconds per part and path (with the totals of the trained features' parts), and the
     values each path measured."""
     rows = result["rows"]
-    paths = list(dict.fromkeys(r["path"] for r in rows))
+    paths = [p for p in ("before", "now", "now_cpu") if any(r["path"] == p for r in rows)]
     table = Table(title=f"evaluation parts on {result['device']}: seconds")
     for column in ("features", "part", *paths):
         table.add_column(column, justify="right")
@@ -321,12 +346,18 @@ def print_tables(result: dict[str, Any]) -> None:
             r["path"]: r["seconds"] for r in rows if (r["features"], r["part"]) == (features, part)
         }
         table.add_row(features, part, *[f"{cells[p]:.2f}" if p in cells else "" for p in paths])
-    for features in dict.fromkeys(f for f, _ in keys):
-        sums = [
-            sum(r["seconds"] for r in rows if r["features"] == features and r["path"] == p)
-            for p in paths
-        ]
-        table.add_row(features, "sum", *[f"{s:.2f}" for s in sums])
+    for features in dict.fromkeys(f for f, _ in keys):  # the parts every path timed
+        timed_by = {p: {r["part"] for r in rows if (r["features"], r["path"]) == (features, p)}
+                    for p in paths}  # fmt: skip
+        shared = set.intersection(*[t for t in timed_by.values() if t])
+        sums = {
+            p: sum(r["seconds"] for r in rows if r["features"] == features and r["path"] == p
+                   and r["part"] in shared)
+            for p, t in timed_by.items() if t
+        }  # fmt: skip
+        every = {r["part"] for r in rows if r["features"] == features}
+        label = "sum" if shared == every else "sum of the parts both paths timed"
+        table.add_row(features, label, *[f"{sums[p]:.2f}" if p in sums else "" for p in paths])
     console = Console()
     console.print(table)
     values = Table(title="values measured (before / now / now_cpu)")
@@ -346,7 +377,8 @@ def print_tables(result: dict[str, Any]) -> None:
                 ],
             )
     console.print(values)
-    console.print(f"whole evaluation: {result['whole_evaluation']}")
+    if "whole_evaluation" in result:
+        console.print(f"whole evaluation: {result['whole_evaluation']}")
 
 
 if __name__ == "__main__":
