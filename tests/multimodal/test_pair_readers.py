@@ -3,14 +3,14 @@ made with espeak-ng (needs the Debian package espeak-ng), bad WAVs, the digits d
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+from tests.multimodal.few_clips import speak_few
 
-from contrastkit.audio.speech import MANIFEST, read_manifest, synthesize_speech
+from contrastkit.audio.speech import MANIFEST, read_manifest
 from contrastkit.config import AudioConfig
 from contrastkit.data.caption_csv import load_caption_pairs, read_caption_csv
 from contrastkit.data.digit_captions import NUMBER_WORDS, TEMPLATES, load_digit_captions
@@ -75,16 +75,9 @@ def test_digit_captions_come_from_labels() -> None:
 @pytest.fixture(scope="module")
 def tiny_speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """3 words x 3 voices, one speed and pitch: 9 espeak-ng clips."""
-    if shutil.which("espeak-ng") is None:
-        pytest.fail("espeak-ng is required (apt-get install -y espeak-ng)")
     out = tmp_path_factory.mktemp("speech")
-    synthesize_speech(
-        out,
-        concepts=("apple", "river", "good night"),
-        voices={"en": ("en-us+m1", "en-gb+f2", "en-029+f4")},
-        speeds=(170,),
-        pitches=(50,),
-    )
+    voices = {"en": ("en-us+m1", "en-gb+f2", "en-029+f4")}
+    speak_few(out, voices, ("apple", "river", "good night"))
     return out
 
 

@@ -4,16 +4,16 @@ mismatched configs and bad input exit with code 2 and one line."""
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+from tests.multimodal.few_clips import speak_few
 
 from contrastkit import cli
-from contrastkit.audio.speech import MANIFEST, synthesize_speech
+from contrastkit.audio.speech import MANIFEST
 from contrastkit.config import load_config
 from contrastkit.modalities.pairs.modality import SIMILARITY_PNG
 from contrastkit.report.run_report import report_run
@@ -54,15 +54,8 @@ def test_digits_siglip_run_writes_crossmodal_block_and_picture(tmp_path: Path) -
 
 @pytest.mark.slow
 def test_speech_clip_run_from_a_manifest(tmp_path: Path) -> None:
-    if shutil.which("espeak-ng") is None:
-        pytest.fail("espeak-ng is required (apt-get install -y espeak-ng)")
-    manifest = synthesize_speech(
-        tmp_path / "speech",
-        concepts=("apple", "river", "tiger"),
-        voices={"en": ("en-us+m1", "en-gb+f2", "en-029+f4")},
-        speeds=(170,),
-        pitches=(50,),
-    )
+    voices = {"en": ("en-us+m1", "en-gb+f2", "en-029+f4")}
+    manifest = speak_few(tmp_path / "speech", voices, ("apple", "river", "tiger"))
     overrides = [*TINY, f"data.path={manifest}", "audio.heldout_words=1", "audio.heldout_voices=1"]
     cfg = load_config(Path("configs/audio_text_clip.yaml"), overrides)
     metrics = train_run(cfg, tmp_path / "run", show_progress=False, log=lambda _m: None)
@@ -81,16 +74,8 @@ def test_speech_clip_run_from_a_manifest(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_two_language_run_reports_retrieval_by_language(tmp_path: Path) -> None:
-    if shutil.which("espeak-ng") is None:
-        pytest.fail("espeak-ng is required (apt-get install -y espeak-ng)")
-    manifest = synthesize_speech(
-        tmp_path / "speech",
-        languages=("de", "es"),
-        concepts=("apple", "river", "tiger"),
-        voices={"de": ("de+m1", "de+f2", "de+m4"), "es": ("es+m1", "es-419+f2", "es+m4")},
-        speeds=(170,),
-        pitches=(50,),
-    )
+    voices = {"de": ("de+m1", "de+f2", "de+m4"), "es": ("es+m1", "es-419+f2", "es+m4")}
+    manifest = speak_few(tmp_path / "speech", voices, ("apple", "river", "tiger"))
     overrides = [*TINY, f"data.path={manifest}", "audio.heldout_words=1", "audio.heldout_voices=1"]
     cfg = load_config(Path("configs/audio_text_languages.yaml"), overrides)
     assert cfg.pairs.text_alphabet == "latin"

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from tests.multimodal.few_clips import speak_few
 
 from contrastkit.audio.languages import LANGUAGES, VOICES, concept_table
-from contrastkit.audio.speech import MANIFEST, read_manifest, speech_plan, synthesize_speech
+from contrastkit.audio.speech import MANIFEST, read_manifest, speech_plan
 from contrastkit.config import AudioConfig
 from contrastkit.data import speech_pairs
 from contrastkit.data.speech_pairs import load_clips, load_speech_pairs, split_clips
@@ -56,32 +57,18 @@ def test_default_plan_languages_voices_and_held_out_split() -> None:
 def test_every_voice_of_a_language_speaks_differently(tmp_path: Path) -> None:
     """espeak-ng takes some voice names and speaks them like another (1.51: `fr-fr+m4` as
     `fr-fr+m1`); a held-out voice equal to a training voice would not be new."""
-    if shutil.which("espeak-ng") is None:
-        pytest.fail("espeak-ng is required (apt-get install -y espeak-ng)")
     for lang in LANGUAGES:
-        voices = {lang: VOICES[lang]}
-        synthesize_speech(
-            tmp_path / lang, languages=(lang,), concepts=("apple",), voices=voices,
-            speeds=(170,), pitches=(50,),
-        )  # fmt: skip
-        sounds = {c.path.read_bytes() for c in read_manifest(tmp_path / lang / MANIFEST)}
+        manifest = speak_few(tmp_path / lang, {lang: VOICES[lang]}, ("apple",))
+        sounds = {c.path.read_bytes() for c in read_manifest(manifest)}
         assert len(sounds) == len(VOICES[lang]) == 8, lang
 
 
 @pytest.fixture(scope="module")
 def two_languages(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """3 concepts in German and French, 3 voices each, one speed and pitch: 18 clips."""
-    if shutil.which("espeak-ng") is None:
-        pytest.fail("espeak-ng is required (apt-get install -y espeak-ng)")
     out = tmp_path_factory.mktemp("speech")
-    synthesize_speech(
-        out,
-        languages=("de", "fr"),
-        concepts=("apple", "river", "good night"),
-        voices={"de": ("de+m1", "de+f2", "de+m4"), "fr": ("fr+m1", "fr+f2", "fr+m4")},
-        speeds=(170,),
-        pitches=(50,),
-    )
+    voices = {"de": ("de+m1", "de+f2", "de+m4"), "fr": ("fr+m1", "fr+f2", "fr+m4")}
+    speak_few(out, voices, ("apple", "river", "good night"))
     return out
 
 
