@@ -69,7 +69,8 @@ def serve_forever(run: Path, backend: str, port: int, window_ms: float) -> None:
     import torch
     import uvicorn
 
-    from contrastkit.serve.app import build_service, create_app
+    from contrastkit.serve.app import create_app
+    from contrastkit.serve.service import build_service
 
     torch.set_num_threads(1)
     service = build_service(

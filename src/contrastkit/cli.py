@@ -641,7 +641,7 @@ def serve(
 ) -> None:
     """Serve the encoder over HTTP: /embed, /search, /health, OpenAPI docs at /docs and a
     search page at /."""
-    from contrastkit.serve.app import serve_run
+    from contrastkit.serve.server import serve_run
     from contrastkit.train.ddp import single_process_only
 
     single_process_only("serve")

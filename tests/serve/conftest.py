@@ -9,7 +9,7 @@ import pytest
 from tests.export.runs import IMAGE, TABLE, make_run, text_run
 
 from contrastkit.export.run_export import export_run
-from contrastkit.serve.app import Service, build_service
+from contrastkit.serve.service import Service, build_service
 
 
 def _quiet(_message: str) -> None:

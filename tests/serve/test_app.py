@@ -19,8 +19,10 @@ from PIL import Image
 from contrastkit.export.onnx import OnnxEncoder
 from contrastkit.modalities.images.sources import load_image_set
 from contrastkit.run import load_run
-from contrastkit.serve.app import Service, build_service, create_app
+from contrastkit.serve.app import create_app
 from contrastkit.serve.limits import Limits
+from contrastkit.serve.request_models import SearchJson
+from contrastkit.serve.service import Service, build_service
 
 TRAVERSAL = [
     "../../etc/passwd",
@@ -219,6 +221,28 @@ def test_routes_errors_page_and_docs(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/health", "/embed", "/search", "/thumb/{item}"} <= set(paths)
+
+
+def test_openapi_schema_comes_from_the_models(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    search = spec["paths"]["/search"]["post"]
+    content = search["requestBody"]["content"]
+    served = content["application/json"]["schema"]
+    model = SearchJson.model_json_schema()
+    assert served["additionalProperties"] is False and list(served["properties"]) == list(
+        model["properties"]
+    ) == ["text", "row", "id", "k"]
+    for name, field in served["properties"].items():
+        assert field["type"] == model["properties"][name]["type"]
+    assert content["image/*"]["schema"]["format"] == "binary"
+    answers = search["responses"]
+    assert answers["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Hits")
+    for status in ("401", "413", "415", "422"):
+        assert answers[status]["content"]["application/json"]["schema"]["$ref"].endswith(
+            "/ErrorAnswer"
+        )
+    assert spec["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"
+    assert "security" not in spec["paths"]["/health"]["get"]  # open: liveness needs no key
 
 
 def test_text_run(text_service: Service) -> None:

@@ -22,7 +22,8 @@ from PIL import Image
 
 from contrastkit.modalities.images.sources import load_image_set
 from contrastkit.run import load_run
-from contrastkit.serve.app import Service, create_app
+from contrastkit.serve.app import create_app
+from contrastkit.serve.service import Service
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")

@@ -9,9 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from tests.recommend.conftest import rec_run  # noqa: F401  (the session fixture)
 
-from contrastkit.serve.app import Service, build_service, create_app
+from contrastkit.serve.app import create_app
 from contrastkit.serve.ids import item_id
 from contrastkit.serve.limits import Limits
+from contrastkit.serve.service import Service, build_service
 from contrastkit.use import recommend_run
 
 

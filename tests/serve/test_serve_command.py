@@ -3,6 +3,7 @@ sees before the server starts (exit 2, one line)."""
 
 from __future__ import annotations
 
+import socket
 import sys
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from contrastkit.index.ann import build_index
 from contrastkit.index.store import save_index
 from contrastkit.run import load_run
 from contrastkit.rundir import CHECKPOINT, model_fingerprint
-from contrastkit.serve.app import Service, build_service, create_app
+from contrastkit.serve.app import create_app
+from contrastkit.serve.service import Service, build_service
 
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
@@ -27,6 +29,12 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
     except SystemExit as exit_:
         return int(exit_.code or 0)
     return 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def test_named_index_serves_the_same_neighbours(
@@ -71,8 +79,9 @@ def test_user_errors_exit_2(
         (["--api-key-env", "CK_TEST_NO_SUCH_VAR"], "not set or empty"),
     ]
     monkeypatch.delenv("CK_TEST_NO_SUCH_VAR", raising=False)
+    port = ["--port", str(free_port())]  # the cases that get as far as binding bind a free one
     for args, words in cases:
-        assert run_cli(monkeypatch, "serve", "--run", str(run), *args) == 2, args
+        assert run_cli(monkeypatch, "serve", "--run", str(run), *port, *args) == 2, args
         err = capsys.readouterr().err
         assert words in " ".join(err.split()), (args, err)
     monkeypatch.setenv("CK_TEST_SHORT_KEY", "short")
@@ -86,15 +95,12 @@ def test_user_errors_exit_2(
 def test_serve_command_answers_on_loopback(digits_run: Path) -> None:
     """`python -m contrastkit serve` in a subprocess: /health answers on 127.0.0.1."""
     import os
-    import socket
     import subprocess
     import time
 
     import httpx
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
     cmd = [sys.executable, "-m", "contrastkit", "serve", "--run", str(digits_run)]
     proc = subprocess.Popen([*cmd, "--port", str(port)], env=env, stdout=subprocess.PIPE)

@@ -66,39 +66,31 @@ class Tower:
             return "row"
         return None
 
-    def image_inputs(self, uploads: Sequence[bytes], limits: Limits) -> list[np.ndarray]:
-        """Uploaded files -> [(B, C, H, W) uint8] at the model's size and channels."""
+    def inputs(self, items: Sequence[Any], limits: Limits) -> list[np.ndarray]:
+        """A request's items (uploaded files, texts or table rows, as this tower takes
+        them) -> the model's inputs, one array per input, Shape: (B, ...)."""
         pre = self.preprocess
-        assert isinstance(pre, ImagePreprocess)
-        images = [
-            decode_upload(data, limits=limits, channels=pre.channels, size=(pre.height, pre.width))
-            for data in uploads
-        ]
-        return [torch.stack(images).numpy()]
-
-    def text_inputs(self, texts: list[str]) -> list[np.ndarray]:
-        """Texts -> token ids (and attention mask) as the model takes them."""
-        pre = self.preprocess
+        if isinstance(pre, ImagePreprocess):
+            size = (pre.height, pre.width)
+            images = [
+                decode_upload(data, limits=limits, channels=pre.channels, size=size)
+                for data in items
+            ]
+            return [torch.stack(images).numpy()]
         if isinstance(pre, CharPreprocess):
-            return [pre.encode(texts)]
-        assert isinstance(pre, TokenizerPreprocess)
-        from contrastkit.encoders.text import tokenize
+            return [pre.encode(list(items))]
+        if isinstance(pre, TokenizerPreprocess):
+            from contrastkit.encoders.text import tokenize
 
-        tokens = tokenize(self.tokenizer, texts, max_length=pre.max_length)
-        return [tokens.ids.numpy(), tokens.mask.numpy()]
-
-    def row_inputs(self, rows: list[Any]) -> list[np.ndarray]:
-        """Table rows (JSON objects) -> [numeric (B, Dn) float32, codes (B, Dc) int64]."""
-        pre = self.preprocess
-        assert isinstance(pre, TablePreprocess)
-        for i, row in enumerate(rows):
-            if not isinstance(row, dict):
-                raise RequestError(UNPROCESSABLE, f"rows[{i}]: expected an object of columns")
-        try:
-            numeric, codes = pre.encode(rows)
-        except UserError as err:
-            raise RequestError(UNPROCESSABLE, str(err)[:200]) from None
-        return [numeric, codes]
+            tokens = tokenize(self.tokenizer, list(items), max_length=pre.max_length)
+            return [tokens.ids.numpy(), tokens.mask.numpy()]
+        if isinstance(pre, TablePreprocess):
+            try:
+                numeric, codes = pre.encode(list(items))
+            except UserError as err:
+                raise RequestError(UNPROCESSABLE, str(err)[:200]) from None
+            return [numeric, codes]
+        raise RequestError(UNPROCESSABLE, f"the {self.folder or 'model'} tower takes no queries")
 
 
 def _torch_runner(module: nn.Module) -> RunModel:

@@ -16,6 +16,8 @@ from typing import Any
 PAYLOAD_TOO_LARGE = 413
 UNPROCESSABLE = 422
 NOT_FOUND = 404
+DEFAULT_K = 12
+"""Results a search or a recommendation returns when the request gives no `k`."""
 
 
 class RequestError(Exception):

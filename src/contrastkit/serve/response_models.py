@@ -1,0 +1,88 @@
+"""What the service answers, as pydantic models (they generate the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ErrorAnswer(BaseModel):
+    """Every refusal: a one-line message and the HTTP status (4xx)."""
+
+    error: str
+    status: int
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorAnswer, "description": what}
+    for status, what in (
+        (401, "A missing or wrong X-API-Key header (when the service has a key)."),
+        (404, "An id the index does not hold, an unknown user."),
+        (413, "A body, image, batch, text or k above its limit."),
+        (415, "A Content-Type the endpoint does not read."),
+        (422, "A malformed body or a value of the wrong type, empty or out of range."),
+    )
+}
+"""The error answers of the query endpoints, for their OpenAPI `responses`."""
+
+
+class LimitsInfo(BaseModel):
+    """The per-request limits a client must stay under."""
+
+    max_upload_bytes: int
+    max_batch: int
+    max_k: int
+
+
+class Health(BaseModel):
+    """Liveness and what the service holds."""
+
+    status: str = "ok"
+    title: str = Field(description="The run's name.")
+    backend: str = Field(description="onnx or torch.")
+    index: str = Field(description="The index served (a named index, or the run's data).")
+    items: int = Field(description="Rows in the index.")
+    dim: int = Field(description="Embedding dimension.")
+    takes: list[str] = Field(description="The query kinds the run reads: image, text, row.")
+    thumbnails: bool = Field(description="Whether /thumb/{id} has pictures.")
+    api_key_required: bool
+    limits: LimitsInfo
+
+
+class Embeddings(BaseModel):
+    """One embedding per item of the request, in order."""
+
+    embeddings: list[list[float]] = Field(description="Shape: (N, dim).")
+    dim: int
+
+
+class Hit(BaseModel):
+    """One neighbour: its opaque id, cosine similarity, and picture (image indexes)."""
+
+    id: str
+    score: float
+    thumbnail: str | None = Field(description="/thumb/{id}, or null for non-images.")
+
+
+class Hits(BaseModel):
+    """Neighbours, best first."""
+
+    results: list[Hit]
+    count: int
+
+
+class RecommendedItem(BaseModel):
+    """One recommended item: its id in the run's data, its public id and score."""
+
+    item: str
+    id: str
+    score: float
+
+
+class Recommendation(BaseModel):
+    """A user's recommended items, best first."""
+
+    user: str
+    results: list[RecommendedItem]
+    count: int
