@@ -192,8 +192,8 @@ def per_image_latency(repeats: int) -> list[dict[str, Any]]:
     import torch
 
     from contrastkit.encoders.small_cnn import SmallCNN
+    from contrastkit.encoders.traceable import ImageInput
     from contrastkit.export.onnx import OnnxEncoder, export_onnx
-    from contrastkit.export.towers import ImageInput
 
     torch.set_num_threads(1)
     rows = []

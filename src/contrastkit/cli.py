@@ -41,13 +41,22 @@ def say(message: str) -> None:
     console.print(message, soft_wrap=True, highlight=False)
 
 
-def print_modality_tables(name: str, metrics: dict[str, Any]) -> None:
-    """The tables beyond the image suite: cross-modal retrieval, the tabular label budgets,
-    the held-out text task."""
-    from contrastkit.eval.modality_tables import modality_tables
+def print_tables(
+    runs: list[tuple[str, dict[str, Any]]], *, title: str, rows: list[str] | None = None
+) -> None:
+    """The suite's comparison table of `runs` (name, metrics) when it has a number to show,
+    its rows named `rows` (default: the runs' names); then each run's own tables
+    (cross-modal retrieval, label budgets, a text task, ...), as its modality declares them."""
+    from contrastkit.eval.table import comparison_table, has_values
+    from contrastkit.modalities.registry import metrics_tables
 
-    for _, _, table in modality_tables(metrics, name):
-        console.print(table)
+    names = rows or [name for name, _ in runs]
+    suite = [(row, metrics) for row, (_, metrics) in zip(names, runs, strict=True)]
+    if has_values(suite):
+        console.print(comparison_table(suite, title=title))
+    for name, metrics in runs:
+        for _, table in metrics_tables(metrics, name):
+            console.print(table)
 
 
 @app.command()
@@ -107,7 +116,6 @@ def train(
     Multi-process: `torchrun --nproc-per-node N -m contrastkit train ...` (DDP; gloo on CPU).
     """
     from contrastkit.config import load_config, with_eval_overrides
-    from contrastkit.eval.table import metrics_table
     from contrastkit.run import train_run
     from contrastkit.rundir import CONFIG
 
@@ -146,16 +154,20 @@ def train(
         )
     except KeyboardInterrupt as err:  # click would print "Aborted!" and exit 1: say how to go on
         raise Interrupted(interrupted_message(err, run_dir, resume=resume, since=started)) from None
-    if not metrics:  # a non-zero rank of a multi-process run: rank 0 reports
-        return
+    if metrics:  # a non-zero rank of a multi-process run returns none: rank 0 reports
+        print_training_summary(run_dir, metrics)
+
+
+def print_training_summary(run_dir: Path, metrics: dict[str, Any]) -> None:
+    """What `train` prints at the end: a collapse warning, the tables, the health line,
+    what was written, and a note when training waited long for its data."""
     if "collapse" in metrics:
         err_console.print(
             f"[bold yellow]warning:[/] collapse at step {metrics['collapse']['step']}: "
             f"{metrics['collapse']['symptom']}"
         )
-    if "text" not in metrics and "recommend" not in metrics:  # their own tables, below
-        console.print(metrics_table(metrics, title=f"{run_dir}"))
-    print_modality_tables(str(run_dir), metrics)
+    this_run = f"{metrics.get('method', 'trained')} (this run)"
+    print_tables([(str(run_dir), metrics)], title=str(run_dir), rows=[this_run])
     if "health" in metrics or "eval" in metrics:
         console.print(health_line(metrics))
     console.print(
@@ -214,7 +226,6 @@ def eval_(
 ) -> None:
     """Evaluate runs (kNN, probes, retrieval, clustering, anomaly, baselines) side by side."""
     from contrastkit.atomic import read_json
-    from contrastkit.eval.table import comparison_table
     from contrastkit.run import eval_run
     from contrastkit.rundir import METRICS
     from contrastkit.train.ddp import single_process_only
@@ -227,10 +238,7 @@ def eval_(
         ]
     except KeyboardInterrupt:
         raise Interrupted("interrupted; metrics.json is unchanged") from None
-    if any("recommend" not in metrics for _, metrics in results):  # recommenders: own table
-        console.print(comparison_table(results, title="runs and baselines"))
-    for name, metrics in results:
-        print_modality_tables(name, metrics)
+    print_tables(results, title="runs and baselines")
 
 
 @app.command()

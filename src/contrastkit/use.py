@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import numpy as np
 
@@ -35,7 +35,7 @@ from contrastkit.index.store import (
     search_rows,
 )
 from contrastkit.modalities.base import Embedded, EmbedOptions, Log
-from contrastkit.modalities.interactions.recommendations import Recommended
+from contrastkit.modalities.recommendations import Recommended
 from contrastkit.run import load_run
 from contrastkit.rundir import CHECKPOINT, check_output_file, model_fingerprint
 
@@ -387,13 +387,8 @@ def zero_shot_run(
         if "{}" not in template:
             raise UserError(f"--template {template!r}: needs '{{}}' where the label goes")
     _, modality, method = load_run(run)
-    classify = getattr(modality, "zero_shot", None)
-    if classify is None:
-        raise UserError(
-            f"zero-shot: {modality.name} runs have no text tower; it needs an image-text or "
-            "audio-text run (CLIP / SigLIP)"
-        )
-    ids, probs, truth = classify(method, labels, data, list(templates), log)
+    scores = modality.zero_shot(method, labels, data, list(templates), log)
+    ids, probs, truth = scores.ids, scores.probabilities, scores.truth
     best = probs.argmax(dim=1)
     known = truth >= 0
     accuracy = float((best[known] == truth[known]).float().mean()) if bool(known.any()) else None
@@ -439,18 +434,16 @@ def recommend_run(
     if k < 1:
         raise UserError(f"--k must be >= 1, got {k}")
     _, modality, method = load_run(run)
-    make = getattr(modality, "recommendations", None)
-    if make is None:
+    table = modality.recommendations(method)
+    if table is None:
         raise UserError(
             f"recommend: {run} is a {modality.name} run; recommend needs a recommender run "
             "(method two_tower on interactions, configs/interactions_two_tower.yaml)"
         )
-    table = make(method)
     if item_features is None:
         items = table.top_k(user, k)
         return RecommendResult(user, items, len(table.item_names), table.seen_among(user))
     table.user_code(user)  # an unknown user is named before the file is read
-    # a modality with `recommendations` reads item-feature files too (interactions)
-    names, vectors = cast(Any, modality).item_vectors(method, item_features, log)
+    names, vectors = modality.item_vectors(method, item_features, log)
     items = table.top_k_among(user, k, names, vectors)
     return RecommendResult(user, items, len(names), table.seen_among(user, names))

@@ -6,11 +6,11 @@ import io
 
 import pytest
 import torch
+from contrastkit.modalities.registry import metrics_tables
 from rich.console import Console
 
 from contrastkit.eval.crossmodal import retrieval_metrics
 from contrastkit.eval.crossmodal_languages import language_means, retrieval_by_language
-from contrastkit.eval.modality_tables import modality_tables
 
 
 def _case() -> tuple[torch.Tensor, torch.Tensor, list[str], torch.Tensor, torch.Tensor, list[str]]:
@@ -66,11 +66,12 @@ def test_tables_print_the_cells_and_the_directions_only() -> None:
         "text_to_audio": retrieval_metrics(texts, clips, t_ids, c_ids),
         "audio_to_text_by_language": retrieval_by_language(*_case()),
     }
-    tables = modality_tables({"crossmodal": {"heldout_voices": split, "logit_scale": 14.0}})
-    assert [block for block, _, _ in tables] == ["crossmodal", "crossmodal_languages"]
-    assert tables[0][2].row_count == 2  # the two directions, not the table by language
+    tables = metrics_tables({"crossmodal": {"heldout_voices": split, "logit_scale": 14.0}})
+    headings = [shown.heading for shown, _ in tables]
+    assert headings == ["Cross-modal retrieval", "Retrieval by language"]
+    assert tables[0][1].row_count == 2  # the two directions, not the table by language
     out = io.StringIO()
-    Console(file=out, width=120).print(tables[1][2])
+    Console(file=out, width=120).print(tables[1][1])
     rows = [
         [cell for cell in line.split() if cell != "│"]
         for line in out.getvalue().splitlines()

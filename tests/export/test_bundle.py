@@ -12,10 +12,10 @@ from torch import nn
 
 from contrastkit.data.preprocess import ImagePreprocess, TokenizerPreprocess, read_preprocess
 from contrastkit.encoders.small_cnn import SmallCNN
+from contrastkit.encoders.traceable import ImageInput
 from contrastkit.errors import UserError
 from contrastkit.export.bundle import export_encoder, export_text_encoder
 from contrastkit.export.onnx import run_onnx
-from contrastkit.export.towers import ImageInput
 
 
 def test_image_folder(tmp_path: Path) -> None:

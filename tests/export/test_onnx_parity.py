@@ -14,14 +14,14 @@ from contrastkit.encoders.audio import AudioCNN
 from contrastkit.encoders.mlp import TabularMLP
 from contrastkit.encoders.small_cnn import SmallCNN
 from contrastkit.encoders.small_text import CharTokenizer, SmallTextEncoder
-from contrastkit.errors import UserError
-from contrastkit.export.onnx import check_parity, export_onnx, run_onnx
-from contrastkit.export.towers import (
+from contrastkit.encoders.traceable import (
     ImageInput,
     SharedSpaceInputs,
     SharedSpaceTexts,
     TextEmbedding,
 )
+from contrastkit.errors import UserError
+from contrastkit.export.onnx import check_parity, export_onnx, run_onnx
 
 TOL = 1e-4
 

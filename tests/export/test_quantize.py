@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from contrastkit.encoders.small_cnn import SmallCNN
+from contrastkit.encoders.traceable import ImageInput
 from contrastkit.errors import UserError
 from contrastkit.export.onnx import export_onnx, run_onnx
 from contrastkit.export.quantize import compare_embeddings, quantization_agreement, quantize_int8
-from contrastkit.export.towers import ImageInput
 
 
 def test_compare_embeddings_closed_forms() -> None:

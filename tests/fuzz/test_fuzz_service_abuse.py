@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from fastapi.testclient import TestClient
 from tests.export.runs import IMAGE, make_run
 
-from contrastkit.modalities.interactions.recommendations import Recommendations
+from contrastkit.modalities.recommendations import Recommendations
 from contrastkit.serve.app import create_app
 from contrastkit.serve.catalog import Catalog, ExactIndex
 from contrastkit.serve.service import Service

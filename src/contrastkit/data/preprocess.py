@@ -39,6 +39,10 @@ from contrastkit.errors import UserError
 PREPROCESS_FILE = "preprocess.json"
 FORMAT = 1
 
+QueryKind = Literal["image", "text", "row"]
+"""What a query to a model with this preprocessing is: an image file, a text, a table row
+(`QUERY` of each record; None: no query from a request)."""
+
 
 @dataclass(frozen=True)
 class ImagePreprocess:
@@ -52,6 +56,7 @@ class ImagePreprocess:
     """
 
     KIND: ClassVar[str] = "image"
+    QUERY: ClassVar[QueryKind | None] = "image"
     height: int
     width: int
     channels: int
@@ -86,6 +91,7 @@ class TokenizerPreprocess:
     """
 
     KIND: ClassVar[str] = "text"
+    QUERY: ClassVar[QueryKind | None] = "text"
     tokenizer_dir: str
     max_length: int
     normalized: bool
@@ -106,6 +112,7 @@ class CharPreprocess:
     `unknown_id` for other characters, `pad_id` after the end (Shape: (B, max_len) int64)."""
 
     KIND: ClassVar[str] = "chars"
+    QUERY: ClassVar[QueryKind | None] = "text"
     alphabet: str
     max_len: int
     pad_id: int = 0
@@ -153,6 +160,7 @@ class TablePreprocess:
     """Rows -> numeric (B, Dn) float32 and codes (B, Dc) int64, columns in this order."""
 
     KIND: ClassVar[str] = "table"
+    QUERY: ClassVar[QueryKind | None] = "row"
     numeric: tuple[NumericColumn, ...]
     categorical: tuple[CategoricalColumn, ...]
     input_names: tuple[str, ...] = ("numeric", "codes")
@@ -234,6 +242,7 @@ class AudioPreprocess:
     Shape: (B, 1, n_mels, frames) float32."""
 
     KIND: ClassVar[str] = "audio"
+    QUERY: ClassVar[QueryKind | None] = None  # a service takes no audio queries yet
     sample_rate: int
     clip_seconds: float
     n_fft: int

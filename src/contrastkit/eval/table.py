@@ -133,6 +133,12 @@ def comparison_rows(runs: list[tuple[str, dict[str, Any]]]) -> list[Row]:
     return rows
 
 
+def has_values(runs: list[tuple[str, dict[str, Any]]]) -> bool:
+    """Whether the comparison table of `runs` shows any number (a recommender's metrics
+    fill none of its columns)."""
+    return any(cell.value is not None for row in comparison_rows(runs) for cell in row.cells)
+
+
 def legend(runs: list[tuple[str, dict[str, Any]]]) -> str:
     """The table's legend, naming the labels per class of the few-label probe, what each
     run could not measure (its `eval.skipped`) and why a baseline has no row (its
@@ -169,9 +175,3 @@ def comparison_table(runs: list[tuple[str, dict[str, Any]]], *, title: str) -> T
     for row in comparison_rows(runs):
         table.add_row(row.name, *(c.text for c in row.cells), style="bold" if row.is_run else None)
     return table
-
-
-def metrics_table(metrics: dict[str, Any], title: str) -> Table:
-    """The table for one run (printed at the end of `train`)."""
-    name = f"{metrics.get('method', 'trained')} (this run)"
-    return comparison_table([(name, metrics)], title=title)

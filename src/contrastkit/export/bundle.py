@@ -20,8 +20,8 @@ from typing import Any
 from torch import Tensor, nn
 
 from contrastkit.data.preprocess import Preprocess, TokenizerPreprocess, write_preprocess
+from contrastkit.encoders.traceable import TextEmbedding
 from contrastkit.export.onnx import DEFAULT_TOLERANCE, check_parity, export_onnx
-from contrastkit.export.towers import TextEmbedding
 
 MODEL_FILE = "model.onnx"
 TOKENIZER_DIR = "tokenizer"
@@ -57,7 +57,7 @@ def export_encoder(
     """Export `module` to `folder/model.onnx`, write `folder/preprocess.json`, check parity.
 
     Args:
-        module: A traceable encoder (`contrastkit.export.towers` wraps ours).
+        module: A traceable encoder (`contrastkit.encoders.traceable` wraps ours).
         example_inputs: A batch of real inputs (B >= 2 preferred), one tensor per input.
         folder: Created if missing.
         input_names: ONNX input names, in order.

@@ -4,7 +4,7 @@ The exporter is PyTorch's TorchScript-based one (`torch.onnx.export(..., dynamo=
 it works offline with the packages of the `export` extra (onnx, onnxruntime), while the
 default `torch.export`-based exporter of torch >= 2.9 also needs `onnxscript`. Tracing
 records the operations one example runs, so a module with data-dependent Python control
-flow must be wrapped first (see `contrastkit.export.towers`).
+flow must be wrapped first (see `contrastkit.encoders.traceable`).
 
 Parity is measured as the largest absolute difference between ONNX Runtime (CPU) and
 PyTorch eager (eval mode, no grad) on the same inputs::
@@ -80,7 +80,7 @@ def export_onnx(
 
     Args:
         module: `forward(*example_inputs) -> Tensor` of Shape: (B, D). Modules with
-            data-dependent control flow must be wrapped (`contrastkit.export.towers`).
+            data-dependent control flow must be wrapped (`contrastkit.encoders.traceable`).
         example_inputs: One tensor per input, on the module's device, each Shape: (B, ...).
             Integer inputs (token ids, category codes) keep their dtype in the model.
         path: The `.onnx` file to write.

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from torch import nn
 
 from contrastkit.atomic import cannot_write, writable_folder, write_json_atomic
 from contrastkit.destinations import check_folder_output
@@ -36,13 +35,6 @@ from contrastkit.export.bundle import MODEL_FILE, TOKENIZER_DIR, export_encoder
 from contrastkit.export.onnx import OnnxEncoder
 from contrastkit.export.quantize import quantization_agreement, quantize_int8
 from contrastkit.export.sentence_transformers import write_sentence_transformer
-from contrastkit.export.towers import (
-    ImageInput,
-    SharedSpaceInputs,
-    SharedSpaceTexts,
-    TableRows,
-    TextEmbedding,
-)
 from contrastkit.modalities.base import ExportSpec, ExportTower, Log, QualityTask
 from contrastkit.temporaries import make_temp_dir, replace_folder
 
@@ -82,21 +74,6 @@ class ExportReport:
     note: str = ""
 
 
-def traceable(tower: ExportTower) -> nn.Module:
-    """The exportable module for a tower (`contrastkit.export.towers`)."""
-    if tower.form == "image":
-        return ImageInput(tower.module)
-    if tower.form == "text":
-        return TextEmbedding(tower.module)
-    if tower.form == "shared_inputs":
-        return SharedSpaceInputs(tower.module)
-    if tower.form == "shared_texts":
-        return SharedSpaceTexts(tower.module)
-    if tower.form == "table":
-        return TableRows(tower.module)
-    return tower.module
-
-
 def top1(queries: np.ndarray, candidates: np.ndarray, relevant: np.ndarray) -> float:
     """Mean over queries of `relevant[i, argmax_j cos(q_i, c_j)]`.
 
@@ -120,9 +97,8 @@ def _write_tower(tower: ExportTower, folder: Path, log: Log) -> TowerReport:
     folder.mkdir(parents=True, exist_ok=True)
     if tower.tokenizer is not None:
         tower.tokenizer.save_pretrained(folder / TOKENIZER_DIR)
-    module = traceable(tower)
     done = export_encoder(
-        module,
+        tower.module,
         tower.example_inputs,
         folder,
         input_names=tower.input_names,
@@ -231,14 +207,13 @@ def _write_export(
 ) -> ExportReport:
     """Every file of the export into `staging`; the report names `out`."""
     reports = [_write_tower(t, staging / t.folder, log) for t in spec.towers]
-    for tower in (t for t in spec.towers if t.form == "text"):
-        write_sentence_transformer(
-            tower.module,
-            tower.tokenizer,
-            staging / ST_DIR,
-            max_length=int(getattr(tower.preprocess, "max_length", 128)),
-        )
-        log(f"{ST_DIR}/: a folder SentenceTransformer(path) loads")
+    for tower in spec.towers:
+        if tower.sentence_transformer is not None:
+            st = tower.sentence_transformer
+            write_sentence_transformer(
+                st.encoder, tower.tokenizer, staging / ST_DIR, max_length=st.max_length
+            )
+            log(f"{ST_DIR}/: a folder SentenceTransformer(path) loads")
     quality: dict[str, dict[str, float]] = {}
     if quantize == "int8":
         reports, quality = _quantize(spec, staging, reports, log)

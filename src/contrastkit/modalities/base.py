@@ -38,8 +38,10 @@ from contrastkit.errors import UserError
 from contrastkit.eval.options import EvalConfig
 from contrastkit.methods.options import PairsConfig
 from contrastkit.methods.registry import MethodSpec, methods_for
+from contrastkit.modalities.metrics_table import MetricsTable
 from contrastkit.modalities.options import DataConfig, TextConfig
 from contrastkit.modalities.pictures import Pictures
+from contrastkit.modalities.recommendations import Recommendations
 
 Log = Callable[[str], None]
 """Where progress lines go (`print`, a rich console)."""
@@ -232,30 +234,45 @@ images scaled by 1/255 into an image encoder), "plain" (the module as it is), "t
 "shared_inputs" / "shared_texts" (a two-tower method's towers into the shared space)."""
 
 
+class SentenceTransformerExport:
+    """A Hugging Face text encoder that the export also writes as a folder
+    `sentence_transformers.SentenceTransformer(path)` loads.
+
+    Attributes:
+        encoder: A `contrastkit.encoders.text.TextEncoder`.
+        max_length: Tokens kept per text (the tokenizer is the tower's).
+    """
+
+    encoder: nn.Module
+    max_length: int
+
+
 @dataclass(frozen=True)
 class ExportTower:
     """One model of an export, as plain data and modules (no export code here).
 
     Attributes:
         folder: Sub-folder of the export ('' for a one-tower run; 'inputs', 'texts').
-        form: How the application wraps `module` (see `Form`).
-        module: The encoder (or the two-tower method for the shared forms).
+        module: The model as it is exported and served: a traceable module
+            (`contrastkit.encoders.traceable` wraps ours) from `example_inputs` to
+            embeddings, Shape: (B, D).
         example_inputs: A batch of the run's data as the model takes it, one tensor per
             input, each Shape: (B, ...) with B >= 2.
         input_names: The ONNX input names, in order.
         preprocess: How raw data becomes `example_inputs` (written as preprocess.json).
         dynamic_axes: Free axes beyond the batch, per input name.
         tokenizer: A Hugging Face tokenizer saved beside the model (text), else None.
+        sentence_transformer: Also write a sentence-transformers folder (text), or None.
     """
 
     folder: str
-    form: Form
     module: nn.Module
     example_inputs: tuple[Tensor, ...]
     input_names: tuple[str, ...]
     preprocess: Preprocess
     dynamic_axes: dict[str, dict[int, str]] = field(default_factory=dict)
     tokenizer: Any = None
+    sentence_transformer: SentenceTransformerExport | None = None
 
     def __post_init__(self) -> None:
         if len(self.example_inputs) != len(self.input_names):
@@ -304,6 +321,21 @@ class ExportSpec:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class ZeroShotScores:
+    """Class probabilities of items over labels given as text (CLIP's zero-shot).
+
+    Attributes:
+        ids: One id per item.
+        probabilities: Shape: (N, K), softmax over the K labels.
+        truth: Shape: (N,) int64, the index of each item's true label, -1 when unknown.
+    """
+
+    ids: list[str]
+    probabilities: Tensor
+    truth: Tensor
+
+
 def label_matches(query_labels: Tensor, candidate_labels: Tensor) -> np.ndarray:
     """Shape: (Q,), (C,) -> (Q, C) bool, equal labels."""
     return (query_labels.view(-1, 1) == candidate_labels.view(1, -1)).numpy()
@@ -325,6 +357,9 @@ class Modality(ABC):
     """The `data.source` values this modality reads."""
     batch_types: ClassVar[tuple[type, ...]]
     """The typed batches its training items can form (a method trains on one of them)."""
+    tables: ClassVar[tuple[MetricsTable, ...]] = ()
+    """Tables of the `metrics.json` blocks of its own that `evaluate` writes (beyond the
+    suite's `eval` block), shown by `train`, `eval` and the report."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -409,3 +444,23 @@ class Modality(ABC):
         """Queries with their nearest items as text (sentences, table rows) for the report;
         None for items shown as pictures or when there is nothing to query."""
         return None
+
+    def zero_shot(
+        self, method: nn.Module, labels: list[str], data: str, templates: list[str], log: Log
+    ) -> ZeroShotScores:
+        """The inputs of `data` classified into `labels` by their prompts' text embedding
+        (`contrastkit zero-shot`), for runs that embed inputs and texts in one space."""
+        raise UserError(
+            f"zero-shot: {self.name} runs have no text tower; it needs an image-text or "
+            "audio-text run (CLIP / SigLIP)"
+        )
+
+    def recommendations(self, method: nn.Module) -> Recommendations | None:
+        """A recommender run's users and items embedded (`contrastkit recommend`,
+        `/recommend`); None for a run that does not recommend."""
+        return None
+
+    def item_vectors(self, method: nn.Module, path: Path, log: Log) -> tuple[list[str], np.ndarray]:
+        """The items of an item-features file embedded (`recommend --item-features`), for
+        a recommender whose items have features. Shape: (N, D) unit rows."""
+        raise UserError(f"--item-features {path}: {self.name} runs do not embed new items")

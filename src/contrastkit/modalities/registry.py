@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
+from typing import Any
+
+from rich.table import Table
 
 from contrastkit.errors import UserError
 from contrastkit.modalities.base import Modality, Settings
 from contrastkit.modalities.images import ImageModality
 from contrastkit.modalities.interactions import InteractionModality
+from contrastkit.modalities.metrics_table import MetricsTable
 from contrastkit.modalities.pairs import PairModality
 from contrastkit.modalities.tables import TableModality
 from contrastkit.modalities.text import TextModality
@@ -70,3 +74,15 @@ def source_of(path: str) -> str:
         "class or flat), a CIFAR python folder, a .npy/.npz file, a table (.csv, .parquet), "
         "or text (.txt: one sentence per line; .jsonl or .csv with anchor,positive pairs)"
     )
+
+
+def metrics_tables(metrics: dict[str, Any], name: str = "") -> list[tuple[MetricsTable, Table]]:
+    """Every modality's table whose block `metrics` holds and which has something to show,
+    rendered, in registry order; `name` (a run) prefixes the titles."""
+    rendered = (
+        (table, table.render(metrics, name))
+        for modality in MODALITIES
+        for table in modality.tables
+        if table.block in metrics
+    )
+    return [(table, shown) for table, shown in rendered if shown is not None]

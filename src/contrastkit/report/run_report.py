@@ -10,7 +10,7 @@ from typing import Any
 
 from contrastkit.atomic import read_json, write_text_atomic
 from contrastkit.errors import UserError
-from contrastkit.eval.modality_tables import modality_tables
+from contrastkit.modalities.registry import metrics_tables
 from contrastkit.report.figures import (
     FigureEntry,
     confusion_entry,
@@ -54,23 +54,24 @@ def read_log(path: Path) -> list[dict[str, Any]]:
 
 
 def modality_sections(run: Path, metrics: dict[str, Any]) -> list[str]:
-    """The page's sections for what only some runs measure: cross-modal retrieval with the
-    similarity picture `train` saved, the tabular label budgets, the held-out text task."""
+    """The page's sections for what only some runs measure, as their modalities declare
+    them (cross-modal retrieval with the similarity picture `train` saved, the label
+    budgets of a table, a held-out text task, recommendation)."""
     sections = []
-    for block, heading, table in modality_tables(metrics):
+    for shown, table in metrics_tables(metrics):
         parts = [rich_table_html(table)]
-        if block == "crossmodal":
-            png = run / str(metrics["crossmodal"].get("similarity_png", ""))
-            picture = FigureEntry(
-                "similarity",
-                "Similarity of a batch of test pairs",
-                "Cosine similarity of each item (rows) to each text (columns); matching pairs "
-                "lie on the diagonal.",
+        picture = shown.picture
+        if picture is not None:
+            png = run / str(metrics[shown.block].get(picture.key, ""))
+            entry = FigureEntry(
+                picture.name,
+                picture.title,
+                picture.caption,
                 uri=png_bytes_uri(png.read_bytes()) if png.is_file() else None,
                 note=f"{png} not found",
             )
-            parts.append(figure_html(picture))
-        sections.append(section(heading, *parts))
+            parts.append(figure_html(entry))
+        sections.append(section(shown.heading, *parts))
     return sections
 
 

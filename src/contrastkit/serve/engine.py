@@ -23,17 +23,18 @@ from contrastkit.data.preprocess import (
     CharPreprocess,
     ImagePreprocess,
     Preprocess,
+    QueryKind,
     TablePreprocess,
     TokenizerPreprocess,
     read_preprocess,
 )
 from contrastkit.errors import UserError
+from contrastkit.modalities.base import Modality
 from contrastkit.serve.images import decode_upload
 from contrastkit.serve.limits import UNPROCESSABLE, Limits, RequestError
 
 Backend = Literal["onnx", "torch"]
 BACKENDS = ("onnx", "torch")
-QueryKind = Literal["image", "text", "row"]
 
 RunModel = Callable[[Sequence[np.ndarray]], np.ndarray]
 """Model inputs (one array per input, Shape: (B, ...)) -> Shape: (B, D) float32."""
@@ -58,13 +59,7 @@ class Tower:
     @property
     def takes(self) -> QueryKind | None:
         """The query kind this tower reads, or None (spectrograms: no query from a request)."""
-        if isinstance(self.preprocess, ImagePreprocess):
-            return "image"
-        if isinstance(self.preprocess, TokenizerPreprocess | CharPreprocess):
-            return "text"
-        if isinstance(self.preprocess, TablePreprocess):
-            return "row"
-        return None
+        return self.preprocess.QUERY
 
     def inputs(self, items: Sequence[Any], limits: Limits) -> list[np.ndarray]:
         """A request's items (uploaded files, texts or table rows, as this tower takes
@@ -117,13 +112,11 @@ def _onnx_runner(path: Path, threads: int | None = None) -> RunModel:
     return run
 
 
-def torch_towers(modality: Any, method: nn.Module) -> list[Tower]:
-    """The run's towers in PyTorch, with the preprocessing the export would write."""
-    from contrastkit.export.run_export import traceable
-
+def torch_towers(modality: Modality, method: nn.Module) -> list[Tower]:
+    """The run's towers in PyTorch: the modules and preprocessing the export would write."""
     spec = modality.export_spec(method, max_items=1)
     return [
-        Tower(t.folder, t.preprocess, _torch_runner(traceable(t)), tokenizer=t.tokenizer)
+        Tower(t.folder, t.preprocess, _torch_runner(t.module), tokenizer=t.tokenizer)
         for t in spec.towers
     ]
 
@@ -148,8 +141,8 @@ def onnx_towers(export_dir: Path, *, threads: int | None = None) -> list[Tower]:
     towers = []
     for entry in manifest.get("towers", []):
         folder = str(entry.get("folder", ""))
-        if folder not in ("", "inputs", "texts"):
-            raise UserError(f"{manifest_path}: unexpected tower folder {folder!r}")
+        if folder and (Path(folder).name != folder or folder.startswith(".")):
+            raise UserError(f"{manifest_path}: tower folder {folder!r} is not a plain name")
         base = export_dir / folder
         pre = read_preprocess(base)
         tokenizer = None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
 from contrastkit.errors import UserError
+from contrastkit.modalities.recommendations import Recommendations
 from contrastkit.serve.dependencies import ServiceDep, authorised, json_only
 from contrastkit.serve.ids import item_id
 from contrastkit.serve.limits import DEFAULT_K, NOT_FOUND, UNPROCESSABLE, RequestError, preview
@@ -16,7 +17,7 @@ from contrastkit.serve.response_models import ERROR_RESPONSES, Recommendation, R
 router = APIRouter(dependencies=[Depends(authorised)], responses=ERROR_RESPONSES)
 
 
-def recommendations_of(service: ServiceDep) -> Any:
+def recommendations_of(service: ServiceDep) -> Recommendations:
     """The run's users and items embedded; 422 when the run is not a recommender."""
     if service.recommendations is None:
         raise RequestError(
@@ -27,7 +28,7 @@ def recommendations_of(service: ServiceDep) -> Any:
 
 @router.post("/recommend", openapi_extra=body_schema(RecommendJson, images=False))
 async def recommend(
-    table: Annotated[Any, Depends(recommendations_of)],
+    table: Annotated[Recommendations, Depends(recommendations_of)],
     body: Annotated[RecommendJson, Depends(json_only(RecommendJson))],
     service: ServiceDep,
 ) -> Recommendation:

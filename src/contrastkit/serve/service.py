@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from contrastkit.errors import UserError
+from contrastkit.modalities.recommendations import Recommendations
 from contrastkit.serve.auth import check_key_setting
 from contrastkit.serve.batcher import MicroBatcher
 from contrastkit.serve.catalog import Catalog
@@ -42,7 +43,7 @@ class Service:
     limits: Limits = field(default_factory=Limits)
     api_key: str | None = None
     batch_window_ms: float = 2.0
-    recommendations: Any = None
+    recommendations: Recommendations | None = None
     batchers: dict[str, MicroBatcher] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -136,10 +137,8 @@ def build_service(
 
     check_choices(backend=backend, index=index)
     _, modality, method = load_run(run)
-    make_recommendations = getattr(modality, "recommendations", None)
-    recommendations = None
-    if make_recommendations is not None:  # a recommender answers by ids: no query tower
-        recommendations = make_recommendations(method)
+    recommendations = modality.recommendations(method)
+    if recommendations is not None:  # a recommender answers by ids: no query tower
         towers: list[Tower] = []
         if backend == "onnx":
             log("a recommender run is served from embeddings made by PyTorch at startup")

@@ -24,6 +24,7 @@ from contrastkit.data.workers import auto_workers
 from contrastkit.encoders.build import build_encoder, encoder_feature_dim
 from contrastkit.encoders.options import ModelConfig
 from contrastkit.encoders.registry import ENCODERS
+from contrastkit.encoders.traceable import ImageInput
 from contrastkit.errors import UserError
 from contrastkit.eval.embed import embed_images, embed_items
 from contrastkit.eval.suite import evaluate, health
@@ -338,8 +339,7 @@ class ImageModality(Modality):
         c, h, w = (int(n) for n in x_train.shape[1:])
         tower = ExportTower(
             folder="",
-            form="image",
-            module=encoder,
+            module=ImageInput(encoder),
             example_inputs=(x_train[:8],),
             input_names=("images",),
             preprocess=ImagePreprocess(height=h, width=w, channels=c),

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from rich.table import Table
 from torch import Tensor, nn
 
 from contrastkit.batches import InteractionBatch
@@ -22,6 +23,7 @@ from contrastkit.eval.recommend import (
     recommend_metrics_by_rows,
     svd_factors,
 )
+from contrastkit.eval.recommend_table import recommend_table
 from contrastkit.methods.registry import MethodSpec
 from contrastkit.methods.two_tower_rec import TwoTowerRecommender
 from contrastkit.modalities.base import (
@@ -33,12 +35,13 @@ from contrastkit.modalities.base import (
     Modality,
     Training,
 )
-from contrastkit.modalities.interactions.recommendations import Recommendations, close_ids
 from contrastkit.modalities.interactions.sources import (
     INTERACTION_SOURCES,
     InteractionData,
     load_interaction_data,
 )
+from contrastkit.modalities.metrics_table import MetricsTable
+from contrastkit.modalities.recommendations import Recommendations, close_ids
 
 SVD_RANK = 32
 """Rank of the truncated-SVD baseline (PureSVD), at most min(users, items) - 1."""
@@ -66,12 +69,24 @@ def _scores(metrics: dict[str, float]) -> dict[str, float]:
     }
 
 
+def _recommend_table(metrics: dict[str, Any], title: str) -> Table:
+    return recommend_table(metrics["recommend"], title=title)
+
+
 class InteractionModality(Modality):
     """User-item interactions: a CSV (`data.path`) or generated data with an oracle."""
 
     name = "interactions"
     sources = INTERACTION_SOURCES
     batch_types = (InteractionBatch,)
+    tables = (
+        MetricsTable(
+            "recommend",
+            "Recommendation (leave-last-out)",
+            "recommendation (%)",
+            _recommend_table,
+        ),
+    )
 
     @cached_property
     def interactions(self) -> InteractionData:

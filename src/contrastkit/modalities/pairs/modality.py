@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from rich.table import Table
 from torch import Tensor, nn
 
 from contrastkit.augment.build import build_augment
@@ -28,9 +29,11 @@ from contrastkit.data.video import holds_videos
 from contrastkit.encoders.build import build_encoder
 from contrastkit.encoders.registry import ENCODERS
 from contrastkit.encoders.small_text import PAD, UNKNOWN, CharTokenizer
+from contrastkit.encoders.traceable import SharedSpaceInputs, SharedSpaceTexts
 from contrastkit.errors import UserError
 from contrastkit.eval.crossmodal import retrieval_metrics, zero_shot_accuracy
 from contrastkit.eval.crossmodal_languages import language_means, retrieval_by_language
+from contrastkit.eval.crossmodal_table import crossmodal_table, language_table
 from contrastkit.methods.clip import TwoTower, text_tokenizer
 from contrastkit.methods.registry import MethodSpec
 from contrastkit.modalities.base import (
@@ -43,10 +46,12 @@ from contrastkit.modalities.base import (
     Modality,
     QualityTask,
     Training,
+    ZeroShotScores,
     label_matches,
 )
 from contrastkit.modalities.images.modality import ImageModality, evaluate_images
 from contrastkit.modalities.images.videos import embed_videos
+from contrastkit.modalities.metrics_table import MetricsTable, TablePicture
 from contrastkit.modalities.pairs.inputs import (
     IMAGE_SUFFIXES,
     read_clips,
@@ -67,6 +72,33 @@ def as_two_tower(method: nn.Module) -> TwoTower:
     return method
 
 
+def _crossmodal_table(metrics: dict[str, Any], title: str) -> Table:
+    return crossmodal_table(metrics["crossmodal"], title=title)
+
+
+CROSSMODAL = MetricsTable(
+    "crossmodal",
+    "Cross-modal retrieval",
+    "cross-modal (%)",
+    _crossmodal_table,
+    picture=TablePicture(
+        "similarity",
+        "similarity_png",
+        "Similarity of a batch of test pairs",
+        "Cosine similarity of each item (rows) to each text (columns); matching pairs lie on "
+        "the diagonal.",
+    ),
+)
+
+
+LANGUAGES = MetricsTable(
+    "crossmodal",
+    "Retrieval by language",
+    "R@1 by spoken language and text language (%)",
+    lambda metrics, title: language_table(metrics["crossmodal"], title=title),
+)
+
+
 class PairModality(Modality):
     """(x, text) pairs: x is an image (digit or Fashion-MNIST captions, caption CSV) or a
     log-mel clip."""
@@ -74,6 +106,7 @@ class PairModality(Modality):
     name = "pairs"
     sources = PAIR_SOURCES
     batch_types = (PairBatch,)
+    tables = (CROSSMODAL, LANGUAGES)
 
     @property
     def speech(self) -> bool:
@@ -282,16 +315,14 @@ class PairModality(Modality):
 
     def zero_shot(
         self, method: nn.Module, labels: list[str], data: str, templates: list[str], log: Log
-    ) -> tuple[list[str], Tensor, Tensor]:
+    ) -> ZeroShotScores:
         """Class probabilities of each input of `data` over `labels`, each label embedded as
-        the mean of its prompts (`template.format(label)`), as in CLIP.
+        the mean of its prompts (`template.format(label)`), as in CLIP: the softmax of the
+        logit-scaled cosines; the true label is -1 for a folder class or a split text not
+        among `labels`.
 
         Args:
             data: 'test' (the run's first test split) or an image folder / array file.
-
-        Returns:
-            (ids, probabilities (N, K) softmax of the logit-scaled cosines, true label index
-            (N,), -1 when unknown: a folder class or split text not among `labels`).
         """
         tower, pairs = as_two_tower(method), self.data
         prompts = [[t.format(label) for t in templates] for label in labels]
@@ -321,7 +352,7 @@ class PairModality(Modality):
                 dtype=torch.int64,
             )
         logits = tower.embed_inputs(x) @ class_emb.T * tower.logit_scale()  # (N, K)
-        return ids, logits.softmax(dim=1), truth
+        return ZeroShotScores(ids, logits.softmax(dim=1), truth)
 
     def export_spec(self, method: nn.Module, *, max_items: int = 512) -> ExportSpec:
         """Two models into the shared space: 'inputs' (uint8 images, or standardised
@@ -355,16 +386,14 @@ class PairModality(Modality):
             names = ("images",)
         inputs = ExportTower(
             folder="inputs",
-            form="shared_inputs",
-            module=tower,
+            module=SharedSpaceInputs(tower),
             example_inputs=(x,),
             input_names=names,
             preprocess=pre,
         )
         texts = ExportTower(
             folder="texts",
-            form="shared_texts",
-            module=tower,
+            module=SharedSpaceTexts(tower),
             example_inputs=(tokenizer.encode(data.train.texts[:8]),),
             input_names=("ids",),
             preprocess=CharPreprocess(

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from rich.table import Table
 from torch import nn
 
 from contrastkit.augment.build import build_table_augment
@@ -17,9 +18,11 @@ from contrastkit.data.preprocess import fit_table_preprocess
 from contrastkit.data.table_split import TableSplit
 from contrastkit.encoders.build import build_table_encoder
 from contrastkit.encoders.registry import ENCODERS
+from contrastkit.encoders.traceable import TableRows
 from contrastkit.errors import UserError
 from contrastkit.eval.knn import nearest_neighbours
 from contrastkit.eval.tabular_suite import embed_rows, evaluate_table
+from contrastkit.eval.tabular_table import tabular_table
 from contrastkit.methods.registry import MethodSpec
 from contrastkit.modalities.base import (
     Embedded,
@@ -37,6 +40,7 @@ from contrastkit.modalities.base import (
     label_matches,
 )
 from contrastkit.modalities.images.modality import encoder_of
+from contrastkit.modalities.metrics_table import MetricsTable
 from contrastkit.modalities.tables.encoding import TableEncoding
 from contrastkit.modalities.tables.recipe import guess_id_column, guess_label, table_recipe
 from contrastkit.modalities.tables.row_query import row_file
@@ -48,12 +52,19 @@ from contrastkit.modalities.tables.sources import (
 )
 
 
+def _tabular_table(metrics: dict[str, Any], title: str) -> Table:
+    return tabular_table(metrics["tabular"], title=title)
+
+
 class TableModality(Modality):
     """Rows of numeric and categorical columns, encoded by an MLP."""
 
     name = "tables"
     sources = TABLE_SOURCES
     batch_types = (RowBatch,)
+    tables = (
+        MetricsTable("tabular", "Label budgets (tables)", "few-label top-1 (%)", _tabular_table),
+    )
 
     @classmethod
     def claims(cls, path: Path) -> str | None:
@@ -209,8 +220,7 @@ class TableModality(Modality):
         n_train, n_test = min(max_items, len(table.y_train)), min(max_items, len(table.y_test))
         tower = ExportTower(
             folder="",
-            form="table",
-            module=encoder_of(method),
+            module=TableRows(encoder_of(method)),
             example_inputs=(table.num_train[:8], table.cat_train[:8]),
             input_names=("numeric", "codes"),
             preprocess=fit_table_preprocess(

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from rich.table import Table
 from torch import nn
 
 from contrastkit.augment.text import dropout_views
@@ -18,9 +19,11 @@ from contrastkit.data.table import csv_header
 from contrastkit.data.text import PAIR_COLUMNS, read_text_lines
 from contrastkit.data.text_split import TextData
 from contrastkit.encoders.text import embed_tokens, load_text_encoder, load_tokenizer, tokenize
+from contrastkit.encoders.traceable import TextEmbedding
 from contrastkit.errors import UserError
 from contrastkit.eval.health import embedding_std, rankme, uniformity
 from contrastkit.eval.text_retrieval import SPEARMAN_NOTE, evaluate_retrieval
+from contrastkit.eval.text_table import text_metrics_table
 from contrastkit.methods.registry import MethodSpec
 from contrastkit.methods.simcse import sentence_tensors
 from contrastkit.methods.text_pairs import pair_tensors
@@ -35,14 +38,26 @@ from contrastkit.modalities.base import (
     Log,
     Modality,
     QualityTask,
+    SentenceTransformerExport,
     Training,
 )
 from contrastkit.modalities.images.modality import encoder_of
+from contrastkit.modalities.metrics_table import MetricsTable
 from contrastkit.modalities.text.recipe import text_recipe
 from contrastkit.modalities.text.sources import TEXT_SOURCES, load_text_data
 
 NOT_TEXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".wav", ".npy", ".csv")
 """File suffixes a text query is refused with (the wrong kind of query for a text run)."""
+
+
+def _task_table(metrics: dict[str, Any], title: str) -> Table | None:
+    """The held-out task's table; None for a run without one (its lines' health is shown)."""
+    return text_metrics_table(metrics, title) if metrics["text"].get("task") else None
+
+
+TEXT_TABLE = MetricsTable(
+    "text", "Text retrieval, base model and fine-tuned", "held-out text task", _task_table
+)
 
 
 class TextModality(Modality):
@@ -52,6 +67,7 @@ class TextModality(Modality):
     suite_table = False  # its own table: the held-out task, the base model beside the run
     sources = TEXT_SOURCES
     batch_types = (SentenceBatch, TextPairBatch)
+    tables = (TEXT_TABLE,)
 
     @classmethod
     def claims(cls, path: Path) -> str | None:
@@ -241,6 +257,7 @@ class TextModality(Modality):
         sequence length, with its tokenizer; the int8 cost as Recall@1 of the held-out task."""
         text = self.settings.text
         encoder = encoder_of(method)
+        embedding = TextEmbedding(encoder)
 
         def tokens(texts: list[str]) -> tuple[torch.Tensor, ...]:
             t = tokenize(self.tokenizer, texts, max_length=text.max_length)
@@ -251,17 +268,17 @@ class TextModality(Modality):
         examples = [sample[0], sample[-1], *sample[1:7]] if len(sample) > 2 else sample * 2
         tower = ExportTower(
             folder="",
-            form="text",
-            module=encoder,
+            module=embedding,
             example_inputs=tokens(examples),
             input_names=("input_ids", "attention_mask"),
             preprocess=TokenizerPreprocess(
                 tokenizer_dir="tokenizer",
                 max_length=text.max_length,
-                normalized=bool(getattr(encoder, "normalize", False)),
+                normalized=embedding.normalize,
             ),
             dynamic_axes={"input_ids": {1: "sequence"}, "attention_mask": {1: "sequence"}},
             tokenizer=self.tokenizer,
+            sentence_transformer=SentenceTransformerExport(encoder, text.max_length),
         )
         task = self.data.test
         if task is None:

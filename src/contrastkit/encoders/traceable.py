@@ -1,4 +1,6 @@
-"""Exportable forms of the encoders: the exact function a user calls, traceable.
+"""Traceable forms of the encoders: the exact function a user calls, as one module that an
+exporter can trace. A modality builds the form of each model it exports
+(`Modality.export_spec`); `contrastkit export` and `serve --backend torch` run it as is.
 
 Tracing (`contrastkit.export.onnx`) records one run, so what an encoder decides from its
 input's *values* (a Python `if` on a dtype is fine, an `int()` of a tensor is not) is
