@@ -45,7 +45,7 @@ def _object(value: Any, name: str) -> dict[str, Any]:
     return value
 
 
-def _row(value: Any, info: ValidationInfo) -> dict[str, Any]:
+def _row(value: Any) -> dict[str, Any]:
     return _object(value, "row")
 
 
@@ -54,7 +54,7 @@ def _rows(value: Any, info: ValidationInfo) -> list[dict[str, Any]]:
     return [_object(row, f"rows[{i}]") for i, row in enumerate(rows)]
 
 
-def _id(value: Any, info: ValidationInfo) -> str:
+def _id(value: Any) -> str:
     return check_id(value, name="id")
 
 
