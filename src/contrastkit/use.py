@@ -121,6 +121,7 @@ def index_run(
         UserError: an index of that name exists without `overwrite`, a bad name or kind,
             or the run's `indexes/` folder cannot be written.
     """
+    check_name(name)  # before anything is read: '' would name the indexes folder itself
     if kind not in KINDS:
         raise UserError(f"--kind must be one of {', '.join(KINDS)}, got {kind!r}")
     root = run / INDEXES

@@ -6,7 +6,9 @@ or nothing at all, never a 5xx or a traceback in the server's log, and the serve
 - a client that disconnects in the middle of its body: no exception leaves the app (the
   ASGI server would print it as a traceback);
 - `serve --port P` with P in use: one line, exit 2, and no URL announced (against a real
-  server holding the port, whose log stays free of tracebacks throughout).
+  server holding the port, whose log stays free of tracebacks throughout);
+- the small ones: `zero-shot --show -1` and `index --name ''` (which named the indexes
+  folder itself: "an index named '' exists") are one line and exit 2, nothing read first.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pytest
 import scipy.sparse as sp
 from fastapi.testclient import TestClient
 from tests.export.runs import IMAGE, make_run
+from tests.fuzz.harness import run_cli
 
 from contrastkit.modalities.recommendations import Recommendations
 from contrastkit.serve.app import create_app
@@ -183,3 +186,20 @@ def test_real_server_port_in_use_and_disconnects(tmp_path: Path) -> None:
         server.terminate()
         _, log = server.communicate(timeout=30)
     assert "Traceback" not in log and len([x for x in log.splitlines() if x.strip()]) <= 1, log
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["zero-shot", "--labels", "a,b", "--show", "-1"], "--show -1"),
+        (["index", "--name", ""], "index name ''"),
+        (["index", "--name", "../up"], "index name '../up'"),
+    ],
+)
+def test_small_cli_values_are_one_line(tmp_path: Path, args: list[str], words: str) -> None:
+    run = tmp_path / "run"
+    (run / "indexes" / "kept").mkdir(parents=True)  # a run with an index folder already
+    (run / "indexes" / "kept" / "meta.json").write_text("{}")
+    outcome = run_cli([args[0], "--run", str(run), *args[1:]], cwd=tmp_path)
+    assert outcome.clean_error and words in outcome.stderr, (outcome.code, outcome.stderr)
+    assert (run / "indexes" / "kept" / "meta.json").read_text() == "{}"
