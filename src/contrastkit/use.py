@@ -125,7 +125,6 @@ def index_run(
     if kind not in KINDS:
         raise UserError(f"--kind must be one of {', '.join(KINDS)}, got {kind!r}")
     root = run / INDEXES
-    check_name(name)
     if (root / name).exists() and not overwrite:
         raise UserError(
             f"{root / name}: an index named {name!r} exists; choose another --name or pass "
