@@ -501,7 +501,7 @@ def zero_shot(
 
     single_process_only("zero-shot")
     if show < 0:
-        raise UserError(f"--show must be >= 0 (how many predictions to print), got {show}")
+        raise UserError(f"--show {show}: expected a count >= 0")
     templates = tuple(template) if template else ("a photo of {}",)
     report = zero_shot_run(run, labels.split(","), data, templates=templates, log=say)
     for i in range(min(show, len(report.ids))):

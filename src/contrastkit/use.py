@@ -37,7 +37,12 @@ from contrastkit.index.store import (
 from contrastkit.modalities.base import Embedded, EmbedOptions, Log
 from contrastkit.modalities.recommendations import Recommended
 from contrastkit.run import load_run
-from contrastkit.rundir import CHECKPOINT, check_output_file, model_fingerprint
+from contrastkit.rundir import (
+    CHECKPOINT,
+    check_output_file,
+    model_fingerprint,
+    refuse_while_training,
+)
 
 INDEXES = "indexes"
 """The run's named indexes: `<run>/indexes/<name>/` (`index/store.py`)."""
@@ -122,6 +127,7 @@ def index_run(
             or the run's `indexes/` folder cannot be written.
     """
     check_name(name)  # before anything is read: '' would name the indexes folder itself
+    refuse_while_training(run)  # before its indexes/ folder is made
     if kind not in KINDS:
         raise UserError(f"--kind must be one of {', '.join(KINDS)}, got {kind!r}")
     root = run / INDEXES
