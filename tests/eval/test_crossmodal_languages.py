@@ -6,11 +6,11 @@ import io
 
 import pytest
 import torch
-from contrastkit.modalities.registry import metrics_tables
 from rich.console import Console
 
 from contrastkit.eval.crossmodal import retrieval_metrics
 from contrastkit.eval.crossmodal_languages import language_means, retrieval_by_language
+from contrastkit.modalities.registry import metrics_tables
 
 
 def _case() -> tuple[torch.Tensor, torch.Tensor, list[str], torch.Tensor, torch.Tensor, list[str]]:

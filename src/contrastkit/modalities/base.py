@@ -227,13 +227,7 @@ class Examples:
     rows: list[Example]
 
 
-Form = Literal["image", "plain", "table", "text", "shared_inputs", "shared_texts"]
-"""How the application makes a traceable model of an `ExportTower.module`: "image" (uint8
-images scaled by 1/255 into an image encoder), "plain" (the module as it is), "table"
-(numeric, codes) rows, "text" (a Hugging Face `TextEncoder`: mean pooling, padded batches),
-"shared_inputs" / "shared_texts" (a two-tower method's towers into the shared space)."""
-
-
+@dataclass(frozen=True)
 class SentenceTransformerExport:
     """A Hugging Face text encoder that the export also writes as a folder
     `sentence_transformers.SentenceTransformer(path)` loads.
