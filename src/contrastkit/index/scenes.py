@@ -182,17 +182,26 @@ def is_video_index(meta: dict[str, Any]) -> bool:
     return isinstance(meta.get("info", {}).get(VIDEOS_KEY), dict)
 
 
-def search_scenes(named: NamedIndex, query: np.ndarray, k: int) -> list[Scene]:
+def frame_table(named: NamedIndex) -> FrameTable:
+    """The frames of a video index (`is_video_index`), in time order per video."""
+    durations = {str(v): float(d) for v, d in named.meta["info"][VIDEOS_KEY].items()}
+    return FrameTable.from_ids(named.ids, durations)
+
+
+def search_scenes(
+    named: NamedIndex, query: np.ndarray, k: int, *, table: FrameTable | None = None
+) -> list[Scene]:
     """The `k` scenes of a video index best matching one query embedding.
 
     Args:
         named: A video index (`is_video_index`).
         query: Shape: (1, D), from the model that built the index.
         k: Scenes to return at most.
+        table: `frame_table(named)`, when the caller keeps it between queries.
     """
-    durations = {str(v): float(d) for v, d in named.meta["info"][VIDEOS_KEY].items()}
-    table = FrameTable.from_ids(named.ids, durations)
-    top, rows = search_rows(named.index, check_queries(named, query), min(named.count, MAX_SCORED))
+    table = table if table is not None else frame_table(named)
+    q = check_queries(named, query)
+    top, rows = search_rows(named.index, q, min(named.count, MAX_SCORED))
     scores = np.full(named.count, np.nan)
     hit = rows[0] >= 0
     scores[rows[0][hit]] = top[0][hit]

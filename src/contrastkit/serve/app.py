@@ -8,14 +8,20 @@ the server stays up):
   `{"texts": [...]}` / `{"rows": [{column: value}, ...]}` -> `{"embeddings", "dim"}`.
 - `POST /search?k=K`: an image body, or JSON `{"text": ..., "k": K}`, `{"row": {...}}`,
   `{"id": ...}` (the neighbours of an indexed item) -> `{"results": [{"id", "score",
-  "thumbnail"}], "count"}`; `thumbnail` is `/thumb/{id}` for image indexes.
+  "thumbnail"}], "count"}`; `thumbnail` is `/thumb/{id}` for image indexes. An index of
+  video frames answers with `"scenes": [{"video", "video_url", "start", "end", "score",
+  "best", "id", "thumbnail"}]` too (docs/video.md).
 - `POST /recommend`: JSON `{"user": ..., "k": K}` (recommender runs: two_tower on
   interactions) -> `{"user", "results": [{"item", "id", "score"}], "count"}`, the k items
   the user has no interaction with that the model scores highest; an unknown user is 404.
-- `GET /thumb/{id}`: a PNG of an indexed image, only for ids of the index.
+- `GET /thumb/{id}`: a PNG of an indexed image (a JPEG of a video frame), only for ids of
+  the index.
+- `GET /video/{number}`: a video the index lists (range requests; a token in the URL when
+  the service has a key), for the page's player.
 - `GET /` (the page), `/static/app.js`, `/static/style.css`; OpenAPI docs at `/docs`.
 
-The routes live in routers by role (`page_routes`, `query_routes`, `recommend_routes`);
+The routes live in routers by role (`page_routes`, `query_routes`, `recommend_routes`,
+`video_routes`);
 the API key and the body read under the limits are dependencies (`dependencies.py`); the
 JSON bodies and the answers are pydantic models (`request_models.py`,
 `response_models.py`) that generate the OpenAPI schema. Uploads are read as bytes from
@@ -33,7 +39,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from contrastkit.serve import page_routes, query_routes, recommend_routes
+from contrastkit.serve import page_routes, query_routes, recommend_routes, video_routes
 from contrastkit.serve.limits import UNPROCESSABLE, RequestError
 from contrastkit.serve.service import Service
 
@@ -58,7 +64,7 @@ def create_app(service: Service) -> FastAPI:
     app.exception_handler(RequestValidationError)(validation_error)
     app.exception_handler(StarletteHTTPException)(http_error)
     app.exception_handler(Exception)(internal_error)
-    for routes in (page_routes, query_routes, recommend_routes):
+    for routes in (page_routes, query_routes, recommend_routes, video_routes):
         app.include_router(routes.router)
     return app
 

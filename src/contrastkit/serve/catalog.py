@@ -23,6 +23,7 @@ from torch import Tensor
 from contrastkit.errors import UserError
 from contrastkit.modalities.pictures import Pictures
 from contrastkit.serve.ids import ItemIds
+from contrastkit.serve.videos import VideoShelf
 
 THUMB_SIZE = 96
 """Thumbnails are scaled up (nearest) or down (antialiased) so the longer side is this."""
@@ -97,12 +98,14 @@ class Catalog:
         sources: One source per row (never sent to a client).
         name: What the index is (the data's or the named index's name).
         pictures: Row -> image, or None for an index of non-images.
+        videos: The scenes, thumbnails and videos of an index of video frames, else None.
     """
 
     index: Any
     sources: list[str]
     name: str
     pictures: Pictures | None = None
+    videos: VideoShelf | None = None
     ids: ItemIds = field(init=False)
     _thumbs: dict[int, bytes] = field(init=False, default_factory=dict)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
@@ -112,8 +115,15 @@ class Catalog:
             raise ValueError(f"{len(self.sources)} sources for {len(self.index)} rows")
         self.ids = ItemIds(self.sources)
 
+    @property
+    def has_pictures(self) -> bool:
+        return self.pictures is not None or self.videos is not None
+
     def thumbnail(self, row: int) -> bytes | None:
-        """PNG bytes of row `row`'s picture (cached), or None."""
+        """PNG bytes of row `row`'s picture (cached; a video frame's JPEG as the index keeps
+        it), or None."""
+        if self.videos is not None:
+            return self.videos.thumbnail(row)
         if self.pictures is None:
             return None
         with self._lock:

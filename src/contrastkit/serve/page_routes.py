@@ -47,7 +47,8 @@ async def health(service: ServiceDep) -> Health:
         items=len(catalog.index),
         dim=catalog.index.dim,
         takes=sorted(service.towers),
-        thumbnails=catalog.pictures is not None,
+        thumbnails=catalog.has_pictures,
+        videos=0 if catalog.videos is None else len(catalog.videos.videos),
         api_key_required=service.api_key is not None,
         limits=LimitsInfo(
             max_upload_bytes=limits.max_upload_bytes,

@@ -3,16 +3,18 @@ the API key when the service has one)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from contrastkit.index.scenes import Scene
 from contrastkit.serve.dependencies import ServiceDep, Upload, authorised, upload_or_json
 from contrastkit.serve.limits import DEFAULT_K, NOT_FOUND, UNPROCESSABLE, RequestError
 from contrastkit.serve.request_models import EmbedJson, SearchJson, body_schema
-from contrastkit.serve.response_models import ERROR_RESPONSES, Embeddings, Hit, Hits
+from contrastkit.serve.response_models import ERROR_RESPONSES, Embeddings, Hit, Hits, SceneHit
 from contrastkit.serve.service import Service
 
 router = APIRouter(dependencies=[Depends(authorised)], responses=ERROR_RESPONSES)
@@ -56,6 +58,8 @@ def nearest(service: Service, query: np.ndarray, k: int) -> Hits:
             UNPROCESSABLE,
             f"the query embeds to {query.shape[1]} dimensions, the index holds {catalog.index.dim}",
         )
+    if catalog.videos is not None:
+        return scene_hits(service, catalog.videos.scenes(query, k))
     scores, rows = catalog.index.search(query, k)
     ids = [catalog.ids.id_of(int(r)) for r in rows[0]]
     pictures = catalog.pictures is not None
@@ -67,15 +71,43 @@ def nearest(service: Service, query: np.ndarray, k: int) -> Hits:
     return Hits(results=results, count=len(results))
 
 
+def scene_hits(service: Service, scenes: list[Scene]) -> Hits:
+    """Scenes of a video index as the answer: each with its video's name and URL, and its
+    best frame's id and thumbnail; the results are those best frames."""
+    catalog, shelf = service.catalog, service.catalog.videos
+    assert shelf is not None  # only for a video index
+    answers = []
+    for scene in scenes:
+        frame = catalog.ids.id_of(scene.row)
+        answers.append(
+            SceneHit(
+                video=Path(scene.video).name,
+                video_url=shelf.url(shelf.number(scene.video), service.api_key),
+                start=scene.start,
+                end=scene.end,
+                score=scene.score,
+                best=scene.best,
+                id=frame,
+                thumbnail=f"/thumb/{frame}",
+            )
+        )
+    results = [Hit(id=a.id, score=a.score, thumbnail=a.thumbnail) for a in answers]
+    return Hits(results=results, count=len(results), scenes=answers)
+
+
 @router.get(
     "/thumb/{item}",
     response_class=Response,
-    responses={200: {"content": {"image/png": {}}, "description": "A PNG thumbnail."}},
+    responses={
+        200: {"content": {"image/png": {}, "image/jpeg": {}}, "description": "A thumbnail."}
+    },
 )
 async def thumb(item: str, service: ServiceDep) -> Response:
-    """A PNG of an indexed image (404 for an id the index does not hold)."""
+    """A PNG of an indexed image, or the JPEG of a video frame (404 for an id the index does
+    not hold)."""
     row = service.catalog.ids.row_of(item, name="id")
-    png = service.catalog.thumbnail(row)
-    if png is None:
+    picture = service.catalog.thumbnail(row)
+    if picture is None:
         raise RequestError(NOT_FOUND, f"id: item {item!r} has no picture")
-    return Response(png, media_type="image/png", headers={"Cache-Control": "max-age=3600"})
+    media = "image/jpeg" if picture[:2] == b"\xff\xd8" else "image/png"
+    return Response(picture, media_type=media, headers={"Cache-Control": "max-age=3600"})

@@ -46,6 +46,7 @@ class Health(BaseModel):
     dim: int = Field(description="Embedding dimension.")
     takes: list[str] = Field(description="The query kinds the run reads: image, text, row.")
     thumbnails: bool = Field(description="Whether /thumb/{id} has pictures.")
+    videos: int = Field(0, description="Videos of an index of video frames (0: none).")
     api_key_required: bool
     limits: LimitsInfo
 
@@ -65,11 +66,26 @@ class Hit(BaseModel):
     thumbnail: str | None = Field(description="/thumb/{id}, or null for non-images.")
 
 
+class SceneHit(BaseModel):
+    """A scene of a video: a time range whose frames match the query (docs/video.md)."""
+
+    video: str = Field(description="The video's file name.")
+    video_url: str = Field(description="/video/{number}: the video, to play from `start`.")
+    start: float = Field(description="Seconds from the video's first frame.")
+    end: float
+    score: float = Field(description="The best frame's cosine similarity.")
+    best: float = Field(description="The best frame's time, in seconds.")
+    id: str = Field(description="The best frame's id.")
+    thumbnail: str = Field(description="/thumb/{id}: the best frame (JPEG).")
+
+
 class Hits(BaseModel):
-    """Neighbours, best first."""
+    """Neighbours, best first; for an index of video frames, its scenes best first too
+    (the results are then their best frames)."""
 
     results: list[Hit]
     count: int
+    scenes: list[SceneHit] | None = None
 
 
 class RecommendedItem(BaseModel):

@@ -10,6 +10,7 @@ from typing import Any
 from torch import nn
 
 from contrastkit.serve.catalog import Catalog, ExactIndex, NamedIndexSearch
+from contrastkit.serve.videos import VideoShelf
 
 INDEXES_DIR = "indexes"
 
@@ -25,7 +26,9 @@ def run_catalog(
         fingerprint = model_fingerprint(run / CHECKPOINT)
         named = load_index(run / INDEXES_DIR, index, expect_fingerprint=fingerprint)
         sources = list(named.ids)
-        return Catalog(NamedIndexSearch(named), sources, index, modality.pictures(sources))
+        videos = VideoShelf.of(named)
+        pictures = None if videos is not None else modality.pictures(sources)
+        return Catalog(NamedIndexSearch(named), sources, index, pictures, videos)
     log("no --index: embedding the run's own data into an exact in-memory index")
     embedded = modality.embed(method, "train", log)
     sources = list(embedded.ids)

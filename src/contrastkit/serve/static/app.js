@@ -31,33 +31,85 @@
     } catch (err) { /* a missing picture leaves the tile empty */ }
   }
 
+  function clock(seconds) {
+    const m = Math.floor(seconds / 60), s = seconds - 60 * m;
+    return m + ":" + (s < 10 ? "0" : "") + s.toFixed(1);
+  }
+
+  function tile(hit, i, extra) {
+    const tile = document.createElement("div");
+    tile.className = "hit" + (i === 0 ? " first" : "") + (extra ? " " + extra : "");
+    tile.dataset.id = hit.id;
+    tile.dataset.score = String(hit.score);
+    const rank = document.createElement("span");
+    rank.className = "rank";
+    rank.textContent = "#" + (i + 1);
+    tile.append(rank);
+    if (hit.thumbnail) {
+      const img = document.createElement("img");
+      img.alt = hit.id;
+      tile.append(img);
+      thumbnail(img, hit.thumbnail);
+    }
+    const score = document.createElement("div");
+    score.className = "score";
+    score.textContent = hit.score.toFixed(4);
+    tile.append(score);
+    return tile;
+  }
+
+  function line(className, text) {
+    const div = document.createElement("div");
+    div.className = className;
+    div.textContent = text;
+    div.title = text;
+    return div;
+  }
+
+  // Play a scene: the service's video from the scene's start (HTML5 video, range requests).
+  function play(scene, tileEl) {
+    const video = $("video");
+    $("player").hidden = false;
+    document.querySelectorAll(".scene.playing").forEach((t) => t.classList.remove("playing"));
+    tileEl.classList.add("playing");
+    $("playing").textContent = scene.video + ", " + clock(scene.start) + "-" + clock(scene.end);
+    video.dataset.start = String(scene.start);
+    video.dataset.ready = "";
+    const seek = () => {
+      video.currentTime = scene.start;
+      video.addEventListener("seeked", () => { video.dataset.ready = "1"; }, { once: true });
+      video.play().catch(() => { /* autoplay may be refused: the controls stay */ });
+    };
+    if (video.dataset.src === scene.video_url && video.readyState >= 1) { seek(); return; }
+    video.dataset.src = scene.video_url;
+    video.addEventListener("loadedmetadata", seek, { once: true });
+    video.src = scene.video_url;
+  }
+
+  function showScenes(scenes) {
+    const grid = $("results");
+    grid.replaceChildren();
+    grid.classList.add("scenes");
+    scenes.forEach((scene, i) => {
+      const el = tile(scene, i, "scene");
+      el.dataset.video = scene.video;
+      el.dataset.start = String(scene.start);
+      el.append(line("range", clock(scene.start) + "-" + clock(scene.end)),
+        line("id", scene.video));
+      el.addEventListener("click", () => play(scene, el));
+      grid.append(el);
+    });
+    grid.dataset.ready = "1";
+  }
+
   function show(results) {
     const grid = $("results");
     grid.replaceChildren();
+    grid.classList.remove("scenes");
     results.forEach((hit, i) => {
-      const tile = document.createElement("div");
-      tile.className = "hit" + (i === 0 ? " first" : "");
-      tile.dataset.id = hit.id;
-      tile.dataset.score = String(hit.score);
-      const rank = document.createElement("span");
-      rank.className = "rank";
-      rank.textContent = "#" + (i + 1);
-      tile.append(rank);
-      if (hit.thumbnail) {
-        const img = document.createElement("img");
-        img.alt = hit.id;
-        tile.append(img);
-        thumbnail(img, hit.thumbnail);
-      }
-      const score = document.createElement("div");
-      score.className = "score";
-      score.textContent = hit.score.toFixed(4);
-      const id = document.createElement("div");
-      id.className = "id";
-      id.textContent = hit.id;
-      id.title = hit.id;
-      tile.append(score, id);
-      grid.append(tile);
+      const el = tile(hit, i, "");
+      el.append(line("id", hit.id));
+      grid.append(el);
     });
     grid.dataset.ready = "1";
   }
@@ -72,8 +124,14 @@
       const r = await fetch(url, { method: "POST", body, headers: headers({ "Content-Type": contentType }) });
       const data = await r.json();
       if (!r.ok) { say(data.error || ("error " + r.status), true); return; }
-      show(data.results);
       const ms = Math.round(performance.now() - started);
+      if (data.scenes) {
+        showScenes(data.scenes);
+        say(data.scenes.length + " best scenes in " + health.videos + " videos for " + label +
+          " (" + ms + " ms); click a scene to play it");
+        return;
+      }
+      show(data.results);
       say(data.count + " nearest of " + health.items + " to " + label + " (" + ms + " ms)");
     } catch (err) {
       say("the server did not answer: " + err, true);
@@ -97,7 +155,8 @@
       return;
     }
     $("title").textContent = health.title;
-    $("status").textContent = health.items + " items (" + health.index + "), " + health.dim +
+    $("status").textContent = (health.videos ? health.videos + " videos, " + health.items +
+      " frames" : health.items + " items") + " (" + health.index + "), " + health.dim +
       "-d, " + health.backend + " backend";
     $("key-label").hidden = !health.api_key_required;
     const drop = $("drop");
