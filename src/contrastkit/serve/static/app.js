@@ -86,32 +86,27 @@
     video.src = scene.video_url;
   }
 
-  function showScenes(scenes) {
+  // The results as tiles: scenes (a click plays one) or nearest items.
+  function fill(items, scenes, make) {
     const grid = $("results");
-    grid.replaceChildren();
-    grid.classList.add("scenes");
-    scenes.forEach((scene, i) => {
-      const el = tile(scene, i, "scene");
-      el.dataset.video = scene.video;
-      el.dataset.start = String(scene.start);
-      el.append(line("range", clock(scene.start) + "-" + clock(scene.end)),
-        line("id", scene.video));
-      el.addEventListener("click", () => play(scene, el));
-      grid.append(el);
-    });
+    grid.replaceChildren(...items.map(make));
+    grid.classList.toggle("scenes", scenes);
     grid.dataset.ready = "1";
   }
 
-  function show(results) {
-    const grid = $("results");
-    grid.replaceChildren();
-    grid.classList.remove("scenes");
-    results.forEach((hit, i) => {
-      const el = tile(hit, i, "");
-      el.append(line("id", hit.id));
-      grid.append(el);
-    });
-    grid.dataset.ready = "1";
+  function sceneTile(scene, i) {
+    const el = tile(scene, i, "scene");
+    el.dataset.video = scene.video;
+    el.dataset.start = String(scene.start);
+    el.append(line("range", clock(scene.start) + "-" + clock(scene.end)), line("id", scene.video));
+    el.addEventListener("click", () => play(scene, el));
+    return el;
+  }
+
+  function hitTile(hit, i) {
+    const el = tile(hit, i, "");
+    el.append(line("id", hit.id));
+    return el;
   }
 
   async function search(body, contentType, label) {
@@ -126,12 +121,12 @@
       if (!r.ok) { say(data.error || ("error " + r.status), true); return; }
       const ms = Math.round(performance.now() - started);
       if (data.scenes) {
-        showScenes(data.scenes);
+        fill(data.scenes, true, sceneTile);
         say(data.scenes.length + " best scenes in " + health.videos + " videos for " + label +
           " (" + ms + " ms); click a scene to play it");
         return;
       }
-      show(data.results);
+      fill(data.results, false, hitTile);
       say(data.count + " nearest of " + health.items + " to " + label + " (" + ms + " ms)");
     } catch (err) {
       say("the server did not answer: " + err, true);
