@@ -68,8 +68,10 @@ def test_train_embed_search_on_an_unlabeled_folder(tmp_path: Path) -> None:
 
     query = photos / "img005.png"
     out = _cli(["search", "--run", str(run), "--query", str(query), "--k", "5"])
-    hits = re.findall(r"^\s*(\d+)\s+([+-]\d\.\d{4})\s+(\S+)$", out, flags=re.MULTILINE)
-    assert [int(rank) for rank, _, _ in hits] == [1, 2, 3, 4, 5]
+    rows = re.findall(r"^\s*(\d+)\s+([+-]\d\.\d{4})\s+(\S+)\s+(\S+)$", out, flags=re.MULTILINE)
+    assert [int(rank) for rank, _, _, _ in rows] == [1, 2, 3, 4, 5]
+    assert all(shown == Path(p).name for _, _, p, shown in rows)  # the name in the folder
+    hits = [(rank, s, p) for rank, s, p, _ in rows]
     sims = [float(s) for _, s, _ in hits]
     assert sims == sorted(sims, reverse=True) and all(-1.0001 <= s <= 1.0001 for s in sims)
     assert all(Path(p).is_file() and Path(p).parent == photos for _, _, p in hits)
