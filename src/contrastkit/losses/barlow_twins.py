@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from contrastkit.distributed import all_gather_with_grad
+from contrastkit.losses.module import LossModule
 from contrastkit.losses.precision import autocast_off, upcast
 from contrastkit.losses.validation import check_non_negative, check_pair, check_positive
 
@@ -64,18 +65,5 @@ def barlow_twins(
         return on_diag + lambda_offdiag * off_diag
 
 
-class BarlowTwinsLoss(nn.Module):
-    """Module form of :func:`barlow_twins`; stores the hyperparameters only."""
-
-    def __init__(
-        self, *, lambda_offdiag: float = 5e-3, eps: float = 1e-5, gather: bool = False
-    ) -> None:
-        super().__init__()
-        check_non_negative("lambda_offdiag", lambda_offdiag)
-        check_positive("eps", eps)
-        self.lambda_offdiag, self.eps, self.gather = lambda_offdiag, eps, gather
-
-    def forward(self, z_a: Tensor, z_b: Tensor) -> Tensor:
-        return barlow_twins(
-            z_a, z_b, lambda_offdiag=self.lambda_offdiag, eps=self.eps, gather=self.gather
-        )
+class BarlowTwinsLoss(LossModule, function=barlow_twins):
+    """Module form of :func:`barlow_twins`."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from contrastkit.distributed import all_gather_no_grad, rank, world_size
 from contrastkit.losses.blocked import logit_stats
+from contrastkit.losses.module import LossModule
 from contrastkit.losses.nt_xent import two_view_layout
 from contrastkit.losses.precision import autocast_off
 from contrastkit.losses.reduction import anchor_mean
@@ -83,62 +86,12 @@ def dcl(
 
 
 def dcl_weighted(
-    z_a: Tensor,
-    z_b: Tensor,
-    temperature: float = 0.1,
-    *,
-    sigma: float = 0.5,
-    normalize: bool = True,
-    ids: Tensor | None = None,
-    mask: Tensor | None = None,
-    chunk_size: int | None = None,
-    gather: bool = False,
+    z_a: Tensor, z_b: Tensor, temperature: float = 0.1, *, sigma: float = 0.5, **options: Any
 ) -> Tensor:
-    """DCLW: :func:`dcl` with the von Mises-Fisher positive weight (paper: sigma = 0.5)."""
-    return dcl(
-        z_a,
-        z_b,
-        temperature,
-        sigma=sigma,
-        normalize=normalize,
-        ids=ids,
-        mask=mask,
-        chunk_size=chunk_size,
-        gather=gather,
-    )
+    """DCLW: :func:`dcl` with the von Mises-Fisher positive weight (paper: sigma = 0.5);
+    ``options`` are :func:`dcl`'s (normalize, ids, mask, chunk_size, gather)."""
+    return dcl(z_a, z_b, temperature, sigma=sigma, **options)
 
 
-class DCLLoss(nn.Module):
-    """Module form of :func:`dcl` (``sigma`` set: DCLW); stores the hyperparameters only."""
-
-    def __init__(
-        self,
-        *,
-        temperature: float = 0.1,
-        sigma: float | None = None,
-        normalize: bool = True,
-        chunk_size: int | None = None,
-        gather: bool = False,
-    ) -> None:
-        super().__init__()
-        check_positive("temperature", temperature)
-        if sigma is not None:
-            check_positive("sigma", sigma)
-        check_chunk_size(chunk_size)
-        self.temperature, self.sigma, self.normalize = temperature, sigma, normalize
-        self.chunk_size, self.gather = chunk_size, gather
-
-    def forward(
-        self, z_a: Tensor, z_b: Tensor, ids: Tensor | None = None, mask: Tensor | None = None
-    ) -> Tensor:
-        return dcl(
-            z_a,
-            z_b,
-            self.temperature,
-            sigma=self.sigma,
-            normalize=self.normalize,
-            ids=ids,
-            mask=mask,
-            chunk_size=self.chunk_size,
-            gather=self.gather,
-        )
+class DCLLoss(LossModule, function=dcl):
+    """Module form of :func:`dcl` (``sigma`` set: DCLW)."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
+from contrastkit.losses.module import LossModule
 from contrastkit.losses.precision import autocast_off, upcast
 from contrastkit.losses.validation import check_ndim, check_positive
 
@@ -74,23 +75,5 @@ def dino(
         return ce[~same_crop].mean()
 
 
-class DINOLoss(nn.Module):
-    """Module form of :func:`dino`; stores the temperatures (the center belongs to the method)."""
-
-    def __init__(
-        self, *, student_temperature: float = 0.1, teacher_temperature: float = 0.04
-    ) -> None:
-        super().__init__()
-        check_positive("student_temperature", student_temperature)
-        check_positive("teacher_temperature", teacher_temperature)
-        self.student_temperature = student_temperature
-        self.teacher_temperature = teacher_temperature
-
-    def forward(self, student: Tensor, teacher: Tensor, center: Tensor) -> Tensor:
-        return dino(
-            student,
-            teacher,
-            center,
-            student_temperature=self.student_temperature,
-            teacher_temperature=self.teacher_temperature,
-        )
+class DINOLoss(LossModule, function=dino):
+    """Module form of :func:`dino` (the center is the method's)."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from contrastkit.distributed import all_gather_no_grad, all_gather_with_grad, rank, world_size
 from contrastkit.losses.blocked import PairLayout
+from contrastkit.losses.module import LossModule
 from contrastkit.losses.precision import autocast_off, upcast
 from contrastkit.losses.reduction import mean_positive_nll
 from contrastkit.losses.validation import (
@@ -106,39 +107,5 @@ def info_nce(
         )
 
 
-class InfoNCELoss(nn.Module):
-    """Module form of :func:`info_nce`; stores the hyperparameters (the queue is the method's)."""
-
-    def __init__(
-        self,
-        *,
-        temperature: float = 0.07,
-        normalize: bool = True,
-        chunk_size: int | None = None,
-        gather: bool = False,
-    ) -> None:
-        super().__init__()
-        check_positive("temperature", temperature)
-        check_chunk_size(chunk_size)
-        self.temperature, self.normalize = temperature, normalize
-        self.chunk_size, self.gather = chunk_size, gather
-
-    def forward(
-        self,
-        query: Tensor,
-        key: Tensor,
-        negatives: Tensor | None = None,
-        ids: Tensor | None = None,
-        mask: Tensor | None = None,
-    ) -> Tensor:
-        return info_nce(
-            query,
-            key,
-            self.temperature,
-            negatives,
-            normalize=self.normalize,
-            ids=ids,
-            mask=mask,
-            chunk_size=self.chunk_size,
-            gather=self.gather,
-        )
+class InfoNCELoss(LossModule, function=info_nce):
+    """Module form of :func:`info_nce` (the queue of negatives is the method's)."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
+from contrastkit.losses.module import LossModule
 from contrastkit.losses.precision import autocast_off, upcast
 from contrastkit.losses.validation import check_pair
 
@@ -46,15 +47,9 @@ def byol(prediction: Tensor, target: Tensor) -> Tensor:
     return 2 + 2 * negative_cosine(prediction, target)
 
 
-class NegativeCosineLoss(nn.Module):
-    """Module form of :func:`negative_cosine` (no hyperparameters)."""
-
-    def forward(self, prediction: Tensor, target: Tensor) -> Tensor:
-        return negative_cosine(prediction, target)
+class NegativeCosineLoss(LossModule, function=negative_cosine):
+    """Module form of :func:`negative_cosine`."""
 
 
-class BYOLLoss(nn.Module):
-    """Module form of :func:`byol` (no hyperparameters)."""
-
-    def forward(self, prediction: Tensor, target: Tensor) -> Tensor:
-        return byol(prediction, target)
+class BYOLLoss(LossModule, function=byol):
+    """Module form of :func:`byol`."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from contrastkit.distributed import all_gather_no_grad, all_gather_with_grad, rank, world_size
 from contrastkit.losses.blocked import PairLayout
+from contrastkit.losses.module import LossModule
 from contrastkit.losses.precision import autocast_off, upcast
 from contrastkit.losses.reduction import mean_positive_nll
 from contrastkit.losses.validation import (
@@ -135,33 +136,5 @@ def nt_xent(
         )
 
 
-class NTXentLoss(nn.Module):
-    """Module form of :func:`nt_xent`; stores the hyperparameters only."""
-
-    def __init__(
-        self,
-        *,
-        temperature: float = 0.5,
-        normalize: bool = True,
-        chunk_size: int | None = None,
-        gather: bool = False,
-    ) -> None:
-        super().__init__()
-        check_positive("temperature", temperature)
-        check_chunk_size(chunk_size)
-        self.temperature, self.normalize = temperature, normalize
-        self.chunk_size, self.gather = chunk_size, gather
-
-    def forward(
-        self, z_a: Tensor, z_b: Tensor, ids: Tensor | None = None, mask: Tensor | None = None
-    ) -> Tensor:
-        return nt_xent(
-            z_a,
-            z_b,
-            self.temperature,
-            normalize=self.normalize,
-            ids=ids,
-            mask=mask,
-            chunk_size=self.chunk_size,
-            gather=self.gather,
-        )
+class NTXentLoss(LossModule, function=nt_xent):
+    """Module form of :func:`nt_xent`."""

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from contrastkit.losses.info_nce import info_nce
+from contrastkit.losses.module import LossModule
 from contrastkit.losses.precision import autocast_off, upcast
 from contrastkit.losses.validation import (
-    check_chunk_size,
     check_non_negative,
     check_pair,
     check_rows,
@@ -120,42 +120,9 @@ def n_pair(
     return loss
 
 
-class MarginContrastiveLoss(nn.Module):
-    """Module form of :func:`margin_contrastive`; stores the hyperparameters only."""
-
-    def __init__(self, *, margin: float = 1.0, normalize: bool = True) -> None:
-        super().__init__()
-        check_non_negative("margin", margin)
-        self.margin, self.normalize = margin, normalize
-
-    def forward(self, a: Tensor, b: Tensor, same: Tensor) -> Tensor:
-        return margin_contrastive(a, b, same, self.margin, normalize=self.normalize)
+class MarginContrastiveLoss(LossModule, function=margin_contrastive):
+    """Module form of :func:`margin_contrastive`."""
 
 
-class NPairLoss(nn.Module):
-    """Module form of :func:`n_pair`; stores the hyperparameters only."""
-
-    def __init__(
-        self,
-        *,
-        l2_reg: float = 0.0,
-        normalize: bool = True,
-        chunk_size: int | None = None,
-        gather: bool = False,
-    ) -> None:
-        super().__init__()
-        check_non_negative("l2_reg", l2_reg)
-        check_chunk_size(chunk_size)
-        self.l2_reg, self.normalize = l2_reg, normalize
-        self.chunk_size, self.gather = chunk_size, gather
-
-    def forward(self, anchor: Tensor, positive: Tensor, ids: Tensor | None = None) -> Tensor:
-        return n_pair(
-            anchor,
-            positive,
-            l2_reg=self.l2_reg,
-            normalize=self.normalize,
-            ids=ids,
-            chunk_size=self.chunk_size,
-            gather=self.gather,
-        )
+class NPairLoss(LossModule, function=n_pair):
+    """Module form of :func:`n_pair`."""

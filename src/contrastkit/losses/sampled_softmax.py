@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from contrastkit.distributed import all_gather_no_grad, all_gather_with_grad, rank, world_size
+from contrastkit.losses.module import LossModule
 from contrastkit.losses.precision import autocast_off, upcast
 from contrastkit.losses.validation import check_pair, check_positive, check_rows
 
@@ -90,29 +91,5 @@ def sampled_softmax(
         return F.cross_entropy(logits, target)
 
 
-class SampledSoftmaxLoss(nn.Module):
-    """Module form of :func:`sampled_softmax`; stores the hyperparameters."""
-
-    def __init__(
-        self, *, temperature: float = 0.05, normalize: bool = True, gather: bool = False
-    ) -> None:
-        super().__init__()
-        check_positive("temperature", temperature)
-        self.temperature, self.normalize, self.gather = temperature, normalize, gather
-
-    def forward(
-        self,
-        user: Tensor,
-        item: Tensor,
-        log_q: Tensor | None = None,
-        item_ids: Tensor | None = None,
-    ) -> Tensor:
-        return sampled_softmax(
-            user,
-            item,
-            log_q,
-            temperature=self.temperature,
-            item_ids=item_ids,
-            normalize=self.normalize,
-            gather=self.gather,
-        )
+class SampledSoftmaxLoss(LossModule, function=sampled_softmax):
+    """Module form of :func:`sampled_softmax`."""

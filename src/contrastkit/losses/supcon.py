@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from contrastkit.distributed import all_gather_no_grad, all_gather_with_grad, rank, world_size
 from contrastkit.losses.blocked import PairLayout
+from contrastkit.losses.module import LossModule
 from contrastkit.losses.precision import autocast_off, upcast
 from contrastkit.losses.reduction import mean_positive_nll
 from contrastkit.losses.validation import (
@@ -98,32 +99,5 @@ def supcon(
         )
 
 
-class SupConLoss(nn.Module):
-    """Module form of :func:`supcon`; stores the hyperparameters only."""
-
-    def __init__(
-        self,
-        *,
-        temperature: float = 0.1,
-        normalize: bool = True,
-        chunk_size: int | None = None,
-        gather: bool = False,
-    ) -> None:
-        super().__init__()
-        check_positive("temperature", temperature)
-        check_chunk_size(chunk_size)
-        self.temperature, self.normalize = temperature, normalize
-        self.chunk_size, self.gather = chunk_size, gather
-
-    def forward(
-        self, z: Tensor, labels: Tensor | None = None, mask: Tensor | None = None
-    ) -> Tensor:
-        return supcon(
-            z,
-            labels,
-            self.temperature,
-            normalize=self.normalize,
-            mask=mask,
-            chunk_size=self.chunk_size,
-            gather=self.gather,
-        )
+class SupConLoss(LossModule, function=supcon):
+    """Module form of :func:`supcon`."""

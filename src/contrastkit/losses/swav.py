@@ -6,9 +6,10 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from contrastkit.distributed import all_reduce_max, all_reduce_sum, world_size
+from contrastkit.losses.module import LossModule
 from contrastkit.losses.precision import autocast_off, upcast
 from contrastkit.losses.validation import check_ndim, check_positive
 
@@ -131,35 +132,5 @@ def swav(
         return loss / len(assign_views)
 
 
-class SwAVLoss(nn.Module):
-    """Module form of :func:`swav`; stores the hyperparameters (the queue belongs to the method)."""
-
-    def __init__(
-        self,
-        *,
-        temperature: float = 0.1,
-        epsilon: float = 0.05,
-        sinkhorn_iterations: int = 3,
-        assign_views: Sequence[int] = (0, 1),
-        gather: bool = False,
-    ) -> None:
-        super().__init__()
-        check_positive("temperature", temperature)
-        check_positive("epsilon", epsilon)
-        if sinkhorn_iterations < 1:
-            raise ValueError(f"sinkhorn_iterations must be >= 1, got {sinkhorn_iterations}")
-        self.temperature, self.epsilon = temperature, epsilon
-        self.sinkhorn_iterations = sinkhorn_iterations
-        self.assign_views = tuple(assign_views)
-        self.gather = gather
-
-    def forward(self, scores: Tensor, queue_scores: Tensor | None = None) -> Tensor:
-        return swav(
-            scores,
-            temperature=self.temperature,
-            epsilon=self.epsilon,
-            sinkhorn_iterations=self.sinkhorn_iterations,
-            assign_views=self.assign_views,
-            queue_scores=queue_scores,
-            gather=self.gather,
-        )
+class SwAVLoss(LossModule, function=swav):
+    """Module form of :func:`swav` (a queue of scores is the method's)."""

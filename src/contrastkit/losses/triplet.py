@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from contrastkit.losses.miners import batch_hard, distance_weighted, semi_hard
+from contrastkit.losses.module import LossModule
 from contrastkit.losses.precision import autocast_off, upcast
 from contrastkit.losses.validation import check_chunk_size, check_non_negative, check_pair
 
@@ -59,16 +60,8 @@ def triplet(
         return hinge.sum() / max(1, hinge.shape[0])
 
 
-class TripletLoss(nn.Module):
-    """Module form of :func:`triplet` on given triplets; stores the hyperparameters only."""
-
-    def __init__(self, *, margin: float = 0.2, normalize: bool = True) -> None:
-        super().__init__()
-        check_non_negative("margin", margin)
-        self.margin, self.normalize = margin, normalize
-
-    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
-        return triplet(anchor, positive, negative, self.margin, normalize=self.normalize)
+class TripletLoss(LossModule, function=triplet):
+    """Module form of :func:`triplet` on given triplets."""
 
 
 class MinedTripletLoss(nn.Module):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import torch
 from torch import Tensor
 
@@ -54,3 +57,51 @@ def check_mask(mask: Tensor, rows: int, cols: int) -> None:
             f"mask must be a bool tensor of shape ({rows}, {cols}), "
             f"got {mask.dtype} {tuple(mask.shape)}"
         )
+
+
+def check_at_least_one(name: str, value: int) -> None:
+    """Raise ``ValueError`` unless ``value >= 1`` (iteration counts)."""
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+
+
+_RULES: dict[str, Callable[[str, Any], None]] = {
+    **dict.fromkeys(
+        (
+            "temperature",
+            "student_temperature",
+            "teacher_temperature",
+            "sigma",
+            "epsilon",
+            "eps",
+            "gamma",
+            "init_scale",
+            "cutoff",
+            "nonzero_loss_cutoff",
+        ),
+        check_positive,
+    ),
+    **dict.fromkeys(
+        (
+            "margin",
+            "l2_reg",
+            "lambda_offdiag",
+            "invariance_weight",
+            "variance_weight",
+            "covariance_weight",
+        ),
+        check_non_negative,
+    ),
+    "chunk_size": lambda _name, value: check_chunk_size(value),
+    "sinkhorn_iterations": check_at_least_one,
+}
+"""The range of each hyperparameter name the losses share (None means "not set")."""
+
+
+def check_hyperparameters(values: Mapping[str, Any]) -> None:
+    """Check each value against the rule of its name (`_RULES`); raise ``ValueError`` for
+    the first one out of range (a loss module checks its hyperparameters when made)."""
+    for name, value in values.items():
+        rule = _RULES.get(name)
+        if rule is not None and value is not None:
+            rule(name, value)

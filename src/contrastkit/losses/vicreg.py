@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from contrastkit.distributed import all_gather_with_grad
+from contrastkit.losses.module import LossModule
 from contrastkit.losses.precision import autocast_off, upcast
 from contrastkit.losses.validation import check_non_negative, check_pair, check_positive
 
@@ -90,41 +91,5 @@ def vicreg(
         )
 
 
-class VICRegLoss(nn.Module):
-    """Module form of :func:`vicreg`; stores the hyperparameters only."""
-
-    def __init__(
-        self,
-        *,
-        invariance_weight: float = 25.0,
-        variance_weight: float = 25.0,
-        covariance_weight: float = 1.0,
-        gamma: float = 1.0,
-        eps: float = 1e-4,
-        gather: bool = False,
-    ) -> None:
-        super().__init__()
-        for name, value in (
-            ("invariance_weight", invariance_weight),
-            ("variance_weight", variance_weight),
-            ("covariance_weight", covariance_weight),
-        ):
-            check_non_negative(name, value)
-        check_positive("gamma", gamma)
-        check_positive("eps", eps)
-        self.invariance_weight = invariance_weight
-        self.variance_weight = variance_weight
-        self.covariance_weight = covariance_weight
-        self.gamma, self.eps, self.gather = gamma, eps, gather
-
-    def forward(self, z_a: Tensor, z_b: Tensor) -> Tensor:
-        return vicreg(
-            z_a,
-            z_b,
-            invariance_weight=self.invariance_weight,
-            variance_weight=self.variance_weight,
-            covariance_weight=self.covariance_weight,
-            gamma=self.gamma,
-            eps=self.eps,
-            gather=self.gather,
-        )
+class VICRegLoss(LossModule, function=vicreg):
+    """Module form of :func:`vicreg`."""
