@@ -91,6 +91,9 @@ def test_method_keys_are_checked_against_the_named_section() -> None:
     assert cfg.method == METHOD_CONFIGS["moco_v2"](queue_size=8)
 
 
-def test_pairs_section_key_is_unchanged() -> None:
-    cfg = load_config(None, ["pairs.embed_dim=32"])
-    assert cfg.pairs.embed_dim == 32 and "pairs" in Config.model_fields
+def test_two_tower_keys_are_the_methods_own() -> None:
+    cfg = load_config(None, ["method.name=clip", "method.embed_dim=32"])
+    assert cfg.method == METHOD_CONFIGS["clip"](embed_dim=32)
+    assert "pairs" not in Config.model_fields
+    with pytest.raises(UserError, match=r"unknown key 'method.init_temperature'"):
+        load_config(None, ["method.name=siglip", "method.init_temperature=0.1"])

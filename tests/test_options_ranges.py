@@ -48,8 +48,8 @@ REFUSED = [
     ("seed=-1", "seed: Input should be greater than or equal to 0 (got -1)"),
     ("data.test_fraction=.nan", "data.test_fraction: Input should be a finite number"),
     ("data.train_classes=[]", f"data.train_classes: {LABELS}"),
-    ("pairs.init_temperature=.inf", "pairs.init_temperature: Input should be a finite number"),
-    ("pairs.siglip_init_bias=-.inf", "pairs.siglip_init_bias: Input should be a finite number"),
+    ("method.name=clip method.init_temperature=.inf", f"method.init_temperature: {FINITE}"),
+    ("method.name=siglip method.init_bias=-.inf", f"method.init_bias: {FINITE}"),
     ("audio.clip_seconds=.inf", "audio.clip_seconds: Input should be a finite number"),
 ]  # fmt: skip
 
@@ -57,7 +57,7 @@ REFUSED = [
 @pytest.mark.parametrize(("override", "message"), REFUSED, ids=[o for o, _ in REFUSED])
 def test_the_config_refuses_the_value_naming_key_and_range(override: str, message: str) -> None:
     with pytest.raises(UserError) as info:
-        load_config(None, [override])
+        load_config(None, override.split())
     assert str(info.value).startswith(f"defaults (with --set): {message}")
     assert "\n" not in str(info.value)
 
@@ -71,7 +71,7 @@ ACCEPTED = [
     "augment.size=2",
     "data.image_size=2",
     "train.grad_clip=null",
-    "pairs.siglip_init_bias=-4.85",
+    "method.name=siglip method.init_bias=-4.85",
     "eval.classes=[0,3,7]",
     "data.train_classes=null",
     "data.split_seed=0",
@@ -80,7 +80,7 @@ ACCEPTED = [
 
 @pytest.mark.parametrize("override", ACCEPTED)
 def test_edges_of_the_ranges_are_accepted(override: str) -> None:
-    load_config(None, [override])
+    load_config(None, override.split())
 
 
 def test_assignments_are_checked_too() -> None:

@@ -7,12 +7,13 @@ The registry itself is `contrastkit.methods.registry.METHODS`; code below the ap
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from torch import nn
 
 from contrastkit.config import Config
 from contrastkit.encoders.build import encoder_feature_dim
-from contrastkit.methods.options import MethodContext
+from contrastkit.methods.base import Method, MethodContext
 from contrastkit.methods.registry import build_from_spec, method_spec
 
 Log = Callable[[str], None]
@@ -24,12 +25,10 @@ def method_context(cfg: Config) -> MethodContext:
     the encoder's own output size (`encoder_feature_dim`: 512 for resnet18, the config's
     `feature_dim` for small_cnn)."""
     model = cfg.model.model_copy(update={"feature_dim": encoder_feature_dim(cfg.model)})
-    return MethodContext(
-        model=model, pairs=cfg.pairs, epochs=cfg.train.epochs, batch_size=cfg.train.batch_size
-    )
+    return MethodContext(model=model, epochs=cfg.train.epochs, batch_size=cfg.train.batch_size)
 
 
-def build_method(cfg: Config, make_encoder: Callable[[], nn.Module]) -> nn.Module:
+def build_method(cfg: Config, make_encoder: Callable[[], nn.Module]) -> Method[Any]:
     """`cfg.method.name`'s method on a new encoder (made once the name is known good).
 
     Raises:

@@ -12,6 +12,8 @@ by pydantic and errors name the dotted key. The resolved config is what a run sa
 from __future__ import annotations
 
 import difflib
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Union
 
@@ -24,7 +26,7 @@ from contrastkit.augment.options import AugmentConfig
 from contrastkit.encoders.options import ModelConfig
 from contrastkit.errors import UserError
 from contrastkit.eval.options import MIN_BUDGET_S, EvalConfig
-from contrastkit.methods.options import MethodOptions, PairsConfig
+from contrastkit.methods.base import MethodOptions
 from contrastkit.methods.registry import DEFAULT_METHOD, METHODS, method_spec
 from contrastkit.modalities.base import Fitted, Settings
 from contrastkit.modalities.options import DataConfig, TextConfig
@@ -67,7 +69,6 @@ class Config(_Strict):
     method: MethodConfig = Field(default_factory=METHOD_CONFIGS[DEFAULT_METHOD])
     train: TrainConfig = Field(default_factory=TrainConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
-    pairs: PairsConfig = Field(default_factory=PairsConfig)
     audio: AudioConfig = Field(default_factory=AudioConfig)
     health: HealthConfig = Field(default_factory=HealthConfig)
     text: TextConfig = Field(default_factory=TextConfig)
@@ -125,8 +126,65 @@ def _apply_override(raw: dict[str, Any], override: str) -> None:
         raise UserError(f"--set {override!r}: the value is not valid YAML ({reason})") from None
 
 
-def config_from_dict(raw: dict[str, Any], where: str = "config") -> Config:
-    """Validate a nested dict into a `Config`; `where` names the source in error messages."""
+Note = Callable[[str], None]
+"""Where a note about a config goes (a line to the person running the command)."""
+
+
+def _note_to_stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+_PAIRS_KEYS: dict[str, dict[str, str | None]] = {
+    name: {
+        "embed_dim": "embed_dim",
+        "text_width": "text_width",
+        "text_max_len": "text_max_len",
+        "text_alphabet": "text_alphabet",
+        "gather": "gather",
+        "similarity_pairs": "similarity_pairs",
+        "init_temperature": "init_temperature" if name == "clip" else None,
+        "siglip_init_scale": "init_scale" if name == "siglip" else None,
+        "siglip_init_bias": "init_bias" if name == "siglip" else None,
+    }
+    for name in ("clip", "siglip")
+}
+"""Keys of the `pairs:` section of configs written before CLIP and SigLIP had their own
+sections -> the method key each is read into (None: the other method's, no effect)."""
+
+
+def _fold_pairs(raw: dict[str, Any], where: str, note: Note) -> None:
+    """Read a `pairs:` section into CLIP's or SigLIP's `method:` section, with a note; for
+    any other method it had no effect and is dropped."""
+    pairs = raw.pop("pairs")
+    method = raw.setdefault("method", {})
+    name = _method_name(method)
+    if name not in _PAIRS_KEYS or not isinstance(method, dict):
+        return
+    if not isinstance(pairs, dict):
+        raise UserError(f"{where}: pairs: expected a section of keys")
+    moved = []
+    for key, value in pairs.items():
+        if key not in _PAIRS_KEYS[name]:
+            raise UserError(
+                f"{where}: unknown key 'pairs.{key}' (valid: {', '.join(_PAIRS_KEYS[name])})"
+            )
+        target = _PAIRS_KEYS[name][key]
+        if target is not None and target not in method:
+            method[target] = value
+            moved.append(f"method.{target}")
+    note(
+        f"note: {where}: the pairs: section is read as {name}'s own keys "
+        f"({', '.join(moved) or 'none set'}); write them under method: from now on"
+    )
+
+
+def config_from_dict(
+    raw: dict[str, Any], where: str = "config", note: Note = _note_to_stderr
+) -> Config:
+    """Validate a nested dict into a `Config`; `where` names the source in error messages
+    and `note` receives a line when an older layout is read (a `pairs:` section)."""
+    if "pairs" in raw:
+        _fold_pairs(raw, where, note)
     _check_keys(raw, Config, where)
     try:
         cfg = Config.model_validate(raw)
@@ -147,14 +205,17 @@ def settings_of(cfg: Config) -> Settings:
         model=cfg.model,
         augment=cfg.augment,
         eval=cfg.eval,
-        pairs=cfg.pairs,
+        method=cfg.method,
         audio=cfg.audio,
         text=cfg.text,
     )
 
 
-def load_config(path: str | Path | None, overrides: list[str] | None = None) -> Config:
-    """Load a YAML config (or the defaults when `path` is None) and apply `--set` overrides.
+def load_config(
+    path: str | Path | None, overrides: list[str] | None = None, note: Note = _note_to_stderr
+) -> Config:
+    """Load a YAML config (or the defaults when `path` is None) and apply `--set` overrides;
+    `note` receives a line when the file has an older layout.
 
     Raises:
         UserError: the file is missing or not YAML, a key is unknown, a value has the
@@ -172,7 +233,7 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
         _apply_override(raw, override)
     if overrides:
         where = f"{where} (with --set)"
-    return config_from_dict(raw, where)
+    return config_from_dict(raw, where, note)
 
 
 def dump_config(cfg: Config) -> str:

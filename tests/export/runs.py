@@ -18,7 +18,7 @@ CONFIGS = Path(__file__).parents[2] / "configs"
 
 IMAGE = ["model.width=4", "model.feature_dim=16"]
 TABLE = ["data.source=wine", "model.width=32", "model.feature_dim=16", "model.proj_dim=8"]
-PAIRS = ["model.width=4", "model.feature_dim=16", "pairs.embed_dim=8", "pairs.text_width=8"]
+PAIRS = ["model.width=4", "model.feature_dim=16", "method.embed_dim=8", "method.text_width=8"]
 
 
 def make_run(out: Path, config: str, overrides: list[str]) -> Path:

@@ -163,7 +163,7 @@ def test_audio_tower_through_the_export_hook(tmp_path: Path) -> None:
     from contrastkit.export.run_export import _write_tower
     from contrastkit.run import resolve
 
-    cfg = load_config(CONFIGS / "audio_text_clip.yaml", ["model.width=4", "pairs.embed_dim=8"])
+    cfg = load_config(CONFIGS / "audio_text_clip.yaml", ["model.width=4", "method.embed_dim=8"])
     modality = resolve(cfg)
     torch.manual_seed(0)
     method = build_method(cfg, modality.new_encoder)

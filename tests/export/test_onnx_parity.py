@@ -123,10 +123,10 @@ def test_text_encoder_tiny_bert(tmp_path: Path, tiny_text_encoder: nn.Module) ->
 
 
 def test_two_tower_both_towers(tmp_path: Path) -> None:
-    from contrastkit.methods.clip import TwoTower
+    from contrastkit.methods.clip import CLIP
 
     tokenizer = CharTokenizer(max_len=10)
-    model = TwoTower(
+    model = CLIP(
         SmallCNN(in_channels=1, width=4, feature_dim=8),
         SmallTextEncoder(vocab_size=tokenizer.vocab_size, width=8, feature_dim=8),
         tokenizer=tokenizer,
@@ -158,17 +158,16 @@ def test_two_tower_both_towers(tmp_path: Path) -> None:
 
 
 def test_two_tower_audio_tower(tmp_path: Path) -> None:
-    from contrastkit.methods.clip import TwoTower
+    from contrastkit.methods.siglip import SigLIP
 
     tokenizer = CharTokenizer(max_len=10)
-    model = TwoTower(
+    model = SigLIP(
         AudioCNN(width=4, feature_dim=8),
         SmallTextEncoder(vocab_size=tokenizer.vocab_size, width=8, feature_dim=8),
         tokenizer=tokenizer,
         feature_dim=8,
         text_dim=8,
         embed_dim=6,
-        objective="siglip",
     )
     tower = SharedSpaceInputs(model)
     _warm_batchnorm(tower, torch.randn(8, 1, 32, 32))

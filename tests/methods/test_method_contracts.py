@@ -89,8 +89,8 @@ def test_teacher_and_queue_are_in_state_dict_not_optimised() -> None:
     moco = build("moco_v2")
     keys = moco.state_dict().keys()
     assert {"queue.rows", "queue.ptr", "queue.filled"} <= set(keys)
-    assert any(k.startswith("key.net.") for k in keys)
-    assert all(not p.requires_grad for p in moco.key.parameters())
+    assert any(k.startswith("target.net.") for k in keys)
+    assert all(not p.requires_grad for p in moco.target.parameters())
     dino = build("dino")
     assert {"center", "progress"} <= set(dino.state_dict())
 
@@ -102,8 +102,8 @@ def test_simsiam_stop_gradient_blocks_the_target_branch() -> None:
     images = ImageBatch(images=torch.rand(8, 1, 8, 8), labels=torch.full((8,), -1))
     loss = method.training_loss(images, augment=lambda x, g: x.float(), generator=None)
     loss.backward()
-    with_sg = method.projector.net[0].weight.grad.clone()
+    with_sg = method.head.net[0].weight.grad.clone()
     method.zero_grad()
     method.stop_gradient = False
     method.training_loss(images, augment=lambda x, g: x.float(), generator=None).backward()
-    assert not torch.allclose(with_sg, method.projector.net[0].weight.grad)
+    assert not torch.allclose(with_sg, method.head.net[0].weight.grad)

@@ -11,7 +11,7 @@ from torch import nn
 from contrastkit.augment.image import ViewAugment
 from contrastkit.augment.views import MultiCrop
 from contrastkit.methods.ema import EMATeacher, cosine_momentum, ema_, linear_warmup
-from contrastkit.methods.multicrop import encode_crops, multi_crop, two_views
+from contrastkit.methods.multicrop import LocalCrops, encode_crops, multi_crop, two_views
 from contrastkit.methods.queue import FeatureQueue, nearest_neighbours
 
 
@@ -86,16 +86,14 @@ def test_nearest_neighbours_by_cosine() -> None:
 
 def test_multi_crop_shapes_and_encode_by_resolution() -> None:
     images = torch.randint(0, 256, (3, 1, 8, 8), dtype=torch.uint8)
-    crops = multi_crop(
-        images, ViewAugment(), local_crops=2, local_size=4, local_scale=(0.2, 0.5), generator=None
-    )
+    crops = multi_crop(images, ViewAugment(), LocalCrops(2, 4, (0.2, 0.5)), generator=None)
     assert [tuple(c.shape) for c in crops] == [(3, 1, 8, 8)] * 2 + [(3, 1, 4, 4)] * 2
     net = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.AdaptiveAvgPool2d(1), nn.Flatten(1))
     out = encode_crops(net, crops)
     assert out.shape == (4, 3, 2)
     torch.testing.assert_close(out[3], net(crops[3]))
     with pytest.raises(TypeError, match="ViewAugment"):
-        multi_crop(images, lambda x, g: x, local_crops=1, local_size=4, local_scale=(0.2, 0.5))
+        multi_crop(images, lambda x, g: x, LocalCrops(1, 4, (0.2, 0.5)))
 
 
 def test_view_sets_from_the_augment_config_are_used_as_given() -> None:
@@ -106,5 +104,5 @@ def test_view_sets_from_the_augment_config_are_used_as_given() -> None:
     assert torch.equal(a, c) and torch.equal(b, d)
     local = ViewAugment(size=4)
     crops = MultiCrop(global_views=(ViewAugment(),) * 2, local_view=local, num_local=3)
-    out = multi_crop(images, crops, local_crops=1, local_size=2, local_scale=(0.2, 0.5))
+    out = multi_crop(images, crops, LocalCrops(1, 2, (0.2, 0.5)))
     assert [tuple(x.shape[2:]) for x in out] == [(8, 8)] * 2 + [(4, 4)] * 3

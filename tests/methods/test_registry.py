@@ -32,7 +32,7 @@ from contrastkit.encoders.build import build_encoder, build_table_encoder
 from contrastkit.encoders.item_tower import RecommenderTowers
 from contrastkit.encoders.options import ModelConfig
 from contrastkit.errors import UserError
-from contrastkit.methods.options import MethodContext, PairsConfig
+from contrastkit.methods.base import MethodContext
 from contrastkit.methods.registry import (
     METHODS,
     MethodSpec,
@@ -133,7 +133,7 @@ KITS: dict[type[Batch], Callable[[], tuple[nn.Module, Batch, Any]]] = {
 }
 """Per batch type: a small encoder, a batch of that type and a view augment."""
 
-CTX = MethodContext(model=MODEL, pairs=PairsConfig(), epochs=3, batch_size=N)
+CTX = MethodContext(model=MODEL, epochs=3, batch_size=N)
 
 
 def build(spec: MethodSpec[Any]) -> tuple[nn.Module, Batch, Any]:

@@ -26,8 +26,8 @@ TINY = [
     "train.warmup_epochs=0",
     "model.width=4",
     "model.feature_dim=16",
-    "pairs.embed_dim=8",
-    "pairs.text_width=8",
+    "method.embed_dim=8",
+    "method.text_width=8",
     "eval.baselines=false",
     "eval.fewshot_draws=1",
 ]
@@ -78,7 +78,7 @@ def test_two_language_run_reports_retrieval_by_language(tmp_path: Path) -> None:
     manifest = speak_few(tmp_path / "speech", voices, ("apple", "river", "tiger"))
     overrides = [*TINY, f"data.path={manifest}", "audio.heldout_words=1", "audio.heldout_voices=1"]
     cfg = load_config(Path("configs/audio_text_languages.yaml"), overrides)
-    assert cfg.pairs.text_alphabet == "latin"
+    assert cfg.method.text_alphabet == "latin"
     metrics = train_run(cfg, tmp_path / "run", show_progress=False, log=lambda _m: None)
     voices = metrics["crossmodal"]["heldout_voices"]
     table = voices["audio_to_text_by_language"]

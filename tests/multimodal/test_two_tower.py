@@ -18,7 +18,9 @@ from contrastkit.config import load_config
 from contrastkit.encoders.audio import AudioCNN
 from contrastkit.encoders.build import build_encoder
 from contrastkit.encoders.small_text import CharTokenizer, SmallTextEncoder
-from contrastkit.methods.clip import MAX_LOGIT_SCALE, TwoTower
+from contrastkit.methods.clip import CLIP, MAX_LOGIT_SCALE
+from contrastkit.methods.siglip import SigLIP
+from contrastkit.methods.towers import TwoTower
 
 
 def _unit(a: np.ndarray) -> np.ndarray:
@@ -49,18 +51,18 @@ def numpy_siglip(x: np.ndarray, t: np.ndarray, scale: float, bias: float, ids: n
     return float(-np.sum(-np.logaddexp(0.0, -y * z)) / len(x))
 
 
-def _tower(objective: str) -> TwoTower:
+def _clip() -> CLIP:
     tok = CharTokenizer(max_len=8)
-    return TwoTower(
-        nn.Identity(),
-        SmallTextEncoder(vocab_size=tok.vocab_size, width=8, feature_dim=6),
-        tokenizer=tok,
-        feature_dim=6,
-        text_dim=6,
-        embed_dim=6,
-        objective=objective,  # type: ignore[arg-type]
-        init_temperature=0.1,
-    ).double()
+    text = SmallTextEncoder(vocab_size=tok.vocab_size, width=8, feature_dim=6)
+    sizes = {"feature_dim": 6, "text_dim": 6, "embed_dim": 6}
+    return CLIP(nn.Identity(), text, tokenizer=tok, **sizes, init_temperature=0.1).double()
+
+
+def _siglip() -> SigLIP:
+    tok = CharTokenizer(max_len=8)
+    text = SmallTextEncoder(vocab_size=tok.vocab_size, width=8, feature_dim=6)
+    sizes = {"feature_dim": 6, "text_dim": 6, "embed_dim": 6}
+    return SigLIP(nn.Identity(), text, tokenizer=tok, **sizes).double()
 
 
 @pytest.mark.parametrize("with_ids", [False, True])
@@ -69,7 +71,7 @@ def test_clip_loss_and_scale_gradient_match_numpy(with_ids: bool) -> None:
     x = F.normalize(torch.randn(7, 6, generator=gen, dtype=torch.float64), dim=1)
     t = F.normalize(torch.randn(7, 6, generator=gen, dtype=torch.float64), dim=1)
     ids = torch.tensor([0, 1, 2, 2, 3, 4, 1]) if with_ids else torch.arange(7)
-    tower = _tower("clip")
+    tower = _clip()
     loss = tower.pair_loss(x, t, ids if with_ids else None)
     scale = float(tower.logit_scale())
     assert scale == pytest.approx(10.0)
@@ -90,8 +92,8 @@ def test_siglip_loss_and_learned_bias_gradient_match_numpy() -> None:
     x = torch.randn(6, 6, generator=gen, dtype=torch.float64)
     t = torch.randn(6, 6, generator=gen, dtype=torch.float64)
     ids = torch.tensor([0, 0, 1, 2, 3, 3])
-    tower = _tower("siglip")
-    assert not tower.log_scale.requires_grad
+    tower = _siglip()
+    assert tower.logit_bias() == pytest.approx(-10.0)
     loss = tower.pair_loss(x, t, ids)
     assert float(tower.logit_scale()) == pytest.approx(10.0)
     assert float(tower.siglip.bias.detach()) == pytest.approx(-10.0)
@@ -108,7 +110,7 @@ def test_siglip_loss_and_learned_bias_gradient_match_numpy() -> None:
 
 
 def test_clip_scale_is_capped_at_100_after_a_step() -> None:
-    tower = _tower("clip")
+    tower = _clip()
     with torch.no_grad():
         tower.log_scale.fill_(math.log(500.0))
     tower.after_step(0.5)
@@ -118,7 +120,7 @@ def test_clip_scale_is_capped_at_100_after_a_step() -> None:
 def test_audio_text_training_step_reaches_both_towers() -> None:
     torch.manual_seed(0)
     tok = CharTokenizer(max_len=8)
-    tower = TwoTower(
+    tower = CLIP(
         AudioCNN(width=4, feature_dim=16),
         SmallTextEncoder(vocab_size=tok.vocab_size, width=8, feature_dim=16),
         tokenizer=tok,
@@ -147,12 +149,13 @@ def test_audio_text_training_step_reaches_both_towers() -> None:
 
 
 def test_bad_construction_fails_at_once() -> None:
-    with pytest.raises(ValueError, match="objective"):
-        _tower("nce")
     tok = CharTokenizer()
     text = SmallTextEncoder(vocab_size=tok.vocab_size)
+    with pytest.raises(ValueError, match="init_scale must be > 0"):
+        SigLIP(nn.Identity(), text, tokenizer=tok, feature_dim=128, text_dim=128, embed_dim=8,
+               init_scale=0.0)  # fmt: skip
     with pytest.raises(ValueError, match="init_temperature"):
-        TwoTower(
+        CLIP(
             nn.Identity(), text, tokenizer=tok, feature_dim=128, text_dim=128, embed_dim=8,
             init_temperature=0.0,
         )  # fmt: skip
@@ -166,8 +169,8 @@ def test_siglip_bias_starts_at_the_batch_prior_unless_set(
 ) -> None:
     sets = [f"train.batch_size={batch}", "method.name=siglip"]
     if bias is not None:
-        sets.append(f"pairs.siglip_init_bias={bias}")
+        sets.append(f"method.init_bias={bias}")
     cfg = load_config(None, [*sets, "data.source=digits_captions"])
     tower = build_method(cfg, lambda: build_encoder(cfg.model, 1))
     assert isinstance(tower, TwoTower)
-    assert tower.siglip.bias.item() == pytest.approx(want)
+    assert tower.logit_bias() == pytest.approx(want)

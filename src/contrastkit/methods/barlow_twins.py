@@ -3,18 +3,14 @@ two views' projections the identity matrix."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
-import torch
 from pydantic import Field
-from torch import Tensor, nn
+from torch import nn
 
-from contrastkit.augment.types import Augment
-from contrastkit.batches import ImageBatch
-from contrastkit.losses import barlow_twins
-from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.losses import BarlowTwinsLoss
+from contrastkit.methods.base import MethodContext, MethodOptions, TwoViewMethod
 from contrastkit.methods.projectors import wide_projector
-from contrastkit.methods.views import embed_two_views
 
 
 class BarlowTwinsConfig(MethodOptions):
@@ -27,38 +23,20 @@ class BarlowTwinsConfig(MethodOptions):
     lambda_offdiag: float = Field(5e-3, gt=0.0)
 
 
-class BarlowTwins(nn.Module):
+class BarlowTwins(TwoViewMethod):
     """Encoder + wide projector trained with the Barlow Twins loss.
 
     Args:
         encoder: (B, C, H, W) -> (B, D).
-        projector: (B, D) -> (B, P); the paper's is 3 layers, 8192 wide.
+        head: The projector, (B, D) -> (B, P); the paper's is 3 layers, 8192 wide.
         lambda_offdiag: Weight of the redundancy-reduction term (paper: 5e-3).
     """
 
-    def __init__(self, encoder: nn.Module, projector: nn.Module, *, lambda_offdiag: float) -> None:
-        super().__init__()
-        if lambda_offdiag <= 0:
-            raise ValueError(f"lambda_offdiag must be > 0, got {lambda_offdiag}")
-        self.encoder = encoder
-        self.projector = projector
-        self.lambda_offdiag = lambda_offdiag
+    earlier_names: ClassVar = {"projector.": "head."}
 
-    def projection(self, images: Tensor) -> Tensor:
-        """The embedding the loss compares (the health monitor's collapse check).
-        Shape: (B, C, H, W) float -> (B, P)."""
-        out: Tensor = self.projector(self.encoder(images))
-        return out
-
-    def training_loss(
-        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
-    ) -> Tensor:
-        """Barlow Twins loss of one batch. batch.images: Shape: (B, C, H, W)."""
-        z_a, z_b = embed_two_views(self.projection, batch.images, augment, generator)
-        return barlow_twins(z_a, z_b, lambda_offdiag=self.lambda_offdiag, gather=True)
-
-    def after_step(self, progress: float) -> None:
-        """Barlow Twins keeps no state between steps."""
+    def __init__(self, encoder: nn.Module, head: nn.Module, *, lambda_offdiag: float) -> None:
+        loss = BarlowTwinsLoss(lambda_offdiag=lambda_offdiag, gather=True)
+        super().__init__(encoder, head, loss=loss)
 
 
 def build_barlow_twins(

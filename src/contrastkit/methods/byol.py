@@ -3,17 +3,15 @@ the projection of an EMA target network; the target's momentum follows a cosine 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.augment.types import Augment
 from contrastkit.batches import ImageBatch
 from contrastkit.losses import byol
-from contrastkit.methods.ema import EMATeacher, cosine_momentum
-from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.methods.base import MethodContext, MethodOptions, MomentumMethod
 from contrastkit.methods.projectors import predictor, projection_head
 from contrastkit.methods.views import halves, stacked_views
 
@@ -30,51 +28,35 @@ class BYOLConfig(MethodOptions):
     pred_hidden_dim: int = Field(256, ge=2, le=65536)
 
 
-class BYOL(nn.Module):
-    """Online (encoder, projector, predictor) and an EMA target (encoder, projector).
+class BYOL(MomentumMethod):
+    """Online (encoder, head, predictor) and an EMA target (encoder, head).
 
     L = byol(q_1, z'_2) + byol(q_2, z'_1), byol(q, z) = 2 - 2 cos(q, z); the target z'
-    has no gradient. After each step the target moves by 1 - tau(p),
-    tau(p) = 1 - (1 - momentum) (cos(pi p) + 1) / 2.
+    has no gradient.
 
     Args:
         encoder: (B, C, H, W) -> (B, D).
-        projector: (B, D) -> (B, P).
+        head: The projector, (B, D) -> (B, P).
         predictor: (B, P) -> (B, P).
-        momentum: Base target momentum tau_base (paper: 0.996).
+        momentum: Base target momentum tau_base (paper: 0.996), cosine to 1.
     """
 
-    def __init__(
-        self, encoder: nn.Module, projector: nn.Module, predictor: nn.Module, *, momentum: float
-    ) -> None:
-        super().__init__()
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"momentum must be in [0, 1], got {momentum}")
-        self.encoder = encoder
-        self.projector = projector
-        self.predictor = predictor
-        self.target = EMATeacher(nn.Sequential(encoder, projector))
-        self.momentum = momentum
+    earlier_names: ClassVar = {"projector.": "head."}
 
-    def projection(self, images: Tensor) -> Tensor:
-        """The embedding the loss compares (the health monitor's collapse check).
-        Shape: (B, C, H, W) float -> (B, P)."""
-        out: Tensor = self.projector(self.encoder(images))
-        return out
+    def __init__(
+        self, encoder: nn.Module, head: nn.Module, predictor: nn.Module, *, momentum: float
+    ) -> None:
+        super().__init__(encoder, head, momentum=momentum)
+        self.predictor = predictor
 
     def training_loss(
-        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
+        self, batch: ImageBatch, *, augment: Any, generator: torch.Generator | None = None
     ) -> Tensor:
         """Symmetrised BYOL loss of one batch. batch.images: Shape: (B, C, H, W)."""
         views = stacked_views(batch.images, augment, generator)  # (2B, ...)
         q_1, q_2 = halves(self.predictor(self.projection(views)))  # (B, P) each
         z_1, z_2 = halves(self.target(views))  # (B, P) each, no gradient
         return byol(q_1, z_2) + byol(q_2, z_1)
-
-    def after_step(self, progress: float) -> None:
-        """Move the target towards the online network (cosine momentum schedule)."""
-        tau = cosine_momentum(progress, base=self.momentum)
-        self.target.update(nn.Sequential(self.encoder, self.projector), tau)
 
 
 def build_byol(options: BYOLConfig, encoder: nn.Module, ctx: MethodContext) -> BYOL:

@@ -5,16 +5,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-import torch
 from pydantic import Field
-from torch import Tensor, nn
+from torch import nn
 
-from contrastkit.augment.types import Augment
-from contrastkit.batches import ImageBatch
-from contrastkit.losses import dcl
-from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.losses import DCLLoss
+from contrastkit.methods.base import MethodContext, MethodOptions, TwoViewMethod
 from contrastkit.methods.projectors import projection_head
-from contrastkit.methods.views import embed_two_views
 
 
 class DCLConfig(MethodOptions):
@@ -29,7 +25,7 @@ class DCLConfig(MethodOptions):
     sigma: float | None = Field(None, gt=0.0)
 
 
-class DCL(nn.Module):
+class DCL(TwoViewMethod):
     """Encoder + projection head trained with the decoupled contrastive loss.
 
     Args:
@@ -42,29 +38,8 @@ class DCL(nn.Module):
     def __init__(
         self, encoder: nn.Module, head: nn.Module, *, temperature: float, sigma: float | None
     ) -> None:
-        super().__init__()
-        if temperature <= 0 or (sigma is not None and sigma <= 0):
-            raise ValueError(f"temperature and sigma must be > 0, got {temperature}, {sigma}")
-        self.encoder = encoder
-        self.head = head
-        self.temperature = temperature
-        self.sigma = sigma
-
-    def projection(self, images: Tensor) -> Tensor:
-        """The embedding the loss compares (the health monitor's collapse check).
-        Shape: (B, C, H, W) float -> (B, P)."""
-        out: Tensor = self.head(self.encoder(images))
-        return out
-
-    def training_loss(
-        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
-    ) -> Tensor:
-        """DCL of one batch. batch.images: Shape: (B, C, H, W)."""
-        z_a, z_b = embed_two_views(self.projection, batch.images, augment, generator)
-        return dcl(z_a, z_b, temperature=self.temperature, sigma=self.sigma, gather=True)
-
-    def after_step(self, progress: float) -> None:
-        """DCL keeps no state between steps."""
+        loss = DCLLoss(temperature=temperature, sigma=sigma, gather=True)
+        super().__init__(encoder, head, loss=loss)
 
 
 def build_dcl(options: DCLConfig, encoder: nn.Module, ctx: MethodContext) -> DCL:

@@ -3,21 +3,20 @@ output of an EMA teacher across multi-crop views."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.augment.types import Augment
 from contrastkit.batches import ImageBatch
 from contrastkit.distributed import all_reduce_sum, world_size
 from contrastkit.heads.projection import ProjectionHead
 from contrastkit.losses import dino
-from contrastkit.methods.ema import EMATeacher, cosine_momentum, ema_, linear_warmup
-from contrastkit.methods.multicrop import encode_crops, multi_crop
-from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.methods.base import MethodContext, MethodOptions, MomentumMethod
+from contrastkit.methods.ema import ema_, linear_warmup
+from contrastkit.methods.multicrop import LocalCrops, encode_crops, multi_crop
 
 
 class DINOConfig(MethodOptions):
@@ -60,8 +59,8 @@ class DINOHead(nn.Module):
         return F.linear(h, F.normalize(self.last.weight, dim=1))  # (B, out_dim)
 
 
-class DINO(nn.Module):
-    """Student (encoder + DINO head), EMA teacher of both, and the center (a buffer).
+class DINO(MomentumMethod):
+    """Student (encoder + DINO head), its EMA teacher (the target) and the center (a buffer).
 
     Teacher temperature warms up linearly from `teacher_temperature` to
     `teacher_temperature_final` over the first `warmup_fraction` of training; after each
@@ -74,6 +73,7 @@ class DINO(nn.Module):
         out_dim: K.
     """
 
+    earlier_names: ClassVar = {"teacher.": "target."}
     center: Tensor
     progress: Tensor
 
@@ -93,20 +93,16 @@ class DINO(nn.Module):
         local_size: int,
         local_scale: tuple[float, float],
     ) -> None:
-        super().__init__()
+        super().__init__(encoder, head, momentum=momentum)
         if min(student_temperature, teacher_temperature, teacher_temperature_final) <= 0:
             raise ValueError("DINO temperatures must be > 0")
-        self.encoder = encoder
-        self.head = head
-        self.teacher = EMATeacher(nn.Sequential(encoder, head))
         self.register_buffer("center", torch.zeros(out_dim))
         self.register_buffer("progress", torch.zeros(()))
         self.student_temperature = student_temperature
         self.teacher_temperature = (teacher_temperature, teacher_temperature_final)
         self.warmup_fraction = warmup_fraction
         self.center_momentum = center_momentum
-        self.momentum = momentum
-        self.local_crops, self.local_size, self.local_scale = local_crops, local_size, local_scale
+        self.local = LocalCrops(local_crops, local_size, local_scale)
         self._pending: Tensor | None = None
 
     def current_teacher_temperature(self) -> float:
@@ -115,26 +111,13 @@ class DINO(nn.Module):
             float(self.progress), start=start, end=end, fraction=self.warmup_fraction
         )
 
-    def projection(self, images: Tensor) -> Tensor:
-        """The embedding the loss compares (the health monitor's collapse check).
-        Shape: (B, C, H, W) float -> (B, P)."""
-        out: Tensor = self.head(self.encoder(images))
-        return out
-
     def training_loss(
-        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
+        self, batch: ImageBatch, *, augment: Any, generator: torch.Generator | None = None
     ) -> Tensor:
         """DINO loss of one batch. batch.images: Shape: (B, C, H, W)."""
-        crops = multi_crop(
-            batch.images,
-            augment,
-            local_crops=self.local_crops,
-            local_size=self.local_size,
-            local_scale=self.local_scale,
-            generator=generator,
-        )
-        student = encode_crops(nn.Sequential(self.encoder, self.head), crops)  # (V, B, K)
-        teacher = self.teacher(torch.cat(crops[:2])).unflatten(0, (2, -1))  # (2, B, K)
+        crops = multi_crop(batch.images, augment, self.local, generator)
+        student = encode_crops(self.projection, crops)  # (V, B, K)
+        teacher = self.target(torch.cat(crops[:2])).unflatten(0, (2, -1))  # (2, B, K)
         self._pending = teacher.flatten(0, 1).mean(dim=0)
         return dino(
             student,
@@ -146,9 +129,7 @@ class DINO(nn.Module):
 
     def after_step(self, progress: float) -> None:
         """Teacher EMA (cosine momentum), center EMA, and the progress for the warm-up."""
-        self.teacher.update(
-            nn.Sequential(self.encoder, self.head), cosine_momentum(progress, base=self.momentum)
-        )
+        super().after_step(progress)
         if self._pending is not None:
             batch_center = all_reduce_sum(self._pending) / world_size()
             ema_(self.center, batch_center, self.center_momentum)

@@ -7,17 +7,15 @@ branch, momentum rising to 1 on a cosine schedule, loss scaled by 2 * temperatur
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.augment.types import Augment
 from contrastkit.batches import ImageBatch
-from contrastkit.losses import info_nce
-from contrastkit.methods.ema import EMATeacher, cosine_momentum
-from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.losses import InfoNCELoss
+from contrastkit.methods.base import MethodContext, MethodOptions, MomentumMethod
 from contrastkit.methods.projectors import predictor, projection_head
 from contrastkit.methods.queue import FeatureQueue
 from contrastkit.methods.views import halves, stacked_views
@@ -49,8 +47,9 @@ class MoCoV3Config(MethodOptions):
     pred_hidden_dim: int = Field(256, ge=2, le=65536)
 
 
-class MoCoV2(nn.Module):
-    """Query encoder + head; EMA key encoder + head; a queue of keys as extra negatives.
+class MoCoV2(MomentumMethod):
+    """Query encoder + head; EMA key encoder + head (the target); a queue of keys as extra
+    negatives.
 
     L = (InfoNCE(q_1, k_2; queue) + InfoNCE(q_2, k_1; queue)) / 2 (symmetrised); the keys
     of view 2 enter the queue after the step. The in-batch keys (all ranks) are negatives
@@ -61,9 +60,10 @@ class MoCoV2(nn.Module):
         head: (B, D) -> (B, P).
         temperature: > 0 (paper: 0.2).
         queue_size: Keys kept as negatives (paper: 65536).
-        momentum: Key-encoder momentum (paper: 0.999).
+        momentum: Key-encoder momentum, constant (paper: 0.999).
     """
 
+    earlier_names: ClassVar = {"key.": "target."}
     queue: FeatureQueue
 
     def __init__(
@@ -76,99 +76,72 @@ class MoCoV2(nn.Module):
         queue_size: int,
         momentum: float,
     ) -> None:
-        super().__init__()
-        if temperature <= 0 or not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"need temperature > 0, 0 <= momentum <= 1: {temperature}, {momentum}")
-        self.encoder = encoder
-        self.head = head
-        self.key = EMATeacher(nn.Sequential(encoder, head))
+        super().__init__(encoder, head, momentum=momentum)
+        self.loss = InfoNCELoss(temperature=temperature, gather=True)
         self.queue = FeatureQueue(size=queue_size, dim=proj_dim)
-        self.temperature = temperature
-        self.momentum = momentum
         self._pending: Tensor | None = None
 
-    def projection(self, images: Tensor) -> Tensor:
-        """The embedding the loss compares (the health monitor's collapse check).
-        Shape: (B, C, H, W) float -> (B, P)."""
-        out: Tensor = self.head(self.encoder(images))
-        return out
-
     def training_loss(
-        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
+        self, batch: ImageBatch, *, augment: Any, generator: torch.Generator | None = None
     ) -> Tensor:
         """MoCo v2 loss of one batch. batch.images: Shape: (B, C, H, W)."""
         views = stacked_views(batch.images, augment, generator)  # (2B, ...)
         q_1, q_2 = halves(self.projection(views))  # (B, P) each
-        k_1, k_2 = halves(self.key(views))  # (B, P) each, no gradient
+        k_1, k_2 = halves(self.target(views))  # (B, P) each, no gradient
         negatives = self.queue.features() if int(self.queue.filled) > 0 else None
-        t = self.temperature
-        loss = info_nce(q_1, k_2, t, negatives, gather=True) + info_nce(
-            q_2, k_1, t, negatives, gather=True
-        )
+        loss = self.loss(q_1, k_2, negatives) + self.loss(q_2, k_1, negatives)
         self._pending = k_2
         return 0.5 * loss
 
+    def target_momentum(self, progress: float) -> float:
+        """MoCo v2 keeps its momentum constant."""
+        return self.momentum
+
     def after_step(self, progress: float) -> None:
         """EMA update of the key encoder, then enqueue this step's keys."""
-        self.key.update(nn.Sequential(self.encoder, self.head), self.momentum)
+        super().after_step(progress)
         if self._pending is not None:
             self.queue.push(self._pending)
             self._pending = None
 
 
-class MoCoV3(nn.Module):
-    """Query: encoder, projector, predictor; key: EMA of encoder and projector.
+class MoCoV3(MomentumMethod):
+    """Query: encoder, projector, predictor; key: EMA of encoder and projector (the target).
 
     L = 2 tau (InfoNCE(q_1, k_2) + InfoNCE(q_2, k_1)), in-batch negatives (all ranks).
 
     Args:
         encoder: (B, C, H, W) -> (B, D).
-        projector: (B, D) -> (B, P).
+        head: The projector, (B, D) -> (B, P).
         predictor: (B, P) -> (B, P).
         temperature: > 0 (paper: 1.0 for ResNets, 0.2 for ViTs).
         momentum: Base key momentum, cosine to 1 (paper: 0.99).
     """
 
+    earlier_names: ClassVar = {"projector.": "head.", "key.": "target."}
+
     def __init__(
         self,
         encoder: nn.Module,
-        projector: nn.Module,
+        head: nn.Module,
         predictor: nn.Module,
         *,
         temperature: float,
         momentum: float,
     ) -> None:
-        super().__init__()
-        if temperature <= 0 or not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"need temperature > 0, 0 <= momentum <= 1: {temperature}, {momentum}")
-        self.encoder = encoder
-        self.projector = projector
+        super().__init__(encoder, head, momentum=momentum)
         self.predictor = predictor
-        self.key = EMATeacher(nn.Sequential(encoder, projector))
+        self.loss = InfoNCELoss(temperature=temperature, gather=True)
         self.temperature = temperature
-        self.momentum = momentum
-
-    def projection(self, images: Tensor) -> Tensor:
-        """The embedding the loss compares (the health monitor's collapse check).
-        Shape: (B, C, H, W) float -> (B, P)."""
-        out: Tensor = self.projector(self.encoder(images))
-        return out
 
     def training_loss(
-        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
+        self, batch: ImageBatch, *, augment: Any, generator: torch.Generator | None = None
     ) -> Tensor:
         """MoCo v3 loss of one batch. batch.images: Shape: (B, C, H, W)."""
         views = stacked_views(batch.images, augment, generator)  # (2B, ...)
         q_1, q_2 = halves(self.predictor(self.projection(views)))  # (B, P) each
-        k_1, k_2 = halves(self.key(views))  # (B, P) each, no gradient
-        t = self.temperature
-        loss = info_nce(q_1, k_2, t, gather=True) + info_nce(q_2, k_1, t, gather=True)
-        return 2.0 * t * loss
-
-    def after_step(self, progress: float) -> None:
-        """EMA update of the key encoder with the cosine momentum schedule."""
-        tau = cosine_momentum(progress, base=self.momentum)
-        self.key.update(nn.Sequential(self.encoder, self.projector), tau)
+        k_1, k_2 = halves(self.target(views))  # (B, P) each, no gradient
+        return 2.0 * self.temperature * (self.loss(q_1, k_2) + self.loss(q_2, k_1))
 
 
 def build_moco_v2(options: MoCoV2Config, encoder: nn.Module, ctx: MethodContext) -> MoCoV2:

@@ -6,10 +6,11 @@ two global crops at full size and several small local crops covering less of the
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from contrastkit.augment.image import ViewAugment
 from contrastkit.augment.views import MultiCrop
@@ -32,23 +33,30 @@ def two_views(
     return augment(images, generator), augment(images, generator)
 
 
+@dataclass(frozen=True)
+class LocalCrops:
+    """Multi-crop's small views: `count` crops of `size` pixels, each covering a fraction
+    `scale` (low, high) of the image (SwAV's and DINO's `local_*` options)."""
+
+    count: int
+    size: int
+    scale: tuple[float, float]
+
+
 def multi_crop(
     images: Tensor,
     augment: object,
-    *,
-    local_crops: int,
-    local_size: int,
-    local_scale: tuple[float, float],
+    local: LocalCrops,
     generator: torch.Generator | None = None,
 ) -> list[Tensor]:
     """The crops of a batch: a `MultiCrop` augment (`augment.views: multicrop`) is used as
-    it is; a single `ViewAugment` gives two global views plus `local_crops` views of
-    `local_size` pixels whose crop covers a fraction `local_scale` of the image.
+    it is; a single `ViewAugment` gives two global views plus the `local` crops.
 
     Args:
         images: Shape: (B, C, H, W).
         augment: A `MultiCrop`, or a `ViewAugment` (its crop scale and size are replaced
             for the local crops).
+        local: The small crops made from a `ViewAugment`.
 
     Returns:
         2 global tensors of Shape (B, C, H, W), then the local ones (B, C, s, s).
@@ -63,13 +71,13 @@ def multi_crop(
             f"multi-crop needs a ViewAugment or MultiCrop, got {type(augment).__name__}"
         )
     views = [augment(images, generator), augment(images, generator)]
-    if local_crops == 0:
+    if local.count == 0:
         return views
-    local = dataclasses.replace(augment, crop_scale=local_scale, size=local_size)
-    return views + [local(images, generator) for _ in range(local_crops)]
+    small = dataclasses.replace(augment, crop_scale=local.scale, size=local.size)
+    return views + [small(images, generator) for _ in range(local.count)]
 
 
-def encode_crops(net: nn.Module, crops: Sequence[Tensor]) -> Tensor:
+def encode_crops(net: Callable[[Tensor], Tensor], crops: Sequence[Tensor]) -> Tensor:
     """Run `net` once per crop resolution (crops of one size share a batch, as in SwAV).
 
     Args:

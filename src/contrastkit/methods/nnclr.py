@@ -3,19 +3,18 @@ neighbour in a support set of past projections, not the other view itself."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.augment.types import Augment
 from contrastkit.batches import ImageBatch
-from contrastkit.losses import info_nce
-from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.losses import InfoNCELoss
+from contrastkit.methods.base import MethodContext, MethodOptions, TwoViewMethod
 from contrastkit.methods.projectors import predictor, projection_head
 from contrastkit.methods.queue import FeatureQueue, nearest_neighbours
-from contrastkit.methods.views import halves, stacked_views
+from contrastkit.methods.views import halves
 
 
 class NNCLRConfig(MethodOptions):
@@ -30,39 +29,35 @@ class NNCLRConfig(MethodOptions):
     pred_hidden_dim: int = Field(256, ge=2, le=65536)
 
 
-class NNCLR(nn.Module):
+class NNCLR(TwoViewMethod):
     """L = (InfoNCE(NN(z_1), p_2) + InfoNCE(NN(z_2), p_1)) / 2, NN(z) the most similar row
     of the support set (no gradient), p = predictor(z); the other predictions of the batch
     (all ranks) are the negatives. Until the support set has rows, NN(z) = z.
 
     Args:
         encoder: (B, C, H, W) -> (B, D).
-        projector: (B, D) -> (B, P).
+        head: The projector, (B, D) -> (B, P).
         predictor: (B, P) -> (B, P).
         temperature: > 0 (paper: 0.1).
         support_size: Rows of the support set (paper: 98304).
     """
 
+    earlier_names: ClassVar = {"projector.": "head."}
     support: FeatureQueue
 
     def __init__(
         self,
         encoder: nn.Module,
-        projector: nn.Module,
+        head: nn.Module,
         predictor: nn.Module,
         *,
         proj_dim: int,
         temperature: float,
         support_size: int,
     ) -> None:
-        super().__init__()
-        if temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {temperature}")
-        self.encoder = encoder
-        self.projector = projector
+        super().__init__(encoder, head, loss=InfoNCELoss(temperature=temperature, gather=True))
         self.predictor = predictor
         self.support = FeatureQueue(size=support_size, dim=proj_dim)
-        self.temperature = temperature
         self._pending: Tensor | None = None
 
     def _neighbour(self, z: Tensor) -> Tensor:
@@ -70,24 +65,11 @@ class NNCLR(nn.Module):
             return z.detach()
         return nearest_neighbours(z, self.support.features())
 
-    def projection(self, images: Tensor) -> Tensor:
-        """The embedding the loss compares (the health monitor's collapse check).
-        Shape: (B, C, H, W) float -> (B, P)."""
-        out: Tensor = self.projector(self.encoder(images))
-        return out
-
-    def training_loss(
-        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
-    ) -> Tensor:
-        """NNCLR loss of one batch. batch.images: Shape: (B, C, H, W)."""
-        z = self.projection(stacked_views(batch.images, augment, generator))  # (2B, P)
-        p_1, p_2 = halves(self.predictor(z))  # (B, P) each
-        z_1, z_2 = halves(z)
-        t = self.temperature
-        loss = info_nce(self._neighbour(z_1), p_2, t, gather=True) + info_nce(
-            self._neighbour(z_2), p_1, t, gather=True
-        )
-        self._pending = z_1.detach()
+    def view_loss(self, z_a: Tensor, z_b: Tensor, batch: ImageBatch) -> Tensor:
+        """NNCLR loss of the two views' projections, Shape: (B, P) each."""
+        p_1, p_2 = halves(self.predictor(torch.cat([z_a, z_b])))  # one pass: (B, P) each
+        loss = self.loss(self._neighbour(z_a), p_2) + self.loss(self._neighbour(z_b), p_1)
+        self._pending = z_a.detach()
         return 0.5 * loss
 
     def after_step(self, progress: float) -> None:

@@ -31,14 +31,15 @@ from contrastkit.batches import (
 )
 from contrastkit.errors import UserError
 from contrastkit.methods.barlow_twins import BarlowTwinsConfig, build_barlow_twins
+from contrastkit.methods.base import Method, MethodContext, MethodOptions
 from contrastkit.methods.byol import BYOLConfig, build_byol
-from contrastkit.methods.clip import CLIPConfig, SigLIPConfig, build_clip, build_siglip
+from contrastkit.methods.clip import CLIPConfig, build_clip
 from contrastkit.methods.dcl import DCLConfig, build_dcl
 from contrastkit.methods.dino import DINOConfig, build_dino
 from contrastkit.methods.moco import MoCoV2Config, MoCoV3Config, build_moco_v2, build_moco_v3
 from contrastkit.methods.nnclr import NNCLRConfig, build_nnclr
-from contrastkit.methods.options import MethodContext, MethodOptions
 from contrastkit.methods.scarf import SCARFConfig, build_scarf
+from contrastkit.methods.siglip import SigLIPConfig, build_siglip
 from contrastkit.methods.simclr import SimCLRConfig, build_simclr
 from contrastkit.methods.simcse import SimCSEConfig, build_simcse
 from contrastkit.methods.simsiam import SimSiamConfig, build_simsiam
@@ -67,7 +68,7 @@ class MethodSpec(Generic[OptionsT]):
     """
 
     options: type[OptionsT]
-    build: Callable[[OptionsT, nn.Module, MethodContext], nn.Module]
+    build: Callable[[OptionsT, nn.Module, MethodContext], Method[Any]]
     batch: type[Batch]
     needs_labels: bool = False
     name: str = field(init=False)
@@ -126,7 +127,7 @@ def methods_for(batch: type[Batch]) -> tuple[str, ...]:
 
 def build_from_spec(
     spec: MethodSpec[OptionsT], options: MethodOptions, encoder: nn.Module, ctx: MethodContext
-) -> nn.Module:
+) -> Method[Any]:
     """`spec.build` on `encoder`, after checking `options` is the spec's section.
 
     Raises:

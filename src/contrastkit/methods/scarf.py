@@ -9,16 +9,16 @@ other anchors and makes it symmetric (as SimCLR does).
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.augment.tabular import RowAugment
 from contrastkit.batches import RowBatch
-from contrastkit.losses import nt_xent
-from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.losses import NTXentLoss
+from contrastkit.methods.base import InBatchMethod, Inputs, MethodContext, MethodOptions
 from contrastkit.methods.projectors import projection_head
 
 
@@ -30,7 +30,7 @@ class SCARFConfig(MethodOptions):
     temperature: float = Field(1.0, gt=0.0)
 
 
-class SCARF(nn.Module):
+class SCARF(InBatchMethod[RowBatch]):
     """Tabular encoder + projection head trained with NT-Xent between row and corruption.
 
     Args:
@@ -40,27 +40,21 @@ class SCARF(nn.Module):
     """
 
     def __init__(self, encoder: nn.Module, head: nn.Module, *, temperature: float) -> None:
-        super().__init__()
-        if temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {temperature}")
-        self.encoder = encoder
-        self.head = head
-        self.temperature = temperature
+        super().__init__(encoder, head)
+        self.loss = NTXentLoss(temperature=temperature)
 
-    def training_loss(
-        self, batch: RowBatch, *, augment: RowAugment, generator: torch.Generator | None = None
-    ) -> Tensor:
-        """NT-Xent of one batch: batch.numeric Shape (B, Dn), batch.codes Shape (B, Dc)."""
+    def views(
+        self, batch: RowBatch, *, augment: Any, generator: torch.Generator | None = None
+    ) -> tuple[Inputs, ...]:
+        """The rows, then their corruptions, in one input (one pass: shared BatchNorm):
+        numeric Shape (2B, Dn), codes Shape (2B, Dc)."""
         numeric, codes = batch.numeric, batch.codes
         num_view, cat_view = augment((numeric, codes), generator)
-        both_num = torch.cat([numeric, num_view])  # (2B, Dn): one pass, shared BatchNorm
-        both_cat = torch.cat([codes, cat_view])  # (2B, Dc)
-        z = self.head(self.encoder(both_num, both_cat))  # (2B, P)
-        z_row, z_view = z.chunk(2)
-        return nt_xent(z_row, z_view, temperature=self.temperature)
+        return ({"numeric": torch.cat([numeric, num_view]), "codes": torch.cat([codes, cat_view])},)
 
-    def after_step(self, progress: float) -> None:
-        """SCARF keeps no state between steps."""
+    def embedding_loss(self, embeddings: Sequence[Tensor], batch: RowBatch) -> Tensor:
+        z_row, z_view = embeddings[0].chunk(2)  # (B, P) each
+        return self.loss(z_row, z_view)
 
 
 def build_scarf(options: SCARFConfig, encoder: nn.Module, ctx: MethodContext) -> SCARF:

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-import torch
 from pydantic import Field
-from torch import Tensor, nn
+from torch import nn
 
-from contrastkit.augment.types import Augment
-from contrastkit.batches import ImageBatch
-from contrastkit.losses import nt_xent
-from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.losses import NTXentLoss
+from contrastkit.methods.base import MethodContext, MethodOptions, TwoViewMethod
 from contrastkit.methods.projectors import projection_head
-from contrastkit.methods.views import embed_two_views
 
 
 class SimCLRConfig(MethodOptions):
@@ -23,10 +19,9 @@ class SimCLRConfig(MethodOptions):
     temperature: float = Field(0.2, gt=0.0)
 
 
-class SimCLR(nn.Module):
-    """Encoder + projection head trained with NT-Xent between two views of each image.
-
-    Under torch.distributed the negatives are the projections of all ranks (`gather=True`).
+class SimCLR(TwoViewMethod):
+    """Encoder + projection head trained with NT-Xent between two views of each image;
+    under torch.distributed the negatives are the projections of all ranks.
 
     Args:
         encoder: (B, C, H, W) -> (B, D); what downstream tasks use.
@@ -35,28 +30,7 @@ class SimCLR(nn.Module):
     """
 
     def __init__(self, encoder: nn.Module, head: nn.Module, *, temperature: float) -> None:
-        super().__init__()
-        if temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {temperature}")
-        self.encoder = encoder
-        self.head = head
-        self.temperature = temperature
-
-    def projection(self, images: Tensor) -> Tensor:
-        """The embedding the loss compares (the health monitor's collapse check).
-        Shape: (B, C, H, W) float -> (B, P)."""
-        out: Tensor = self.head(self.encoder(images))
-        return out
-
-    def training_loss(
-        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
-    ) -> Tensor:
-        """NT-Xent of one batch. batch.images: Shape: (B, C, H, W), uint8 or float."""
-        z_a, z_b = embed_two_views(self.projection, batch.images, augment, generator)
-        return nt_xent(z_a, z_b, temperature=self.temperature, gather=True)
-
-    def after_step(self, progress: float) -> None:
-        """SimCLR keeps no state between steps (no EMA, no queue)."""
+        super().__init__(encoder, head, loss=NTXentLoss(temperature=temperature, gather=True))
 
 
 def build_simclr(options: SimCLRConfig, encoder: nn.Module, ctx: MethodContext) -> SimCLR:

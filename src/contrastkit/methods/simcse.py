@@ -9,17 +9,18 @@ i.e. InfoNCE between the two passes (the paper uses tau = 0.05).
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.augment.types import Augment
 from contrastkit.batches import SentenceBatch
-from contrastkit.encoders.text import Tokens, encode_by_length, tokenize
-from contrastkit.losses import info_nce
-from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.encoders.text import Tokens, tokenize
+from contrastkit.losses import InfoNCELoss
+from contrastkit.methods.base import InBatchMethod, Inputs, MethodContext, MethodOptions
+from contrastkit.methods.texts import embed_texts, text_input
 
 
 class SimCSEConfig(MethodOptions):
@@ -36,7 +37,7 @@ def sentence_tensors(tokenizer: object, sentences: list[str], *, max_length: int
     return SentenceBatch(ids=tokens.ids, mask=tokens.mask)
 
 
-class SimCSE(nn.Module):
+class SimCSE(InBatchMethod[SentenceBatch]):
     """A text encoder trained with InfoNCE between two dropout views of each sentence.
 
     Args:
@@ -45,26 +46,24 @@ class SimCSE(nn.Module):
     """
 
     def __init__(self, encoder: nn.Module, *, temperature: float) -> None:
-        super().__init__()
-        if temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {temperature}")
-        self.encoder = encoder
-        self.temperature = temperature
+        super().__init__(encoder)
+        self.loss = InfoNCELoss(temperature=temperature)
 
-    def training_loss(
-        self, batch: SentenceBatch, *, augment: Augment, generator: torch.Generator | None = None
-    ) -> Tensor:
-        """InfoNCE of one batch: batch.ids and batch.mask, each Shape: (B, L)."""
-        mask = batch.mask
-        ids = augment(batch.ids, generator)
-        if not isinstance(ids, Tensor):
-            raise TypeError("SimCSE takes one view per text; the augment returned a view set")
-        # The doubled batch, grouped by length: each row draws its own dropout mask.
-        z_a, z_b = encode_by_length(self.encoder, [(ids, mask), (ids, mask)])  # (B, D) each
-        return info_nce(z_a, z_b, self.temperature)
+    def views(
+        self, batch: SentenceBatch, *, augment: Any, generator: torch.Generator | None = None
+    ) -> tuple[Inputs, ...]:
+        """Every sentence twice, ids and mask Shape: (B, L) each time: the two passes draw
+        their own dropout masks."""
+        sentences = text_input(batch.ids, batch.mask, augment, generator)
+        return sentences, dict(sentences)
 
-    def after_step(self, progress: float) -> None:
-        """SimCSE keeps no state between steps."""
+    def embed_views(self, inputs: Sequence[Inputs]) -> list[Tensor]:
+        """Both passes in one, rows grouped by length; each row its own dropout mask."""
+        return embed_texts(self.encoder, inputs)
+
+    def embedding_loss(self, embeddings: Sequence[Tensor], batch: SentenceBatch) -> Tensor:
+        z_a, z_b = embeddings  # (B, D) each
+        return self.loss(z_a, z_b)
 
 
 def build_simcse(options: SimCSEConfig, encoder: nn.Module, ctx: MethodContext) -> SimCSE:

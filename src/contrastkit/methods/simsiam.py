@@ -3,19 +3,18 @@ target branch are enough to avoid collapse, without negatives or an EMA."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.augment.types import Augment
 from contrastkit.batches import ImageBatch
 from contrastkit.heads.projection import ProjectionHead
 from contrastkit.losses import negative_cosine
-from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.methods.base import MethodContext, MethodOptions, TwoViewMethod
 from contrastkit.methods.projectors import predictor
-from contrastkit.methods.views import halves, stacked_views
+from contrastkit.methods.views import halves
 
 
 class SimSiamConfig(MethodOptions):
@@ -33,47 +32,36 @@ class SimSiamConfig(MethodOptions):
     stop_gradient: bool = True
 
 
-class SimSiam(nn.Module):
+class SimSiam(TwoViewMethod):
     """L = D(p_1, sg(z_2)) / 2 + D(p_2, sg(z_1)) / 2, D the negative cosine similarity.
 
     Args:
         encoder: (B, C, H, W) -> (B, D).
-        projector: (B, D) -> (B, P).
+        head: The projector, (B, D) -> (B, P).
         predictor: (B, P) -> (B, P), a bottleneck MLP (paper hidden = P / 4).
         stop_gradient: False removes sg (the paper's ablation: the run collapses).
     """
 
+    earlier_names: ClassVar = {"projector.": "head."}
+
     def __init__(
         self,
         encoder: nn.Module,
-        projector: nn.Module,
+        head: nn.Module,
         predictor: nn.Module,
         *,
         stop_gradient: bool = True,
     ) -> None:
-        super().__init__()
-        self.encoder = encoder
-        self.projector = projector
+        super().__init__(encoder, head, loss=negative_cosine)
         self.predictor = predictor
         self.stop_gradient = stop_gradient
 
-    def projection(self, images: Tensor) -> Tensor:
-        """The embedding the loss compares (the health monitor's collapse check).
-        Shape: (B, C, H, W) float -> (B, P)."""
-        out: Tensor = self.projector(self.encoder(images))
-        return out
-
-    def training_loss(
-        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
-    ) -> Tensor:
-        """Symmetrised SimSiam loss of one batch. batch.images: Shape: (B, C, H, W)."""
-        z = self.projection(stacked_views(batch.images, augment, generator))  # (2B, P)
-        p_1, p_2 = halves(self.predictor(z))  # (B, P) each
-        z_1, z_2 = halves(z.detach() if self.stop_gradient else z)
-        return 0.5 * (negative_cosine(p_1, z_2) + negative_cosine(p_2, z_1))
-
-    def after_step(self, progress: float) -> None:
-        """SimSiam keeps no state between steps."""
+    def view_loss(self, z_a: Tensor, z_b: Tensor, batch: ImageBatch) -> Tensor:
+        """Symmetrised SimSiam loss of the two views' projections, Shape: (B, P) each."""
+        p_1, p_2 = halves(self.predictor(torch.cat([z_a, z_b])))  # one pass: (B, P) each
+        if self.stop_gradient:
+            z_a, z_b = z_a.detach(), z_b.detach()
+        return 0.5 * (self.loss(p_1, z_b) + self.loss(p_2, z_a))
 
 
 def build_simsiam(options: SimSiamConfig, encoder: nn.Module, ctx: MethodContext) -> SimSiam:

@@ -3,18 +3,17 @@ between views; codes come from Sinkhorn-Knopp over learnable prototypes; multi-c
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.augment.types import Augment
 from contrastkit.batches import ImageBatch
-from contrastkit.losses import swav
-from contrastkit.methods.multicrop import encode_crops, multi_crop
-from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.losses import SwAVLoss
+from contrastkit.methods.base import Method, MethodContext, MethodOptions
+from contrastkit.methods.multicrop import LocalCrops, encode_crops, multi_crop
 from contrastkit.methods.projectors import projection_head
 
 
@@ -37,7 +36,7 @@ class SwAVConfig(MethodOptions):
     local_scale: tuple[float, float] = (0.2, 0.5)
 
 
-class SwAV(nn.Module):
+class SwAV(Method[ImageBatch]):
     """Encoder + projector, K prototypes (unit vectors, renormalised before every step).
 
     scores[v, n, k] = <z_vn / |z_vn|, c_k>; the codes of the two global crops (Sinkhorn,
@@ -46,19 +45,20 @@ class SwAV(nn.Module):
 
     Args:
         encoder: (B, C, H, W) -> (B, D).
-        projector: (B, D) -> (B, P).
+        head: The projector, (B, D) -> (B, P).
         num_prototypes: K (paper: 3000).
         temperature, epsilon, sinkhorn_iterations: Loss hyperparameters (0.1, 0.05, 3).
         freeze_prototypes_fraction: Fraction of training with frozen prototypes.
         local_crops, local_size, local_scale: Multi-crop settings.
     """
 
+    earlier_names: ClassVar = {"projector.": "head."}
     progress: Tensor
 
     def __init__(
         self,
         encoder: nn.Module,
-        projector: nn.Module,
+        head: nn.Module,
         *,
         proj_dim: int,
         num_prototypes: int,
@@ -70,54 +70,34 @@ class SwAV(nn.Module):
         local_size: int,
         local_scale: tuple[float, float],
     ) -> None:
-        super().__init__()
-        if temperature <= 0 or epsilon <= 0 or num_prototypes < 2:
-            raise ValueError(
-                f"need temperature > 0, epsilon > 0, num_prototypes >= 2, got {temperature}, "
-                f"{epsilon}, {num_prototypes}"
-            )
-        self.encoder = encoder
-        self.projector = projector
+        super().__init__(encoder, head)
+        if num_prototypes < 2:
+            raise ValueError(f"num_prototypes must be >= 2, got {num_prototypes}")
         self.prototypes = nn.Linear(proj_dim, num_prototypes, bias=False)
-        self.temperature, self.epsilon = temperature, epsilon
-        self.sinkhorn_iterations = sinkhorn_iterations
+        self.loss = SwAVLoss(
+            temperature=temperature,
+            epsilon=epsilon,
+            sinkhorn_iterations=sinkhorn_iterations,
+            assign_views=(0, 1),
+            gather=True,
+        )
         self.freeze_prototypes_fraction = freeze_prototypes_fraction
-        self.local_crops, self.local_size, self.local_scale = local_crops, local_size, local_scale
+        self.local = LocalCrops(local_crops, local_size, local_scale)
         self.register_buffer("progress", torch.zeros(()))
 
-    def projection(self, images: Tensor) -> Tensor:
-        """The embedding the loss compares (the health monitor's collapse check).
-        Shape: (B, C, H, W) float -> (B, P)."""
-        out: Tensor = self.projector(self.encoder(images))
-        return out
-
     def training_loss(
-        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
+        self, batch: ImageBatch, *, augment: Any, generator: torch.Generator | None = None
     ) -> Tensor:
         """SwAV loss of one batch. batch.images: Shape: (B, C, H, W)."""
         with torch.no_grad():
             self.prototypes.weight.copy_(F.normalize(self.prototypes.weight, dim=1))
-        crops = multi_crop(
-            batch.images,
-            augment,
-            local_crops=self.local_crops,
-            local_size=self.local_size,
-            local_scale=self.local_scale,
-            generator=generator,
-        )
-        z = F.normalize(encode_crops(nn.Sequential(self.encoder, self.projector), crops), dim=2)
+        crops = multi_crop(batch.images, augment, self.local, generator)
+        z = F.normalize(encode_crops(self.projection, crops), dim=2)
         weight = self.prototypes.weight  # (K, P)
         if float(self.progress) < self.freeze_prototypes_fraction:
             weight = weight * 0.0 + weight.detach()  # used, but receives a zero gradient
         scores = torch.einsum("vnp,kp->vnk", z, weight)  # (V, B, K)
-        return swav(
-            scores,
-            temperature=self.temperature,
-            epsilon=self.epsilon,
-            sinkhorn_iterations=self.sinkhorn_iterations,
-            assign_views=(0, 1),
-            gather=True,
-        )
+        return self.loss(scores)
 
     def after_step(self, progress: float) -> None:
         """Record training progress (it decides when the prototypes unfreeze)."""

@@ -15,18 +15,19 @@ WordNet a synset's other words or a polysemous word shared by two meanings). It 
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.augment.types import Augment
 from contrastkit.batches import TextPairBatch
 from contrastkit.data.text_split import TextPairs
-from contrastkit.encoders.text import encode_by_length, tokenize
-from contrastkit.losses import info_nce
-from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.encoders.text import tokenize
+from contrastkit.losses import InfoNCELoss
+from contrastkit.methods.base import InBatchMethod, Inputs, MethodContext, MethodOptions
+from contrastkit.methods.texts import embed_texts, text_input
 
 
 class TextPairsConfig(MethodOptions):
@@ -88,7 +89,7 @@ def duplicate_mask(anchor_text: Tensor, positive_text: Tensor) -> Tensor:
     return mask
 
 
-class TextPairsMethod(nn.Module):
+class TextPairsMethod(InBatchMethod[TextPairBatch]):
     """A text encoder trained to pick each anchor's positive among the batch's positives
     (and the batch's hard negatives).
 
@@ -99,42 +100,33 @@ class TextPairsMethod(nn.Module):
     """
 
     def __init__(self, encoder: nn.Module, *, temperature: float, mask_duplicates: bool) -> None:
-        super().__init__()
-        if temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {temperature}")
-        self.encoder = encoder
-        self.temperature = temperature
+        super().__init__(encoder)
+        self.loss = InfoNCELoss(temperature=temperature)
         self.mask_duplicates = mask_duplicates
 
-    def training_loss(
-        self,
-        batch: TextPairBatch,
-        *,
-        augment: Augment,
-        generator: torch.Generator | None = None,
-    ) -> Tensor:
-        """Loss of one batch of pairs (with hard negatives when the batch has them): the
-        anchors, positives and negatives are encoded together, grouped by length."""
-        sides = [(batch.anchor_ids, batch.anchor_mask), (batch.positive_ids, batch.positive_mask)]
+    def views(
+        self, batch: TextPairBatch, *, augment: Any, generator: torch.Generator | None = None
+    ) -> tuple[Inputs, ...]:
+        """Anchors, positives and (when the batch has them) hard negatives: ids and mask,
+        each Shape: (B, L)."""
+        texts = [(batch.anchor_ids, batch.anchor_mask), (batch.positive_ids, batch.positive_mask)]
         if batch.negative_ids is not None:
             if batch.negative_mask is None:
                 raise ValueError("a TextPairBatch with negative_ids needs negative_mask")
-            sides.append((batch.negative_ids, batch.negative_mask))
-        parts = []
-        for ids, attention in sides:
-            view = augment(ids, generator)
-            if not isinstance(view, Tensor):
-                raise TypeError("pairs take one view per text; the augment returned a view set")
-            parts.append((view, attention))
-        z_a, z_p, *rest = encode_by_length(self.encoder, parts)  # (B, D) each
-        z_n = rest[0] if rest else None
+            texts.append((batch.negative_ids, batch.negative_mask))
+        return tuple(text_input(ids, mask, augment, generator) for ids, mask in texts)
+
+    def embed_views(self, inputs: Sequence[Inputs]) -> list[Tensor]:
+        """Anchors, positives and negatives in one pass, rows grouped by length."""
+        return embed_texts(self.encoder, inputs)
+
+    def embedding_loss(self, embeddings: Sequence[Tensor], batch: TextPairBatch) -> Tensor:
+        """InfoNCE of anchors (B, D) against positives (B, D) and hard negatives (B, D)."""
+        z_a, z_p, *z_n = embeddings
         mask = (
             duplicate_mask(batch.anchor_text, batch.positive_text) if self.mask_duplicates else None
         )
-        return info_nce(z_a, z_p, self.temperature, negatives=z_n, mask=mask)
-
-    def after_step(self, progress: float) -> None:
-        """No state between steps."""
+        return self.loss(z_a, z_p, z_n[0] if z_n else None, mask=mask)
 
 
 def build_text_pairs(

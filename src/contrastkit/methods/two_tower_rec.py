@@ -11,7 +11,7 @@ feature columns; embedding size `model.feature_dim`, feature MLP `model.width`),
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -20,8 +20,8 @@ from torch import Tensor, nn
 
 from contrastkit.batches import InteractionBatch
 from contrastkit.encoders.item_tower import ItemTower, RecommenderTowers, UserTower
-from contrastkit.losses import sampled_softmax
-from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.losses import SampledSoftmaxLoss
+from contrastkit.methods.base import Method, MethodContext, MethodOptions
 
 __all__ = ["InteractionBatch", "TwoTowerConfig", "TwoTowerRecommender", "build_two_tower"]
 
@@ -44,7 +44,7 @@ class TwoTowerConfig(MethodOptions):
     gather: bool = False
 
 
-class TwoTowerRecommender(nn.Module):
+class TwoTowerRecommender(Method[InteractionBatch]):
     """User tower + item tower, cosine similarity, sampled softmax with log-Q correction.
 
     Args:
@@ -56,6 +56,8 @@ class TwoTowerRecommender(nn.Module):
         gather: The items of every process are negatives (`torch.distributed`).
     """
 
+    encoder: ItemTower
+
     def __init__(
         self,
         user_tower: UserTower,
@@ -65,22 +67,18 @@ class TwoTowerRecommender(nn.Module):
         log_q_correction: bool = True,
         gather: bool = False,
     ) -> None:
-        super().__init__()
-        if temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {temperature}")
         if user_tower.dim != encoder.dim:
             raise ValueError(f"tower sizes differ: users {user_tower.dim}, items {encoder.dim}")
+        super().__init__(encoder)
         self.user_tower = user_tower
-        self.encoder = encoder
-        self.temperature = temperature
+        self.loss = SampledSoftmaxLoss(temperature=temperature, gather=gather)
         self.log_q_correction = log_q_correction
-        self.gather = gather
 
     def training_loss(
         self,
         batch: InteractionBatch,
         *,
-        augment: object | None = None,
+        augment: Any = None,
         generator: torch.Generator | None = None,
     ) -> Tensor:
         """Sampled softmax of one batch; `augment` is unused (no views of an id), the
@@ -92,12 +90,7 @@ class TwoTowerRecommender(nn.Module):
         u = self.user_tower(batch.users)  # (B, D)
         v = self.encoder(batch.item_ids, batch.features, generator=generator)  # (B, D)
         log_q = batch.log_q if self.log_q_correction else None
-        return sampled_softmax(
-            u, v, log_q, temperature=self.temperature, item_ids=batch.item_ids, gather=self.gather
-        )
-
-    def after_step(self, progress: float) -> None:
-        """No state between steps."""
+        return self.loss(u, v, log_q, item_ids=batch.item_ids)
 
     @torch.no_grad()
     def embed_users(self, user_ids: Tensor) -> Tensor:

@@ -3,18 +3,14 @@ on the two views' expander outputs; no negatives, no teacher."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
-import torch
 from pydantic import Field
-from torch import Tensor, nn
+from torch import nn
 
-from contrastkit.augment.types import Augment
-from contrastkit.batches import ImageBatch
-from contrastkit.losses import vicreg
-from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.losses import VICRegLoss
+from contrastkit.methods.base import MethodContext, MethodOptions, TwoViewMethod
 from contrastkit.methods.projectors import wide_projector
-from contrastkit.methods.views import embed_two_views
 
 
 class VICRegConfig(MethodOptions):
@@ -26,54 +22,33 @@ class VICRegConfig(MethodOptions):
     covariance_weight: float = Field(1.0, ge=0.0)
 
 
-class VICReg(nn.Module):
+class VICReg(TwoViewMethod):
     """Encoder + expander trained with the VICReg loss.
 
     Args:
         encoder: (B, C, H, W) -> (B, D).
-        expander: (B, D) -> (B, P); the paper's is 3 layers, 8192 wide.
+        head: The expander, (B, D) -> (B, P); the paper's is 3 layers, 8192 wide.
         invariance_weight, variance_weight, covariance_weight: lambda, mu, nu (25, 25, 1).
     """
+
+    earlier_names: ClassVar = {"expander.": "head."}
 
     def __init__(
         self,
         encoder: nn.Module,
-        expander: nn.Module,
+        head: nn.Module,
         *,
         invariance_weight: float,
         variance_weight: float,
         covariance_weight: float,
     ) -> None:
-        super().__init__()
-        if min(invariance_weight, variance_weight, covariance_weight) < 0:
-            raise ValueError("VICReg weights must be >= 0")
-        self.encoder = encoder
-        self.expander = expander
-        self.weights = (invariance_weight, variance_weight, covariance_weight)
-
-    def projection(self, images: Tensor) -> Tensor:
-        """The embedding the loss compares (the health monitor's collapse check).
-        Shape: (B, C, H, W) float -> (B, P)."""
-        out: Tensor = self.expander(self.encoder(images))
-        return out
-
-    def training_loss(
-        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
-    ) -> Tensor:
-        """VICReg loss of one batch. batch.images: Shape: (B, C, H, W)."""
-        z_a, z_b = embed_two_views(self.projection, batch.images, augment, generator)
-        lam, mu, nu = self.weights
-        return vicreg(
-            z_a,
-            z_b,
-            invariance_weight=lam,
-            variance_weight=mu,
-            covariance_weight=nu,
+        loss = VICRegLoss(
+            invariance_weight=invariance_weight,
+            variance_weight=variance_weight,
+            covariance_weight=covariance_weight,
             gather=True,
         )
-
-    def after_step(self, progress: float) -> None:
-        """VICReg keeps no state between steps."""
+        super().__init__(encoder, head, loss=loss)
 
 
 def build_vicreg(options: VICRegConfig, encoder: nn.Module, ctx: MethodContext) -> VICReg:

@@ -1,16 +1,13 @@
-"""The two-view step most recipes share: views -> encoder -> head -> one half per view.
+"""Two views of every image stacked into one batch, and the output split back per view.
 
 Both views go through the network in one pass, so they share BatchNorm statistics (as in
-SimCLR's and BYOL's code), then the output is split back: rows 0..B-1 are the first
-views, rows B..2B-1 the second.
+SimCLR's and BYOL's code): rows 0..B-1 are the first views, rows B..2B-1 the second.
 
 Example:
-    >>> z_a, z_b = embed_two_views(self.projection, batch.images, augment, generator)
+    >>> z_a, z_b = halves(net(stacked_views(batch.images, augment, generator)))
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -38,21 +35,3 @@ def halves(z: Tensor) -> tuple[Tensor, Tensor]:
         raise ValueError(f"expected an even number of rows (two views), got {tuple(z.shape)}")
     first, second = z.chunk(2)
     return first, second
-
-
-def embed_two_views(
-    net: Callable[[Tensor], Tensor],
-    images: Tensor,
-    augment: Augment,
-    generator: torch.Generator | None,
-) -> tuple[Tensor, Tensor]:
-    """`net` on two views of every image in one pass, split per view.
-
-    Args:
-        net: (2B, C, H', W') -> (2B, P), e.g. a method's `projection`.
-        images: Shape: (B, C, H, W), uint8 or float.
-
-    Returns:
-        z_a, z_b: Shape: (B, P) each; row i of both comes from image i.
-    """
-    return halves(net(stacked_views(images, augment, generator)))

@@ -36,7 +36,7 @@ from contrastkit.data.split import ImageSplit
 from contrastkit.encoders.options import ModelConfig
 from contrastkit.errors import UserError
 from contrastkit.eval.options import EvalConfig
-from contrastkit.methods.options import PairsConfig
+from contrastkit.methods.base import MethodOptions
 from contrastkit.methods.registry import MethodSpec, methods_for
 from contrastkit.modalities.metrics_table import MetricsTable
 from contrastkit.modalities.options import DataConfig, TextConfig
@@ -50,14 +50,15 @@ Log = Callable[[str], None]
 @dataclass(frozen=True)
 class Settings:
     """The option sections a modality reads (the application builds this from its config;
-    the modality never sees the whole config)."""
+    the modality never sees the whole config). `method` is the method's own section (the
+    paired modality reads the text length of CLIP's and SigLIP's)."""
 
     seed: int
     data: DataConfig
     model: ModelConfig
     augment: AugmentConfig
     eval: EvalConfig
-    pairs: PairsConfig
+    method: MethodOptions
     audio: AudioConfig
     text: TextConfig
 

@@ -1,5 +1,4 @@
-"""Options of the data a run reads: sources, audio, text (the two-tower `pairs` section is
-the methods' own: `contrastkit.methods.options.PairsConfig`)."""
+"""Options of the data a run reads: sources, audio, text."""
 
 from __future__ import annotations
 

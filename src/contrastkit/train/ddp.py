@@ -10,8 +10,7 @@ its contiguous slice of each global batch, so 2 processes x B see what 1 process
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -20,6 +19,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from contrastkit.distributed import all_reduce_max, all_reduce_sum, rank, world_size
 from contrastkit.errors import UserError
+from contrastkit.methods.base import Method
 from contrastkit.train.sync_batchnorm import convert_to_global_batchnorm
 
 TORCHRUN_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
@@ -109,16 +109,15 @@ def shard(global_indices: Tensor) -> Tensor:
 class LossForward(nn.Module):
     """Makes `method.training_loss` the module's forward, which DDP needs to sync gradients."""
 
-    def __init__(self, method: nn.Module) -> None:
+    def __init__(self, method: Method[Any]) -> None:
         super().__init__()
         self.method = method
 
     def forward(self, batch: Any, *, augment: Any, generator: torch.Generator | None) -> Tensor:
-        training_loss = cast(Callable[..., Tensor], self.method.training_loss)
-        return training_loss(batch, augment=augment, generator=generator)
+        return self.method.training_loss(batch, augment=augment, generator=generator)
 
 
-def wrap(method: nn.Module, *, sync_batchnorm: bool) -> nn.Module:
+def wrap(method: Method[Any], *, sync_batchnorm: bool) -> nn.Module:
     """The module the loop calls for the loss: DDP around the method under torchrun.
 
     `sync_batchnorm` replaces BatchNorm by `GlobalBatchNorm` (statistics over all ranks,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
@@ -30,6 +30,7 @@ from contrastkit.train.options import HealthConfig
 
 if TYPE_CHECKING:  # the loop does not need scikit-learn, which data/split.py imports
     from contrastkit.data.split import ImageSplit
+    from contrastkit.methods.base import Method
 
 
 @dataclass(frozen=True)
@@ -237,11 +238,11 @@ def progress_summary(stats: dict[str, float]) -> str:
 
 
 def build_monitor(
-    cfg: HealthConfig, method: nn.Module, data: ImageSplit, *, augment: object, seed: int
+    cfg: HealthConfig, method: Method[Any], data: ImageSplit, *, augment: object, seed: int
 ) -> HealthMonitor | None:
     """The monitor a run's `health` section asks for (None when `every` is 0): a fixed
     random probe of training images, online kNN train -> test when `knn` is set, and the
-    method's `projection` (when it has one) for the collapse check."""
+    method's `projection` for the collapse check."""
     if cfg.every == 0:
         return None
     gen = torch.Generator().manual_seed(seed)
@@ -256,15 +257,11 @@ def build_monitor(
             query_labels=data.y_test,
             num_classes=data.num_classes,
         )
-    encoder = method.encoder
-    if not isinstance(encoder, nn.Module):
-        raise TypeError("the method's encoder must be an nn.Module")
-    projection = getattr(method, "projection", None)
     return HealthMonitor(
         method,
-        encoder,
+        method.encoder,
         data.x_train[probe_idx],
-        projection=projection,
+        projection=method.projection,
         augment=augment,
         every=cfg.every,
         min_std=cfg.min_std,

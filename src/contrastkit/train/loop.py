@@ -39,6 +39,7 @@ from contrastkit.data.items import InMemory, TensorItems
 from contrastkit.data.workers import auto_workers
 from contrastkit.distributed import rank
 from contrastkit.errors import TrainingDiverged
+from contrastkit.methods.base import Method
 from contrastkit.rundir import CHECKPOINT, LOG, truncate_log
 from contrastkit.train import ddp
 from contrastkit.train.allocator import keep_freed_memory
@@ -208,7 +209,7 @@ class EpochLoop:
 
 
 def fit(
-    method: nn.Module,
+    method: Method[Any],
     data: Dataset[Any] | InMemory,
     *,
     collate: Callable[[Any], Any] | None = None,

@@ -7,47 +7,22 @@ the host (`finite_then`); the loop reads the value itself only at logged steps.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from contrastkit.augment.types import Augment
-from contrastkit.batches import Batch
 from contrastkit.errors import UserError
+from contrastkit.methods.base import InBatchMethod, Method
 from contrastkit.schedule import warmup_cosine
 from contrastkit.train import ddp
 from contrastkit.train.grad_cache import cached_loss
 from contrastkit.train.optim import build_optimizer, set_lr
 from contrastkit.train.options import TrainConfig
 from contrastkit.train.speed import Speedups
-
-
-class Method(Protocol):
-    """What the step needs from a method (SimCLR, MoCo, ...): a loss and a state update."""
-
-    encoder: nn.Module
-
-    def training_loss(
-        self, batch: Batch, *, augment: Augment, generator: torch.Generator | None = None
-    ) -> Tensor: ...
-
-    def after_step(self, progress: float) -> None: ...
-
-
-@runtime_checkable
-class InBatch(Protocol):
-    """A method whose loss is over the embeddings of the whole batch, in three calls."""
-
-    def views(
-        self, batch: Any, *, augment: Any, generator: torch.Generator | None = None
-    ) -> tuple[Any, ...]: ...
-
-    def embedder(self, index: int) -> Callable[[Any], Tensor]: ...
-
-    def embedding_loss(self, embeddings: Sequence[Tensor], batch: Any) -> Tensor: ...
 
 
 @dataclass(frozen=True)
@@ -115,7 +90,7 @@ class TrainStep:
 
     def __init__(
         self,
-        method: nn.Module,
+        method: Method[Any],
         loss_and_backward: LossAndBackward,
         optimizer: torch.optim.Optimizer,
         *,
@@ -147,13 +122,12 @@ class TrainStep:
         if cfg.grad_clip is not None:
             nn.utils.clip_grad_norm_(self.method.parameters(), cfg.grad_clip)
         self.optimizer.step()
-        method: Method = self.method  # type: ignore[assignment]
-        method.after_step((step + 1) / self.total_steps)
+        self.method.after_step((step + 1) / self.total_steps)
         return StepResult(global_loss, finite=True, lr=lr)
 
 
 def grad_cache_loss(
-    method: nn.Module, augment: Augment, *, chunk_size: int, amp: Callable[[], Any]
+    method: Method[Any], augment: Augment, *, chunk_size: int, amp: Callable[[], Any]
 ) -> LossAndBackward:
     """GradCache's forward (`train/grad_cache.py`): the method's views of the whole batch,
     their embeddings in chunks of `chunk_size` without autograd, the loss over all of
@@ -163,7 +137,7 @@ def grad_cache_loss(
     Raises:
         UserError: The method's loss is not over the embeddings of the whole batch.
     """
-    if not isinstance(method, InBatch):
+    if not isinstance(method, InBatchMethod):
         raise UserError(
             f"train.grad_cache_chunk: {type(method).__name__} has no loss over the whole "
             "batch's embeddings (in-batch negatives) to cache; GradCache trains simclr, "
@@ -192,7 +166,7 @@ def grad_cache_loss(
 
 
 def build_step(
-    method: nn.Module,
+    method: Method[Any],
     augment: Augment,
     cfg: TrainConfig,
     speed: Speedups,

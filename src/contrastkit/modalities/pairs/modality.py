@@ -34,8 +34,8 @@ from contrastkit.errors import UserError
 from contrastkit.eval.crossmodal import retrieval_metrics, zero_shot_accuracy
 from contrastkit.eval.crossmodal_languages import language_means, retrieval_by_language
 from contrastkit.eval.crossmodal_table import crossmodal_table, language_table
-from contrastkit.methods.clip import TwoTower, text_tokenizer
 from contrastkit.methods.registry import MethodSpec
+from contrastkit.methods.towers import TwoTower, TwoTowerOptions, text_tokenizer
 from contrastkit.modalities.base import (
     Embedded,
     EmbeddingViews,
@@ -64,6 +64,13 @@ from contrastkit.viz.similarity_matrix import similarity_figure, write_png
 
 PAIR_SOURCES = ("digits_captions", "fashion_captions", "caption_csv", "speech")
 SIMILARITY_PNG = "similarity.png"
+
+
+def tower_options(options: object) -> TwoTowerOptions:
+    """The method section of a paired run (CLIP's or SigLIP's: `check` made sure)."""
+    if not isinstance(options, TwoTowerOptions):
+        raise UserError(f"paired data needs a two-tower method, got {type(options).__name__}")
+    return options
 
 
 def as_two_tower(method: nn.Module) -> TwoTower:
@@ -196,10 +203,10 @@ class PairModality(Modality):
 
     def training(self, spec: MethodSpec, log: Log) -> Training:
         """(x, token ids, group ids) of the training pairs, tokenised once with the
-        text tower's tokenizer (characters, or a Hugging Face CLIP's; `pairs.text_max_len`)."""
+        text tower's tokenizer (characters, or a Hugging Face CLIP's; `method.text_max_len`)."""
         data = self.load(log)
         self.__dict__["data"] = data  # read once: evaluation reuses it
-        tokenizer = text_tokenizer(self.settings.model, self.settings.pairs)
+        tokenizer = text_tokenizer(self.settings.model, tower_options(self.settings.method))
         tokens = tokenizer.encode(data.train.texts)
         return Training(
             items=TensorItems(PairBatch(inputs=data.train.x, tokens=tokens, groups=data.train.ids)),
@@ -222,12 +229,16 @@ class PairModality(Modality):
             name: split_report(tower, split, data.modality) for name, split in data.tests.items()
         }
         block["logit_scale"] = tower.logit_scale()
-        if tower.objective == "siglip":
-            block["logit_bias"] = float(tower.siglip.bias.detach())
+        bias = tower.logit_bias()
+        if bias is not None:
+            block["logit_bias"] = bias
         block["skipped_bad_files"] = data.skipped
         block["similarity_png"] = SIMILARITY_PNG
         similarity_picture(
-            tower, data, run_dir / SIMILARITY_PNG, self.settings.pairs.similarity_pairs
+            tower,
+            data,
+            run_dir / SIMILARITY_PNG,
+            tower_options(self.settings.method).similarity_pairs,
         )
         result["crossmodal"] = block
         return result
