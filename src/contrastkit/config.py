@@ -174,7 +174,7 @@ def _fold_pairs(raw: dict[str, Any], where: str, note: Note) -> None:
             moved.append(f"method.{target}")
     note(
         f"note: {where}: the pairs: section is read as {name}'s own keys "
-        f"({', '.join(moved) or 'none set'}); write them under method: from now on"
+        f"({', '.join(moved) or 'none set'}), which belong under method:"
     )
 
 
