@@ -115,7 +115,7 @@ def train(
 
     Multi-process: `torchrun --nproc-per-node N -m contrastkit train ...` (DDP; gloo on CPU).
     """
-    from contrastkit.config import load_config, with_eval_overrides
+    from contrastkit.config import load_config, updated, with_eval_overrides
     from contrastkit.run import train_run
     from contrastkit.rundir import CONFIG
 
@@ -133,15 +133,15 @@ def train(
     else:
         cfg = load_config(config, set_ or [])
         if data is not None:
-            cfg.data.source, cfg.data.path = "auto", str(data)
+            cfg = updated(cfg, "data", source="auto", path=str(data))
         if label is not None:
-            cfg.data.label = label
+            cfg = updated(cfg, "data", label=label)
         if id_column is not None:
-            cfg.data.id_column = id_column
+            cfg = updated(cfg, "data", id_column=id_column)
         if skip_bad:
-            cfg.data.skip_bad = True
+            cfg = updated(cfg, "data", skip_bad=True)
     if stop_on_collapse:
-        cfg.health.stop_on_collapse = True
+        cfg = updated(cfg, "health", stop_on_collapse=True)
     started = time.time()
     try:
         metrics = train_run(

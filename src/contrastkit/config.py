@@ -259,23 +259,30 @@ def with_eval_overrides(cfg: Config, overrides: list[str], where: str) -> Config
     return config_from_dict(raw, f"{where} (with --set)")
 
 
-def eval_budget(cfg: Config, train_time_s: float | None) -> None:
-    """Hold the supervised baseline to about the training time (at least `MIN_BUDGET_S`)
-    unless the user set `eval.budget_s`; `eval.full` ignores the budget."""
+def updated(cfg: Config, section: str, **values: Any) -> Config:
+    """A copy of `cfg` with `values` in `section` (the sections not named are shared)."""
+    return cfg.model_copy(update={section: getattr(cfg, section).model_copy(update=values)})
+
+
+def eval_budget_s(cfg: Config, train_time_s: float | None) -> float | None:
+    """The seconds the supervised baseline may take: `eval.budget_s` when set, else about
+    the training time (at least `MIN_BUDGET_S`); None (no limit) without either. `eval.full`
+    ignores the budget."""
     if cfg.eval.budget_s is not None or train_time_s is None:
-        return
-    cfg.eval.budget_s = max(float(train_time_s), MIN_BUDGET_S)
+        return cfg.eval.budget_s
+    return max(float(train_time_s), MIN_BUDGET_S)
 
 
-def fit_defaults(cfg: Config, fitted: list[Fitted]) -> list[str]:
-    """Apply the settings a modality chose from its data, in place; one line per choice
+def fit_defaults(cfg: Config, fitted: list[Fitted]) -> tuple[Config, list[str]]:
+    """`cfg` with the settings a modality chose from its data, and one line per choice
     applied. A recipe choice (`Fitted.recipe`) applies only when the config names no
     method, to each of its keys the config does not set; any other choice applies whole,
     when the config sets none of its keys."""
+    sections: dict[str, Any] = {}
     lines = []
     named_method = bool(cfg.method.model_fields_set)
     for choice in fitted:
-        section = getattr(cfg, choice.section)
+        section = sections.get(choice.section, getattr(cfg, choice.section))
         user_set = section.model_fields_set
         if choice.recipe:
             values = (
@@ -288,20 +295,19 @@ def fit_defaults(cfg: Config, fitted: list[Fitted]) -> list[str]:
         if not values:
             continue
         if choice.section == "method":  # the recipe's method replaces the default one
-            chosen_section = METHOD_CONFIGS[values["name"]].model_validate(values)
+            sections["method"] = METHOD_CONFIGS[values["name"]].model_validate(values)
         else:  # set: the user's keys and the chosen ones (fit_to_data leaves both alone)
             kept = section.model_dump(exclude_unset=True)
-            chosen_section = type(section).model_validate({**kept, **values})
-        setattr(cfg, choice.section, chosen_section)
+            sections[choice.section] = type(section).model_validate({**kept, **values})
         chosen = ", ".join(f"{choice.section}.{key}={value}" for key, value in values.items())
         lines.append(f"chose {chosen} for {choice.reason}; set it to override")
-    return lines
+    return cfg.model_copy(update=sections), lines
 
 
-def fit_to_data(cfg: Config, n: int) -> list[str]:
-    """Choose the size-dependent training settings the user did not set from the number of
-    training items `n`, in place; one line per choice ("chose train.batch_size=64 for 300
-    items; set it to override"), and a warning for a set value that does not fit.
+def fit_to_data(cfg: Config, n: int) -> tuple[Config, list[str]]:
+    """`cfg` with the size-dependent training settings the user did not set chosen for `n`
+    training items, and one line per choice ("chose train.batch_size=64 for 300 items; set
+    it to override") or warning for a set value that does not fit.
 
     - batch size: at most a quarter of the data (4 or more steps per epoch), a power of two
       >= 2, when `train.batch_size` is not set (a larger batch trains one step per epoch);
@@ -311,13 +317,14 @@ def fit_to_data(cfg: Config, n: int) -> list[str]:
     lines: list[str] = []
     train = cfg.train
     chosen = train.model_fields_set
+    values: dict[str, int] = {}
     if "batch_size" not in chosen and train.batch_size > max(2, n // 4):
-        batch = max(2, 2 ** int(np.log2(max(2, n // 4))))
+        values["batch_size"] = max(2, 2 ** int(np.log2(max(2, n // 4))))
         lines.append(
-            f"chose train.batch_size={batch} for {n} items (was {train.batch_size}, "
-            f"{max(1, n // train.batch_size)} step(s) per epoch); set it to override"
+            f"chose train.batch_size={values['batch_size']} for {n} items (was "
+            f"{train.batch_size}, {max(1, n // train.batch_size)} step(s) per epoch); set it "
+            "to override"
         )
-        train.batch_size = batch
     elif train.batch_size > n // 2:
         lines.append(
             f"warning: train.batch_size={train.batch_size} for {n} items: "
@@ -325,15 +332,14 @@ def fit_to_data(cfg: Config, n: int) -> list[str]:
         )
     if train.warmup_epochs * 2 >= train.epochs and train.warmup_epochs > 0:
         if "warmup_epochs" not in chosen:
-            warmup = train.epochs // 10
+            values["warmup_epochs"] = train.epochs // 10
             lines.append(
-                f"chose train.warmup_epochs={warmup} for a run of {train.epochs} epochs "
-                f"(was {train.warmup_epochs}); set it to override"
+                f"chose train.warmup_epochs={values['warmup_epochs']} for a run of "
+                f"{train.epochs} epochs (was {train.warmup_epochs}); set it to override"
             )
-            train.warmup_epochs = warmup
         else:
             lines.append(
                 f"warning: train.warmup_epochs={train.warmup_epochs} spans half or more of "
                 f"the {train.epochs} epochs: the learning rate barely reaches train.lr"
             )
-    return lines
+    return updated(cfg, "train", **values), lines

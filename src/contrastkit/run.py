@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +21,18 @@ from contrastkit.builders import build_method
 from contrastkit.config import (
     Config,
     dump_config,
-    eval_budget,
+    eval_budget_s,
     fit_defaults,
     fit_to_data,
     load_config,
     settings_of,
+    updated,
     with_eval_overrides,
 )
 from contrastkit.distributed import rank
 from contrastkit.errors import TrainingDiverged, UserError
 from contrastkit.methods.registry import method_spec
-from contrastkit.modalities.base import Log, Modality
+from contrastkit.modalities.base import Log, Modality, Training
 from contrastkit.modalities.registry import modality_for, source_of
 from contrastkit.rundir import (
     CHECKPOINT,
@@ -58,6 +60,68 @@ def resolve(cfg: Config) -> Modality:
     return modality
 
 
+@dataclass(frozen=True)
+class Settled:
+    """A run resolved once, before anything is built.
+
+    Attributes:
+        cfg: The config the run trains with: the user's values, then the choices made for
+            the data (what `config.yaml` holds).
+        modality: The modality, reading `cfg`'s sections.
+        training: What the loop trains on.
+        choices: One line per setting chosen for the data.
+    """
+
+    cfg: Config
+    modality: Modality
+    training: Training
+    choices: list[str]
+
+
+def settle(cfg: Config, log: Log, *, resume: bool = False) -> Settled:
+    """Resolve a run's config once, before anything is built: the data path made absolute
+    (a run reads the same data from any folder) and the source of `train --data PATH` (what
+    the file or folder holds), the defaults the modality chooses from the data (its recipe
+    when the config names no method), the training data read, the batch size and warm-up
+    for its size; each choice is logged. A resumed run's saved config is settled already.
+    """
+    choices: list[str] = []
+    if not resume:
+        cfg, choices = _with_source(updated(cfg, "data", path=absolute_data_path(cfg.data.path)))
+    modality = modality_for(settings_of(cfg))
+    if not resume:
+        cfg, fitted = fit_defaults(cfg, modality.fitted_defaults())
+        choices += fitted
+        if fitted:  # the views, the encoder and the data read come from the fitted sections
+            modality = modality.with_settings(settings_of(cfg))
+    spec = method_spec(cfg.method.name)
+    modality.check(spec)
+    for line in choices:
+        log(line)
+    training = modality.training(spec, log)
+    for line in training.lines:
+        log(line)
+    if not resume:  # the modality does not read the train section
+        cfg, sized = fit_to_data(cfg, len(training.items))  # type: ignore[arg-type]
+        for line in sized:
+            log(line)
+        choices += sized
+    return Settled(cfg, modality, training, choices)
+
+
+def _with_source(cfg: Config) -> tuple[Config, list[str]]:
+    """`cfg` with the source `data.source: auto` finds at `data.path` (a line says it)."""
+    path = cfg.data.path
+    if cfg.data.source != "auto" or path is None:
+        return cfg, []
+    source = source_of(path)
+    if source == cfg.data.source:
+        return cfg, []
+    cfg = updated(cfg, "data", source=source)
+    kind = modality_for(settings_of(cfg)).name
+    return cfg, [f"chose data.source={source} for {Path(path).name} ({kind})"]
+
+
 def train_run(
     cfg: Config,
     out: Path,
@@ -68,7 +132,8 @@ def train_run(
     log: Log = print,
     on_epoch_end: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """Train, evaluate and write the run directory; returns the metrics written.
+    """Settle the config, train, evaluate and write the run directory; returns the metrics
+    written.
 
     Under torchrun every rank trains (`train/ddp.py`); only rank 0 writes files and
     evaluates, the other ranks return an empty dict.
@@ -78,25 +143,6 @@ def train_run(
         return _train_run(cfg, out, device, resume, overwrite, show_progress, log, on_epoch_end)
     finally:
         ddp.stop()
-
-
-def settle(cfg: Config) -> tuple[Modality, list[str]]:
-    """Settle a new run's config on its data, in place, before anything is built: the
-    source of `train --data PATH` (what the file or folder holds), then the defaults the
-    modality chooses from the data (its recipe when the config names no method); returns
-    the modality, checked against the method, and one line per choice."""
-    lines = []
-    if cfg.data.source == "auto" and cfg.data.path is not None:
-        source = source_of(cfg.data.path)
-        if source != cfg.data.source:
-            cfg.data.source = source
-            kind = modality_for(settings_of(cfg)).name
-            lines.append(f"chose data.source={source} for {Path(cfg.data.path).name} ({kind})")
-    modality = modality_for(settings_of(cfg))
-    lines += fit_defaults(cfg, modality.fitted_defaults())
-    modality.settings = settings_of(cfg)  # views, encoder and data read with the choices
-    modality.check(method_spec(cfg.method.name))
-    return modality, lines
 
 
 def _train_run(
@@ -110,12 +156,7 @@ def _train_run(
     on_epoch_end: Callable[[int], None] | None,
 ) -> dict[str, Any]:
     writer = rank() == 0
-    fitted: list[str] = []
-    if resume:
-        modality = resolve(cfg)
-    else:  # a run reads the same data from any folder it is evaluated from
-        cfg.data.path = absolute_data_path(cfg.data.path)
-        modality, fitted = settle(cfg)
+    run = settle(cfg, log if writer else _quiet, resume=resume)  # bad data: nothing written
     with ExitStack() as stack:
         replacement = None
         if writer:
@@ -124,7 +165,8 @@ def _train_run(
             prepare_run_dir(out, overwrite=overwrite, resume=resume)
             replacement = stack.enter_context(replace_run(out, enabled=overwrite))
             if not resume:
-                write_text_atomic(out / CONFIG, dump_config(cfg))
+                write_text_atomic(out / CONFIG, dump_config(run.cfg))
+            log(device_line(device, amp=run.cfg.train.amp))
 
         def epoch_done(epoch: int) -> None:
             if replacement is not None:
@@ -133,40 +175,24 @@ def _train_run(
                 on_epoch_end(epoch)
 
         try:
-            return _train(
-                cfg, out, modality, fitted, device, resume, show_progress, log, epoch_done
-            )
+            return _train(run, out, device, resume, show_progress, log, epoch_done)
         except TrainingDiverged as err:  # stopped cleanly: say what the run still holds
             raise TrainingDiverged(f"{err}; {checkpoint_state(out / CHECKPOINT)}") from None
 
 
 def _train(
-    cfg: Config,
+    run: Settled,
     out: Path,
-    modality: Modality,
-    fitted: list[str],
     device: torch.device,
     resume: bool,
     show_progress: bool,
     log: Log,
     on_epoch_end: Callable[[int], None],
 ) -> dict[str, Any]:
-    writer = rank() == 0
-    if writer:
-        for line in fitted:
-            log(line)
+    cfg, modality, training = run.cfg, run.modality, run.training
     torch.manual_seed(cfg.seed)  # the initial weights: the same seed gives the same run
-    training = modality.training(method_spec(cfg.method.name), log if writer else _quiet)
     method = build_method(cfg, modality.new_encoder)
-    derived = [] if resume else fit_to_data(cfg, len(training.items))  # type: ignore[arg-type]
-    if writer:
-        for line in training.lines:
-            log(line)
-        for line in derived:
-            log(line)
-        if derived:  # the saved config is what ran: --resume reads it (fitted: written)
-            write_text_atomic(out / CONFIG, dump_config(cfg))
-        log(device_line(device, amp=cfg.train.amp))
+
     monitor = (
         None
         if training.probe is None
@@ -190,7 +216,7 @@ def _train(
         stop_on_collapse=cfg.health.stop_on_collapse,
         log=log,
     )
-    if not writer:
+    if rank() != 0:
         return {}
     metrics: dict[str, Any] = {
         "method": cfg.method.name,
@@ -209,8 +235,8 @@ def _train(
         metrics[key] = result.samples_per_s * per_sample
     if result.collapse is not None:
         metrics["collapse"] = {"step": result.collapse.step, "symptom": result.collapse.symptom}
-    eval_budget(cfg, result.train_time_s)  # the modality reads cfg.eval
-    metrics.update(modality.evaluate(method, out, log))
+    budget_s = eval_budget_s(cfg, result.train_time_s)
+    metrics.update(modality.evaluate(method, out, log, budget_s=budget_s))
     write_json_atomic(out / METRICS, metrics)
     return metrics
 
@@ -283,7 +309,7 @@ def eval_run(run: Path, log: Log = print, overrides: list[str] | None = None) ->
     now = _data_fingerprint(cfg).get("data_fingerprint")
     if trained_on is not None and now != trained_on:
         log(f"note: {cfg.data.path} changed since the run was trained (data fingerprint)")
-    eval_budget(cfg, metrics.get("train_time_s"))
-    metrics.update(modality.evaluate(method, run, log))
+    budget_s = eval_budget_s(cfg, metrics.get("train_time_s"))
+    metrics.update(modality.evaluate(method, run, log, budget_s=budget_s))
     write_json_atomic(metrics_path, metrics)
     return metrics

@@ -174,3 +174,21 @@ def test_siglip_bias_starts_at_the_batch_prior_unless_set(
     tower = build_method(cfg, lambda: build_encoder(cfg.model, 1))
     assert isinstance(tower, TwoTower)
     assert tower.logit_bias() == pytest.approx(want)
+
+
+def test_siglip_bias_follows_the_batch_size_fitted_to_the_data() -> None:
+    """The config is settled (batch size for 89 training pairs) before the method is built,
+    so the bias starts at -ln of the batch the run trains with."""
+    from contrastkit.run import settle
+
+    sets = ["method.name=siglip", "data.source=digits_captions", "data.test_fraction=0.95"]
+    cfg = load_config(None, sets)
+    run = settle(cfg, lambda _m: None)
+    assert cfg.train.batch_size == 256  # the user's config is not changed
+    assert run.cfg.train.batch_size == 16
+    assert run.choices == [
+        "chose train.batch_size=16 for 89 items (was 256, 1 step(s) per epoch); set it to override"
+    ]
+    tower = build_method(run.cfg, run.modality.new_encoder)
+    assert isinstance(tower, TwoTower)
+    assert tower.logit_bias() == pytest.approx(-math.log(16))

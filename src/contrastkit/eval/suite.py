@@ -86,13 +86,14 @@ def supervised_baseline(
     augment: ViewAugment,
     feature_dim: int,
     seed: int,
+    budget_s: float | None = None,
     log: Callable[[str], None] = lambda _msg: None,
 ) -> dict[str, Any]:
     """The encoder trained from scratch with cross-entropy on each few-label subset.
 
     Unless `cfg.full`, the steps are scaled down (with a note) when the estimated time of
-    all draws exceeds `cfg.budget_s`; progress is logged after each draw with an estimate
-    of the time left.
+    all draws exceeds `budget_s` seconds; progress is logged after each draw with an
+    estimate of the time left.
     """
 
     def fit(subset: np.ndarray, steps: int, draw: int) -> nn.Module:
@@ -109,18 +110,18 @@ def supervised_baseline(
         )
 
     steps = cfg.supervised_steps
-    if not cfg.full and cfg.budget_s is not None and subsets:
+    if not cfg.full and budget_s is not None and subsets:
         probe = min(PROBE_STEPS, steps)
         t0 = time.perf_counter()
         fit(subsets[0], probe, 0)  # timing only: every draw reseeds before training
         per_step = (time.perf_counter() - t0) / probe
-        affordable = int(cfg.budget_s / (per_step * len(subsets)))
+        affordable = int(budget_s / (per_step * len(subsets)))
         if affordable < steps:
             steps = max(PROBE_STEPS, affordable)
             log(
                 f"note: supervised baseline: {steps} steps per draw instead of "
                 f"eval.supervised_steps={cfg.supervised_steps}, to take about "
-                f"{cfg.budget_s:.0f} s (eval.budget_s: the training time, at least 300 s); "
+                f"{budget_s:.0f} s (eval.budget_s: the training time, at least 300 s); "
                 "eval.full=true runs them all"
             )
     accs = []
@@ -157,6 +158,7 @@ def evaluate(
     make_encoder: Callable[[], nn.Module],
     feature_dim: int,
     seed: int,
+    budget_s: float | None = None,
     log: Callable[[str], None] = lambda _msg: None,
     make_pretrained: Callable[[], nn.Module] | None = None,
     from_scratch: bool = True,
@@ -164,10 +166,10 @@ def evaluate(
     """Evaluate a trained encoder and, when `cfg.baselines`, the baselines: raw input, the
     random-init encoder, the pretrained encoder as loaded (`make_pretrained`, when the
     encoder starts from pretrained weights and fine-tunes them) and, when `from_scratch`,
-    the encoder trained from scratch on the few labels (left out for an encoder that starts
-    from pretrained weights: there the supervised baseline that counts is the few-label
-    probe of the pretrained features, and training from scratch on a few labels cost most
-    of the evaluation's time for a row near chance).
+    the encoder trained from scratch on the few labels, held to about `budget_s` seconds
+    (left out for an encoder that starts from pretrained weights: there the supervised
+    baseline that counts is the few-label probe of the pretrained features, and training
+    from scratch on a few labels cost most of the evaluation's time for a row near chance).
 
     Returns:
         `{"eval": ..., "health": ..., "baselines": ...}` as in `metrics.json` (DESIGN.md);
@@ -244,6 +246,7 @@ def evaluate(
         augment=augment,
         feature_dim=feature_dim,
         seed=seed,
+        budget_s=budget_s,
         log=log,
     )
     return result

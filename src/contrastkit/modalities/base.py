@@ -6,18 +6,22 @@ sources and splits them, makes a new encoder sized for the data, hands the loop 
 `Dataset` of training items (decoded by the loader's workers) with the batched views the
 method makes on the training device, evaluates a trained method, and embeds data with ids.
 
-Lifecycle, as the application drives it (`run.py`):
+Lifecycle, as the application drives it (`run.py: settle`, then `_train`):
 
     modality = modality_for(settings)          # reads nothing yet
+    cfg, lines = fit_defaults(cfg, modality.fitted_defaults())  # a new, settled config
+    modality = modality.with_settings(settings_of(cfg))  # the data read so far is kept
     modality.check(spec)                       # the method fits the data (UserError)
-    method = build_method(cfg, modality.new_encoder)
     training = modality.training(spec, log)    # Dataset + collate + views + probe
+    cfg, lines = fit_to_data(cfg, len(training.items))  # batch size for the data
+    method = build_method(cfg, modality.new_encoder)
     fit(method, training.items, ...)
-    metrics |= modality.evaluate(method, run_dir, log)
+    metrics |= modality.evaluate(method, run_dir, log, budget_s=...)
 """
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -336,6 +340,11 @@ def label_matches(query_labels: Tensor, candidate_labels: Tensor) -> np.ndarray:
     return (query_labels.view(-1, 1) == candidate_labels.view(1, -1)).numpy()
 
 
+READ_WITH = ("seed", "data", "method", "audio", "text")
+"""The sections a modality's data (read once, then kept) depends on, with `EVAL_READ_WITH`."""
+EVAL_READ_WITH = ("max_items", "classes")
+
+
 class Modality(ABC):
     """One kind of data. Subclasses list their `sources` and implement the hooks below.
 
@@ -365,6 +374,22 @@ class Modality(ABC):
         when the path holds another kind of data. Reads at most the file's first lines."""
         return None
 
+    def with_settings(self, settings: Settings) -> Modality:
+        """This modality reading `settings`: with the data it has read so far when they
+        differ only where the reading does not depend on them (augment, model, train, the
+        evaluation's budget), as the image defaults fitted to the data do; a new one that
+        reads the data again when they change how it is read (a recipe's method, a label
+        column guessed from the file)."""
+        now, then = settings, self.settings
+        changed = any(getattr(now, k) != getattr(then, k) for k in READ_WITH) or any(
+            getattr(now.eval, k) != getattr(then.eval, k) for k in EVAL_READ_WITH
+        )
+        if changed:
+            return type(self)(settings)
+        other = copy.copy(self)
+        other.settings = settings
+        return other
+
     def check(self, spec: MethodSpec) -> None:
         """Raise `UserError` when the method cannot train on this data (wrong batch type).
         Modalities add their own checks (encoder kind, labels) on top."""
@@ -390,8 +415,12 @@ class Modality(ABC):
         """Read the training split and make the loop's dataset and views for `spec`."""
 
     @abstractmethod
-    def evaluate(self, method: nn.Module, run_dir: Path, log: Log) -> dict[str, Any]:
-        """The metrics blocks of `metrics.json` for a trained method."""
+    def evaluate(
+        self, method: nn.Module, run_dir: Path, log: Log, *, budget_s: float | None = None
+    ) -> dict[str, Any]:
+        """The metrics blocks of `metrics.json` for a trained method; `budget_s` is the
+        time the costly extras (the image suite's supervised baseline) may take, None for no
+        limit."""
 
     @abstractmethod
     def embed(

@@ -253,9 +253,11 @@ class ImageModality(Modality):
             probe=HealthProbe(split=data, augment=build_augment(s.augment)),
         )
 
-    def evaluate(self, method: nn.Module, run_dir: Path, log: Log) -> dict[str, Any]:
+    def evaluate(
+        self, method: nn.Module, run_dir: Path, log: Log, *, budget_s: float | None = None
+    ) -> dict[str, Any]:
         """Probes, retrieval, clustering, anomaly and health, with the baselines."""
-        return evaluate_images(self.settings, self.eval_data, method, log)
+        return evaluate_images(self.settings, self.eval_data, method, log, budget_s=budget_s)
 
     def embed(
         self, method: nn.Module, data: str, log: Log, options: EmbedOptions = EmbedOptions()
@@ -392,9 +394,15 @@ def encoder_of(method: nn.Module) -> nn.Module:
 
 
 def evaluate_images(
-    settings: Settings, data: ImageSplit, method: nn.Module, log: Log
+    settings: Settings,
+    data: ImageSplit,
+    method: nn.Module,
+    log: Log,
+    *,
+    budget_s: float | None = None,
 ) -> dict[str, Any]:
-    """The image suite on `data`: label-free health only when it has fewer than 2 classes."""
+    """The image suite on `data`: label-free health only when it has fewer than 2 classes;
+    `budget_s` holds the supervised baseline to about that many seconds."""
     encoder = encoder_of(method)
     augment = build_augment(settings.augment)
     if data.num_classes < 2:
@@ -419,6 +427,7 @@ def evaluate_images(
         ).to(device),
         feature_dim=encoder_feature_dim(settings.model),
         seed=settings.seed,
+        budget_s=budget_s,
         log=log,
         make_pretrained=(
             (lambda: build_encoder(model.pretrained_frozen(), in_channels, image_size=side))

@@ -131,7 +131,9 @@ class InteractionModality(Modality):
             items=TensorItems(batch), views=no_views, name=d.name, lines=[*inter.describe(), towers]
         )
 
-    def evaluate(self, method: nn.Module, run_dir: Path, log: Log) -> dict[str, Any]:
+    def evaluate(
+        self, method: nn.Module, run_dir: Path, log: Log, *, budget_s: float | None = None
+    ) -> dict[str, Any]:
         """The `recommend` block: recall@10/20 and NDCG@10 of the held-out items for the
         model, most-popular, truncated SVD (rank min(32, users - 1, items - 1)) and, on
         generated data, the generator's own scores (the oracle)."""

@@ -215,13 +215,17 @@ class PairModality(Modality):
             lines=[data.describe()],
         )
 
-    def evaluate(self, method: nn.Module, run_dir: Path, log: Log) -> dict[str, Any]:
+    def evaluate(
+        self, method: nn.Module, run_dir: Path, log: Log, *, budget_s: float | None = None
+    ) -> dict[str, Any]:
         """The digits suite on the image tower (digit captions only) and the `crossmodal`
         block; also writes `similarity.png` to `run_dir`."""
         result: dict[str, Any] = {}
         digits = self.digits
         if digits is not None:
-            result.update(evaluate_images(digits.settings, digits.data, method, log))
+            result.update(
+                evaluate_images(digits.settings, digits.data, method, log, budget_s=budget_s)
+            )
         tower = as_two_tower(method)
         data = self.data
         log(f"cross-modal retrieval and zero-shot on {', '.join(data.tests)}")

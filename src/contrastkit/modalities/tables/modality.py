@@ -126,7 +126,9 @@ class TableModality(Modality):
             name=table.name,
         )
 
-    def evaluate(self, method: nn.Module, run_dir: Path, log: Log) -> dict[str, Any]:
+    def evaluate(
+        self, method: nn.Module, run_dir: Path, log: Log, *, budget_s: float | None = None
+    ) -> dict[str, Any]:
         """The image suite's probes on the table, plus the `tabular` block of label budgets."""
         encoder = encoder_of(method)
         device = next(encoder.parameters()).device

@@ -134,7 +134,9 @@ class TextModality(Modality):
             per_sample={"train_sentences_per_s": per_sample},
         )
 
-    def evaluate(self, method: nn.Module, run_dir: Path, log: Log) -> dict[str, Any]:
+    def evaluate(
+        self, method: nn.Module, run_dir: Path, log: Log, *, budget_s: float | None = None
+    ) -> dict[str, Any]:
         """The held-out retrieval task for the trained encoder and the untrained base model.
 
         Returns:
