@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from contrastkit.eval.blocks import check_metrics
+from metrics_schema import check_metrics
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 torch.set_num_threads(1)

@@ -16,7 +16,6 @@ from tests.use.conftest import run_cli
 from contrastkit.config import load_config
 from contrastkit.data.interactions import generate_interactions, write_interactions_csv
 from contrastkit.errors import UserError
-from contrastkit.eval.blocks import check_metrics
 from contrastkit.eval.recommend import (
     interaction_matrix,
     leave_last_out,
@@ -27,6 +26,7 @@ from contrastkit.eval.recommend import (
 from contrastkit.methods.registry import method_spec
 from contrastkit.modalities.interactions.sources import GENERATED
 from contrastkit.run import load_run, resolve, train_run
+from metrics_schema import check_metrics
 
 
 def _err(capsys: pytest.CaptureFixture[str]) -> str:

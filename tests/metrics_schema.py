@@ -1,8 +1,7 @@
-"""The typed blocks of `metrics.json` (the schema docs/metrics.md describes).
+"""The schema of `metrics.json` (docs/metrics.md): one `TypedDict` per block.
 
-Each block is a `TypedDict`: it is what the evaluation functions build and what
-`metrics.json` holds, checked by `check_metrics` (pydantic, unknown keys rejected) in the
-tests of every modality's run. Keys are only ever added, never renamed. Every metric that
+`check_metrics` (pydantic, unknown keys rejected) validates every `metrics.json` a test's
+run writes (tests/conftest.py). Keys are only ever added, never renamed. Every metric that
 is a score (accuracies, recalls, AUROC, NMI) is a fraction in [0, 1].
 """
 
