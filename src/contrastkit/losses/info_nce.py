@@ -14,8 +14,8 @@ from contrastkit.losses.precision import autocast_off, upcast
 from contrastkit.losses.reduction import mean_positive_nll
 from contrastkit.losses.validation import (
     check_chunk_size,
+    check_columns,
     check_mask,
-    check_ndim,
     check_pair,
     check_positive,
     check_rows,
@@ -73,11 +73,7 @@ def info_nce(
     check_chunk_size(chunk_size)
     check_pair("query", query, "key", key)
     if negatives is not None:
-        check_ndim("negatives", negatives, 2, "(K, D)")
-        if negatives.shape[1] != query.shape[1]:
-            raise ValueError(
-                f"negatives must have shape (K, {query.shape[1]}), got {tuple(negatives.shape)}"
-            )
+        check_columns("negatives", negatives, query.shape[1])
     n = query.shape[0]
     with autocast_off(query):
         q, k = upcast(query), upcast(key).to(upcast(query).dtype)

@@ -33,6 +33,12 @@ def check_ndim(name: str, x: Tensor, ndim: int, shape_doc: str) -> None:
         raise ValueError(f"{name} must have shape {shape_doc}, got {tuple(x.shape)}")
 
 
+def check_columns(name: str, x: Tensor, dim: int) -> None:
+    """A (K, dim) matrix, e.g. a queue of negatives for (N, dim) queries."""
+    if x.ndim != 2 or x.shape[1] != dim:
+        raise ValueError(f"{name} must have shape (K, {dim}), got {tuple(x.shape)}")
+
+
 def check_pair(name_a: str, a: Tensor, name_b: str, b: Tensor) -> None:
     """Both (N, D) with the same N and D."""
     check_ndim(name_a, a, 2, "(N, D)")
