@@ -7,8 +7,8 @@ DEMO_RUN ?= runs/demo
 
 .PHONY: install system-deps demo test test-fast lint clean
 
-# torch is pinned first: the CPU wheel is on disk here, and an unpinned torch would pull
-# a CUDA build of several GB. pyproject itself only asks for torch>=2.3.
+# torch is pinned first to its CPU wheel: an unpinned torch would pull a CUDA build of
+# several GB. pyproject itself only asks for torch>=2.3.
 # Debian packages the tests and demos use: espeak-ng speaks the audio-text data,
 # wordnet-base holds the text task's words and glosses; openclipart-png and mate-icon-theme
 # are pictures benchmarks/pretrained.py writes as class folders. Installed only when missing.

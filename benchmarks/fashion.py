@@ -16,10 +16,10 @@ of training per method on the 60,000 images on 2 cores):
 + flip + brightness/contrast jitter (p 0.8, strength 0.4), for `--speed-epochs` epochs on
 the same subset: contrastkit's CLI against benchmarks/fashion_lightly.py (lightly's
 SimCLRTransform, DataLoader with workers, SimCLRProjectionHead, NTXentLoss, a plain loop)
-run by `--lightly-python` (a separate venv: python3 -m venv /work/lightly-venv &&
-/work/lightly-venv/bin/pip install torch==2.13.0 lightly). The two alternate `--repeats`
-times (the machine may be shared); images/s is the median, kNN (contrastkit's
-knn_accuracy, cosine k=20, on the same test images) the last.
+run by `--lightly-python` (a separate venv, by default .venv-lightly in the repository:
+python3 -m venv .venv-lightly && .venv-lightly/bin/pip install torch==2.13.0 lightly). The
+two alternate `--repeats` times (the machine may be shared); images/s is the median, kNN
+(contrastkit's knn_accuracy, cosine k=20, on the same test images) the last.
 lightly's half is skipped, and says so, when that interpreter is absent.
 
 Writes benchmarks/results/fashion.json and prints the tables. Needs the Debian package
@@ -114,7 +114,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1, help="lightly's DataLoader workers")
     parser.add_argument(
-        "--lightly-python", type=Path, default=Path("/work/lightly-venv/bin/python")
+        "--lightly-python", type=Path, default=ROOT / ".venv-lightly" / "bin" / "python"
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--seed", type=int, default=0)
