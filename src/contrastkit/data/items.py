@@ -1,6 +1,6 @@
 """In-memory training data as a map-style `Dataset`: the loop reads it like any other.
 
-`TensorItems` wraps what used to be handed to the loop whole: a tensor indexed along dim 0
+`TensorItems` wraps data held in memory as a whole: a tensor indexed along dim 0
 (images, table rows, token ids), a tuple of such tensors indexed together (image + caption
 ids), or a typed `contrastkit.batches.Batch`. The DataLoader asks for a whole batch of
 indices at once (`__getitems__`), which is one advanced-indexing call, with no Python work
