@@ -17,7 +17,7 @@ from contrastkit.config import load_config
 from contrastkit.encoders.hf_clip import HFTokenizer, is_clip_with_text
 from contrastkit.encoders.hf_vision import CLIP_MEAN, CLIP_STD
 from contrastkit.errors import UserError
-from contrastkit.methods.clip import TwoTower
+from contrastkit.methods.towers import TwoTower
 from contrastkit.run import resolve
 
 transformers = pytest.importorskip("transformers")
@@ -66,9 +66,9 @@ def test_both_towers_equal_the_clip_features(clip_folder: Path) -> None:
 
 
 def test_tokens_are_cut_to_the_model_positions(clip_folder: Path) -> None:
-    """pairs.text_max_len 64 is cut to the model's 40 positions, the end-of-text kept."""
+    """method.text_max_len 64 is cut to the model's 40 positions, the end-of-text kept."""
     assert is_clip_with_text(str(clip_folder))
-    tower = _tower(clip_folder, "pairs.text_max_len=64")
+    tower = _tower(clip_folder, "method.text_max_len=64")
     ids = tower.tokenizer.encode(["a" * 100])
     assert isinstance(tower.tokenizer, HFTokenizer)
     assert ids.shape == (1, 40) and int(ids[0, -1]) == 1 and int(ids[0, 0]) == 0
