@@ -16,19 +16,15 @@ from contrastkit.batches import ImageBatch
 from contrastkit.config import TrainConfig
 from contrastkit.encoders.small_cnn import SmallCNN
 from contrastkit.heads.projection import ProjectionHead
+from contrastkit.methods.simclr import SimCLR
 from contrastkit.train.loop import fit
-
-sys.path.insert(0, str(Path(__file__).parent))
-from in_batch_simclr import InBatchSimCLR  # noqa: E402
 
 
 def main() -> None:
     batch, chunk = int(sys.argv[1]), int(sys.argv[2])
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    method = InBatchSimCLR(
-        SmallCNN(width=8, feature_dim=64), ProjectionHead(64, 128, 64), temperature=0.2
-    )
+    method = SimCLR(SmallCNN(width=8, feature_dim=64), ProjectionHead(64, 128, 64), temperature=0.2)
     images = torch.randint(0, 256, (batch, 1, 28, 28), dtype=torch.uint8)
     cfg = TrainConfig(
         epochs=1,

@@ -24,12 +24,13 @@ from contrastkit.encoders.small_cnn import SmallCNN
 from contrastkit.errors import UserError
 from contrastkit.heads.projection import ProjectionHead
 from contrastkit.methods.byol import BYOL
+from contrastkit.methods.simclr import SimCLR
 from contrastkit.train.ddp import LossForward
 from contrastkit.train.loop import fit
 from contrastkit.train.step import grad_cache_loss, plain_loss
 
 sys.path.insert(0, str(Path(__file__).parent))
-from in_batch_simclr import InBatchSimCLR, no_batch_stats  # noqa: E402
+from in_batch_simclr import no_batch_stats  # noqa: E402
 
 PROBE = Path(__file__).parent / "grad_cache_memory_probe.py"
 
@@ -61,7 +62,7 @@ def test_loss_and_gradients_equal_the_plain_step(chunk: int) -> None:
 
 
 def test_training_with_grad_cache_ends_with_the_plain_weights(tmp_path: Path) -> None:
-    def train(chunk: int | None) -> InBatchSimCLR:
+    def train(chunk: int | None) -> SimCLR:
         method = no_batch_stats()
         cfg = TrainConfig(epochs=2, batch_size=32, warmup_epochs=0, optimizer="sgd", lr=0.05)
         cfg = cfg.model_copy(update={"grad_cache_chunk": chunk})
@@ -86,9 +87,7 @@ def test_training_with_grad_cache_ends_with_the_plain_weights(tmp_path: Path) ->
 
 def test_batchnorm_statistics_move_once_per_chunk() -> None:
     torch.manual_seed(0)
-    method = InBatchSimCLR(
-        SmallCNN(width=4, feature_dim=8), ProjectionHead(8, 8, 4), temperature=0.5
-    )
+    method = SimCLR(SmallCNN(width=4, feature_dim=8), ProjectionHead(8, 8, 4), temperature=0.5)
     counts = [m for m in method.modules() if isinstance(m, nn.BatchNorm2d)]
     step = grad_cache_loss(method, ViewAugment(), chunk_size=8, amp=nullcontext)
     _, backward = step(digits(16), torch.Generator().manual_seed(0))
