@@ -198,6 +198,9 @@ def build_towers(
     model section names one (its size then sets the shared space's), else the small
     character encoder sized by `options`; `objective` are `cls`'s own arguments."""
     model = ctx.model
+    clip: ClipText | None = None
+    text: nn.Module
+    tokenizer: Tokenizer
     if pretrained_clip(model):
         assert model.name is not None  # pretrained_clip checks it
         clip = load_clip_text(
@@ -206,29 +209,24 @@ def build_towers(
             freeze=model.freeze,
             max_len=options.text_max_len,
         )
-        tower = cls(
-            encoder,
-            clip.encoder,
-            tokenizer=clip.tokenizer,
-            feature_dim=model.feature_dim,
-            text_dim=clip.text_dim,
-            embed_dim=clip.embed_dim,
-            gather=options.gather,
-            **objective,
+        text, tokenizer = clip.encoder, clip.tokenizer
+        text_dim, embed_dim = clip.text_dim, clip.embed_dim
+    else:
+        chars = char_tokenizer(options)
+        text = SmallTextEncoder(
+            vocab_size=chars.vocab_size, width=options.text_width, feature_dim=model.feature_dim
         )
-        tower.start_from(clip)
-        return tower
-    tokenizer = char_tokenizer(options)
-    text = SmallTextEncoder(
-        vocab_size=tokenizer.vocab_size, width=options.text_width, feature_dim=model.feature_dim
-    )
-    return cls(
+        tokenizer, text_dim, embed_dim = chars, model.feature_dim, options.embed_dim
+    tower = cls(
         encoder,
         text,
         tokenizer=tokenizer,
         feature_dim=model.feature_dim,
-        text_dim=model.feature_dim,
-        embed_dim=options.embed_dim,
+        text_dim=text_dim,
+        embed_dim=embed_dim,
         gather=options.gather,
         **objective,
     )
+    if clip is not None:
+        tower.start_from(clip)
+    return tower
