@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from contrastkit.errors import UserError, user_message
+
+if TYPE_CHECKING:  # the commands import the library when they run (`--help` stays fast)
+    from contrastkit.config import Config
 
 app = typer.Typer(
     name="contrastkit",
@@ -115,33 +118,15 @@ def train(
 
     Multi-process: `torchrun --nproc-per-node N -m contrastkit train ...` (DDP; gloo on CPU).
     """
-    from contrastkit.config import load_config, updated, with_eval_overrides
     from contrastkit.run import train_run
-    from contrastkit.rundir import CONFIG
 
     if not out.strip():
         raise UserError("--out: empty; name the run directory, e.g. --out runs/a")
     run_dir = Path(out)
-    if resume:
-        if config is not None:
-            raise UserError(
-                "--resume continues with the run's saved config.yaml; do not pass --config"
-            )
-        cfg = load_config(run_dir / CONFIG)
-        if set_:  # the evaluation after training may change (only eval.* keys)
-            cfg = with_eval_overrides(cfg, set_, str(run_dir / CONFIG))
-    else:
-        cfg = load_config(config, set_ or [])
-        if data is not None:
-            cfg = updated(cfg, "data", source="auto", path=str(data))
-        if label is not None:
-            cfg = updated(cfg, "data", label=label)
-        if id_column is not None:
-            cfg = updated(cfg, "data", id_column=id_column)
-        if skip_bad:
-            cfg = updated(cfg, "data", skip_bad=True)
-    if stop_on_collapse:
-        cfg = updated(cfg, "health", stop_on_collapse=True)
+    data_keys = {"label": label, "id_column": id_column, "skip_bad": skip_bad or None}
+    if data is not None:
+        data_keys |= {"source": "auto", "path": str(data)}
+    cfg = _train_config(config, set_ or [], run_dir, resume, data_keys, stop_on_collapse)
     started = time.time()
     try:
         metrics = train_run(
@@ -180,6 +165,38 @@ def print_training_summary(run_dir: Path, metrics: dict[str, Any]) -> None:
             f"note: training waited {waited:.0f} s ({waited / total:.0%}) for its data; "
             "raise train.workers, or decode once with data.cache: true"
         )
+
+
+def _train_config(
+    config: Path | None,
+    sets: list[str],
+    out: Path,
+    resume: bool,
+    data_keys: dict[str, Any],
+    stop_on_collapse: bool,
+) -> Config:
+    """The user's config for `train`: the file and `--set` values with the flags' keys
+    (`data_keys`: the data section's, None where the flag is not given), or for `--resume`
+    the run's saved config (only eval.* keys may change)."""
+    from contrastkit.config import load_config, updated, with_eval_overrides
+    from contrastkit.rundir import CONFIG
+
+    if resume:
+        if config is not None:
+            raise UserError(
+                "--resume continues with the run's saved config.yaml; do not pass --config"
+            )
+        cfg = load_config(out / CONFIG)
+        if sets:  # the evaluation after training may change (only eval.* keys)
+            cfg = with_eval_overrides(cfg, sets, str(out / CONFIG))
+    else:
+        given = {key: value for key, value in data_keys.items() if value is not None}
+        cfg = load_config(config, sets)
+        if given:
+            cfg = updated(cfg, "data", **given)
+    if stop_on_collapse:
+        cfg = updated(cfg, "health", stop_on_collapse=True)
+    return cfg
 
 
 def interrupted_message(err: KeyboardInterrupt, out: Path, *, resume: bool, since: float) -> str:
