@@ -106,17 +106,17 @@ def test_a_pretrained_start_keeps_fit_to_data_and_the_users_keys() -> None:
     from contrastkit.config import fit_defaults
     from contrastkit.modalities.images.pretrained import FINE_TUNING, pretrained_defaults
 
-    cfg = config_from_dict({"model": {"encoder": "efficientnet_lite1"}, "train": {"lr": 0.01}})
-    lines = fit_defaults(cfg, pretrained_defaults(cfg.model, 48, choose=True))
+    given = config_from_dict({"model": {"encoder": "efficientnet_lite1"}, "train": {"lr": 0.01}})
+    cfg, lines = fit_defaults(given, pretrained_defaults(given.model, 48, choose=True))
     assert cfg.model.encoder == "efficientnet_lite1" and cfg.model.resolution == 96
     assert cfg.train.lr == 0.01 and cfg.train.epochs == 200  # the user's lr: no fitted train
     assert [line.split(" for ")[0] for line in lines] == [
         "chose model.resolution=96", "chose model.frozen_parts=6"
     ]  # fmt: skip
-    fresh = config_from_dict({"model": {"encoder": "efficientnet_lite0"}})
-    fit_defaults(fresh, pretrained_defaults(fresh.model, 48, choose=True))
+    given = config_from_dict({"model": {"encoder": "efficientnet_lite0"}})
+    fresh, _ = fit_defaults(given, pretrained_defaults(given.model, 48, choose=True))
     assert fresh.train.epochs == FINE_TUNING["epochs"]
-    assert fit_to_data(fresh, 300)[0].startswith("chose train.batch_size=64 for 300 items")
-    frozen = config_from_dict({"model": {"encoder": "efficientnet_lite0", "freeze": True}})
-    fit_defaults(frozen, pretrained_defaults(frozen.model, 48, choose=True))
+    assert fit_to_data(fresh, 300)[1][0].startswith("chose train.batch_size=64 for 300 items")
+    given = config_from_dict({"model": {"encoder": "efficientnet_lite0", "freeze": True}})
+    frozen, _ = fit_defaults(given, pretrained_defaults(given.model, 48, choose=True))
     assert frozen.train.epochs == 1 and frozen.model.frozen_parts == 0
