@@ -17,7 +17,7 @@ from contrastkit.run import load_run
 from contrastkit.rundir import CONFIG
 from contrastkit.use import embed_run
 
-SHARED = ("embed_dim", "text_width", "text_max_len", "gather", "similarity_pairs")
+SHARED = ("embed_dim", "text_width", "text_max_len", "text_alphabet", "gather", "similarity_pairs")
 
 
 def _write_pairs_section(run: Path) -> None:
