@@ -96,16 +96,17 @@ def test_the_recipe_applies_only_without_a_method_and_keeps_what_the_user_set(
     path = tmp_path / "rows.csv"
     path.write_text("a,label\n" + "".join(f"{i},{'xy'[i % 2]}\n" for i in range(8)))
     data = {"source": "csv", "path": str(path), "label": "label"}
-    cfg = config_from_dict({"data": data, "train": {"epochs": 3}})
-    lines = fit_defaults(cfg, modality_for(settings_of(cfg)).fitted_defaults())
+    given = config_from_dict({"data": data, "train": {"epochs": 3}})
+    cfg, lines = fit_defaults(given, modality_for(settings_of(given)).fitted_defaults())
     assert cfg.method.name == "scarf" and cfg.model.encoder == "mlp"
     assert cfg.train.epochs == 3 and cfg.train.lr == 0.001 and cfg.train.batch_size == 128
     assert lines[0] == (
         "chose method.name=scarf, method.temperature=1.0 for a table (rows.csv); set it to override"
     )
     named = config_from_dict({"data": data, "method": {"name": "scarf", "temperature": 0.5}})
-    assert fit_defaults(named, modality_for(settings_of(named)).fitted_defaults()) == []
+    assert fit_defaults(named, modality_for(settings_of(named)).fitted_defaults()) == (named, [])
     assert named.model.encoder == "small_cnn" and named.train.epochs == 200
+    assert given.method.name == "simclr"  # a new config: the user's is not changed
 
 
 def test_boosting_takes_what_it_can_and_the_raw_features_stay_narrow() -> None:
