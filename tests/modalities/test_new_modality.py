@@ -19,6 +19,7 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image
+from tests.metrics_schema import check_metrics
 from tests.modalities.toy_sources import (
     TOY_CONFIG,
     TOY_METHOD,
@@ -29,7 +30,6 @@ from tests.modalities.toy_sources import (
     TOY_MODALITY_LINE,
 )
 
-from contrastkit.eval.blocks import check_metrics
 from contrastkit.serve.ids import item_id
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "contrastkit"

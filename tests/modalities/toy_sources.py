@@ -9,6 +9,7 @@ Isola 2020, arXiv:2005.10242)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Literal
 
 import torch
@@ -16,11 +17,8 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import Tensor, nn
 
-from contrastkit.augment.types import Augment
-from contrastkit.batches import ImageBatch
-from contrastkit.methods.options import MethodContext, MethodOptions
+from contrastkit.methods.base import MethodContext, MethodOptions, TwoViewMethod
 from contrastkit.methods.projectors import projection_head
-from contrastkit.methods.views import embed_two_views
 
 
 class ToyAlignConfig(MethodOptions):
@@ -28,26 +26,17 @@ class ToyAlignConfig(MethodOptions):
     uniformity: float = Field(1.0, gt=0.0)
 
 
-class ToyAlign(nn.Module):
+def align_uniform(z_a: Tensor, z_b: Tensor, *, uniformity: float) -> Tensor:
+    """Alignment of the two views plus uniformity on the sphere. Shape: (B, P) each."""
+    a, b = F.normalize(z_a, dim=1), F.normalize(z_b, dim=1)
+    align = (a - b).pow(2).sum(dim=1).mean()
+    uniform = torch.pdist(a).pow(2).mul(-2.0).exp().mean().log()
+    return align + uniformity * uniform
+
+
+class ToyAlign(TwoViewMethod):
     def __init__(self, encoder: nn.Module, head: nn.Module, *, uniformity: float) -> None:
-        super().__init__()
-        self.encoder, self.head, self.uniformity = encoder, head, uniformity
-
-    def projection(self, images: Tensor) -> Tensor:
-        out: Tensor = self.head(self.encoder(images))
-        return out
-
-    def training_loss(
-        self, batch: ImageBatch, *, augment: Augment, generator: torch.Generator | None = None
-    ) -> Tensor:
-        z_a, z_b = embed_two_views(self.projection, batch.images, augment, generator)
-        a, b = F.normalize(z_a, dim=1), F.normalize(z_b, dim=1)
-        align = (a - b).pow(2).sum(dim=1).mean()
-        uniform = torch.pdist(a).pow(2).mul(-2.0).exp().mean().log()
-        return align + self.uniformity * uniform
-
-    def after_step(self, progress: float) -> None:
-        """No state between steps."""
+        super().__init__(encoder, head, loss=partial(align_uniform, uniformity=uniformity))
 
 
 def build_toy_align(options: ToyAlignConfig, encoder: nn.Module, ctx: MethodContext) -> ToyAlign:
@@ -134,7 +123,9 @@ class ToyModality(Modality):
             name="toy squares",
         )
 
-    def evaluate(self, method: nn.Module, run_dir: Path, log: Log) -> dict[str, Any]:
+    def evaluate(
+        self, method: nn.Module, run_dir: Path, log: Log, *, budget_s: float | None = None
+    ) -> dict[str, Any]:
         x, y, x_test, y_test = self.data
         train = F.normalize(embed_images(method.encoder, x), dim=1)
         test = F.normalize(embed_images(method.encoder, x_test), dim=1)

@@ -205,8 +205,8 @@ def encode_by_length(encoder: nn.Module, parts: list[tuple[Tensor, Tensor]]) -> 
     ids = torch.cat([F.pad(i, (0, width - i.shape[1])) for i, _ in parts])  # (N, width)
     mask = torch.cat([F.pad(m, (0, width - m.shape[1])) for _, m in parts])
     groups = length_groups(mask.sum(dim=1).cpu())
-    look_up = getattr(encoder, "token_vectors", None)
-    vectors = None if look_up is None else look_up(ids)  # (N, width, D)
+    # (N, width, D): the tokens looked up once for all groups
+    vectors = encoder.token_vectors(ids) if isinstance(encoder, TextEncoder) else None
     pieces = [
         encoder(ids[rows], mask[rows])
         if vectors is None

@@ -127,7 +127,8 @@ class Method(nn.Module, ABC, Generic[BatchT]):
 def _rename_earlier_keys(
     module: nn.Module, state_dict: dict[str, Any], prefix: str, *_args: Any
 ) -> None:
-    names = getattr(module, "earlier_names", {})
+    assert isinstance(module, Method)  # the hook is registered on methods only
+    names = module.earlier_names
     for key in list(state_dict):
         if not key.startswith(prefix):
             continue

@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from contrastkit.methods.base import Method
 from contrastkit.train.options import TrainConfig
 
 
@@ -13,11 +14,11 @@ def param_groups(
     model: nn.Module, weight_decay: float, *, encoder_lr_scale: float = 1.0
 ) -> list[dict[str, object]]:
     """The trainable parameters in groups: weights of linear/conv layers (decayed) and 1-D
-    params (norms, biases; not decayed), each split into the encoder's (`model.encoder`,
+    params (norms, biases; not decayed), each split into the encoder's (a method's encoder,
     learning rate x `encoder_lr_scale`) and the rest's (the heads: x 1). Empty groups are
     left out; every group carries its `lr_scale` (`set_lr` reads it)."""
-    encoder = getattr(model, "encoder", None)
-    in_encoder = {id(p) for p in encoder.parameters()} if isinstance(encoder, nn.Module) else set()
+    encoder = model.encoder if isinstance(model, Method) else None
+    in_encoder = {id(p) for p in encoder.parameters()} if encoder is not None else set()
     groups: dict[tuple[bool, bool], list[nn.Parameter]] = {
         (decay, enc): [] for enc in (False, True) for decay in (True, False)
     }
