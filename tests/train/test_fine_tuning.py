@@ -23,15 +23,14 @@ from contrastkit.train.optim import build_optimizer, param_groups, set_lr
 from contrastkit.train.options import TrainConfig
 
 
-class _Method(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.encoder = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
-        self.head = nn.Linear(4, 2)
+def _method() -> SimCLR:
+    """A method whose encoder is a linear layer and a BatchNorm, its head one linear layer."""
+    encoder = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    return SimCLR(encoder, nn.Linear(4, 2), temperature=0.5)
 
 
 def test_encoder_groups_get_the_scaled_learning_rate() -> None:
-    method = _Method()
+    method = _method()
     groups = param_groups(method, 0.1, encoder_lr_scale=0.25)
     as_ids = [({id(p) for p in g["params"]}, g["weight_decay"], g["lr_scale"]) for g in groups]  # type: ignore[attr-defined]
     enc, head = method.encoder, method.head
@@ -47,7 +46,7 @@ def test_encoder_groups_get_the_scaled_learning_rate() -> None:
 
 
 def test_frozen_warmup_holds_the_encoder_then_releases_it() -> None:
-    method = _Method()
+    method = _method()
     method.encoder[0].bias.requires_grad_(False)  # type: ignore[index]  # frozen by its owner
     warmup = FrozenWarmup(method.encoder, epochs=2)
     method.train()
