@@ -16,6 +16,7 @@ from contrastkit.data.caption_csv import load_caption_pairs, read_caption_csv
 from contrastkit.data.digit_captions import NUMBER_WORDS, TEMPLATES, load_digit_captions
 from contrastkit.data.speech_pairs import load_clips, load_speech_pairs
 from contrastkit.errors import UserError
+from contrastkit.modalities.registry import source_of
 
 
 def _caption_dir(tmp_path: Path, n: int = 4) -> Path:
@@ -120,3 +121,20 @@ def test_too_few_words_for_the_hold_out(tiny_speech: Path) -> None:
             split_seed=0,
             skip_bad=False,
         )
+
+
+def test_train_data_reads_a_speech_manifest_and_a_caption_csv_as_pairs(
+    tiny_speech: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "captions.csv").write_text("image_path,caption\na.png,a cat\n")
+    (tmp_path / "pairs.csv").write_text("anchor,positive\nq,a\n")
+    (tmp_path / "rows.csv").write_text("path,text,label\nx,y,1\n")  # not all manifest columns
+    found = {p.name: source_of(str(p)) for p in (
+        tiny_speech / MANIFEST, *(tmp_path / n for n in ("captions.csv", "pairs.csv", "rows.csv"))
+    )}  # fmt: skip
+    assert found == {
+        MANIFEST: "speech",
+        "captions.csv": "caption_csv",
+        "pairs.csv": "text_pairs",
+        "rows.csv": "csv",
+    }

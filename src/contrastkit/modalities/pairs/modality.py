@@ -12,10 +12,12 @@ import torch
 from rich.table import Table
 from torch import Tensor, nn
 
+from contrastkit.audio.speech import COLUMNS as SPEECH_COLUMNS
 from contrastkit.augment.build import build_augment
 from contrastkit.augment.specaugment import SpecAugment
 from contrastkit.augment.types import Augment
 from contrastkit.batches import PairBatch
+from contrastkit.data.caption_csv import COLUMNS as CAPTION_COLUMNS
 from contrastkit.data.caption_csv import load_caption_pairs
 from contrastkit.data.digit_captions import load_digit_captions
 from contrastkit.data.fashion_captions import load_fashion_captions
@@ -24,6 +26,7 @@ from contrastkit.data.items import TensorItems
 from contrastkit.data.pairs import PairData, PairSplit
 from contrastkit.data.preprocess import AudioPreprocess, CharPreprocess, ImagePreprocess
 from contrastkit.data.speech_pairs import load_speech_pairs
+from contrastkit.data.table import csv_header
 from contrastkit.data.text import read_text_lines
 from contrastkit.data.video import holds_videos
 from contrastkit.encoders.build import build_encoder
@@ -114,6 +117,17 @@ class PairModality(Modality):
     sources = PAIR_SOURCES
     batch_types = (PairBatch,)
     tables = (CROSSMODAL, LANGUAGES)
+
+    @classmethod
+    def claims(cls, path: Path) -> str | None:
+        """'speech' for a .csv file whose header is a speech manifest's (path, text, voice,
+        speed, pitch), 'caption_csv' for one with image_path and caption."""
+        if path.suffix.lower() != ".csv" or not path.is_file():
+            return None
+        header = set(csv_header(path))
+        if set(SPEECH_COLUMNS) <= header:
+            return "speech"
+        return "caption_csv" if set(CAPTION_COLUMNS) <= header else None
 
     @property
     def speech(self) -> bool:
