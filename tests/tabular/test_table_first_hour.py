@@ -22,7 +22,7 @@ from contrastkit.eval.tabular_probe import (
     raw_features,
 )
 from contrastkit.modalities.registry import modality_for, source_of
-from contrastkit.modalities.tables.recipe import guess_id_column, guess_label
+from contrastkit.modalities.tables.recipe import guess_id_column, guess_label, no_label
 from contrastkit.use import embed_run
 
 QUICK = [
@@ -88,6 +88,28 @@ def test_the_label_and_id_guesses() -> None:
     assert guess_id_column(table(size=[1.5, 2.5], colour=["r", "r"]), label=None) is None
     assert guess_id_column(table(order_id=[1.0, 1.0]), label=None) is None  # repeated
     assert guess_label(table(x=[1.0, 2.0])) is None
+
+
+def test_a_table_without_a_label_is_refused_naming_the_columns_that_could_be_one(
+    tmp_path: Path,
+) -> None:
+    rows = table(
+        patient=["p1", "p2", "p3", "p4"],  # all distinct: an id, not a label
+        size=[1.5, 2.5, 3.5, 4.5],  # a measurement
+        stage=[1.0, 2.0, 1.0, float("nan")],  # whole numbers, 2 values
+        diagnosis=["benign", "malignant", "benign", "benign"],
+    )
+    said = str(no_label(rows, "scans.csv"))
+    assert said == (
+        "scans.csv: no label column (none is named label, labels, target, class, y): name the "
+        "column to evaluate on with --label COLUMN (training does not use it); columns that "
+        "could be: diagnosis (2 values), stage (2 values)"
+    )
+    path = tmp_path / "scans.csv"
+    path.write_text("size,diagnosis\n" + "".join(f"{i}.5,{'ab'[i % 2]}\n" for i in range(8)))
+    cfg = config_from_dict({"data": {"source": "csv", "path": str(path)}})
+    with pytest.raises(UserError, match=r"scans.csv: no label column .* diagnosis \(2 values\)"):
+        modality_for(settings_of(cfg)).fitted_defaults()
 
 
 def test_the_recipe_applies_only_without_a_method_and_keeps_what_the_user_set(

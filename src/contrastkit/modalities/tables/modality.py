@@ -42,7 +42,12 @@ from contrastkit.modalities.base import (
 from contrastkit.modalities.images.modality import encoder_of
 from contrastkit.modalities.metrics_table import MetricsTable
 from contrastkit.modalities.tables.encoding import TableEncoding
-from contrastkit.modalities.tables.recipe import guess_id_column, guess_label, table_recipe
+from contrastkit.modalities.tables.recipe import (
+    guess_id_column,
+    guess_label,
+    no_label,
+    table_recipe,
+)
 from contrastkit.modalities.tables.row_query import row_file
 from contrastkit.modalities.tables.sources import (
     TABLE_SOURCES,
@@ -81,6 +86,8 @@ class TableModality(Modality):
             return fitted
         raw = read_table_source(d.model_copy(update={"label": None, "id_column": None}))
         label = guess_label(raw) if d.label is None else None
+        if d.label is None and label is None:
+            raise no_label(raw, str(d.path))
         if label is not None:
             fitted.append(label)
         if d.id_column is None:

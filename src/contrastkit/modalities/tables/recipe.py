@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from contrastkit.data.table import RawTable
+from contrastkit.errors import UserError
 from contrastkit.modalities.base import Fitted
 
 TABLE_RECIPE = (
@@ -26,6 +27,8 @@ TABLE_RECIPE = (
 
 LABEL_NAMES = ("label", "labels", "target", "class", "y")
 """Column names (any case) taken for the label when the config names none."""
+MAX_CLASSES = 50
+"""A column of 2 to this many distinct values is offered as a label when none is found."""
 ID_NAME = re.compile(r"^(id|.*[_ -]id|.*Id|.*ID)$")
 """Names of integer columns that may be a row id (`id`, `customer_id`, `userId`)."""
 
@@ -48,6 +51,24 @@ def guess_label(raw: RawTable) -> Fitted | None:
                 "data", {"label": name}, "its name (the label: evaluation only, not a feature)"
             )
     return None
+
+
+def no_label(raw: RawTable, path: str) -> UserError:
+    """The one-line refusal of a table without a label column: the columns that could be
+    one (text or integer columns of 2 to `MAX_CLASSES` values, some repeated) named for
+    --label."""
+    offered = []
+    for name, values in [*raw.categorical.items(), *raw.numeric.items()]:
+        present = [v for v in values.tolist() if v is not None and v == v]  # NaN != NaN
+        whole = all(isinstance(v, str) or float(v).is_integer() for v in present)
+        distinct = len(set(present))
+        if whole and 2 <= distinct <= min(MAX_CLASSES, len(present) - 1):
+            offered.append(f"{name} ({distinct} values)")
+    hint = f"; columns that could be: {', '.join(offered[:5])}" if offered else ""
+    return UserError(
+        f"{path}: no label column (none is named {', '.join(LABEL_NAMES)}): name the column "
+        f"to evaluate on with --label COLUMN (training does not use it){hint}"
+    )
 
 
 def guess_id_column(raw: RawTable, *, label: str | None) -> Fitted | None:

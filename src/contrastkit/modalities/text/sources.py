@@ -50,7 +50,7 @@ def load_text_data(data: DataConfig, text: TextConfig) -> TextData:
             )
         except ValueError as err:
             raise UserError(f"{path}: {err} (data.test_fraction)") from None
-        task = retrieval_task(test, f"{path.name}: held-out anchor -> positive")
+        task = retrieval_task(test, f"{path.name}: anchor -> positive")
         return TextData(name=path.stem, sentences=train.sentences(), pairs=train, test=task)
     sentences = list(dict.fromkeys(read_text_lines(path)))
     if len(sentences) < 2:  # a batch of one line has no negative: the loss would be 0
