@@ -374,7 +374,14 @@ def search(
     else:
         say(f"{len(result.hits)} nearest of {result.size} in index {result.index!r} to {given[0]}:")
         for rank, hit in enumerate(result.hits, start=1):
-            say(f"{rank:>3}  {hit.score:+.4f}  {hit.id}" + (f"  {hit.shown}" if hit.shown else ""))
+            say(f"{rank:>3}  {hit.score:+.4f}  {_hit_text(hit.id, hit.shown)}")
+
+
+def _hit_text(item: str, shown: str) -> str:
+    """A hit as the id and what it is, the id once when the shown text starts with it."""
+    if not shown:
+        return item
+    return shown if shown.startswith(f"{item}: ") else f"{item}  {shown}"
 
 
 def search_json(result: Any) -> str:

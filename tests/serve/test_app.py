@@ -251,6 +251,7 @@ def test_text_run(text_service: Service) -> None:
     hits = c.post("/search", json={"text": "the red fox is here today", "k": 3}).json()
     assert hits["results"][0]["score"] == pytest.approx(1.0, abs=1e-4)
     assert hits["results"][0]["thumbnail"] is None
+    assert hits["results"][0]["shown"] == "the red fox is here today"  # the sentence itself
     r = c.post("/search", json={"text": "../../etc/passwd"})  # a text, not a path
     assert r.status_code == 200 and all(len(h["id"]) == 16 for h in r.json()["results"])
     emb = c.post("/embed", json={"texts": ["a", "a much longer text than that"]}).json()
@@ -270,6 +271,10 @@ def test_table_run(table_service: Service) -> None:
     row = {"alcohol": 13.0, "malic_acid": 2.0}
     r = c.post("/search", json={"row": row, "k": 4})
     assert r.status_code == 200 and r.json()["count"] == 4
+    catalog = table_service.catalog
+    for hit in r.json()["results"]:  # each row by its id in the data and leading columns
+        source = catalog.sources[catalog.ids.row_of(hit["id"], name="id")]
+        assert hit["shown"].startswith(f"{source}: alcohol=") and source.startswith("wine:")
     emb = c.post("/embed", json={"rows": [row, {}]}).json()
     assert len(emb["embeddings"]) == 2 and emb["dim"] == 16
     is_error(c.post("/search", json={"row": {"../../etc/passwd": 1}}), 422, "unknown column")
@@ -316,3 +321,27 @@ def test_image_text_run_searches_images_by_text_and_by_image(tmp_path: Path) -> 
         "/search?k=1", content=png(picture[::12, ::12]), headers={"Content-Type": "image/png"}
     )
     assert r.json()["results"][0]["score"] == pytest.approx(1.0, abs=1e-4)
+
+
+def test_an_image_folder_hit_is_named_by_its_file_in_the_folder(tmp_path: Path) -> None:
+    from sklearn.datasets import load_digits
+    from tests.export.runs import IMAGE, make_run
+
+    digits = load_digits()
+    root = tmp_path / "pictures"
+    for i in range(24):  # 8x8 digits as PNG files in a folder per class
+        (root / f"class{digits.target[i]}").mkdir(parents=True, exist_ok=True)
+        pixels = (digits.images[i] * 255 / 16).astype(np.uint8)
+        Image.fromarray(pixels).save(root / f"class{digits.target[i]}" / f"d{i:02d}.png")
+    overrides = [*IMAGE, "data.source=folder", f"data.path={root}", "data.image_size=8"]
+    run = make_run(tmp_path / "run", "digits_simclr.yaml", overrides)
+    service = build_service(run, backend="torch", log=str)
+    query = root / f"class{digits.target[7]}" / "d07.png"
+    c = TestClient(create_app(service))
+    r = c.post("/search?k=3", content=query.read_bytes(), headers={"Content-Type": "image/png"})
+    hits = r.json()["results"]
+    assert hits[0]["shown"] == f"class{digits.target[7]}/d07.png"  # not the server's path
+    assert hits[0]["score"] == pytest.approx(1.0, abs=1e-4)
+    assert all(h["shown"].startswith("class") and str(tmp_path) not in h["shown"] for h in hits)
+    thumb = c.get(hits[0]["thumbnail"])
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/png"

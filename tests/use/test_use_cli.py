@@ -147,7 +147,12 @@ def test_table_embed_new_csv_search_by_row(
     hit = json.loads(capsys.readouterr().out)["hits"][0]
     assert hit["score"] == pytest.approx(1.0, abs=1e-4)
     # the row as a person finds it: data row 61 of the table, and its leading columns
-    assert hit["id"] == "wine:61" and hit["shown"].startswith(f"alcohol={wine.data[60][0]:.6g}, ")
+    assert hit["id"] == "wine:61"
+    assert hit["shown"].startswith(f"wine:61: alcohol={wine.data[60][0]:.6g}, ")
+    capsys.readouterr()
+    assert run_cli(monkeypatch, *args[:-1]) == 0  # printed: the id once, then the columns
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-1].startswith("  1  +1.0000  wine:61: alcohol=")
     bad = tmp_path / "bad.csv"
     bad.write_text("alcohol,colour\n1,2\n")
     args = ["embed", "--run", str(wine_run), "--data", str(bad), "--out", str(tmp_path / "b.npy")]

@@ -4,9 +4,11 @@ each row (`contrastkit.serve.ids`), and the pictures of image rows for `/thumb/{
 The index is a named index from `<run>/indexes/<name>/` (`contrastkit.index.store`) when
 asked for, else an exact in-memory index of the run's own data embedded at startup
 (`modality.embed(method, 'train')`). Either way a row's source (a file path, `digits[7]`,
-`train:3`) stays inside the service: clients see opaque ids, and a thumbnail is read only
-for a row of the index, from the pixels the run's data holds in memory or from the row's
-own file when that file lies under the run's `data.path`.
+`train:3`) stays inside the service: clients see opaque ids beside what a person reads for
+the row (its sentence, a table row's id and leading columns, an image's name relative to
+its data folder), and a thumbnail is read only for a row of the index, from the pixels the
+run's data holds in memory or from the row's own file when that file lies under the run's
+`data.path`.
 """
 
 from __future__ import annotations
@@ -99,6 +101,8 @@ class Catalog:
         name: What the index is (the data's or the named index's name).
         pictures: Row -> image, or None for an index of non-images.
         videos: The scenes, thumbnails and videos of an index of video frames, else None.
+        shown: What a person reads for each row (the sentence, the row's id and leading
+            columns, the image's name in its data folder), or None (an index without it).
     """
 
     index: Any
@@ -106,6 +110,7 @@ class Catalog:
     name: str
     pictures: Pictures | None = None
     videos: VideoShelf | None = None
+    shown: list[str] | None = None
     ids: ItemIds = field(init=False)
     _thumbs: dict[int, bytes] = field(init=False, default_factory=dict)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
@@ -113,11 +118,17 @@ class Catalog:
     def __post_init__(self) -> None:
         if len(self.sources) != len(self.index):
             raise ValueError(f"{len(self.sources)} sources for {len(self.index)} rows")
+        if self.shown is not None and len(self.shown) != len(self.index):
+            raise ValueError(f"{len(self.shown)} shown texts for {len(self.index)} rows")
         self.ids = ItemIds(self.sources)
 
     @property
     def has_pictures(self) -> bool:
         return self.pictures is not None or self.videos is not None
+
+    def shown_of(self, row: int) -> str | None:
+        """What a person reads for row `row`, or None when the index does not say."""
+        return None if self.shown is None else self.shown[row]
 
     def thumbnail(self, row: int) -> bytes | None:
         """PNG bytes of row `row`'s picture (cached; a video frame's JPEG as the index keeps

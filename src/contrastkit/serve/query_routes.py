@@ -61,13 +61,15 @@ def nearest(service: Service, query: np.ndarray, k: int) -> Hits:
     if catalog.videos is not None:
         return scene_hits(service, catalog.videos.scenes(query, k))
     scores, rows = catalog.index.search(query, k)
-    ids = [catalog.ids.id_of(int(r)) for r in rows[0]]
     pictures = catalog.pictures is not None
-    results = [
-        Hit(id=i, score=float(s), thumbnail=f"/thumb/{i}" if pictures else None)
-        for i, s in zip(ids, scores[0], strict=True)
-        if np.isfinite(s)
-    ]
+    results = []
+    for row, score in zip(rows[0].tolist(), scores[0], strict=True):
+        if not np.isfinite(score):
+            continue
+        item = catalog.ids.id_of(row)
+        thumbnail = f"/thumb/{item}" if pictures else None
+        shown = catalog.shown_of(row)
+        results.append(Hit(id=item, score=float(score), shown=shown, thumbnail=thumbnail))
     return Hits(results=results, count=len(results))
 
 
@@ -91,7 +93,10 @@ def scene_hits(service: Service, scenes: list[Scene]) -> Hits:
                 thumbnail=f"/thumb/{frame}",
             )
         )
-    results = [Hit(id=a.id, score=a.score, thumbnail=a.thumbnail) for a in answers]
+    results = [
+        Hit(id=a.id, score=a.score, shown=catalog.shown_of(s.row), thumbnail=a.thumbnail)
+        for a, s in zip(answers, scenes, strict=True)
+    ]
     return Hits(results=results, count=len(results), scenes=answers)
 
 

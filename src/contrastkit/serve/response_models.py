@@ -59,10 +59,15 @@ class Embeddings(BaseModel):
 
 
 class Hit(BaseModel):
-    """One neighbour: its opaque id, cosine similarity, and picture (image indexes)."""
+    """One neighbour: its opaque id, cosine similarity, what it is, and its picture (image
+    indexes)."""
 
     id: str
     score: float
+    shown: str | None = Field(
+        description="What the item is: the sentence, the table row's id and leading columns, "
+        "the image's file name in the run's data folder; null for an index that does not say."
+    )
     thumbnail: str | None = Field(description="/thumb/{id}, or null for non-images.")
 
 

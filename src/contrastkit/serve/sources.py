@@ -1,5 +1,6 @@
-"""The catalog of a run: its named index or its own data embedded, and where the pictures
-of image rows come from (the run's images in memory, or the files under `data.path`)."""
+"""The catalog of a run: its named index or its own data embedded, what a person reads for
+each row, and where the pictures of image rows come from (the run's images in memory, or the
+files under `data.path`)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def run_catalog(
         sources = list(named.ids)
         videos = VideoShelf.of(named)
         pictures = None if videos is not None else modality.pictures(sources)
-        return Catalog(NamedIndexSearch(named), sources, index, pictures, videos)
+        return Catalog(NamedIndexSearch(named), sources, index, pictures, videos, shown=named.shown)
     log("no --index: embedding the run's own data into an exact in-memory index")
     embedded = modality.embed(method, "train", log)
     sources = list(embedded.ids)
@@ -37,4 +38,5 @@ def run_catalog(
         sources,
         embedded.name,
         modality.pictures(sources),
+        shown=embedded.shown,
     )

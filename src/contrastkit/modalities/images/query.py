@@ -17,14 +17,16 @@ from contrastkit.eval.embed import embed_images
 
 
 def encoder_channels(encoder: nn.Module) -> int:
-    """Input channels of an image encoder (its first convolution)."""
+    """Input channels of an image encoder: its `in_channels` when it says (a pretrained
+    encoder of grey images repeats them to its first convolution's 3), else its first
+    convolution's."""
+    channels = getattr(encoder, "in_channels", None)
+    if isinstance(channels, int):
+        return channels
     for module in encoder.modules():
         if isinstance(module, nn.Conv2d):
             return int(module.in_channels)
-    channels = getattr(encoder, "in_channels", None)
-    if not isinstance(channels, int):
-        raise UserError("cannot tell how many image channels this run's encoder takes")
-    return channels
+    raise UserError("cannot tell how many image channels this run's encoder takes")
 
 
 def match_channels(images: Tensor, channels: int) -> Tensor:

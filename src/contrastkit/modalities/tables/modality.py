@@ -169,7 +169,8 @@ class TableModality(Modality):
         the id column's values or `NAME:K` for data row K from 1), or a CSV / Parquet file
         with the training columns, encoded as in training (ids `FILE:K`, or the id
         column's values: `options.id_column`, else the run's id column when the file has it).
-        Each row is shown by its id and leading columns.
+        Each row is shown as its id and leading columns (`ID: name=value, ...`), so that
+        a hit names the row wherever its id is not shown beside it (the service).
 
         Raises:
             UserError: the file's columns differ from training (missing and extra named).
@@ -185,7 +186,10 @@ class TableModality(Modality):
             numeric = torch.cat([table.num_train, table.num_test])[order]
             codes = torch.cat([table.cat_train, table.cat_test])[order]
             return Embedded(
-                embed_rows(encoder, numeric, codes), table.ids, table.name, shown=table.shown
+                embed_rows(encoder, numeric, codes),
+                table.ids,
+                table.name,
+                shown=_with_ids(table.ids, table.shown),
             )
         rows = self.encoding.read(Path(data), id_column=options.id_column)
         for note in rows.notes:
@@ -196,7 +200,7 @@ class TableModality(Modality):
             Path(data).name,
             notes=rows.notes,
             info={"data": Path(data).name},
-            shown=rows.shown,
+            shown=_with_ids(rows.ids, rows.shown),
         )
 
     def reference(self, method: nn.Module, log: Log) -> tuple[torch.Tensor, torch.Tensor]:
@@ -287,3 +291,8 @@ class TableModality(Modality):
             ),
             "",
         )
+
+
+def _with_ids(ids: list[str], shown: list[str]) -> list[str]:
+    """Each row as `ID: leading columns`."""
+    return [f"{i}: {text}" for i, text in zip(ids, shown, strict=True)]

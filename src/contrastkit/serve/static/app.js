@@ -1,4 +1,5 @@
-// The search page: send an image or a text to /search, show the neighbours as a grid.
+// The search page: send an image, a text or a table row to /search, show the neighbours
+// (pictures as a grid, sentences and rows as a list); a click on one finds its neighbours.
 // No external assets; thumbnails are fetched with the API key header when one is needed.
 "use strict";
 (() => {
@@ -103,9 +104,17 @@
     return el;
   }
 
+  // A nearest item: what it is (the sentence, the row's id and columns, the image's file
+  // name) and its id; a click finds its own neighbours.
   function hitTile(hit, i) {
     const el = tile(hit, i, "");
+    if (hit.shown) el.append(line("shown", hit.shown));
     el.append(line("id", hit.id));
+    el.addEventListener("click", () => {
+      $("preview").hidden = true;
+      const label = JSON.stringify(hit.shown || hit.id);
+      search(JSON.stringify({ id: hit.id, k: k() }), "application/json", label);
+    });
     return el;
   }
 
@@ -127,10 +136,25 @@
         return;
       }
       fill(data.results, false, hitTile);
+      // pictures as a grid of tiles; sentences and rows one per line, to be read
+      $("results").classList.toggle("list", !data.results.some((hit) => hit.thumbnail));
       say(data.count + " nearest of " + health.items + " to " + label + " (" + ms + " ms)");
     } catch (err) {
       say("the server did not answer: " + err, true);
     }
+  }
+
+  // "a=1.5, b=red" -> {a: 1.5, b: "red"}: a hit's columns pasted back make a query
+  function parseRow(text) {
+    const row = {};
+    text.split(",").forEach((cell) => {
+      const at = cell.indexOf("=");
+      if (at < 0) return;
+      const value = cell.slice(at + 1).trim();
+      const number = Number(value);
+      row[cell.slice(0, at).trim()] = value !== "" && Number.isFinite(number) ? number : value;
+    });
+    return row;
   }
 
   function searchFile(file) {
@@ -176,8 +200,15 @@
         search(JSON.stringify({ text, k: k() }), "application/json", JSON.stringify(text));
       });
     }
-    if (!health.takes.includes("image") && !health.takes.includes("text")) {
-      say("this run takes table rows: use POST /search with JSON {\"row\": {...}} (see /docs)");
+    if (health.takes.includes("row")) {
+      $("row-form").hidden = false;
+      $("row-form").addEventListener("submit", (e) => {
+        e.preventDefault();
+        const text = $("row").value.trim();
+        if (!text) return;
+        $("preview").hidden = true;
+        search(JSON.stringify({ row: parseRow(text), k: k() }), "application/json", text);
+      });
     }
   }
 
