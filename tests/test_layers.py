@@ -45,6 +45,7 @@ LAYERS: dict[str, int] = {
     "index": 5,
     "export": 5,
     "serve": 5,
+    "sweep": 5,
     "__main__": 5,
     "__init__": 0,
 }

@@ -259,6 +259,99 @@ def eval_(
 
 
 @app.command()
+def sweep(
+    grid: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="KEY=[v1,v2,...]: a config key and its values (repeatable; the points are "
+            "the product). augment=pairs (or singles, pairs:crop,blur,...): the "
+            "augmentation-composition preset; config=[a.yaml,b.yaml]: one recipe per file."
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="YAML config of every point (default: built-in defaults).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Sweep folder to write or continue.")] = Path(
+        "runs/sweep"
+    ),
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a config key in every point (repeatable)."),
+    ] = None,
+    subset: Annotated[
+        int | None,
+        typer.Option(min=1, help="Train each point on a seeded sample of N training images."),
+    ] = None,
+    epochs: Annotated[
+        int | None, typer.Option(min=1, help="Train each point E epochs (train.epochs).")
+    ] = None,
+    sample: Annotated[
+        int | None, typer.Option(min=1, help="Run K points of the grid, drawn with --seed.")
+    ] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of --sample and --subset.")] = 0,
+    parallel: Annotated[
+        int, typer.Option(min=1, help="Points trained at once, each in its own process.")
+    ] = 1,
+    metric: Annotated[
+        str,
+        typer.Option(
+            help="Pick the best point by knn, linear, fewshot, or a dotted key of "
+            "metrics.json (higher is better)."
+        ),
+    ] = "knn",
+    time_limit: Annotated[
+        float | None,
+        typer.Option(min=0, help="Start no point after S seconds (running ones finish)."),
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option(help="Run the points that failed before again.")
+    ] = False,
+) -> None:
+    """Train and evaluate one run per point of a grid of config values; write sweep.json,
+    sweep.html (table, heat map or line plot) and best.yaml. The same command continues
+    a sweep that was stopped."""
+    import signal
+
+    from contrastkit.sweep.plan import PAGE, SWEEP_FILE, make_plan
+    from contrastkit.sweep.results import terminal_table
+    from contrastkit.sweep.session import Options, best_line, run_sweep
+    from contrastkit.train.ddp import single_process_only
+
+    single_process_only("sweep")
+    plan = make_plan(
+        config=None if config is None else str(config),
+        sets=set_ or [],
+        grid=grid or [],
+        subset=subset,
+        epochs=epochs,
+        sample_size=sample,
+        seed=seed,
+    )
+    if metric not in ("knn", "linear", "fewshot") and "." not in metric:
+        raise UserError(f"--metric {metric!r}: expected knn, linear, fewshot or a dotted key")
+    options = Options(parallel=parallel, metric=metric, time_limit_s=time_limit,
+                      retry_failed=retry_failed)  # fmt: skip
+
+    def terminated(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        results = run_sweep(plan, out, options, say)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            f"interrupted; finished points are kept: run the same command to continue {out}"
+        ) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    console.print(terminal_table(results, title=str(out)))
+    line = best_line(results, out)
+    if line is not None:
+        say(line)
+    say(f"wrote {out / SWEEP_FILE} and {out / PAGE}")
+
+
+@app.command()
 def report(
     run: Annotated[Path, typer.Option(help="Run directory written by `contrastkit train`.")],
 ) -> None:

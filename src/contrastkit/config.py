@@ -106,24 +106,36 @@ def _format_validation_error(err: ValidationError, where: str) -> str:
     return f"{where}: {key}: {first['msg']} (got {first.get('input')!r})"
 
 
-def _apply_override(raw: dict[str, Any], override: str) -> None:
-    if "=" not in override:
-        raise UserError(f"--set {override!r}: expected KEY=VALUE, e.g. train.epochs=50")
-    dotted, _, text = override.partition("=")
+def set_key(raw: dict[str, Any], dotted: str, value: Any, where: str) -> None:
+    """Set the dotted key `dotted` of a raw config mapping to `value`, making the sections
+    on the way; `where` names the setting in error messages (`config_from_dict` then checks
+    the key and the value).
+
+    Raises:
+        UserError: an empty key part, or a part on the way that holds a value, not a section.
+    """
     parts = dotted.strip().split(".")
+    if not all(parts):
+        raise UserError(f"{where}: empty key part in {dotted!r}")
     node = raw
     for part in parts[:-1]:
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
-            raise UserError(f"--set {override!r}: '{part}' is not a section")
+            raise UserError(f"{where}: '{part}' is not a section")
         node = child
-    if not all(parts):
-        raise UserError(f"--set {override!r}: empty key part in {dotted!r}")
+    node[parts[-1]] = value
+
+
+def _apply_override(raw: dict[str, Any], override: str) -> None:
+    if "=" not in override:
+        raise UserError(f"--set {override!r}: expected KEY=VALUE, e.g. train.epochs=50")
+    dotted, _, text = override.partition("=")
     try:
-        node[parts[-1]] = yaml.safe_load(text)
+        value = yaml.safe_load(text)
     except (yaml.YAMLError, RecursionError) as err:
         reason = " ".join(str(getattr(err, "problem", None) or "nested too deeply").split())
         raise UserError(f"--set {override!r}: the value is not valid YAML ({reason})") from None
+    set_key(raw, dotted, value, f"--set {override!r}")
 
 
 Note = Callable[[str], None]
@@ -221,6 +233,20 @@ def load_config(
         UserError: the file is missing or not YAML, a key is unknown, a value has the
             wrong type.
     """
+    raw, where = raw_config(path, overrides)
+    return config_from_dict(raw, where, note)
+
+
+def raw_config(
+    path: str | Path | None, overrides: list[str] | None = None
+) -> tuple[dict[str, Any], str]:
+    """The mapping of a YAML config (empty for the defaults) with `--set` overrides applied,
+    not yet validated, and the name of its source for error messages (what `load_config`
+    hands to `config_from_dict`).
+
+    Raises:
+        UserError: the file is missing or not YAML, an override is malformed.
+    """
     raw: dict[str, Any] = {}
     where = "defaults"
     if path is not None:
@@ -233,7 +259,7 @@ def load_config(
         _apply_override(raw, override)
     if overrides:
         where = f"{where} (with --set)"
-    return config_from_dict(raw, where, note)
+    return raw, where
 
 
 def dump_config(cfg: Config) -> str:

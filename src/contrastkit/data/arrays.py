@@ -13,7 +13,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from contrastkit.atomic import write_atomic
 from contrastkit.data.imageset import ImageSet, to_nchw_uint8, unlabeled
+from contrastkit.data.split import ImageSplit
 from contrastkit.errors import UserError
 
 
@@ -122,3 +124,15 @@ def read_arrays(path: Path) -> ImageSet | tuple[ImageSet, ImageSet]:
     y_key = next((k for k in ("y", "labels") if k in arrays), None)
     values = None if y_key is None else _sparse_values(arrays, [y_key], names)
     return _image_set(arrays, x_key, y_key, path, names, values)
+
+
+def write_split_arrays(path: Path, split: ImageSplit) -> None:
+    """Write `split` as an `.npz` that `read_arrays` reads back as the same split
+    (`x_train`, `x_test`, uint8 (N, C, H, W); `y_train`, `y_test` and `class_names` when
+    every image has a label), atomically."""
+    arrays = {"x_train": split.x_train.numpy(), "x_test": split.x_test.numpy()}
+    labelled = bool((split.y_train >= 0).all() and (split.y_test >= 0).all())
+    if labelled and split.class_names:
+        arrays |= {"y_train": split.y_train.numpy(), "y_test": split.y_test.numpy()}
+        arrays["class_names"] = np.array(split.class_names, dtype=str)
+    write_atomic(path, lambda handle: np.savez(handle, **arrays))  # type: ignore[arg-type]

@@ -454,6 +454,12 @@ class Modality(ABC):
         data, their preprocessing, and a quality task of at most `max_items` per side."""
         raise UserError(f"export: {self.name} runs cannot be exported yet")
 
+    def write_subset(self, n: int, seed: int, folder: Path) -> dict[str, Any]:
+        """Write a seeded sample of `n` training items (the test items all kept) under
+        `folder`, and return the `data` settings that read it (`contrastkit sweep --subset`).
+        """
+        raise UserError(f"--subset: {self.name} data cannot be subsampled yet")
+
     def pictures(self, ids: list[str]) -> Pictures | None:
         """The picture of each index row (ids as `embed` gave them), for thumbnails; None
         when the items are not pictures."""

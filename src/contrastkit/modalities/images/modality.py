@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from torch import nn
 from contrastkit.augment.build import build_augment, build_views
 from contrastkit.augment.options import COLOUR_VIEWS, GREY_VIEWS
 from contrastkit.batches import ImageBatch
+from contrastkit.data.arrays import write_split_arrays
 from contrastkit.data.decode import IMAGE_SUFFIXES
 from contrastkit.data.detect import ARRAY_SUFFIXES, detect_format
 from contrastkit.data.folder_items import FolderItems, decode_items
@@ -252,6 +254,19 @@ class ImageModality(Modality):
             lines=lines,
             probe=HealthProbe(split=data, augment=build_augment(s.augment)),
         )
+
+    def write_subset(self, n: int, seed: int, folder: Path) -> dict[str, Any]:
+        """The training images' seeded sample (`torch.randperm` with `seed`, the first `n`,
+        in their order) and every test image as an `.npz` in `folder`, read as
+        `data.source: arrays` (a lazy folder: of the `eval.max_items` sample it evaluates on).
+        """
+        data = self.data
+        pick = torch.randperm(len(data.y_train), generator=torch.Generator().manual_seed(seed))
+        keep = pick[:n].sort().values
+        path = (folder / f"{data.name}-{len(keep)}.npz").resolve()
+        subset = replace(data, x_train=data.x_train[keep], y_train=data.y_train[keep])
+        write_split_arrays(path, subset)
+        return {"source": "arrays", "path": str(path)}
 
     def evaluate(
         self, method: nn.Module, run_dir: Path, log: Log, *, budget_s: float | None = None
