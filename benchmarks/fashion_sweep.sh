@@ -24,7 +24,7 @@ ck() { python -m contrastkit "$@"; }
 
 reduced=(--config configs/fashion_simclr.yaml
   --set model.encoder=resnet18 --set model.stem=cifar --set train.batch_size=512
-  --set train.amp=true --subset 10000 --epochs "$REDUCED_EPOCHS"
+  --subset 10000 --epochs "$REDUCED_EPOCHS"
   --parallel "$PARALLEL" --time-limit "$LIMIT")
 ck sweep "${reduced[@]}" --grid augment=pairs:crop,jitter,blur,flip,noise --out "$RUNS/pairs"
 ck sweep "${reduced[@]}" --out "$RUNS/recipe" \

@@ -263,9 +263,9 @@ def sweep(
     grid: Annotated[
         list[str] | None,
         typer.Option(
-            help="KEY=[v1,v2,...]: a config key and its values (repeatable; the points are "
+            help="KEY=\\[v1,v2,...]: a config key and its values (repeatable; the points are "
             "the product). augment=pairs (or singles, pairs:crop,blur,...): the "
-            "augmentation-composition preset; config=[a.yaml,b.yaml]: one recipe per file."
+            "augmentation-composition preset; config=\\[a.yaml,b.yaml]: one recipe per file."
         ),
     ] = None,
     config: Annotated[

@@ -177,13 +177,16 @@ def test_three_keys_give_a_heat_map_per_pair_with_the_best_over_the_third(tmp_pa
         ("seed", "train.lr"),
         ("method.temperature", "train.lr"),
     ]
-    first = {(c["data-row"], c["data-col"]): float(c["data-value"]) for c in page.cells if c["heat"] == 1}  # fmt: skip
+    first = {
+        (c["data-row"], c["data-col"]): float(c["data-value"]) for c in page.cells if c["heat"] == 1
+    }
     # seed 0, temperature 0.1: points p000 (lr 0.001, 0.1) and p001 (lr 0.002, 0.2): best 0.2
     assert first == {("0", "0.1"): 0.2, ("0", "0.5"): 0.4, ("1", "0.1"): 0.6, ("1", "0.5"): 0.8}
 
 
-def test_one_key_gives_a_line_plot(tmp_path: Path) -> None:
-    plan = plan_for(["method.temperature=[0.1,0.2,0.5]"])
+@pytest.mark.parametrize("grid", ["method.temperature=[0.1,0.2,0.5]", "augment=singles"])
+def test_one_key_gives_a_line_plot(tmp_path: Path, grid: str) -> None:
+    plan = plan_for([grid])
     write_metrics(tmp_path, "p001", 0.5)
     html = render_page(Results.start(plan, "knn", None, tmp_path), tmp_path)
     assert 'data-figure="line"' in html and "data:image/png;base64," in html

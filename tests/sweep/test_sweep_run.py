@@ -6,7 +6,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -49,7 +48,11 @@ def metrics(out: Path, point: str) -> dict[str, Any]:
 
 def starts(out: Path, point: str) -> list[str]:
     """The command lines a point's log shows, one per process started for it."""
-    return [line for line in (out / "logs" / f"{point}.txt").read_text().splitlines() if line.startswith("--- ")]  # fmt: skip
+    return [
+        line
+        for line in (out / "logs" / f"{point}.txt").read_text().splitlines()
+        if line.startswith("--- ")
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +133,9 @@ def test_a_killed_sweep_continues_to_the_same_results(whole: Path, tmp_path: Pat
 
 
 @pytest.mark.slow
-def test_a_failing_point_is_reported_and_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_a_failing_point_is_reported_and_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "failing"
     args = ["sweep", "--config", "configs/digits_simclr.yaml", "--epochs", "1",
             "--grid", "data.source=[arrays]", "--out", str(out)]  # fmt: skip
@@ -144,7 +149,9 @@ def test_a_failing_point_is_reported_and_kept(tmp_path: Path, monkeypatch: pytes
     assert yaml.safe_load((out / "configs" / "p000.yaml").read_text())["data"]["source"] == "arrays"
 
 
-def test_bad_input_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_bad_input_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "sweep"
     for grid in ("augment.crop_scal=[[0.2,1]]", "method.temperature=[0.1,abc]"):
         code = run_cli(monkeypatch, "sweep", "--config", "configs/digits_simclr.yaml",

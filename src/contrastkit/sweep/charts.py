@@ -36,8 +36,9 @@ class View:
 
 def _augment_views(axis: Axis, k: int) -> list[View]:
     """The pair matrix's two axes (rows: the later augmentation, columns: the earlier), or
-    one axis of composition names when a composition has more than two."""
-    if any(len(c) > 2 for c in axis.values):
+    one axis of composition names when there is no pair or a composition has more than two."""
+    sizes = {len(c) for c in axis.values}
+    if max(sizes) > 2 or 2 not in sizes:
         return [View(axis.key, axis.labels, _label_of(axis, k))]
     used = {name for c in axis.values for name in c}
     names = tuple(name for name in AUGMENTATIONS if name in used)

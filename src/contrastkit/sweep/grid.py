@@ -2,11 +2,12 @@
 
 Each `--grid` names one config key (dotted, as `--set` takes it) and a YAML list of its
 values, or several keys joined by commas that every value sets together
-(`augment.brightness,augment.contrast=[0.4,0.8]`: one jitter strength); two special keys: `augment` takes the augmentation-composition preset
-(`sweep/presets.py`) and `config` a list of config files (one recipe per file, e.g. one
-per method). The points are the product of the keys' values, the first key varying
-slowest; `--sample K` keeps K of them, drawn with a seed (the first K of a seeded
-permutation, so a larger K keeps the points a smaller one chose).
+(`augment.brightness,augment.contrast=[0.4,0.8]`: one jitter strength). Two keys are
+special: `augment` takes the augmentation-composition preset (`sweep/presets.py`) and
+`config` a list of config files (one recipe per file, e.g. one per method). The points are
+the product of the keys' values, the first key varying slowest; `--sample K` keeps K of
+them, drawn with a seed (the first K of a seeded permutation, so a larger K keeps the
+points a smaller one chose).
 
 Example:
     >>> axes = parse_grid(["method.temperature=[0.1,0.5]", "augment=singles:crop,blur"])

@@ -19,6 +19,7 @@ from typing import Any
 
 from contrastkit.config import config_from_dict, raw_config, set_key
 from contrastkit.errors import UserError
+from contrastkit.rundir import LOCK
 from contrastkit.sweep.grid import CONFIG_KEY, Axis, Point, expand, parse_grid, sample
 
 SWEEP_FILE = "sweep.json"
@@ -148,7 +149,7 @@ def previous_sweep(out: Path, plan: Plan) -> dict[str, Any] | None:
     """
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: exists and is not a folder")
-    names = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+    names = sorted(p.name for p in out.iterdir() if p.name != LOCK) if out.is_dir() else []
     if not names:
         return None
     path = out / SWEEP_FILE
