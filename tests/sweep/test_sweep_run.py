@@ -17,6 +17,7 @@ import yaml
 
 from contrastkit.cli import main
 from contrastkit.config import load_config
+from contrastkit.train.checkpoint import load_checkpoint
 
 SWEEP = [
     "sweep",
@@ -27,6 +28,7 @@ SWEEP = [
     "--set", "model.width=4",
     "--set", "model.feature_dim=16",
     "--set", "eval.fewshot_draws=2",
+    "--set", "train.batch_size=64",
 ]  # fmt: skip
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 SCORES = ("knn_top1", "linear_top1")
@@ -112,6 +114,7 @@ def test_a_killed_sweep_continues_to_the_same_results(whole: Path, tmp_path: Pat
     fcntl.flock(lock, fcntl.LOCK_EX)  # waits until the orphaned point has exited too
     os.close(lock)
     assert not (out / "points" / "p001" / "metrics.json").is_file()
+    assert load_checkpoint(checkpoint)["epoch"] < 4  # killed mid-training
     kept = (out / "points" / "p000" / "metrics.json").stat().st_mtime_ns
 
     mp = pytest.MonkeyPatch()

@@ -22,7 +22,7 @@ from contrastkit.sweep.results import PENDING, RUNNING, SHOWN, Results, percent,
 SWEEP_CSS = """
 table.heat td, table.heat th { text-align: center; min-width: 3.6em; border: 1px solid #fff; }
 table.heat td.empty { background: #f4f4f4; color: #888; font-size: 0.8em; }
-#points td.setting, #points td[data-key="status"] { text-align: left; }
+#points .setting, #points td[data-key="status"] { text-align: left; }
 table.heat caption { caption-side: top; text-align: left; color: #555; padding: 0.3em 0; }
 table.heat th.corner { color: #777; font-weight: normal; font-size: 0.85em; }
 tr.best td { font-weight: 600; background: #f3f7ff; }
@@ -74,6 +74,7 @@ def _pictures(results: Results) -> str:
 
 def _table(results: Results) -> str:
     plan, best = results.plan, results.best()
+    left = [*(a.key for a in plan.axes), "status"]  # text columns
     head = ["point", *(a.key for a in plan.axes), "kNN %", "linear %", "few-label %"]
     head += ["train s", "status"]
     rows = []
@@ -93,7 +94,10 @@ def _table(results: Results) -> str:
         cells.append(f'<td data-key="status"{css}>{escape(status_text(r))}</td>')
         row_css = ' class="best"' if point == best else ""
         rows.append(f'<tr data-point="{point.id}"{row_css}>{"".join(cells)}</tr>')
-    header = "".join(f"<th>{escape(h)}</th>" for h in head)
+    header = "".join(
+        f'<th class="setting">{escape(h)}</th>' if h in left else f"<th>{escape(h)}</th>"
+        for h in head
+    )
     return (
         f'<h2>Every point</h2><table id="points"><thead><tr>{header}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
