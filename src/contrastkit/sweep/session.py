@@ -162,9 +162,9 @@ def run_sweep(plan: Plan, out: Path, options: Options, log: Log) -> Results:
             or (options.retry_failed and results.points[p.id].status == FAILED)
         ]
         jobs = [_job(plan, point, out, results.data) for point in todo]
-        for point in todo:
-            results.points[point.id].status = PENDING
         done, failed = results.count(DONE), results.count(FAILED)
+        for point in todo:
+            results.points[point.id].status = PENDING  # a failed point run again
         log(
             f"sweep: {len(plan.points)} of {plan.total} points; {done} done, {failed} failed, "
             f"{len(jobs)} to run, {options.parallel} at a time, {_threads(options)} CPU "
