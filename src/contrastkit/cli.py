@@ -310,11 +310,9 @@ def sweep(
     """Train and evaluate one run per point of a grid of config values; write sweep.json,
     sweep.html (table, heat map or line plot) and best.yaml. The same command continues
     a sweep that was stopped."""
-    import signal
-
     from contrastkit.sweep.plan import PAGE, SWEEP_FILE, make_plan
     from contrastkit.sweep.results import terminal_table
-    from contrastkit.sweep.session import Options, best_line, run_sweep
+    from contrastkit.sweep.session import Options, best_line, run_sweep, sigterm_interrupts
     from contrastkit.train.ddp import single_process_only
 
     single_process_only("sweep")
@@ -327,23 +325,15 @@ def sweep(
         sample_size=sample,
         seed=seed,
     )
-    if metric not in ("knn", "linear", "fewshot") and "." not in metric:
-        raise UserError(f"--metric {metric!r}: expected knn, linear, fewshot or a dotted key")
     options = Options(parallel=parallel, metric=metric, time_limit_s=time_limit,
                       retry_failed=retry_failed)  # fmt: skip
-
-    def terminated(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, terminated)
     try:
-        results = run_sweep(plan, out, options, say)
+        with sigterm_interrupts():
+            results = run_sweep(plan, out, options, say)
     except KeyboardInterrupt:
         raise Interrupted(
             f"interrupted; finished points are kept: run the same command to continue {out}"
         ) from None
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     console.print(terminal_table(results, title=str(out)))
     line = best_line(results, out)
     if line is not None:

@@ -164,6 +164,8 @@ def test_bad_input_writes_nothing(
         assert err.startswith("error: --grid ") and err.count("\n") == 1
     assert run_cli(monkeypatch, "sweep", "--out", str(out)) == 2
     assert "empty grid" in capsys.readouterr().err
+    code = run_cli(monkeypatch, "sweep", "--grid", "seed=[0]", "--metric", "acc", "--out", str(out))
+    assert code == 2 and "--metric 'acc': expected knn, linear" in capsys.readouterr().err
     assert not out.exists()
     out.mkdir()
     (out / "mine.txt").write_text("keep")

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ import yaml
 
 from contrastkit.atomic import write_json_atomic, write_text_atomic
 from contrastkit.config import config_from_dict
+from contrastkit.errors import UserError
 from contrastkit.rundir import lock_run_dir
 from contrastkit.sweep.grid import Point
 from contrastkit.sweep.page import render_page
@@ -59,6 +62,12 @@ class Options:
     metric: str = "knn"
     time_limit_s: float | None = None
     retry_failed: bool = False
+
+    def __post_init__(self) -> None:
+        if self.metric not in ("knn", "linear", "fewshot") and "." not in self.metric:
+            raise UserError(
+                f"--metric {self.metric!r}: expected knn, linear, fewshot or a dotted key"
+            )
 
 
 def _write_subsets(plan: Plan, out: Path, data: dict[str, dict[str, Any]], log: Log) -> None:
@@ -141,6 +150,21 @@ class _Progress:
             return ""
         minutes = sum(self.walls) / len(self.walls) * left / self.parallel / 60
         return f"  ({self.results.count(DONE)} done, {left} to go, ~{minutes:.0f} min left)"
+
+
+@contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt inside the block, as Ctrl-C does (a job scheduler's
+    stop then stops the running points and keeps the sweep resumable)."""
+
+    def terminated(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_sweep(plan: Plan, out: Path, options: Options, log: Log) -> Results:
