@@ -1,8 +1,10 @@
 """The runner: which command a point gets, how its end is read, P at a time, the time limit,
-and Ctrl-C stopping the running points."""
+Ctrl-C stopping the running points, and SIGTERM read as Ctrl-C."""
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -21,6 +23,7 @@ from contrastkit.sweep.runner import (
     point_env,
     run_jobs,
 )
+from contrastkit.sweep.session import sigterm_interrupts
 
 
 def job(tmp_path: Path, index: int = 0) -> Job:
@@ -111,3 +114,11 @@ def test_ctrl_c_stops_the_running_points(tmp_path: Path, monkeypatch: pytest.Mon
         ("p000", INTERRUPTED),
         ("p001", INTERRUPTED),
     ]
+
+
+def test_sigterm_interrupts_inside_the_block_only() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt), sigterm_interrupts():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises before this ends
+    assert signal.getsignal(signal.SIGTERM) is before
