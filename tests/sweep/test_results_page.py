@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from contrastkit.sweep.charts import colour_range
 from contrastkit.sweep.page import render_page
 from contrastkit.sweep.plan import POINTS, make_plan
 from contrastkit.sweep.results import Results
@@ -192,3 +193,9 @@ def test_one_key_gives_a_line_plot(tmp_path: Path, grid: str) -> None:
     assert 'data-figure="line"' in html and "data:image/png;base64," in html
     assert not parse(html).heatmaps
     assert 'http-equiv="refresh"' in html  # two points still to run
+
+
+def test_colours_stretch_over_two_points_at_least() -> None:
+    assert colour_range([0.803, 0.801]) == pytest.approx((0.792, 0.812))
+    assert colour_range([0.70, 0.80, 0.75]) == (0.70, 0.80)
+    assert colour_range([0.5]) == pytest.approx((0.49, 0.51))

@@ -72,6 +72,21 @@ def views(axes: tuple[Axis, ...]) -> list[View]:
     return found
 
 
+MIN_SPAN = 0.02
+"""The least range of scores the colours of a heat map stretch over (2 points of top-1):
+cells closer than the noise of one run (about a point) do not look far apart."""
+
+
+def colour_range(values: list[float]) -> tuple[float, float]:
+    """The scores the darkest and the brightest colour stand for: the lowest and highest of
+    `values`, widened about their middle to at least `MIN_SPAN`."""
+    if not values:
+        return 0.0, 1.0
+    low, high = min(values), max(values)
+    widen = max(0.0, MIN_SPAN - (high - low)) / 2
+    return low - widen, high + widen
+
+
 def _colour(t: float) -> tuple[str, str]:
     """Background (viridis at `t` in [0, 1]) and a readable text colour."""
     r, g, b, _ = colormaps["viridis"](t)
@@ -87,7 +102,8 @@ def heatmap_html(
     rows: View, cols: View, points: list[Point], score: Score, state: State, title: str
 ) -> str:
     """An HTML table: a cell per (row, column) label holding the best score of its points,
-    as a percentage, coloured from the lowest (dark) to the highest (yellow) of the map.
+    as a percentage, coloured from the lowest (dark) to the highest (yellow) of the map
+    (`colour_range`: at least `MIN_SPAN` apart).
     Each cell carries `data-row`, `data-col`, `data-value` (the fraction) and
     `data-point` (the point shown); a cell whose points have no score yet shows their state
     (pending, running, failed)."""
@@ -102,7 +118,7 @@ def heatmap_html(
         elif (r, c) not in best or value > best[(r, c)][0]:
             best[(r, c)] = (value, point)
     values = [v for v, _ in best.values()]
-    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    low, high = colour_range(values)
     head = "".join(f'<th scope="col">{escape(c)}</th>' for c in cols.labels)
     body = []
     for r in rows.labels:
@@ -118,7 +134,7 @@ def heatmap_html(
                 )
                 continue
             value, point = best[(r, c)]
-            back, text = _colour(0.5 if high == low else (value - low) / (high - low))
+            back, text = _colour((value - low) / (high - low))
             cells.append(
                 f'<td data-row="{escape(r)}" data-col="{escape(c)}" data-value="{value!r}" '
                 f'data-point="{point.id}" style="background:{back};color:{text}" '
