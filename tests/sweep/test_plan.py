@@ -88,6 +88,22 @@ def test_bad_input_is_refused_before_anything_runs(kwargs: dict, message: str) -
     assert "\n" not in str(err.value)
 
 
+def test_a_config_with_the_older_pairs_section_is_read_once_with_one_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    older = tmp_path / "siglip.yaml"
+    older.write_text(
+        "data: {source: digits_captions}\nmethod: {name: siglip}\n"
+        "pairs: {embed_dim: 48, siglip_init_bias: -5.0}\n"
+    )
+    plan = plan_for(["method.init_scale=[5.0,10.0]"], config=str(older))
+    assert capsys.readouterr().err.count("the pairs: section is read as siglip's") == 1
+    methods = [config_from_dict(plan.point_raw(p, None)).method for p in plan.points]
+    shown = [(m.embed_dim, m.init_bias, m.init_scale) for m in methods]  # type: ignore[union-attr]
+    assert shown == [(48, -5.0, 5.0), (48, -5.0, 10.0)]
+    assert "pairs" not in capsys.readouterr().err
+
+
 def test_a_new_or_empty_folder_starts_a_sweep(tmp_path: Path) -> None:
     plan = plan_for(["seed=[0,1]"])
     assert previous_sweep(tmp_path / "new", plan) is None

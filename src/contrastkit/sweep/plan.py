@@ -93,7 +93,7 @@ def _bases(config: str | None, sets: list[str], axes: list[Axis]) -> dict[str, d
     bases = {}
     for path in files:
         raw, where = raw_config(path, sets)
-        config_from_dict(copy.deepcopy(raw), where)
+        config_from_dict(raw, where)  # an older layout is read into today's, noted once
         bases[path or DEFAULTS] = raw
     return bases
 
