@@ -326,6 +326,50 @@ def build_index(
         ValueError: Bad arguments or batch shapes, an empty stream, or IVF with fewer
             vectors than lists.
     """
+    _check_build_arguments(
+        kind=kind, dim=dim, count=count, exact_max=exact_max, nlist=nlist,
+        target_recall=target_recall, check_queries=check_queries,
+    )  # fmt: skip
+    chosen: Kind | None
+    if kind == "auto":
+        chosen = None if count is None else ("flat" if count <= exact_max else "ivf")
+    else:
+        chosen = kind
+    staging = _Staging(
+        dim=dim,
+        planned=nlist or (None if count is None else default_nlist(count)),
+        train_sample=train_sample,
+        seed=seed,
+        held=_HeldBack(check_queries, dim, seed),
+    )
+    stage_limit = staging.limit(chosen, exact_max)
+    positions: list[np.ndarray] = []
+    built: BuiltIndex | None = None
+    for batch in batches:
+        rows, pos = staging.held.offer(normalized(batch, dim=dim, what="batch"))
+        positions.append(pos)
+        if built is not None:
+            built.index.add(rows)
+            continue
+        staging.rows.append(rows)
+        if staging.held.seen > stage_limit:
+            built = staging.start(chosen or "ivf")
+    if staging.held.seen == 0:
+        raise ValueError("no vectors to index: the batches were empty")
+    return _add_held_back(built, staging, chosen, positions, target_recall)
+
+
+def _check_build_arguments(
+    *,
+    kind: str,
+    dim: int,
+    count: int | None,
+    exact_max: int,
+    nlist: int | None,
+    target_recall: float,
+    check_queries: int,
+) -> None:
+    """Raise ValueError naming the first of `build_index`'s arguments out of range."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     if dim < 1 or exact_max < 0 or not 0 < target_recall <= 1 or check_queries < 1:
@@ -337,64 +381,82 @@ def build_index(
         raise ValueError(f"count must be >= 1, got {count}")
     if nlist is not None and nlist < 1:
         raise ValueError(f"nlist must be >= 1, got {nlist}")
-    chosen: Kind | None
-    if kind == "auto":
-        chosen = None if count is None else ("flat" if count <= exact_max else "ivf")
-    else:
-        chosen = kind
-    held = _HeldBack(check_queries, dim, seed)
-    staged: list[np.ndarray] = []
-    positions: list[np.ndarray] = []
-    built: BuiltIndex | None = None
-    planned = nlist or (None if count is None else default_nlist(count))
 
-    def stage_limit() -> int:
-        if chosen in ("flat", "hnsw") or (chosen == "ivf" and train_sample is not None):
+
+@dataclass
+class _Staging:
+    """The vectors of the stream read before the index exists, and how to start it.
+
+    Attributes:
+        dim: Vector size D.
+        planned: IVF lists when fixed up front (`nlist`, or from `count`), else None.
+        train_sample: Vectors to train IVF on, or None for the staged ones.
+        seed: Seeds the training sample and k-means.
+        held: The reservoir of held-out check queries.
+        rows: Normalised batches staged so far, each Shape: (B, D).
+    """
+
+    dim: int
+    planned: int | None
+    train_sample: np.ndarray | None
+    seed: int
+    held: _HeldBack
+    rows: list[np.ndarray] = field(default_factory=list)
+
+    def limit(self, chosen: Kind | None, exact_max: int) -> int:
+        """How many vectors to stage before the index starts (0: start at once)."""
+        if chosen in ("flat", "hnsw") or (chosen == "ivf" and self.train_sample is not None):
             return 0
-        return exact_max if planned is None else TRAIN_PER_LIST * planned
+        return exact_max if self.planned is None else TRAIN_PER_LIST * self.planned
 
-    def start(final: Kind, *, train_on_held: bool = True) -> BuiltIndex:
-        lists = planned or default_nlist(held.seen)
-        made = BuiltIndex(_new_index(final, dim, lists), final, dim)
+    def start(self, final: Kind, *, train_on_held: bool = True) -> BuiltIndex:
+        """A new index of kind `final` (IVF trained first) holding the staged rows."""
+        lists = self.planned or default_nlist(self.held.seen)
+        made = BuiltIndex(_new_index(final, self.dim, lists), final, self.dim)
         if final == "ivf":
-            if train_sample is None:  # the staged rows and the held-out sample (normalised)
-                train = np.vstack([*staged, held.sample()[0]] if train_on_held else staged)
+            if self.train_sample is None:  # the staged rows and the held-out sample
+                held = [self.held.sample()[0]] if train_on_held else []
+                train = np.vstack([*self.rows, *held])
             else:
-                train = normalized(train_sample, dim=dim, what="train_sample")
-            if len(train) < lists:
-                raise ValueError(f"IVF with {lists} lists needs >= {lists} training vectors")
-            limit = TRAIN_PER_LIST * lists
-            if len(train) > limit:
-                train = train[np.random.default_rng(seed).choice(len(train), limit, False)]
-            faiss.extract_index_ivf(made.index).cp.seed = seed
-            made.index.train(train)
+                train = normalized(self.train_sample, dim=self.dim, what="train_sample")
+            _train_ivf(made.index, train, lists, self.seed)
             made.params["nlist"] = lists
-        for part in staged:
+        for part in self.rows:
             made.index.add(part)
-        staged.clear()
+        self.rows.clear()
         return made
 
-    for batch in batches:
-        rows, pos = held.offer(normalized(batch, dim=dim, what="batch"))
-        positions.append(pos)
-        if built is not None:
-            built.index.add(rows)
-            continue
-        staged.append(rows)
-        if held.seen > stage_limit():
-            built = start(chosen or "ivf")
-    if held.seen == 0:
-        raise ValueError("no vectors to index: the batches were empty")
-    queries, own = held.sample()
-    enough = held.seen - len(queries) >= max(11, len(queries))  # rows beside the queries
+
+def _train_ivf(index: faiss.Index, train: np.ndarray, lists: int, seed: int) -> None:
+    """Train IVF's k-means on `train`, a seeded sample of `TRAIN_PER_LIST` x lists at most."""
+    if len(train) < lists:
+        raise ValueError(f"IVF with {lists} lists needs >= {lists} training vectors")
+    limit = TRAIN_PER_LIST * lists
+    if len(train) > limit:
+        train = train[np.random.default_rng(seed).choice(len(train), limit, False)]
+    faiss.extract_index_ivf(index).cp.seed = seed
+    index.train(train)
+
+
+def _add_held_back(
+    built: BuiltIndex | None,
+    staging: _Staging,
+    chosen: Kind | None,
+    positions: list[np.ndarray],
+    target_recall: float,
+) -> BuiltIndex:
+    """The index once the stream has ended: started if it was not yet, tuned on the held-out
+    queries, which are then added last (`positions` gets their stream positions)."""
+    queries, own = staging.held.sample()
+    enough = staging.held.seen - len(queries) >= max(11, len(queries))  # rows beside them
     if built is None and enough:
-        built = start(chosen or "flat")  # the stream ended before the staging limit
+        built = staging.start(chosen or "flat")  # the stream ended before the staging limit
     if built is not None and enough:
         _tune(built, queries, None, target_recall)  # held-out queries: not in the index
     else:  # a tiny stream: everything goes in, tuned (if approximate) on stored rows
         if built is None:
-            staged.append(queries)
-            built = start(chosen or "flat", train_on_held=False)
+            staging.rows.append(queries)
+            built = staging.start(chosen or "flat", train_on_held=False)
         else:  # started before the stream ended (a fixed kind): the queries join it
             built.index.add(queries)
         built.recall_queries = "stored rows"
