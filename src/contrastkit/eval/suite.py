@@ -175,61 +175,23 @@ def evaluate(
         `{"eval": ..., "health": ..., "baselines": ...}` as in `metrics.json` (DESIGN.md);
         with unlabeled items (label -1) only the label-free health block is measured.
     """
-    if (data.y_train < 0).any() or (data.y_test < 0).any():
-        log("some items have no label: label metrics and baselines skipped")
-        return {"eval": {}, "health": health(encoder, data.x_test, augment, seed)}
-    fitted = fit_labels(
-        data.y_train.numpy(), data.y_test.numpy(), per_class=cfg.fewshot_labels_per_class
-    )
-    for note in fitted.notes:
-        log(f"note: {note}")
-    if fitted.skip is not None:
-        log(f"note: {fitted.skip}; label metrics and baselines skipped")
-        return {
-            "eval": {"skipped": fitted.skip},
-            "health": health(encoder, data.x_test, augment, seed),
-        }
-    data = fitted_split(data, fitted)
-    cfg = cfg.model_copy(update={"fewshot_labels_per_class": fitted.per_class})
-    subsets = fewshot_indices(
-        data.y_train.numpy(),
-        per_class=cfg.fewshot_labels_per_class,
-        draws=cfg.fewshot_draws,
-        seed=seed,
-    )
+    labelled = _labelled(data, cfg, seed, log)
+    if isinstance(labelled, dict):  # no label metrics: the eval block says why
+        return {"eval": labelled, "health": health(encoder, data.x_test, augment, seed)}
+    data, cfg, subsets = labelled
     log("evaluating the trained encoder")
     device = next(encoder.parameters()).device  # the metrics run where the encoder does
-    train_z = embed_images(encoder, data.x_train).to(device)
-    test_z = embed_images(encoder, data.x_test).to(device)
+    train_z, test_z = _embedded(encoder, data, device)
     result: dict[str, Any] = {
         "eval": probe_features(train_z, test_z, data, cfg, subsets, seed),
         "health": health(encoder, data.x_test, augment, seed, z=test_z),
     }
     if not cfg.baselines:
         return result
-    log("baseline: raw pixels")
-    raw_train = to_float(data.x_train).flatten(1).to(device)
-    raw_test = to_float(data.x_test).flatten(1).to(device)
-    log("baseline: random-init encoder")
-    torch.manual_seed(seed)
-    random_encoder = make_encoder()
-    rand_train = embed_images(random_encoder, data.x_train).to(device)
-    rand_test = embed_images(random_encoder, data.x_test).to(device)
-    baselines = {
-        "raw": probe_features(raw_train, raw_test, data, cfg, subsets, seed),
-        "random_init": probe_features(rand_train, rand_test, data, cfg, subsets, seed),
-    }
-    if make_pretrained is not None:
-        log("baseline: pretrained encoder, not fine-tuned")
-        pretrained = make_pretrained()
-        baselines["pretrained"] = probe_features(
-            embed_images(pretrained, data.x_train).to(device),
-            embed_images(pretrained, data.x_test).to(device),
-            data,
-            cfg,
-            subsets,
-            seed,
-        )
+    baselines = feature_baselines(
+        data, cfg, subsets, make_encoder=make_encoder, make_pretrained=make_pretrained,
+        device=device, seed=seed, log=log,
+    )  # fmt: skip
     result["baselines"] = baselines
     if not from_scratch:
         baselines["supervised_fewshot"] = {"skipped": NO_FROM_SCRATCH}
@@ -250,3 +212,68 @@ def evaluate(
         log=log,
     )
     return result
+
+
+def _embedded(encoder: nn.Module, data: ImageSplit, device: torch.device) -> tuple[Tensor, Tensor]:
+    """The encoder's embeddings of the split's train and test images, on `device`."""
+    return (
+        embed_images(encoder, data.x_train).to(device),
+        embed_images(encoder, data.x_test).to(device),
+    )
+
+
+def feature_baselines(
+    data: ImageSplit,
+    cfg: EvalConfig,
+    subsets: list[np.ndarray],
+    *,
+    make_encoder: Callable[[], nn.Module],
+    make_pretrained: Callable[[], nn.Module] | None,
+    device: torch.device,
+    seed: int,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """`probe_features` of the raw pixels, of the random-init encoder (seeded with `seed`)
+    and, with `make_pretrained`, of the pretrained encoder as loaded, computed on `device`."""
+    log("baseline: raw pixels")
+    raw_train = to_float(data.x_train).flatten(1).to(device)
+    raw_test = to_float(data.x_test).flatten(1).to(device)
+    log("baseline: random-init encoder")
+    torch.manual_seed(seed)
+    rand_train, rand_test = _embedded(make_encoder(), data, device)
+    baselines = {
+        "raw": probe_features(raw_train, raw_test, data, cfg, subsets, seed),
+        "random_init": probe_features(rand_train, rand_test, data, cfg, subsets, seed),
+    }
+    if make_pretrained is not None:
+        log("baseline: pretrained encoder, not fine-tuned")
+        pretrained_z = _embedded(make_pretrained(), data, device)
+        baselines["pretrained"] = probe_features(*pretrained_z, data, cfg, subsets, seed)
+    return baselines
+
+
+def _labelled(
+    data: ImageSplit, cfg: EvalConfig, seed: int, log: Callable[[str], None]
+) -> tuple[ImageSplit, EvalConfig, list[np.ndarray]] | dict[str, Any]:
+    """The split with the labels `fit_labels` chose, the config with its few-label count and
+    the few-label subsets; or, when the labels allow no label metrics, the eval block."""
+    if (data.y_train < 0).any() or (data.y_test < 0).any():
+        log("some items have no label: label metrics and baselines skipped")
+        return {}
+    fitted = fit_labels(
+        data.y_train.numpy(), data.y_test.numpy(), per_class=cfg.fewshot_labels_per_class
+    )
+    for note in fitted.notes:
+        log(f"note: {note}")
+    if fitted.skip is not None:
+        log(f"note: {fitted.skip}; label metrics and baselines skipped")
+        return {"skipped": fitted.skip}
+    data = fitted_split(data, fitted)
+    cfg = cfg.model_copy(update={"fewshot_labels_per_class": fitted.per_class})
+    subsets = fewshot_indices(
+        data.y_train.numpy(),
+        per_class=cfg.fewshot_labels_per_class,
+        draws=cfg.fewshot_draws,
+        seed=seed,
+    )
+    return data, cfg, subsets
