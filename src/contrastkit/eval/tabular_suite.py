@@ -137,7 +137,7 @@ def _evaluate_table(
     seed: int,
     log: Callable[[str], None],
 ) -> dict[str, Any]:
-    y_train, y_test = data.y_train.numpy(), data.y_test.numpy()
+    y_train = data.y_train.numpy()
     if len(np.unique(y_train)) < 2:
         skip = (
             f"{len(np.unique(y_train))} class in the training labels: label metrics need 2 or more"
@@ -149,55 +149,17 @@ def _evaluate_table(
     log("evaluating the trained encoder")
     z_train = embed_rows(encoder, data.num_train, data.cat_train)
     z_test = embed_rows(encoder, data.num_test, data.cat_test)
-    raw_train = torch.from_numpy(
-        raw_features(data.num_train.numpy(), data.cat_train.numpy(), data.cardinalities)
-    )
-    raw_test = torch.from_numpy(
-        raw_features(data.num_test.numpy(), data.cat_test.numpy(), data.cardinalities)
-    )
+    raw_train, raw_test = _raw(data)
     evaluated = _probes(z_train, z_test, data, cfg, subsets, seed)
     result: dict[str, Any] = {
         "eval": evaluated,
         "health": table_health(encoder, data, augment, seed),
     }
-    columns = (
-        torch.cat([data.num_train, data.cat_train.float()], dim=1).numpy(),
-        torch.cat([data.num_test, data.cat_test.float()], dim=1).numpy(),
-    )
-    native = native_categories(data.cardinalities)
-    categorical = np.concatenate([np.zeros(len(data.numeric_names), dtype=bool), native])
     log(f"few-label comparison: budgets {cfg.tabular_budgets}, {cfg.fewshot_draws} draws")
-    result["tabular"] = {
-        "columns": {
-            "numeric": len(data.numeric_names),
-            "categorical": len(data.categorical_names),
-            "missing": data.missing,
-            "boosting_ordinal": [
-                n for n, ok in zip(data.categorical_names, native, strict=True) if not ok
-            ],
-        },
-        "draws": cfg.fewshot_draws,
-        "budgets": budget_comparison(
-            {
-                "embedding": (z_train, z_test),
-                "raw": (raw_train, raw_test),
-            },
-            columns,
-            y_train,
-            y_test,
-            categorical=categorical,
-            budgets=cfg.tabular_budgets,
-            draws=cfg.fewshot_draws,
-            seed=seed,
-        ),
-        "all_labels": {
-            "embedding": evaluated["linear_top1"],
-            "raw": linear_probe(raw_train, data.y_train, raw_test, data.y_test),
-            "boosting": boosting_accuracy(
-                columns[0], y_train, columns[1], y_test, categorical=categorical, seed=seed
-            ),
-        },
-    }
+    result["tabular"] = _tabular_block(
+        data, cfg, embedded=(z_train, z_test), raw=(raw_train, raw_test),
+        embedding_top1=evaluated["linear_top1"], seed=seed,
+    )  # fmt: skip
     if cfg.baselines:
         log("baselines: raw features, random-init encoder")
         torch.manual_seed(seed)
@@ -214,3 +176,69 @@ def _evaluate_table(
             ),
         }
     return result
+
+
+def _raw(data: TableSplit) -> tuple[Tensor, Tensor]:
+    """`raw_features` of the split's training and test rows (numeric + one-hot)."""
+    return (
+        torch.from_numpy(
+            raw_features(data.num_train.numpy(), data.cat_train.numpy(), data.cardinalities)
+        ),
+        torch.from_numpy(
+            raw_features(data.num_test.numpy(), data.cat_test.numpy(), data.cardinalities)
+        ),
+    )
+
+
+def _tabular_block(
+    data: TableSplit,
+    cfg: EvalConfig,
+    *,
+    embedded: tuple[Tensor, Tensor],
+    raw: tuple[Tensor, Tensor],
+    embedding_top1: float,
+    seed: int,
+) -> dict[str, Any]:
+    """The `tabular` block: the columns, and the embedding, the raw features and boosting on
+    the columns compared over the few-label budgets and with all training labels.
+
+    Args:
+        embedded: The encoder's training and test embeddings, Shape: (N, D) and (M, D).
+        raw: `raw_features` of the same rows.
+        embedding_top1: The linear probe's accuracy on `embedded` with all labels.
+    """
+    y_train, y_test = data.y_train.numpy(), data.y_test.numpy()
+    columns = (
+        torch.cat([data.num_train, data.cat_train.float()], dim=1).numpy(),
+        torch.cat([data.num_test, data.cat_test.float()], dim=1).numpy(),
+    )
+    native = native_categories(data.cardinalities)
+    categorical = np.concatenate([np.zeros(len(data.numeric_names), dtype=bool), native])
+    return {
+        "columns": {
+            "numeric": len(data.numeric_names),
+            "categorical": len(data.categorical_names),
+            "missing": data.missing,
+            "boosting_ordinal": [
+                n for n, ok in zip(data.categorical_names, native, strict=True) if not ok
+            ],
+        },
+        "draws": cfg.fewshot_draws,
+        "budgets": budget_comparison(
+            {"embedding": embedded, "raw": raw},
+            columns,
+            y_train,
+            y_test,
+            categorical=categorical,
+            budgets=cfg.tabular_budgets,
+            draws=cfg.fewshot_draws,
+            seed=seed,
+        ),
+        "all_labels": {
+            "embedding": embedding_top1,
+            "raw": linear_probe(raw[0], data.y_train, raw[1], data.y_test),
+            "boosting": boosting_accuracy(
+                columns[0], y_train, columns[1], y_test, categorical=categorical, seed=seed
+            ),
+        },
+    }
