@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -273,27 +273,12 @@ def _read_interactions(
         item_code: dict[str, int] = {}
         item_feats: list[list[float]] = []
         item_line: list[int] = []
-        for line, row in enumerate(reader, start=2):
-            if not row or all(not c.strip() for c in row):
-                continue
-            where = f"{path}:{line}"
-            if len(row) != len(header):
-                raise UserError(f"{where}: {len(row)} fields, the header has {len(header)}")
+        for line, where, row in _records(reader, len(header), path):
             user, item = row[col[user_column]].strip(), row[col[item_column]].strip()
             for name, value in ((user_column, user), (item_column, item)):
                 if not value:
                     raise UserError(f"{where}: column {name!r} is empty")
-            values = []
-            for name in feats:
-                cell = row[col[name]].strip()
-                try:
-                    values.append(float(cell))
-                except ValueError:
-                    raise UserError(
-                        f"{where}: feature column {name!r}: {cell!r} is not a number"
-                    ) from None
-                if not math.isfinite(values[-1]):
-                    raise UserError(f"{where}: feature column {name!r}: {cell!r} is not finite")
+            values = _feature_values(row, col, feats, where)
             if item not in item_code:
                 item_code[item] = len(item_code)
                 item_feats.append(values)
@@ -366,32 +351,47 @@ def _read_item_features(
         names: list[str] = []
         rows: list[list[float]] = []
         first: dict[str, int] = {}
-        for line, row in enumerate(reader, start=2):
-            if not row or all(not c.strip() for c in row):
-                continue
-            where = f"{path}:{line}"
-            if len(row) != len(header):
-                raise UserError(f"{where}: {len(row)} fields, the header has {len(header)}")
+        for line, where, row in _records(reader, len(header), path):
             item = row[col[item_column]].strip()
             if not item:
                 raise UserError(f"{where}: column {item_column!r} is empty")
             if item in first:
                 raise UserError(f"{where}: item {item!r} is already on line {first[item]}")
             first[item] = line
-            values = []
-            for name in feature_names:
-                cell = row[col[name]].strip()
-                try:
-                    value = float(cell)
-                except ValueError:
-                    value = math.nan
-                if not math.isfinite(value):
-                    raise UserError(
-                        f"{where}: feature column {name!r}: {cell!r} is not a finite number"
-                    )
-                values.append(value)
             names.append(item)
-            rows.append(values)
+            rows.append(_feature_values(row, col, feature_names, where))
     if not names:
         raise UserError(f"{path}: no items (only a header)")
     return names, np.asarray(rows, dtype=np.float32).reshape(len(names), len(feature_names))
+
+
+def _records(
+    reader: Iterable[list[str]], fields: int, path: Path
+) -> Iterator[tuple[int, str, list[str]]]:
+    """The rows after a CSV's header as (line number, "path:line", cells), blank rows left
+    out; a row of other than `fields` cells is refused (UserError naming the line)."""
+    for line, row in enumerate(reader, start=2):
+        if not row or all(not c.strip() for c in row):
+            continue
+        where = f"{path}:{line}"
+        if len(row) != fields:
+            raise UserError(f"{where}: {len(row)} fields, the header has {fields}")
+        yield line, where, row
+
+
+def _feature_values(
+    row: list[str], col: dict[str, int], names: list[str], where: str
+) -> list[float]:
+    """The cells of the feature columns `names` as numbers (UserError naming the line, the
+    column and the cell when one is not a finite number)."""
+    values = []
+    for name in names:
+        cell = row[col[name]].strip()
+        try:
+            value = float(cell)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise UserError(f"{where}: feature column {name!r}: {cell!r} is not a finite number")
+        values.append(value)
+    return values
