@@ -6,7 +6,7 @@ This is modality-free: it takes embeddings and labels, so image, text and tabula
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -95,3 +95,39 @@ def embedding_scores(
     if skipped:
         scores["skipped"] = "; ".join(skipped)
     return scores
+
+
+class LabelledSplit(Protocol):
+    """What `split_scores` reads of a train/test split (`ImageSplit`, `TableSplit`)."""
+
+    @property
+    def y_train(self) -> Tensor: ...
+
+    @property
+    def y_test(self) -> Tensor: ...
+
+    @property
+    def num_classes(self) -> int: ...
+
+
+def split_scores(
+    split: LabelledSplit,
+    train: Tensor,
+    test: Tensor,
+    *,
+    cfg: EvalConfig,
+    subsets: list[np.ndarray],
+    seed: int,
+) -> dict[str, Any]:
+    """`embedding_scores` of features of `split`'s training items (`train`, Shape: (N, D))
+    and test items (`test`, Shape: (M, D)), with the split's labels and classes."""
+    return embedding_scores(
+        train,
+        split.y_train,
+        test,
+        split.y_test,
+        num_classes=split.num_classes,
+        cfg=cfg,
+        subsets=subsets,
+        seed=seed,
+    )

@@ -24,7 +24,7 @@ from contrastkit.data.table_split import TableSplit
 from contrastkit.eval.health import alignment, embedding_std, rankme, uniformity
 from contrastkit.eval.linear import fewshot_indices, linear_probe
 from contrastkit.eval.options import EvalConfig
-from contrastkit.eval.scores import embedding_scores
+from contrastkit.eval.scores import split_scores
 from contrastkit.eval.tabular_probe import (
     boosting_accuracy,
     budget_comparison,
@@ -59,30 +59,6 @@ def embed_rows(
     finally:
         encoder.train(was_training)
     return torch.cat(chunks).flatten(1)
-
-
-def _probes(
-    train: Tensor,
-    test: Tensor,
-    data: TableSplit,
-    cfg: EvalConfig,
-    subsets: list[np.ndarray],
-    seed: int,
-) -> dict[str, Any]:
-    """Every label-based score of one set of features (`embedding_scores`, as for images):
-    kNN and linear probes with their classification reports, few-label probes on
-    `subsets`, retrieval, clustering, anomaly detection."""
-    per_class = len(subsets[0]) // data.num_classes
-    return embedding_scores(
-        train,
-        data.y_train,
-        test,
-        data.y_test,
-        num_classes=data.num_classes,
-        cfg=cfg.model_copy(update={"fewshot_labels_per_class": per_class}),
-        subsets=subsets,
-        seed=seed,
-    )
 
 
 def table_health(
@@ -122,60 +98,52 @@ def evaluate_table(
         (`baselines` only when `cfg.baselines`).
     """
     with threadpool_limits(limits=1):
-        return _evaluate_table(
-            encoder, data, cfg, augment=augment, make_encoder=make_encoder, seed=seed, log=log
+        y_train = data.y_train.numpy()
+        if len(np.unique(y_train)) < 2:
+            skip = (
+                f"{len(np.unique(y_train))} class in the training labels: label metrics need "
+                "2 or more"
+            )
+            log(f"note: {skip}; label metrics and baselines skipped")
+            return {"eval": {"skipped": skip}, "health": table_health(encoder, data, augment, seed)}
+        per_class = min(cfg.fewshot_labels_per_class, int(np.bincount(y_train).min()))
+        subsets = fewshot_indices(y_train, per_class=per_class, draws=cfg.fewshot_draws, seed=seed)
+        # the few-label count of the draws (as for images), for every set of features scored
+        probe_cfg = cfg.model_copy(
+            update={"fewshot_labels_per_class": len(subsets[0]) // data.num_classes}
         )
-
-
-def _evaluate_table(
-    encoder: nn.Module,
-    data: TableSplit,
-    cfg: EvalConfig,
-    *,
-    augment: RowAugment,
-    make_encoder: Callable[[], nn.Module],
-    seed: int,
-    log: Callable[[str], None],
-) -> dict[str, Any]:
-    y_train = data.y_train.numpy()
-    if len(np.unique(y_train)) < 2:
-        skip = (
-            f"{len(np.unique(y_train))} class in the training labels: label metrics need 2 or more"
-        )
-        log(f"note: {skip}; label metrics and baselines skipped")
-        return {"eval": {"skipped": skip}, "health": table_health(encoder, data, augment, seed)}
-    per_class = min(cfg.fewshot_labels_per_class, int(np.bincount(y_train).min()))
-    subsets = fewshot_indices(y_train, per_class=per_class, draws=cfg.fewshot_draws, seed=seed)
-    log("evaluating the trained encoder")
-    z_train = embed_rows(encoder, data.num_train, data.cat_train)
-    z_test = embed_rows(encoder, data.num_test, data.cat_test)
-    raw_train, raw_test = _raw(data)
-    evaluated = _probes(z_train, z_test, data, cfg, subsets, seed)
-    result: dict[str, Any] = {
-        "eval": evaluated,
-        "health": table_health(encoder, data, augment, seed),
-    }
-    log(f"few-label comparison: budgets {cfg.tabular_budgets}, {cfg.fewshot_draws} draws")
-    result["tabular"] = _tabular_block(
-        data, cfg, embedded=(z_train, z_test), raw=(raw_train, raw_test),
-        embedding_top1=evaluated["linear_top1"], seed=seed,
-    )  # fmt: skip
-    if cfg.baselines:
-        log("baselines: raw features, random-init encoder")
-        torch.manual_seed(seed)
-        random_encoder = make_encoder()
-        result["baselines"] = {
-            "raw": _probes(raw_train, raw_test, data, cfg, subsets, seed),
-            "random_init": _probes(
-                embed_rows(random_encoder, data.num_train, data.cat_train),
-                embed_rows(random_encoder, data.num_test, data.cat_test),
-                data,
-                cfg,
-                subsets,
-                seed,
-            ),
+        log("evaluating the trained encoder")
+        z_train = embed_rows(encoder, data.num_train, data.cat_train)
+        z_test = embed_rows(encoder, data.num_test, data.cat_test)
+        raw_train, raw_test = _raw(data)
+        evaluated = split_scores(data, z_train, z_test, cfg=probe_cfg, subsets=subsets, seed=seed)
+        result: dict[str, Any] = {
+            "eval": evaluated,
+            "health": table_health(encoder, data, augment, seed),
         }
-    return result
+        log(f"few-label comparison: budgets {cfg.tabular_budgets}, {cfg.fewshot_draws} draws")
+        result["tabular"] = _tabular_block(
+            data, cfg, embedded=(z_train, z_test), raw=(raw_train, raw_test),
+            embedding_top1=evaluated["linear_top1"], seed=seed,
+        )  # fmt: skip
+        if cfg.baselines:
+            log("baselines: raw features, random-init encoder")
+            torch.manual_seed(seed)
+            random_encoder = make_encoder()
+            result["baselines"] = {
+                "raw": split_scores(
+                    data, raw_train, raw_test, cfg=probe_cfg, subsets=subsets, seed=seed
+                ),
+                "random_init": split_scores(
+                    data,
+                    embed_rows(random_encoder, data.num_train, data.cat_train),
+                    embed_rows(random_encoder, data.num_test, data.cat_test),
+                    cfg=probe_cfg,
+                    subsets=subsets,
+                    seed=seed,
+                ),
+            }
+        return result
 
 
 def _raw(data: TableSplit) -> tuple[Tensor, Tensor]:
