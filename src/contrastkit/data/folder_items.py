@@ -29,11 +29,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
-from contrastkit.data.decode import IMAGE_SUFFIXES, BadImage, decode_image
+from contrastkit.data.decode import BadImage, decode_image, opened_image
 from contrastkit.data.folder import (
     SKIP_HINT,
     FolderLayout,
@@ -56,18 +55,9 @@ def read_header(path: Path) -> tuple[tuple[int, int], int, str]:
     Raises:
         BadImage: not an image file, an unreadable header, an unsupported mode.
     """
-    if path.suffix.lower() not in IMAGE_SUFFIXES:
-        raise BadImage(
-            f"not an image file (suffix {path.suffix or 'none'!r}; expected "
-            f"{', '.join(IMAGE_SUFFIXES)})"
-        )
-    try:
-        with Image.open(path) as img:
-            width, height = img.size
-            mode = img.mode
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
-        reason = str(err) or type(err).__name__
-        raise BadImage(f"cannot decode as an image ({reason})") from None
+    with opened_image(path) as img:
+        width, height = img.size
+        mode = img.mode
     if mode not in GREY_MODES + COLOUR_MODES:
         raise BadImage(f"unsupported image mode {mode!r} (expected grey, RGB or RGBA)")
     if min(width, height) < 1:
