@@ -81,21 +81,20 @@ def all_gather_no_grad(x: Tensor) -> Tensor:
     return torch.cat(parts, dim=0)
 
 
-@torch.no_grad()
 def all_reduce_sum(x: Tensor) -> Tensor:
     """Sum of ``x`` over ranks (a new tensor, no gradient); ``x`` without a process group."""
-    if world_size() == 1:
-        return x
-    out = x.clone()
-    dist.all_reduce(out, op=dist.ReduceOp.SUM)
-    return out
+    return _all_reduce(x, dist.ReduceOp.SUM)
+
+
+def all_reduce_max(x: Tensor) -> Tensor:
+    """Elementwise max of ``x`` over ranks (a new tensor, no gradient)."""
+    return _all_reduce(x, dist.ReduceOp.MAX)
 
 
 @torch.no_grad()
-def all_reduce_max(x: Tensor) -> Tensor:
-    """Elementwise max of ``x`` over ranks (a new tensor, no gradient)."""
+def _all_reduce(x: Tensor, op: dist.ReduceOp.RedOpType) -> Tensor:
     if world_size() == 1:
         return x
     out = x.clone()
-    dist.all_reduce(out, op=dist.ReduceOp.MAX)
+    dist.all_reduce(out, op=op)
     return out
