@@ -19,20 +19,9 @@ from math import comb
 import torch
 from torch import Tensor
 
+from contrastkit.eval.retrieval import check_query_gallery
+
 KS = (1, 5, 10)
-
-
-def _check(queries: Tensor, cands: Tensor, q_ids: Tensor, c_ids: Tensor) -> None:
-    if queries.ndim != 2 or cands.ndim != 2 or queries.shape[1] != cands.shape[1]:
-        raise ValueError(
-            f"expected queries (Q, D) and candidates (C, D), got {tuple(queries.shape)} "
-            f"and {tuple(cands.shape)}"
-        )
-    if q_ids.shape != (queries.shape[0],) or c_ids.shape != (cands.shape[0],):
-        raise ValueError(
-            f"ids must be (Q,) = ({queries.shape[0]},) and (C,) = ({cands.shape[0]},), "
-            f"got {tuple(q_ids.shape)} and {tuple(c_ids.shape)}"
-        )
 
 
 def first_relevant_rank(sim: Tensor, relevant: Tensor) -> Tensor:
@@ -85,7 +74,7 @@ def retrieval_metrics(
     Returns:
         `recall_at_{k}`, `mrr`, `chance_recall_at_{k}`, `chance_mrr`, `queries`, `candidates`.
     """
-    _check(queries, cands, q_ids, c_ids)
+    check_query_gallery(queries, cands, q_ids, c_ids, keys="ids")
     q = torch.nn.functional.normalize(queries.float(), dim=1)
     c = torch.nn.functional.normalize(cands.float(), dim=1)
     relevant = q_ids[:, None] == c_ids[None, :]  # (Q, C)
@@ -114,7 +103,7 @@ def zero_shot_accuracy(
         labels: Class id of each sample. Shape: (N,).
         class_ids: Class id of each row of `class_emb`. Shape: (K,).
     """
-    _check(x_emb, class_emb, labels, class_ids)
+    check_query_gallery(x_emb, class_emb, labels, class_ids, keys="labels and class ids")
     sim = (
         torch.nn.functional.normalize(x_emb.float(), dim=1)
         @ torch.nn.functional.normalize(class_emb.float(), dim=1).T

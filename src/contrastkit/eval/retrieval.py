@@ -21,6 +21,23 @@ from torch import Tensor
 from contrastkit.eval.knn import Metric, similarity
 
 
+def check_query_gallery(
+    query: Tensor, gallery: Tensor, query_keys: Tensor, gallery_keys: Tensor, *, keys: str
+) -> None:
+    """Raise ValueError naming the shapes unless `query` (Q, D) and `gallery` (G, D) share
+    D and their `keys` (labels or ids) are (Q,) and (G,)."""
+    if query.ndim != 2 or gallery.ndim != 2 or query.shape[1] != gallery.shape[1]:
+        raise ValueError(
+            f"query (Q, D) and gallery (G, D) must share D, got {tuple(query.shape)} and "
+            f"{tuple(gallery.shape)}"
+        )
+    if query_keys.shape != (query.shape[0],) or gallery_keys.shape != (gallery.shape[0],):
+        raise ValueError(
+            f"{keys} must be (Q,) and (G,), got {tuple(query_keys.shape)} and "
+            f"{tuple(gallery_keys.shape)} for Q={query.shape[0]}, G={gallery.shape[0]}"
+        )
+
+
 def _relevant_ranks(sims: Tensor, relevant: Tensor) -> tuple[Tensor, Tensor]:
     """The rank (1-based) of each query's relevant items, best first, without sorting the
     whole gallery: a relevant item's rank is its place among the relevant items plus the
@@ -104,16 +121,7 @@ def retrieval_scores(
         `{"recall_at_<k>", "map", "map_at_r", "mrr", "ndcg_at_<ndcg_k>", "num_queries"}`,
         `num_queries` counting the queries with a relevant item.
     """
-    if query.ndim != 2 or gallery.ndim != 2 or query.shape[1] != gallery.shape[1]:
-        raise ValueError(
-            f"query (Q, D) and gallery (G, D) must share D, got {tuple(query.shape)} and "
-            f"{tuple(gallery.shape)}"
-        )
-    if query_labels.shape != (query.shape[0],) or gallery_labels.shape != (gallery.shape[0],):
-        raise ValueError(
-            f"labels must be (Q,) and (G,), got {tuple(query_labels.shape)} and "
-            f"{tuple(gallery_labels.shape)} for Q={query.shape[0]}, G={gallery.shape[0]}"
-        )
+    check_query_gallery(query, gallery, query_labels, gallery_labels, keys="labels")
     if (query_ids is None) != (gallery_ids is None):
         raise ValueError("pass both query_ids and gallery_ids, or neither")
     if min(ks, default=1) < 1 or ndcg_k < 1:
