@@ -359,11 +359,17 @@ INPUT_BOUND = 0.2
 RUN_HELP = "Run directory written by `contrastkit train`."
 FPS_HELP = "Videos: frames sampled per second (at most the video's own frame rate)."
 SKIP_BAD_HELP = "Leave unreadable files (videos) out and say how many."
+RunFolder = Annotated[Path, typer.Option(help=RUN_HELP)]
+IdColumn = Annotated[
+    str | None, typer.Option(help="Table runs: the column whose values are the row ids.")
+]
+VideoFps = Annotated[float, typer.Option(help=FPS_HELP)]
+SkipBad = Annotated[bool, typer.Option(help=SKIP_BAD_HELP)]
 
 
 @app.command()
 def embed(
-    run: Annotated[Path, typer.Option(help=RUN_HELP)],
+    run: RunFolder,
     data: Annotated[
         str,
         typer.Option(
@@ -380,11 +386,9 @@ def embed(
     side: Annotated[
         str, typer.Option(help="Paired runs: embed the 'inputs' or the 'texts' (shared space).")
     ] = "inputs",
-    id_column: Annotated[
-        str | None, typer.Option(help="Table runs: the column whose values are the row ids.")
-    ] = None,
-    fps: Annotated[float, typer.Option(help=FPS_HELP)] = 1.0,
-    skip_bad: Annotated[bool, typer.Option(help=SKIP_BAD_HELP)] = False,
+    id_column: IdColumn = None,
+    fps: VideoFps = 1.0,
+    skip_bad: SkipBad = False,
     overwrite: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
 ) -> None:
     """Embed data with a run's model, preprocessed as in training: the embeddings as .npy
@@ -401,7 +405,7 @@ def embed(
 
 @app.command()
 def search(
-    run: Annotated[Path, typer.Option(help=RUN_HELP)],
+    run: RunFolder,
     query: Annotated[
         str | None,
         typer.Option(
@@ -494,7 +498,7 @@ def clock(seconds: float) -> str:
 
 @app.command("index")
 def index_(
-    run: Annotated[Path, typer.Option(help=RUN_HELP)],
+    run: RunFolder,
     data: Annotated[
         str, typer.Option(help="Data to index, as for `contrastkit embed --data`.")
     ] = "train",
@@ -506,11 +510,9 @@ def index_(
     side: Annotated[
         str, typer.Option(help="Paired runs: index the 'inputs' or the 'texts'.")
     ] = "inputs",
-    id_column: Annotated[
-        str | None, typer.Option(help="Table runs: the column whose values are the row ids.")
-    ] = None,
-    fps: Annotated[float, typer.Option(help=FPS_HELP)] = 1.0,
-    skip_bad: Annotated[bool, typer.Option(help=SKIP_BAD_HELP)] = False,
+    id_column: IdColumn = None,
+    fps: VideoFps = 1.0,
+    skip_bad: SkipBad = False,
     overwrite: Annotated[bool, typer.Option(help="Replace an index of that name.")] = False,
 ) -> None:
     """Build a named FAISS index <run>/indexes/<name>/ of the data's embeddings (for
@@ -544,7 +546,7 @@ def index_(
 
 @app.command()
 def anomaly(
-    run: Annotated[Path, typer.Option(help=RUN_HELP)],
+    run: RunFolder,
     data: Annotated[str, typer.Option(help="Data to score, as for `contrastkit embed --data`.")],
     k: Annotated[int, typer.Option(help="Neighbours in the training set.")] = 5,
     quantile: Annotated[
@@ -554,9 +556,7 @@ def anomaly(
     out: Annotated[Path, typer.Option(help="Ranked CSV (id, score, flagged).")] = Path(
         "scores.csv"
     ),
-    id_column: Annotated[
-        str | None, typer.Option(help="Table runs: the column whose values are the row ids.")
-    ] = None,
+    id_column: IdColumn = None,
     overwrite: Annotated[bool, typer.Option(help="Replace --out and its .png.")] = False,
 ) -> None:
     """Score new data for anomalies: mean cosine distance to the k nearest training
