@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from PIL import Image
 from sklearn.datasets import load_digits
 from tests.data.videos import not_a_video
@@ -130,9 +131,13 @@ def test_a_hugging_face_clip_run_searches_videos_by_text(
     tmp_path_factory: pytest.TempPathFactory, videos: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     folder = save_tiny_clip(tmp_path_factory.mktemp("hf") / "clip")
-    sets = ["method.name=clip", "model.encoder=hf", f"model.name={folder}", "train.epochs=1",
+    config = yaml.safe_load(Path("configs/digits_text_siglip.yaml").read_text())
+    config["method"] = {"name": "clip", "embed_dim": 64}  # SigLIP's init_scale/bias go
+    recipe = tmp_path_factory.mktemp("config") / "digits_text_clip.yaml"
+    recipe.write_text(yaml.safe_dump(config))
+    sets = ["model.encoder=hf", f"model.name={folder}", "train.epochs=1",
             "train.warmup_epochs=0", *TINY_EVAL]  # fmt: skip
-    run = _train(tmp_path_factory, "hf_clip", "configs/digits_text_siglip.yaml", sets)
+    run = _train(tmp_path_factory, "hf_clip", str(recipe), sets)
     assert run_cli(monkeypatch, "index", "--run", str(run), "--data", str(videos)) == 0
     assert "of dimension 12" in capsys.readouterr().out  # CLIP's own shared space
     args = ["search", "--run", str(run), "--text", "a handwritten seven", "--json", "--k", "4"]
