@@ -2,7 +2,8 @@
 untrained two-tower model measured in the same run; optionally the digits image-text demo.
 
     python benchmarks/multimodal.py [--epochs 20] [--methods clip siglip] [--digits]
-    python benchmarks/multimodal.py --languages [--epochs 20]
+    python benchmarks/multimodal.py --languages [--epochs 20] [--methods clip siglip]
+    (either also [--seed 0] [--out JSON] [--threads 1])
 
 Trains with the recipe `configs/audio_text_clip.yaml` (speech made with espeak-ng on first
 use into build/speech), prints the retrieval table, and writes
@@ -10,7 +11,7 @@ benchmarks/results/multimodal.json. With `--languages` it trains
 `configs/audio_text_languages.yaml` (the same concepts in English, German, French and
 Spanish) instead and also prints audio -> text Recall@1 by language: the clips of each
 language against the texts of the same language (within) and of each other language
-(across); it writes benchmarks/results/multimodal_languages.json.
+(across); it writes benchmarks/results/multimodal_languages.json (or --out).
 """
 
 from __future__ import annotations
@@ -156,6 +157,8 @@ def main() -> None:
         "--languages", action="store_true", help="the four-language recipe instead of English"
     )
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0, help="the recipes' seed (weights, order)")
+    parser.add_argument("--out", type=Path, help="the JSON (default: by --languages, above)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     console = Console(width=150)
@@ -163,6 +166,7 @@ def main() -> None:
         **run_header(args),
         "threads": args.threads,
         "epochs": args.epochs,
+        "seed": args.seed,
         "runs": {},
     }
     recipe, prefix = (
@@ -172,7 +176,11 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         for method in args.methods:
-            overrides = [f"train.epochs={args.epochs}", f"method.name={method}"]
+            overrides = [
+                f"train.epochs={args.epochs}",
+                f"method.name={method}",
+                f"seed={args.seed}",  # weights and order; data.split_seed keeps the test split
+            ]
             results["runs"][f"{prefix}_{method}"] = run_recipe(
                 recipe, f"{prefix}_{method}", overrides, Path(tmp)
             )
@@ -211,7 +219,7 @@ def main() -> None:
         f"load average before {results['load_average_before']}, after "
         f"{results['load_average_after']} ({results['machine']}, {args.threads} thread(s))"
     )
-    out = LANGUAGE_RESULTS if args.languages else RESULTS
+    out = args.out or (LANGUAGE_RESULTS if args.languages else RESULTS)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     console.print(f"wrote {out}")
