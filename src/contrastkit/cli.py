@@ -89,8 +89,9 @@ def train(
             help="Train on your data, with the recipe for what it holds: an image folder (one "
             "subfolder per class, or flat and unlabeled), a CIFAR python folder or a .npy/.npz "
             "file; a table (.csv, .parquet); text (.txt: one sentence per line; .jsonl, or "
-            ".csv with anchor,positive columns: pairs). Sets data.path; the chosen "
-            "settings are printed."
+            ".csv with anchor,positive columns: pairs); spoken words (a .csv manifest with "
+            "path,text,voice,speed,pitch columns). Sets data.path; the chosen settings are "
+            "printed."
         ),
     ] = None,
     label: Annotated[

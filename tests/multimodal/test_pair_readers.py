@@ -11,12 +11,13 @@ from PIL import Image
 from tests.multimodal.few_clips import speak_few
 
 from contrastkit.audio.speech import MANIFEST, read_manifest
-from contrastkit.config import AudioConfig
+from contrastkit.config import AudioConfig, load_config
 from contrastkit.data.caption_csv import load_caption_pairs, read_caption_csv
 from contrastkit.data.digit_captions import NUMBER_WORDS, TEMPLATES, load_digit_captions
 from contrastkit.data.speech_pairs import load_clips, load_speech_pairs
 from contrastkit.errors import UserError
 from contrastkit.modalities.registry import source_of
+from contrastkit.run import settle
 
 
 def _caption_dir(tmp_path: Path, n: int = 4) -> Path:
@@ -138,3 +139,18 @@ def test_train_data_reads_a_speech_manifest_and_a_caption_csv_as_pairs(
         "pairs.csv": "text_pairs",
         "rows.csv": "csv",
     }
+
+
+def test_a_manifest_alone_trains_the_four_language_recipe(tiny_speech: Path) -> None:
+    """`train --data manifest.csv` without a method: the speech recipe, key by key where
+    the config is silent (here the epochs and the held-out counts are the user's)."""
+    sets = [f"data.path={tiny_speech / MANIFEST}", "data.source=auto", "train.epochs=3",
+            "audio.heldout_words=1", "audio.heldout_voices=1"]  # fmt: skip
+    lines: list[str] = []
+    cfg = settle(load_config(None, sets), lines.append).cfg
+    recipe = load_config(Path("configs/audio_text_languages.yaml"))
+    assert cfg.data.source == "speech" and cfg.method == recipe.method
+    assert cfg.model == recipe.model and cfg.train.epochs == 3
+    assert (cfg.train.lr, cfg.train.warmup_epochs) == (recipe.train.lr, recipe.train.warmup_epochs)
+    assert "chose model.encoder=audio_cnn, model.width=16, model.feature_dim=128 for spoken " \
+        "words (manifest.csv); set it to override" in lines  # fmt: skip

@@ -45,6 +45,7 @@ from contrastkit.modalities.base import (
     EmbedOptions,
     ExportSpec,
     ExportTower,
+    Fitted,
     Log,
     Modality,
     QualityTask,
@@ -62,6 +63,7 @@ from contrastkit.modalities.pairs.inputs import (
     read_image_query,
     wav_files,
 )
+from contrastkit.modalities.pairs.recipe import speech_recipe
 from contrastkit.modalities.pictures import Pictures, memory_pictures
 from contrastkit.viz.similarity_matrix import similarity_figure, write_png
 
@@ -128,6 +130,11 @@ class PairModality(Modality):
         if set(SPEECH_COLUMNS) <= header:
             return "speech"
         return "caption_csv" if set(CAPTION_COLUMNS) <= header else None
+
+    def fitted_defaults(self) -> list[Fitted]:
+        """For spoken words, the recipe of `configs/audio_text_languages.yaml` (`recipe.py`)."""
+        d = self.settings.data
+        return speech_recipe(Path(d.path).name if d.path else d.source) if self.speech else []
 
     @property
     def speech(self) -> bool:
