@@ -16,6 +16,7 @@ from contrastkit.audio.languages import LANGUAGES, VOICES, concept_table
 from contrastkit.audio.speech import MANIFEST, read_manifest, speech_plan
 from contrastkit.config import AudioConfig
 from contrastkit.data import speech_pairs
+from contrastkit.data.pairs import PairSplit
 from contrastkit.data.speech_pairs import load_clips, load_speech_pairs, split_clips
 from contrastkit.errors import UserError
 
@@ -147,3 +148,15 @@ def test_unknown_language_is_refused() -> None:
         speech_plan("cache", languages=("en", "xx"))
     with pytest.raises(ValueError, match="choose distinct languages among en, de, fr, es"):
         AudioConfig(languages=["en", "en"])
+
+
+def test_the_picture_takes_one_sample_per_concept_in_each_language_in_turn() -> None:
+    texts = ["apple", "Apfel", "river", "Fluss", "pomme", "tiger", "Tiger", "Fluss"]
+    languages = ["en", "de", "en", "de", "fr", "en", "de", "de"]
+    ids = torch.tensor([0, 0, 1, 1, 0, 2, 2, 1])
+    split = PairSplit(torch.zeros(8, 1), texts, ids, languages=languages)
+    # concepts in split order 0, 1, 2; languages in turn de, en, fr: Apfel, river, (no fr) tiger
+    assert split.one_per_group(3) == [1, 2, 5]
+    assert split.one_per_group(2) == [1, 2]
+    plain = PairSplit(torch.zeros(3, 1), ["a", "b", "a"], torch.tensor([4, 5, 4]))
+    assert plain.one_per_group(16) == [0, 1]

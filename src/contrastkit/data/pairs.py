@@ -49,6 +49,22 @@ class PairSplit:
             seen.setdefault(text, idx)
         return list(seen), torch.tensor(list(seen.values()), dtype=torch.int64)
 
+    def one_per_group(self, n: int) -> list[int]:
+        """A sample index for each of the first `n` groups (split order): its first sample,
+        or with several languages its first in the k-th language in turn (the k-th group),
+        so the picture of a multilingual split shows every language."""
+        ids = self.ids.tolist()
+        languages = sorted(set(self.languages)) or [""]
+        first: dict[tuple[int, str], int] = {}
+        for i, (idx, lang) in enumerate(zip(ids, self.languages or [""] * len(ids), strict=True)):
+            first.setdefault((idx, ""), i)
+            first.setdefault((idx, lang), i)
+        groups = list(dict.fromkeys(ids))[:n]
+        return [
+            first.get((g, languages[k % len(languages)]), first[(g, "")])
+            for k, g in enumerate(groups)
+        ]
+
     def unique_texts_by_language(self) -> tuple[list[str], Tensor, list[str]]:
         """Each distinct (text, language) once, first occurrence order: the texts, their
         ids (Shape: (U,)) and their languages (the same word in two languages is two)."""

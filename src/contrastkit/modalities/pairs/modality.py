@@ -515,13 +515,10 @@ def language_report(
 
 
 def similarity_picture(method: TwoTower, data: PairData, path: Path, n_pairs: int) -> None:
-    """One sample per distinct text of the first test split (up to `n_pairs`) against
-    those texts, as `similarity.png`."""
+    """One sample per group of the first test split (up to `n_pairs`; the languages of a
+    multilingual split in turn) against their texts, as `similarity.png`."""
     name, split = next(iter(data.tests.items()))
-    first: dict[int, int] = {}
-    for i, idx in enumerate(split.ids.tolist()):
-        first.setdefault(idx, i)
-    rows = list(first.values())[:n_pairs]
+    rows = split.one_per_group(n_pairs)
     labels = [split.texts[i] for i in rows]
     sim = method.embed_inputs(split.x[rows]) @ method.embed_texts(labels).T  # (n, n)
     title = f"{data.name} {name}: {data.modality}-text cosine similarity (true pairs boxed)"
