@@ -96,30 +96,6 @@ def crop_matrices(crops: CropParams) -> Tensor:
     return theta
 
 
-def random_affine_matrices(
-    n: int,
-    *,
-    scale: tuple[float, float],
-    ratio: tuple[float, float],
-    rotation_deg: float,
-    hflip_prob: float,
-    generator: torch.Generator | None = None,
-    device: torch.device | str = "cpu",
-) -> Tensor:
-    """`crop_matrices(sample_crops(...))`: per-sample affine matrices, shape (n, 2, 3)."""
-    return crop_matrices(
-        sample_crops(
-            n,
-            scale=scale,
-            ratio=ratio,
-            rotation_deg=rotation_deg,
-            hflip_prob=hflip_prob,
-            generator=generator,
-            device=device,
-        )
-    )
-
-
 def affine_warp(images: Tensor, theta: Tensor, size: tuple[int, int] | None = None) -> Tensor:
     """Warp each image with its own affine matrix (bilinear, zeros outside).
 

@@ -26,7 +26,6 @@ from contrastkit.augment.geometry import (
     CropParams,
     affine_warp,
     crop_matrices,
-    random_affine_matrices,
     sample_crops,
     uniform,
 )
@@ -36,7 +35,6 @@ __all__ = [
     "ViewParams",
     "affine_warp",
     "gaussian_blur",
-    "random_affine_matrices",
     "to_float",
 ]
 
