@@ -20,8 +20,9 @@ from contrastkit.modalities.base import EmbeddingViews
 from contrastkit.modalities.images import ImageModality
 from contrastkit.report.figures import map_entry, neighbours_entry
 from contrastkit.report.page import render_page, suite_section
-from contrastkit.report.run_report import read_log, report_run
+from contrastkit.report.run_report import report_run
 from contrastkit.run import train_run
+from contrastkit.rundir import read_log
 
 FAST = [
     "train.epochs=1",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from html import escape
 from pathlib import Path
@@ -27,30 +26,8 @@ from contrastkit.report.page import (
     suite_section,
 )
 from contrastkit.report.views import RunViews, run_views
-from contrastkit.rundir import LOG, METRICS, REPORT
+from contrastkit.rundir import LOG, METRICS, REPORT, read_log
 from contrastkit.viz.encode import png_bytes_uri
-
-
-def read_log(path: Path) -> list[dict[str, Any]]:
-    """The records of `log.jsonl` ([] when the file is missing).
-
-    Raises:
-        UserError: a line is not a JSON object (names the line).
-    """
-    if not path.is_file():
-        return []
-    records = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise UserError(f"{path}:{number}: not valid JSON ({err.msg})") from None
-        if not isinstance(record, dict):
-            raise UserError(f"{path}:{number}: expected a JSON object per line")
-        records.append(record)
-    return records
 
 
 def modality_sections(run: Path, metrics: dict[str, Any]) -> list[str]:
