@@ -106,7 +106,7 @@ def ndcg_at_k(ranks: np.ndarray, k: int) -> float:
 
 
 def recommend_metrics(
-    scores: np.ndarray,
+    scores: np.ndarray | Callable[[np.ndarray], np.ndarray],
     train: sp.csr_matrix,
     test_item: np.ndarray,
     *,
@@ -114,43 +114,20 @@ def recommend_metrics(
     ndcg_ks: Sequence[int] = (10,),
     chunk: int = 4096,
 ) -> dict[str, float]:
-    """recall@k and NDCG@k of a full score matrix (processed `chunk` users at a time).
+    """recall@k and NDCG@k of the test users' held-out items, `chunk` test users at a time.
 
     Args:
-        scores: Shape: (n_users, n_items), larger = recommended first.
+        scores: Shape: (n_users, n_items), larger = recommended first; or the scores made
+            on demand: `scores(users)` -> Shape: (len(users), n_items) for those users
+            (int64 codes, ascending), so the whole matrix never exists (memory is
+            chunk x n_items).
         train: Shape: (n_users, n_items), the binary training matrix (left out).
         test_item: Shape: (n_users,), from `leave_last_out`.
 
     Returns:
         ``{"recall@10", "recall@20", "ndcg@10", "users"}`` for the default ks.
     """
-    return recommend_metrics_by_rows(
-        lambda users: np.asarray(scores[users]),
-        train,
-        test_item,
-        ks=ks,
-        ndcg_ks=ndcg_ks,
-        chunk=chunk,
-    )
-
-
-def recommend_metrics_by_rows(
-    score_rows: Callable[[np.ndarray], np.ndarray],
-    train: sp.csr_matrix,
-    test_item: np.ndarray,
-    *,
-    ks: Sequence[int] = (10, 20),
-    ndcg_ks: Sequence[int] = (10,),
-    chunk: int = 4096,
-) -> dict[str, float]:
-    """`recommend_metrics` for scores made on demand, `chunk` test users at a time (the
-    whole (n_users, n_items) matrix never exists: memory is chunk x n_items).
-
-    Args:
-        score_rows: `score_rows(users)` -> Shape: (len(users), n_items), the scores of
-            those users (int64 codes, ascending).
-        train, test_item: As for `recommend_metrics`.
-    """
+    score_rows = scores if callable(scores) else (lambda rows: np.asarray(scores[rows]))
     users = np.flatnonzero(test_item >= 0)
     parts = []
     for start in range(0, len(users), chunk):

@@ -20,7 +20,7 @@ from contrastkit.encoders.item_tower import COLD, RecommenderTowers
 from contrastkit.errors import UserError
 from contrastkit.eval.recommend import (
     most_popular_scores,
-    recommend_metrics_by_rows,
+    recommend_metrics,
     svd_factors,
 )
 from contrastkit.eval.recommend_table import recommend_table
@@ -142,7 +142,7 @@ class InteractionModality(Modality):
         chunk = max(16, SCORE_CELLS // d.n_items)
 
         def measure(score_rows: Callable[[np.ndarray], np.ndarray]) -> dict[str, float]:
-            return _scores(recommend_metrics_by_rows(score_rows, train, test_item, chunk=chunk))
+            return _scores(recommend_metrics(score_rows, train, test_item, chunk=chunk))
 
         rec = self.recommendations(method)
         block: dict[str, Any] = {"model": measure(lambda u: rec.users[u] @ rec.items.T)}
