@@ -92,7 +92,15 @@ class TextEmbedding(nn.Module):
         return F.normalize(pooled, dim=1) if self.normalize else pooled
 
 
-class SharedSpaceInputs(nn.Module):
+class _SharedSpaceTower(nn.Module):
+    """One tower of a two-tower model (`model`, kept whole) into the shared space."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model: Any = model
+
+
+class SharedSpaceInputs(_SharedSpaceTower):
     """The non-text tower of a two-tower model into the shared space (unit norm).
 
     Shape:
@@ -100,25 +108,17 @@ class SharedSpaceInputs(nn.Module):
         inside; float spectrograms pass through) -> output (B, E).
     """
 
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.model: Any = model
-
     def forward(self, x: Tensor) -> Tensor:
         out: Tensor = self.model.embed(x)
         return out
 
 
-class SharedSpaceTexts(nn.Module):
+class SharedSpaceTexts(_SharedSpaceTower):
     """The text tower of a two-tower model into the shared space (unit norm).
 
     Shape:
         input (B, L) int64 token ids (`CharTokenizer.encode`) -> output (B, E).
     """
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.model: Any = model
 
     def forward(self, ids: Tensor) -> Tensor:
         out: Tensor = self.model.embed_tokens(ids)
