@@ -190,26 +190,21 @@
       }));
       drop.addEventListener("drop", (e) => searchFile(e.dataTransfer.files[0]));
     }
-    if (health.takes.includes("text")) {
-      $("text-form").hidden = false;
-      $("text-form").addEventListener("submit", (e) => {
+    // a typed query ("text" or "row"): request(typed) -> [JSON body, what the hits are of]
+    const typedForm = (kind, request) => {
+      if (!health.takes.includes(kind)) return;
+      $(kind + "-form").hidden = false;
+      $(kind + "-form").addEventListener("submit", (e) => {
         e.preventDefault();
-        const text = $("text").value.trim();
-        if (!text) return;
+        const typed = $(kind).value.trim();
+        if (!typed) return;
         $("preview").hidden = true;
-        search(JSON.stringify({ text, k: k() }), "application/json", JSON.stringify(text));
+        const [body, label] = request(typed);
+        search(body, "application/json", label);
       });
-    }
-    if (health.takes.includes("row")) {
-      $("row-form").hidden = false;
-      $("row-form").addEventListener("submit", (e) => {
-        e.preventDefault();
-        const text = $("row").value.trim();
-        if (!text) return;
-        $("preview").hidden = true;
-        search(JSON.stringify({ row: parseRow(text), k: k() }), "application/json", text);
-      });
-    }
+    };
+    typedForm("text", (text) => [JSON.stringify({ text, k: k() }), JSON.stringify(text)]);
+    typedForm("row", (text) => [JSON.stringify({ row: parseRow(text), k: k() }), text]);
   }
 
   start();
