@@ -4,13 +4,14 @@ now on the run's device, on the same features in the same run.
 
 A trained run is loaded (`--run`; without it one SimCLR epoch of configs/fashion_simclr.yaml
 is trained first: seconds on a GPU, about ten minutes on 2 CPU cores). Sections
-(`--sections`, all by default; the JSON is written after each, so a cut run keeps what it
-measured):
-- trained: the encoder embeds the 60,000 + 10,000 images once, health is measured on the
-  test embedding, and each part of the evaluation is timed on those features by each path,
-  with the values it measured: "before" (scikit-learn, CPU; on a GPU only with `--sklearn`,
-  90-120 s of CPU on an H200 host), "now" (torch on `--device`) and, on a GPU, "now_cpu"
-  (torch on the CPU, all its cores: the same math, for the agreement);
+(`--sections`, all by default, run in the order given; the JSON is written after each
+row, so a run cut short keeps what it measured):
+- trained: the encoder embeds the 60,000 + 10,000 images once (or `--features` reads them),
+  health is measured on the test embedding, and each part of the evaluation is timed on
+  those features by each path, with the values it measured: "now" (torch on `--device`),
+  on a GPU "now_cpu" (torch on the CPU, all its cores: the same math, for the agreement),
+  then "before" (scikit-learn, CPU; on a GPU only with `--sklearn`, 90-120 s of CPU on an
+  H200 host);
 - whole: the evaluation as `contrastkit eval` runs it (`evaluate_images`: embedding, health
   and every part) without the baselines; `--whole-baselines` times it with them too (the
   supervised baseline held to its time budget, about the training time);
@@ -31,7 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -139,20 +140,17 @@ def score_features(
     data: ImageSplit,
     paths: dict[str, torch.device],
     context: dict[str, Any],
-) -> list[dict[str, Any]]:
-    """One row per part and path: its seconds and the values it measured on `z`."""
-    rows = []
+    keep: Callable[[dict[str, Any]], None],
+) -> None:
+    """One row per part and path, handed to `keep` as soon as it is measured: its seconds
+    and the values it measured on `z`."""
     for path, device in paths.items():
         train, test = z[0].to(device), z[1].to(device)
         ty, ey = data.y_train.to(device), data.y_test.to(device)
         for part, fn in parts(path == "before", **context).items():
             values, seconds = timed(partial(fn, train, ty, test, ey), device)
-            rows.append(
-                {"features": features, "part": part, "path": path, "seconds": seconds,
-                 "values": values}
-            )  # fmt: skip
-            print(f"{features:>10} {part:>16} {path:>8}: {seconds:7.2f} s {values}", flush=True)
-    return rows
+            keep({"features": features, "part": part, "path": path, "seconds": seconds,
+                  "values": values})  # fmt: skip
 
 
 def health_row(
@@ -239,8 +237,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, help="CPU threads (default: 2 on cpu, all on cuda)")
     parser.add_argument(
         "--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS),
-        help="trained: each part on the trained features, by each path; whole: the evaluation "
-        "without baselines; baselines: the raw pixels' and random-init features' parts",
+        help="run in the order given: trained: each part on the trained features, by each "
+        "path; whole: the evaluation without baselines; baselines: the raw pixels' and "
+        "random-init features' parts",
     )  # fmt: skip
     parser.add_argument("--sklearn", action="store_true", help="on cuda: time scikit-learn too")
     parser.add_argument(
@@ -250,11 +249,117 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--max-train", type=int, default=0, help="training images (0: all)")
     parser.add_argument("--max-test", type=int, default=0, help="test images (0: all)")
     parser.add_argument("--no-supervised", action="store_true", help="one supervised step")
+    parser.add_argument(
+        "--features", type=Path,
+        help="the trained features: read from this file when it exists, else embedded and "
+        "saved there (torch.save of {'train', 'test'} tensors)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, help="default benchmarks/results/eval_speed_<dev>.json")
     return parser.parse_args()
 
 
 SECTIONS = ("trained", "whole", "baselines")
+
+
+@dataclass
+class Bench:
+    """What every section needs, and the result written after each row it measures."""
+
+    args: argparse.Namespace
+    settings: Any
+    data: ImageSplit
+    method: torch.nn.Module
+    context: dict[str, Any]
+    result: dict[str, Any]
+    out: Path
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.method.parameters()).device
+
+    def keep(self, row: dict[str, Any]) -> None:
+        """Record a row and write the JSON: a run cut short keeps what it measured."""
+        self.result["rows"].append(row)
+        print(f"{row['features']:>11} {row['part']:>18} {row['path']:>8}: "
+              f"{row['seconds']:7.2f} s {row['values']}", flush=True)  # fmt: skip
+        self.write()
+
+    def write(self) -> None:
+        self.result["load_average_after"] = load_average()
+        write_json_atomic(self.out, self.result)
+
+
+def trained_features(bench: Bench) -> tuple[Tensor, Tensor]:
+    """The trained encoder's features of the train and test images, embedded and timed,
+    or read from `--features` (saved there by an earlier run of this script)."""
+    cached = bench.args.features
+    if cached is not None and cached.exists():
+        saved = torch.load(cached, weights_only=True)
+        bench.result["features_from"] = str(cached)
+        return saved["train"], saved["test"]
+    encoder, data = encoder_of(bench.method), bench.data
+    (train_z, test_z), embed_s = timed(
+        lambda: (embed_images(encoder, data.x_train), embed_images(encoder, data.x_test)),
+        bench.device,
+    )
+    bench.keep({"features": "trained", "part": "embed train + test", "path": "now",
+                "seconds": embed_s, "values": {}})  # fmt: skip
+    if cached is not None:
+        torch.save({"train": train_z, "test": test_z}, cached)
+    return train_z, test_z
+
+
+def section_trained(bench: Bench) -> None:
+    """Health and each part on the trained features: now first, then before (module doc)."""
+    train_z, test_z = trained_features(bench)
+    encoder, seed = encoder_of(bench.method), bench.settings.seed
+    augment = build_augment(bench.settings.augment)
+    bench.keep(health_row(encoder, bench.data, test_z, augment, seed))
+    # on a GPU, "now_cpu": the same torch code on the CPU, for the agreement
+    cpu = {} if bench.device.type == "cpu" else {"now_cpu": torch.device("cpu")}
+    sklearn = bench.device.type == "cpu" or bench.args.sklearn
+    before = {"before": torch.device("cpu")} if sklearn else {}
+    paths = {"now": bench.device, **cpu, **before}
+    score_features("trained", (train_z, test_z), bench.data, paths, bench.context, bench.keep)
+
+
+def section_whole(bench: Bench) -> None:
+    """The evaluation as `contrastkit eval` runs it, without (and with) the baselines."""
+    args = bench.args
+    metrics, without_s = whole_evaluation(
+        bench.settings, bench.data, bench.method, baselines=False, supervised=True
+    )
+    whole = bench.result["whole_evaluation"] = {
+        "without_baselines_s": without_s,
+        "eval": {k: metrics["eval"][k] for k in ("knn_top1", "linear_top1", "nmi", "ari")},
+    }
+    print(f"whole evaluation without baselines: {without_s:.1f} s", flush=True)
+    bench.write()
+    if args.whole_baselines:
+        _, with_s = whole_evaluation(
+            bench.settings, bench.data, bench.method, baselines=True,
+            supervised=not args.no_supervised,
+        )  # fmt: skip
+        whole.update(
+            with_baselines_s=with_s, baselines_s=with_s - without_s,
+            supervised_baseline="one step per draw" if args.no_supervised else "full",
+        )  # fmt: skip
+        bench.write()
+
+
+def section_baselines(bench: Bench) -> None:
+    """The raw pixels' and the random-init encoder's features, scored by the code of now."""
+    data, now = bench.data, {"now": bench.device}
+    raw = (to_float(data.x_train).flatten(1), to_float(data.x_test).flatten(1))
+    score_features("raw pixels", raw, data, now, bench.context, bench.keep)
+    random_init, random_s = timed(
+        lambda: random_features(bench.settings, data, bench.device), bench.device
+    )
+    bench.keep({"features": "random init", "part": "embed train + test", "path": "now",
+                "seconds": random_s, "values": {}})  # fmt: skip
+    score_features("random init", random_init, data, now, bench.context, bench.keep)
+    bench.result["supervised_budget_s"] = bench.settings.eval.budget_s
+    bench.write()
 
 
 def main() -> None:
@@ -264,72 +369,27 @@ def main() -> None:
         torch.set_num_threads(args.threads or 2)
     result: dict[str, Any] = run_header(args)
     cfg, modality, method = load(args, result)
-    settings = replace(modality.settings, eval=cfg.eval)
     data = subsample(modality.eval_data, args.max_train, args.max_test, cfg.seed)
-    encoder = encoder_of(method)
     print(f"{len(data.y_train)} train / {len(data.y_test)} test images on {device}", flush=True)
-    out = args.out or ROOT / f"benchmarks/results/eval_speed_{device.type}.json"
     result.update(
         device=str(device), train_images=len(data.y_train), test_images=len(data.y_test),
-        run=str(args.run or "one epoch trained here"), rows=[], sections_done=[],
+        run=str(args.run or "one epoch trained here"), rows=[],
     )  # fmt: skip
-
-    def done(section: str) -> None:  # the JSON after each section: a cut run keeps its rows
-        result["sections_done"].append(section)
-        result["load_average_after"] = load_average()
-        write_json_atomic(out, result)
-
-    now = {"now": device}
-    before = {"before": torch.device("cpu")} if device.type == "cpu" or args.sklearn else {}
     subsets = fewshot_indices(
         data.y_train.numpy(), per_class=cfg.eval.fewshot_labels_per_class,
         draws=cfg.eval.fewshot_draws, seed=cfg.seed,
     )  # fmt: skip
-    context = {"cfg": cfg.eval, "subsets": subsets, "seed": cfg.seed, "classes": data.num_classes}
-    if "trained" in args.sections:
-        (train_z, test_z), embed_s = timed(
-            lambda: (embed_images(encoder, data.x_train), embed_images(encoder, data.x_test)),
-            device,
-        )
-        rows = result["rows"]
-        rows.append({"features": "trained", "part": "embed train + test", "path": "now",
-                     "seconds": embed_s, "values": {}})  # fmt: skip
-        rows.append(health_row(encoder, data, test_z, build_augment(settings.augment), cfg.seed))
-        # on a GPU, "now_cpu": the same torch code on the CPU, for the agreement
-        cpu = {} if device.type == "cpu" else {"now_cpu": torch.device("cpu")}
-        rows += score_features(
-            "trained", (train_z, test_z), data, {**before, **now, **cpu}, context
-        )
-        done("trained")
-    if "whole" in args.sections:
-        metrics, without_s = whole_evaluation(
-            settings, data, method, baselines=False, supervised=True
-        )
-        result["whole_evaluation"] = {
-            "without_baselines_s": without_s,
-            "eval": {k: metrics["eval"][k] for k in ("knn_top1", "linear_top1", "nmi", "ari")},
-        }
-        print(f"whole evaluation without baselines on {device}: {without_s:.1f} s", flush=True)
-        if args.whole_baselines:
-            _, with_s = whole_evaluation(
-                settings, data, method, baselines=True, supervised=not args.no_supervised
-            )
-            result["whole_evaluation"].update(
-                with_baselines_s=with_s, baselines_s=with_s - without_s,
-                supervised_baseline="one step per draw" if args.no_supervised else "full",
-            )  # fmt: skip
-        done("whole")
-    if "baselines" in args.sections:
-        raw = (to_float(data.x_train).flatten(1), to_float(data.x_test).flatten(1))
-        result["rows"] += score_features("raw pixels", raw, data, now, context)
-        random_init, random_s = timed(lambda: random_features(settings, data, device), device)
-        result["rows"].append({"features": "random init", "part": "embed train + test",
-                               "path": "now", "seconds": random_s, "values": {}})  # fmt: skip
-        result["rows"] += score_features("random init", random_init, data, now, context)
-        result["supervised_budget_s"] = cfg.eval.budget_s
-        done("baselines")
+    bench = Bench(
+        args, replace(modality.settings, eval=cfg.eval), data, method,
+        {"cfg": cfg.eval, "subsets": subsets, "seed": cfg.seed, "classes": data.num_classes},
+        result, args.out or ROOT / f"benchmarks/results/eval_speed_{device.type}.json",
+    )  # fmt: skip
+    sections = {"trained": section_trained, "whole": section_whole,
+                "baselines": section_baselines}  # fmt: skip
+    for name in args.sections:  # in the order given
+        sections[name](bench)
     print_tables(result)
-    print(f"wrote {out}")
+    print(f"wrote {bench.out}")
 
 
 def print_tables(result: dict[str, Any]) -> None:
