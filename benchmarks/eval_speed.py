@@ -47,7 +47,7 @@ import eval_before  # benchmarks/eval_before.py
 from contrastkit.atomic import read_json, write_json_atomic
 from contrastkit.augment.build import build_augment
 from contrastkit.augment.image import to_float
-from contrastkit.config import eval_budget
+from contrastkit.config import eval_budget_s
 from contrastkit.data.split import ImageSplit
 from contrastkit.encoders.build import build_encoder
 from contrastkit.eval.anomaly import anomaly_classes, one_class_summary
@@ -201,21 +201,6 @@ def subsample(data: ImageSplit, max_train: int, max_test: int, seed: int) -> Ima
     )  # fmt: skip
 
 
-def whole_evaluation(
-    settings: Any, data: ImageSplit, method: torch.nn.Module, *, baselines: bool, supervised: bool
-) -> tuple[dict[str, Any], float]:
-    """`evaluate_images` as `contrastkit eval` runs it, timed; `supervised=False` cuts the
-    supervised baseline to one step per draw."""
-    update: dict[str, Any] = {"baselines": baselines}
-    if not supervised:
-        update["supervised_steps"] = 1
-    cfg = settings.eval.model_copy(update=update)
-    device = next(method.parameters()).device
-    return timed(
-        lambda: evaluate_images(replace(settings, eval=cfg), data, method, lambda _m: None), device
-    )
-
-
 def load(args: argparse.Namespace, result: dict[str, Any]) -> tuple[Any, Any, torch.nn.Module]:
     """The run's config, modality and method (on `--device`), trained here without `--run`."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -226,7 +211,8 @@ def load(args: argparse.Namespace, result: dict[str, Any]) -> tuple[Any, Any, to
                 lambda: train_quick_run(run, args.device), torch.device("cpu")
             )
         cfg, modality, method = load_run(run)
-        eval_budget(cfg, read_json(run / "metrics.json").get("train_time_s"))
+        train_time_s = read_json(run / "metrics.json").get("train_time_s")
+        result["supervised_budget_s"] = eval_budget_s(cfg, train_time_s)
     return cfg, modality, method.to(torch.device(args.device))
 
 
@@ -289,6 +275,27 @@ class Bench:
         write_json_atomic(self.out, self.result)
 
 
+def whole_evaluation(
+    bench: Bench, *, baselines: bool, supervised: bool
+) -> tuple[dict[str, Any], float]:
+    """`evaluate_images` as `contrastkit eval` runs it (the supervised baseline held to the
+    run's budget), timed; `supervised=False` cuts the supervised baseline to one step per
+    draw."""
+    settings, data, method = bench.settings, bench.data, bench.method
+    update: dict[str, Any] = {"baselines": baselines}
+    if not supervised:
+        update["supervised_steps"] = 1
+    cfg = settings.eval.model_copy(update=update)
+    device = next(method.parameters()).device
+    budget_s = bench.result["supervised_budget_s"]
+    return timed(
+        lambda: evaluate_images(
+            replace(settings, eval=cfg), data, method, lambda _m: None, budget_s=budget_s
+        ),
+        device,
+    )
+
+
 def trained_features(bench: Bench) -> tuple[Tensor, Tensor]:
     """The trained encoder's features of the train and test images, embedded and timed,
     or read from `--features` (saved there by an earlier run of this script)."""
@@ -326,9 +333,7 @@ def section_trained(bench: Bench) -> None:
 def section_whole(bench: Bench) -> None:
     """The evaluation as `contrastkit eval` runs it, without (and with) the baselines."""
     args = bench.args
-    metrics, without_s = whole_evaluation(
-        bench.settings, bench.data, bench.method, baselines=False, supervised=True
-    )
+    metrics, without_s = whole_evaluation(bench, baselines=False, supervised=True)
     whole = bench.result["whole_evaluation"] = {
         "without_baselines_s": without_s,
         "eval": {k: metrics["eval"][k] for k in ("knn_top1", "linear_top1", "nmi", "ari")},
@@ -336,10 +341,7 @@ def section_whole(bench: Bench) -> None:
     print(f"whole evaluation without baselines: {without_s:.1f} s", flush=True)
     bench.write()
     if args.whole_baselines:
-        _, with_s = whole_evaluation(
-            bench.settings, bench.data, bench.method, baselines=True,
-            supervised=not args.no_supervised,
-        )  # fmt: skip
+        _, with_s = whole_evaluation(bench, baselines=True, supervised=not args.no_supervised)
         whole.update(
             with_baselines_s=with_s, baselines_s=with_s - without_s,
             supervised_baseline="one step per draw" if args.no_supervised else "full",
@@ -358,7 +360,6 @@ def section_baselines(bench: Bench) -> None:
     bench.keep({"features": "random init", "part": "embed train + test", "path": "now",
                 "seconds": random_s, "values": {}})  # fmt: skip
     score_features("random init", random_init, data, now, bench.context, bench.keep)
-    bench.result["supervised_budget_s"] = bench.settings.eval.budget_s
     bench.write()
 
 
