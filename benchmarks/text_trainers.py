@@ -5,8 +5,9 @@ size, learning rate, weight decay, clipping and number of steps, one CPU thread 
 
 Each trainer runs in a child process of its own (`python benchmarks/text_trainers.py NAME
 JOB_JSON`, started by `benchmarks/text.py`), so that its peak resident memory is its own,
-and prints one JSON line: training seconds (wall and process CPU, from the first step to the
-end of training: contrastkit's includes writing its checkpoint), sentences/s by each clock,
+and prints one JSON line: training seconds (wall: contrastkit's training clock, which leaves
+out writing its checkpoint, as the trainer beside it writes none; process CPU, from the first
+step to the end of training, its checkpoint included), sentences/s by each clock,
 peak RSS at the end of training, and the held-out Recall@1 / MRR / mAP of its trained
 model, scored by the same `ranking_metrics` on the same task.
 """
@@ -40,6 +41,7 @@ def settings(job: dict[str, Any]) -> list[str]:
         f"train.batch_size={job['batch_size']}",
         "train.epochs=1",
         "eval.baselines=false",
+        "health.every=0",  # no monitoring while training: the trainer beside us does none
     ]
 
 
