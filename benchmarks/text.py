@@ -7,7 +7,8 @@ other in child processes (`benchmarks/text_trainers.py`): sentences/s by the wal
 per CPU-second of the process (the figure to compare on a shared machine), peak RSS, and the
 held-out Recall@1 / MRR / mAP after training; the ratios are of this run.
 
-    python benchmarks/text.py                          # ~6 min on one loaded CPU core
+    python benchmarks/text.py                          # ~3 min on one CPU core
+    python benchmarks/text.py --bf16                   # and both again in bfloat16 (~6 min)
     python benchmarks/text.py --train-synsets 300 --test-synsets 100    # a quick look
 
 `--part recipes`: trains each recipe (configs/text_pairs.yaml with and without hard negatives,
@@ -169,22 +170,27 @@ def compare_trainers(args: argparse.Namespace, console: Console) -> None:
         "batch_size": args.batch_size,
         "threads": args.threads,
     }
-    results: dict[str, Any] = {**run_header(args), "job": job, "trainers": {}}
-    for name in TRAINERS:
-        console.print(f"training with {name} ...")
-        done = subprocess.run(
-            [sys.executable, str(Path(__file__).with_name("text_trainers.py")), name,
-             json.dumps(job)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
-        results["trainers"][name] = json.loads(line.removeprefix("RESULT "))
-    ours, theirs = results["trainers"]["contrastkit"], results["trainers"]["sentence_transformers"]
-    results["ratios"] = {
-        "sentences_per_s": ours["sentences_per_s"] / theirs["sentences_per_s"],
-        "sentences_per_cpu_s": ours["sentences_per_cpu_s"] / theirs["sentences_per_cpu_s"],
-        "recall_at_1_points": 100 * (ours["recall_at_1"] - theirs["recall_at_1"]),
-    }
+    results: dict[str, Any] = {**run_header(args), "job": job, "trainers": {}, "ratios": {}}
+    for precision in ("float32", "bf16") if args.bf16 else ("float32",):
+        for name in TRAINERS:
+            key = name + ("_bf16" if precision == "bf16" else "")
+            console.print(f"training with {name} ({precision}) ...")
+            one = json.dumps({**job, "bf16": precision == "bf16"})
+            done = subprocess.run(
+                [sys.executable, str(Path(__file__).with_name("text_trainers.py")), name, one],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
+            results["trainers"][key] = {"precision": precision}
+            results["trainers"][key].update(json.loads(line.removeprefix("RESULT ")))
+        suffix = "_bf16" if precision == "bf16" else ""
+        ours = results["trainers"]["contrastkit" + suffix]
+        theirs = results["trainers"]["sentence_transformers" + suffix]
+        results["ratios"][precision] = {
+            "sentences_per_s": ours["sentences_per_s"] / theirs["sentences_per_s"],
+            "sentences_per_cpu_s": ours["sentences_per_cpu_s"] / theirs["sentences_per_cpu_s"],
+            "recall_at_1_points": 100 * (ours["recall_at_1"] - theirs["recall_at_1"]),
+        }
     results["load_average_after"] = load_average()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
@@ -199,28 +205,36 @@ def trainers_table(results: dict[str, Any]) -> Table:
         title=f"WordNet pairs, batch {job['batch_size']}, {job['threads']} CPU thread(s), "
         f"load {results['load_average_before']} before, {results['load_average_after']} after"
     )
-    for column in ("trainer", "steps", "sentences/s", "sentences/CPU-s", "peak RSS MiB"):
+    for column in (
+        "trainer",
+        "precision",
+        "steps",
+        "sentences/s",
+        "sentences/CPU-s",
+        "peak RSS MiB",
+    ):
         table.add_column(column, justify="left" if column == "trainer" else "right")
     for column in ("R@1", "MRR", "mAP"):
         table.add_column(column, justify="right")
     base = results["trainers"]["contrastkit"]["base"]
     table.add_row(
-        "base model (not trained)", *["-"] * 4, *(f"{100 * base[k]:.1f}" for k in METRICS_ST)
+        "base model (not trained)", *["-"] * 5, *(f"{100 * base[k]:.1f}" for k in METRICS_ST)
     )
     for name, row in results["trainers"].items():
         table.add_row(
-            name,
+            name.removesuffix("_bf16"),
+            row["precision"],
             str(row["steps"]),
             f"{row['sentences_per_s']:.1f}",
             f"{row['sentences_per_cpu_s']:.1f}",
             f"{row['peak_rss_mib']:.0f}",
             *(f"{100 * row[k]:.1f}" for k in METRICS_ST),
         )
-    ratios = results["ratios"]
-    table.caption = (
-        f"contrastkit / sentence-transformers: {ratios['sentences_per_s']:.2f}x sentences/s, "
-        f"{ratios['sentences_per_cpu_s']:.2f}x per CPU-second; R@1 "
-        f"{ratios['recall_at_1_points']:+.1f} points"
+    table.caption = "; ".join(
+        f"{precision}: contrastkit / sentence-transformers {r['sentences_per_s']:.2f}x "
+        f"sentences/s, {r['sentences_per_cpu_s']:.2f}x per CPU-second, R@1 "
+        f"{r['recall_at_1_points']:+.1f} points"
+        for precision, r in results["ratios"].items()
     )
     return table
 
@@ -268,6 +282,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32, help="trainers: both trainers'")
     parser.add_argument("--epochs", type=int, default=None, help="recipes: epochs of each")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument(
+        "--bf16",
+        action="store_true",
+        help="trainers: both trainers again under bfloat16 autocast (train.amp; their bf16)",
+    )
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()

@@ -1,7 +1,8 @@
 """`contrastkit train` against sentence-transformers' `SentenceTransformerTrainer` with
 MultipleNegativesRankingLoss: the same MiniLM, the same WordNet pairs in the same order of
 batches (no shuffling difference matters for speed; both shuffle with seed 0), the same batch
-size, learning rate, weight decay, clipping and number of steps, one CPU thread each.
+size, learning rate, weight decay, clipping, number of steps and precision (float32, or
+bfloat16 autocast with float32 weights), one CPU thread each.
 
 Each trainer runs in a child process of its own (`python benchmarks/text_trainers.py NAME
 JOB_JSON`, started by `benchmarks/text.py`), so that its peak resident memory is its own,
@@ -33,8 +34,9 @@ CONFIG = "configs/text_pairs.yaml"
 
 
 def settings(job: dict[str, Any]) -> list[str]:
-    """The config overrides both trainers follow."""
+    """The config overrides both trainers follow (bf16 autocast when `job["bf16"]`)."""
     return [
+        f"train.amp={str(job['bf16']).lower()}",
         "text.hard_negatives=false",
         f"text.wordnet_train_synsets={job['train_synsets']}",
         f"text.wordnet_test_synsets={job['test_synsets']}",
@@ -96,8 +98,8 @@ def run_contrastkit(job: dict[str, Any]) -> dict[str, Any]:
 
 def run_sentence_transformers(job: dict[str, Any]) -> dict[str, Any]:
     """`SentenceTransformerTrainer` with `MultipleNegativesRankingLoss` (scale 20 =
-    temperature 0.05) on the same pairs, batch size, lr, weight decay and clipping, its
-    batches without duplicate texts (its sampler for this loss)."""
+    temperature 0.05) on the same pairs, batch size, lr, weight decay, clipping and
+    precision, its batches without duplicate texts (its sampler for this loss)."""
     from datasets import Dataset
     from sentence_transformers import (
         SentenceTransformer,
@@ -133,6 +135,7 @@ def run_sentence_transformers(job: dict[str, Any]) -> dict[str, Any]:
             disable_tqdm=True,
             seed=cfg.seed,
             use_cpu=True,
+            bf16=job["bf16"],  # autocast to bfloat16, as contrastkit's train.amp
         )
         loss = MultipleNegativesRankingLoss(model, scale=1.0 / cfg.method.temperature)  # type: ignore[attr-defined]
         trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data, loss=loss)

@@ -87,7 +87,7 @@ class TableModality(Modality):
         raw = read_table_source(d.model_copy(update={"label": None, "id_column": None}))
         label = guess_label(raw) if d.label is None else None
         if d.label is None and label is None:
-            raise no_label(raw, str(d.path))
+            raise no_label(raw, Path(d.path).name)
         if label is not None:
             fitted.append(label)
         if d.id_column is None:
