@@ -169,6 +169,7 @@ def compare_trainers(args: argparse.Namespace, console: Console) -> None:
         "test_synsets": args.test_synsets or 500,
         "batch_size": args.batch_size,
         "threads": args.threads,
+        "seed": args.seed,
     }
     results: dict[str, Any] = {**run_header(args), "job": job, "trainers": {}, "ratios": {}}
     for precision in ("float32", "bf16") if args.bf16 else ("float32",):
@@ -202,7 +203,8 @@ def trainers_table(results: dict[str, Any]) -> Table:
     """One row per trainer (and the base model): steps, speed, memory, held-out metrics."""
     job = results["job"]
     table = Table(
-        title=f"WordNet pairs, batch {job['batch_size']}, {job['threads']} CPU thread(s), "
+        title=f"WordNet pairs, batch {job['batch_size']}, seed {job['seed']}, "
+        f"{job['threads']} CPU thread(s), "
         f"load {results['load_average_before']} before, {results['load_average_after']} after"
     )
     for column in (
@@ -282,6 +284,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32, help="trainers: both trainers'")
     parser.add_argument("--epochs", type=int, default=None, help="recipes: epochs of each")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="trainers: both trainers' seed (the split is fixed)"
+    )
     parser.add_argument(
         "--bf16",
         action="store_true",

@@ -1,8 +1,8 @@
 """`contrastkit train` against sentence-transformers' `SentenceTransformerTrainer` with
-MultipleNegativesRankingLoss: the same MiniLM, the same WordNet pairs in the same order of
-batches (no shuffling difference matters for speed; both shuffle with seed 0), the same batch
-size, learning rate, weight decay, clipping, number of steps and precision (float32, or
-bfloat16 autocast with float32 weights), one CPU thread each.
+MultipleNegativesRankingLoss: the same MiniLM, the same WordNet pairs (each trainer shuffles
+them with its own sampler, seeded by the job's seed), the same batch size, learning rate,
+weight decay, clipping, number of steps and precision (float32, or bfloat16 autocast with
+float32 weights), one CPU thread each.
 
 Each trainer runs in a child process of its own (`python benchmarks/text_trainers.py NAME
 JOB_JSON`, started by `benchmarks/text.py`), so that its peak resident memory is its own,
@@ -36,6 +36,7 @@ CONFIG = "configs/text_pairs.yaml"
 def settings(job: dict[str, Any]) -> list[str]:
     """The config overrides both trainers follow (bf16 autocast when `job["bf16"]`)."""
     return [
+        f"seed={job['seed']}",  # the initial state and the order of batches; the split is fixed
         f"train.amp={str(job['bf16']).lower()}",
         "text.hard_negatives=false",
         f"text.wordnet_train_synsets={job['train_synsets']}",
@@ -166,5 +167,5 @@ if __name__ == "__main__":
     name, job_json = sys.argv[1], sys.argv[2]
     job = json.loads(job_json)
     torch.set_num_threads(job["threads"])
-    torch.manual_seed(0)
+    torch.manual_seed(job["seed"])
     print("RESULT " + json.dumps(TRAINERS[name](job)), flush=True)

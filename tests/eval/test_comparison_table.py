@@ -10,6 +10,7 @@ from contrastkit.eval.table import (
     COLUMNS,
     comparison_rows,
     comparison_table,
+    has_values,
     headers,
     legend,
 )
@@ -112,3 +113,9 @@ def test_a_skipped_baseline_has_no_row_and_the_legend_says_why() -> None:
         " No 'supervised, few labels' row: it starts pretrained."
     )
     assert "No '" not in legend([("A", _metrics(0.9))])
+
+
+def test_a_run_with_its_health_alone_has_no_table() -> None:
+    lines = {"method": "simcse", "data": "verbs", "seed": 0, "health": {"rankme": 295.5}}
+    assert not has_values([("verbs", lines)])  # a RankMe alone: the health line says it
+    assert has_values([("digits", _metrics(0.9))])

@@ -252,6 +252,9 @@ def test_text_run(text_service: Service) -> None:
     assert hits["results"][0]["score"] == pytest.approx(1.0, abs=1e-4)
     assert hits["results"][0]["thumbnail"] is None
     assert hits["results"][0]["shown"] == "the red fox is here today"  # the sentence itself
+    catalog = text_service.catalog
+    row = catalog.ids.row_of(hits["results"][0]["id"], name="id")
+    assert catalog.sources[row] == "text-corpus.txt:1"  # its line in the run's file
     r = c.post("/search", json={"text": "../../etc/passwd"})  # a text, not a path
     assert r.status_code == 200 and all(len(h["id"]) == 16 for h in r.json()["results"])
     emb = c.post("/embed", json={"texts": ["a", "a much longer text than that"]}).json()

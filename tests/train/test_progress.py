@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 from contrastkit.train.clock import TrainClock
-from contrastkit.train.progress import RecentRate, TrainProgress, duration
+from contrastkit.train.progress import RecentRate, TrainProgress, duration, loss_shown
 
 
 class FakeTime:
@@ -127,3 +127,12 @@ def test_lines_are_spaced_by_the_wall_clock_while_training_time_pauses() -> None
     lines = [line for line in out.getvalue().splitlines() if line]
     assert [line.split()[3] for line in lines] == ["1/1000", "2/1000", "3/1000"]
     assert "train 3 s" in lines[-1]
+
+
+def test_a_small_loss_is_not_shown_as_zero() -> None:
+    assert [loss_shown(x) for x in (5.45012, 0.0012, 2.31e-5, 0.0)] == [
+        "5.4501",
+        "0.0012",
+        "2.31e-05",
+        "0.0000",
+    ]

@@ -134,9 +134,15 @@ def comparison_rows(runs: list[tuple[str, dict[str, Any]]]) -> list[Row]:
 
 
 def has_values(runs: list[tuple[str, dict[str, Any]]]) -> bool:
-    """Whether the comparison table of `runs` shows any number (a recommender's metrics
-    fill none of its columns)."""
-    return any(cell.value is not None for row in comparison_rows(runs) for cell in row.cells)
+    """Whether the comparison table of `runs` measures anything against labels: a run with
+    none (a recommender, a text run without a held-out task) would fill its RankMe alone,
+    which the health line already says."""
+    return any(
+        cell.value is not None
+        for row in comparison_rows(runs)
+        for column, cell in zip(COLUMNS, row.cells, strict=True)
+        if column.section == "eval"
+    )
 
 
 def legend(runs: list[tuple[str, dict[str, Any]]]) -> str:

@@ -151,7 +151,7 @@ class TrainProgress:
         steps_per_s = self._rate.steps_per_s(now, step)
         rate = f"{steps_per_s * self._batch_size:,.0f}" if steps_per_s > 0 else "-"
         eta = duration((self._total_steps - step) / steps_per_s) if steps_per_s > 0 else "-"
-        loss_text, train = f"{loss:.4f}", duration(now)
+        loss_text, train = loss_shown(loss), duration(now)
         if self._plain:
             if self._enabled and self._line_due(step, epoch, self._wall()):
                 self._progress.console.print(
@@ -186,3 +186,9 @@ class TrainProgress:
             self._last_line_epoch = done
         self._last_line_t = now
         return True
+
+
+def loss_shown(loss: float) -> str:
+    """The loss with 4 decimals, or 3 significant digits below 0.001 (SimCSE on a pretrained
+    model trains at ~1e-5, which 4 decimals show as 0.0000)."""
+    return f"{loss:.4f}" if abs(loss) >= 1e-3 or loss == 0 else f"{loss:.2e}"

@@ -81,13 +81,14 @@ class TableModality(Modality):
         """The SCARF recipe (`recipe.py`), and for a CSV / Parquet file the label and id
         columns guessed from its columns when the config names none."""
         d = self.settings.data
-        fitted = table_recipe(Path(d.path).name if d.path else d.source)
+        name = Path(d.path).name if d.path else d.source
+        fitted = table_recipe(name)
         if d.source not in ("csv", "parquet"):
             return fitted
         raw = read_table_source(d.model_copy(update={"label": None, "id_column": None}))
         label = guess_label(raw) if d.label is None else None
         if d.label is None and label is None:
-            raise no_label(raw, Path(d.path).name)
+            raise no_label(raw, name)
         if label is not None:
             fitted.append(label)
         if d.id_column is None:

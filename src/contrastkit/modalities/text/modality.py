@@ -193,9 +193,13 @@ class TextModality(Modality):
     def embed(
         self, method: nn.Module, data: str, log: Log, options: EmbedOptions = EmbedOptions()
     ) -> Embedded:
-        """'train' (the run's training sentences, ids `train:K`), or the non-blank lines of a
-        UTF-8 text file in file order (ids `FILE:K` for the K-th non-blank line, from 1);
-        each row is shown as its sentence."""
+        """'train' (a run on a file of lines: that file, as below; else the run's training
+        sentences, ids `train:K`), or the non-blank lines of a UTF-8 text file in file order
+        (ids `FILE:K` for the K-th non-blank line, from 1); each row is shown as its
+        sentence."""
+        d = self.settings.data
+        if data == "train" and d.source == "text_lines" and d.path is not None:
+            data = d.path  # the lines by their place in the file, not in the training set
         if data == "train":
             lines, name = self.data.sentences, self.data.name
             ids = [f"train:{i}" for i in range(len(lines))]
