@@ -112,6 +112,21 @@ def test_a_class_absent_from_a_draw_is_never_predicted() -> None:
     assert float((preds[0].numpy() == ref.predict(x.numpy())).mean()) > 0.99
 
 
+def test_features_of_tiny_magnitude_are_scaled_as_scikit_learn_scales_them() -> None:
+    """A random-init network's outputs are about 1e-9: standardising must scale them (as
+    `StandardScaler` does), not call them constant and predict one class."""
+    x, y = make_classification(
+        n_samples=400, n_features=10, n_informative=6, n_classes=3, random_state=2
+    )
+    x[:, 0] = 0.5  # a truly constant feature stays centred, not scaled
+    tiny = torch.from_numpy(x * 1e-9).float()
+    ref = make_pipeline(StandardScaler(), LogisticRegression()).fit(x[:300] * 1e-9, y[:300])
+    fit = fit_logistic(tiny[None, :300], torch.from_numpy(y)[None, :300], num_classes=3)
+    preds = fit.predict(tiny[300:])[0].numpy()
+    assert len(np.unique(preds)) == 3
+    assert float((preds == ref.predict(x[300:] * 1e-9)).mean()) > 0.98
+
+
 def test_fewshot_float64_equals_float32_on_the_device_of_the_features() -> None:
     x, y = make_classification(n_samples=300, n_features=8, n_classes=3, n_informative=5)
     x, y = torch.from_numpy(x), torch.from_numpy(y)

@@ -59,11 +59,19 @@ class LogisticFit:
 
 
 def _standardise(x: Tensor) -> tuple[Tensor, Tensor]:
-    """Mean and population std of each problem's rows (B, D); a std of (near) zero is 1."""
-    mean = x.mean(dim=1)
-    std = x.var(dim=1, unbiased=False).sqrt()
-    tiny = 10 * torch.finfo(x.dtype).eps * mean.abs().clamp(min=1.0)
-    return mean, torch.where(std < tiny, torch.ones_like(std), std)
+    """Mean and population std of each problem's rows (B, D), in x's dtype; the std of a
+    constant feature is 1. Computed in float64 and called constant as scikit-learn's
+    `StandardScaler` does (a variance within the rounding error of its computation), so
+    that a feature of tiny magnitude (1e-9: a random-init network's output) is scaled,
+    not dropped."""
+    n = x.shape[1]
+    x64 = x.to(torch.float64)
+    mean = x64.mean(dim=1)
+    var = x64.var(dim=1, unbiased=False)
+    eps = torch.finfo(torch.float64).eps
+    constant = var <= n * eps * var + (n * mean * eps) ** 2
+    std = torch.where(constant, torch.ones_like(var), var.sqrt())
+    return mean.to(x.dtype), std.to(x.dtype)
 
 
 def _objective(z: Tensor, y: Tensor, present: Tensor, penalty: Tensor) -> Objective:
