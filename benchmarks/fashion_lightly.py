@@ -14,30 +14,21 @@ Usage: python fashion_lightly.py --data DIR --out DIR --epochs E --batch-size B 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import resource
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from torch.utils.data import DataLoader
 
-# The PyPI torchvision for torch 2.13 imports on the CPU build only once these op schemas
-# exist (its C++ ops are absent); declare placeholders before importing it (lightly does).
-_TV_LIB = torch.library.Library("torchvision", "DEF")
-_TV_LIB.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-_TV_LIB.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+from lightly_side import Views, import_torchvision, load_resnet, simclr_transform
 
-import torchvision  # noqa: E402,F401
+import_torchvision()
+
 from lightly.loss import NTXentLoss  # noqa: E402
 from lightly.models.modules import SimCLRProjectionHead  # noqa: E402
-from lightly.transforms import SimCLRTransform  # noqa: E402
-from PIL import Image  # noqa: E402
-from torch.utils.data import DataLoader, Dataset  # noqa: E402
-
-RESNET = Path(__file__).resolve().parents[1] / "src" / "contrastkit" / "encoders" / "resnet.py"
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -46,19 +37,6 @@ def read_idx(path: Path) -> np.ndarray:
     ndim = raw[3]
     dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-class Views(Dataset):  # type: ignore[type-arg]
-    """PIL grey images -> lightly's transform (two views)."""
-
-    def __init__(self, images: np.ndarray, transform: object) -> None:
-        self.images, self.transform = images, transform
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def __getitem__(self, i: int) -> object:
-        return self.transform(Image.fromarray(self.images[i], mode="L"))  # type: ignore[operator]
 
 
 def main() -> None:
@@ -78,21 +56,11 @@ def main() -> None:
     x_train = read_idx(args.data / "train-images-idx3-ubyte")
     x_test = read_idx(args.data / "t10k-images-idx3-ubyte")
 
-    spec = importlib.util.spec_from_file_location("ck_resnet", RESNET)
-    assert spec is not None and spec.loader is not None
-    resnet = importlib.util.module_from_spec(spec)
-    sys.modules["ck_resnet"] = resnet  # its dataclasses look their module up
-    spec.loader.exec_module(resnet)
-    backbone = resnet.ResNet.from_name("resnet_small", in_channels=1)
+    backbone = load_resnet("resnet_small", in_channels=1)
 
-    # lightly's SimCLR example, sized for 28x28 grey: fashion.py's crop scale, and the flip
-    # and brightness/contrast jitter of configs/fashion_simclr.yaml; no saturation, hue,
-    # grayscale or blur (grey images), no normalisation.
-    transform = SimCLRTransform(
-        input_size=28, cj_prob=0.8, cj_strength=1.0, cj_bright=0.4, cj_contrast=0.4,
-        cj_sat=0.0, cj_hue=0.0, random_gray_scale=0.0, gaussian_blur=0.0,
-        min_scale=args.min_scale, hf_prob=0.5, rr_prob=0.0, normalize=None,
-    )  # fmt: skip
+    # lightly's SimCLR example sized for 28x28 grey, with fashion.py's crop scale and the
+    # flip and brightness/contrast jitter of configs/fashion_simclr.yaml
+    transform = simclr_transform(min_scale=args.min_scale)
     head = SimCLRProjectionHead(256, 512, 128)
     criterion = NTXentLoss(temperature=args.temperature)
     params = [*backbone.parameters(), *head.parameters()]

@@ -15,64 +15,20 @@ Usage: python gpu_lightly.py --device cuda --batch-size 512 --workers 15 --warmu
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import resource
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
+from torch.utils.data import DataLoader
 
-
-def import_torchvision() -> None:
-    """torchvision; on a CPU build of torch, its C++ ops are absent and the PyPI wheel
-    imports only once their schemas exist (placeholders, never called here)."""
-    try:
-        import torchvision  # noqa: F401
-    except RuntimeError:
-        for name in [m for m in sys.modules if m.startswith("torchvision")]:
-            del sys.modules[name]
-        lib = torch.library.Library("torchvision", "DEF")
-        lib.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-        lib.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-        import_torchvision.lib = lib  # type: ignore[attr-defined]  # keep it registered
-        import torchvision  # noqa: F401
-
+from lightly_side import Views, import_torchvision, load_resnet, simclr_transform
 
 import_torchvision()
 
 from lightly.loss import NTXentLoss  # noqa: E402
 from lightly.models.modules import SimCLRProjectionHead  # noqa: E402
-from lightly.transforms import SimCLRTransform  # noqa: E402
-from PIL import Image  # noqa: E402
-from torch.utils.data import DataLoader, Dataset  # noqa: E402
-
-RESNET = Path(__file__).resolve().parents[1] / "src" / "contrastkit" / "encoders" / "resnet.py"
-
-
-class Views(Dataset):  # type: ignore[type-arg]
-    """Grey uint8 images -> PIL -> lightly's transform (two views)."""
-
-    def __init__(self, images: np.ndarray, transform: object) -> None:
-        self.images, self.transform = images, transform
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def __getitem__(self, i: int) -> object:
-        return self.transform(Image.fromarray(self.images[i], mode="L"))  # type: ignore[operator]
-
-
-def resnet18_cifar() -> torch.nn.Module:
-    spec = importlib.util.spec_from_file_location("ck_resnet", RESNET)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["ck_resnet"] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    net: torch.nn.Module = module.ResNet.from_name("resnet18", stem="cifar", in_channels=1)
-    return net
 
 
 def main() -> None:
@@ -88,13 +44,10 @@ def main() -> None:
     torch.manual_seed(0)
     n = args.batch_size * (args.warmup + args.steps)
     images = np.random.default_rng(0).integers(0, 256, (n, 28, 28), dtype=np.uint8)
-    # gpu.py's views: crops from 60%, flips, brightness/contrast jitter; grey, no blur
-    transform = SimCLRTransform(
-        input_size=28, cj_prob=0.8, cj_strength=1.0, cj_bright=0.4, cj_contrast=0.4,
-        cj_sat=0.0, cj_hue=0.0, random_gray_scale=0.0, gaussian_blur=0.0,
-        min_scale=0.6, hf_prob=0.5, rr_prob=0.0, normalize=None,
-    )  # fmt: skip
-    backbone = resnet18_cifar().to(device, memory_format=torch.channels_last)
+    transform = simclr_transform(min_scale=0.6)  # gpu.py's views: crops from 60%
+    backbone = load_resnet("resnet18", stem="cifar", in_channels=1).to(
+        device, memory_format=torch.channels_last
+    )
     head = SimCLRProjectionHead(512, 512, 128).to(device)
     criterion = NTXentLoss(temperature=0.1)
     params = [*backbone.parameters(), *head.parameters()]
