@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import cast
 
 import numpy as np
+from torch import nn
 
 from contrastkit.atomic import writable_folder, write_atomic, write_text_atomic
 from contrastkit.errors import UserError
@@ -34,15 +35,10 @@ from contrastkit.index.store import (
     save_index,
     search_rows,
 )
-from contrastkit.modalities.base import Embedded, EmbedOptions, Log
+from contrastkit.modalities.base import Embedded, EmbedOptions, Log, Modality
 from contrastkit.modalities.recommendations import Recommended
 from contrastkit.run import load_run
-from contrastkit.rundir import (
-    CHECKPOINT,
-    check_output_file,
-    model_fingerprint,
-    refuse_while_training,
-)
+from contrastkit.rundir import CHECKPOINT, check_output_file, model_fingerprint
 
 INDEXES = "indexes"
 """The run's named indexes: `<run>/indexes/<name>/` (`index/store.py`)."""
@@ -127,7 +123,6 @@ def index_run(
             or the run's `indexes/` folder cannot be written.
     """
     check_name(name)  # before anything is read: '' would name the indexes folder itself
-    refuse_while_training(run)  # before its indexes/ folder is made
     if kind not in KINDS:
         raise UserError(f"--kind must be one of {', '.join(KINDS)}, got {kind!r}")
     root = run / INDEXES
@@ -136,8 +131,24 @@ def index_run(
             f"{root / name}: an index named {name!r} exists; choose another --name or pass "
             "--overwrite to replace it"
         )
-    writable_folder(root)  # before the data is embedded
-    built, embedded, fingerprint = _build_index(run, data, kind, options, log)
+    _, modality, method = load_run(run)  # refuses a run still training: before indexes/
+    return _index_and_save(run, modality, method, data, name, kind, options, overwrite, log)
+
+
+def _index_and_save(
+    run: Path,
+    modality: Modality,
+    method: nn.Module,
+    data: str,
+    name: str,
+    kind: str,
+    options: EmbedOptions,
+    overwrite: bool,
+    log: Log,
+) -> IndexReport:
+    """`index_run` once its arguments are checked and its run is loaded."""
+    root = writable_folder(run / INDEXES)  # before the data is embedded
+    built, embedded, fingerprint = _build_index(run, modality, method, data, kind, options, log)
     folder = save_index(
         root,
         name,
@@ -162,11 +173,16 @@ def index_run(
 
 
 def _build_index(
-    run: Path, data: str, kind: str, options: EmbedOptions, log: Log
+    run: Path,
+    modality: Modality,
+    method: nn.Module,
+    data: str,
+    kind: str,
+    options: EmbedOptions,
+    log: Log,
 ) -> tuple[BuiltIndex, Embedded, str]:
     """Embed `data` with the run's model and build an index of it: (the index, the
     embedded data, the model fingerprint)."""
-    _, modality, method = load_run(run)
     fingerprint = model_fingerprint(run / CHECKPOINT)
     embedded = modality.embed(method, data, log, options)
     vectors = embedded.vectors.numpy().astype(np.float32)
@@ -227,10 +243,10 @@ def search_run(
     if k < 1:
         raise UserError(f"--k must be >= 1, got {k}")
     root = run / INDEXES
+    _, modality, method = load_run(run)  # refuses a run still training: before indexes/
     named = None
     if index is None:
-        index, named = _default_index(run, root, log)
-    _, modality, method = load_run(run)
+        index, named = _default_index(run, modality, method, log)
     if named is None:
         named = load_index(root, index, expect_fingerprint=model_fingerprint(run / CHECKPOINT))
     info = dict(named.meta.get("info", {}))
@@ -248,16 +264,21 @@ def search_run(
     return SearchResult(hits, index, named.count)
 
 
-def _default_index(run: Path, root: Path, log: Log) -> tuple[str, NamedIndex | None]:
+def _default_index(
+    run: Path, modality: Modality, method: nn.Module, log: Log
+) -> tuple[str, NamedIndex | None]:
     """The run's only index, or 'default', built from the run's data when there is none;
     held in memory (returned, with a note) when the run's folder cannot be written."""
+    root = run / INDEXES
     names = [m["name"] for m in list_indexes(root)]
     if not names:
         try:
             writable_folder(root)
         except UserError as err:
             log(f"note: {err}; indexing the run's data in memory (not saved)")
-            built, embedded, fingerprint = _build_index(run, "train", "auto", EmbedOptions(), log)
+            built, embedded, fingerprint = _build_index(
+                run, modality, method, "train", "auto", EmbedOptions(), log
+            )
             info = {"data": embedded.name, **embedded.info}
             named = in_memory(
                 root,
@@ -270,7 +291,9 @@ def _default_index(run: Path, root: Path, log: Log) -> tuple[str, NamedIndex | N
             )
             return DEFAULT_INDEX, named
         log(f"no index in {root}/: indexing the run's data as {DEFAULT_INDEX!r}")
-        index_run(run, "train", name=DEFAULT_INDEX, log=log)
+        _index_and_save(
+            run, modality, method, "train", DEFAULT_INDEX, "auto", EmbedOptions(), False, log
+        )
         names = [DEFAULT_INDEX]
     if len(names) > 1 and DEFAULT_INDEX not in names:
         raise UserError(f"{root}: several indexes ({', '.join(names)}); choose one with --index")

@@ -1,4 +1,4 @@
-"""`embed`, `index`, `export` and `eval` on a run whose training still runs (its lock is
+"""`embed`, `index`, `search`, `export` and `eval` on a run whose training still runs (its lock is
 held) say so and change nothing, instead of using a mid-training checkpoint."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from contrastkit.rundir import LOCK, lock_run_dir, training_pid
     [
         ["embed", "--out", "e.npy"],
         ["index"],
+        ["search", "--text", "a dog"],
         ["export", "--format", "onnx", "--out", "m.onnx"],
         ["eval"],
     ],
