@@ -15,12 +15,15 @@ COLUMNS = (
 )
 
 
-def text_metrics_table(metrics: dict[str, Any], title: str) -> Table:
+def text_metrics_table(metrics: dict[str, Any], title: str) -> Table | None:
     """Rows: the trained encoder and the base model; columns: R@1, R@5, R@10, MRR, mAP (%)
-    and the encoding speed."""
+    and the encoding speed. None for a run without a held-out task (the health of its
+    lines is shown instead)."""
     text = metrics.get("text", {})
     task = text.get("task")
-    table = Table(title=f"{title}: {task}" if task else f"{title}: no held-out task")
+    if task is None:
+        return None
+    table = Table(title=f"{title}: {task}")
     table.add_column("model")
     for _, header in COLUMNS:
         table.add_column(header, justify="right")

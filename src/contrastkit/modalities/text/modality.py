@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from rich.table import Table
 from torch import nn
 
 from contrastkit.augment.text import dropout_views
@@ -50,13 +49,8 @@ NOT_TEXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".wav", ".npy", ".
 """File suffixes a text query is refused with (the wrong kind of query for a text run)."""
 
 
-def _task_table(metrics: dict[str, Any], title: str) -> Table | None:
-    """The held-out task's table; None for a run without one (its lines' health is shown)."""
-    return text_metrics_table(metrics, title) if metrics["text"].get("task") else None
-
-
 TEXT_TABLE = MetricsTable(
-    "text", "Text retrieval, base model and fine-tuned", "held-out text task", _task_table
+    "text", "Text retrieval, base model and fine-tuned", "held-out text task", text_metrics_table
 )
 
 
