@@ -5,22 +5,32 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_RUN ?= runs/demo
 
-.PHONY: install system-deps demo test test-fast lint clean
+.PHONY: install system-deps bench-deps demo test test-fast lint clean
 
 # torch is pinned first to its CPU wheel: an unpinned torch would pull a CUDA build of
 # several GB. pyproject itself only asks for torch>=2.3.
 # Debian packages the tests and demos use: espeak-ng speaks the audio-text data,
-# wordnet-base holds the text task's words and glosses; openclipart-png and mate-icon-theme
-# are pictures benchmarks/pretrained.py writes as class folders. Installed only when missing.
-DEBIAN_PKGS := espeak-ng wordnet-base dataset-fashion-mnist chromium chromium-driver \
-	openclipart-png mate-icon-theme
-system-deps:
-	@missing=$$(for p in $(DEBIAN_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+# wordnet-base holds the text task's words and glosses. Installed only when missing.
+DEBIAN_PKGS := espeak-ng wordnet-base dataset-fashion-mnist chromium chromium-driver
+# Pictures benchmarks/pretrained.py writes as class folders (about 145 MB that no test
+# reads): `make bench-deps`.
+BENCH_PKGS := openclipart-png mate-icon-theme
+
+# $(call apt_install,PACKAGES): apt-get install those of PACKAGES that are missing.
+define apt_install
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages: $$missing"; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
+
+system-deps:
+	$(call apt_install,$(DEBIAN_PKGS))
+
+bench-deps:
+	$(call apt_install,$(BENCH_PKGS))
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)

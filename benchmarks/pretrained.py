@@ -2,9 +2,10 @@
 `contrastkit train --data FOLDER` (EfficientNet-Lite0 from its ImageNet weights, fine-tuned)
 against raw pixels, the random-init encoder and the pretrained encoder not fine-tuned.
 
-Folders (`benchmarks/picture_folders.py`; Debian packages openclipart-png, mate-icon-theme,
-dataset-fashion-mnist; `make system-deps` installs them): clip art (8 classes, 96x96), icons (7
-contexts, 48x48), 2,000 Fashion-MNIST test images (10 classes, 28x28 grey). For each: the
+Folders (`benchmarks/picture_folders.py`; Debian packages openclipart-png and
+mate-icon-theme, which `make bench-deps` installs, and dataset-fashion-mnist, which `make
+system-deps` installs): clip art (8 classes, 96x96), icons (7 contexts, 48x48), 2,000
+Fashion-MNIST test images (10 classes, 28x28 grey). For each: the
 wall time of `train` from the command to its table (training and the whole evaluation), kNN
 and few-label (10 labels per class) of the run's table, and precision@10 of whole-image
 search: for every picture of the folder, the share of its 10 nearest others (cosine) of its
