@@ -19,7 +19,7 @@ row, so a run cut short keeps what it measured):
   included) scored by the code of now: the baselines' cost besides the supervised one.
 
 Writes benchmarks/results/eval_speed_<device>.json and prints the tables. Run:
-    CPU:  flock /work/cpu.lock env PYTHONPATH=src python benchmarks/eval_speed.py --run RUN
+    CPU:  PYTHONPATH=src python benchmarks/eval_speed.py --run RUN
     GPU:  PYTHONPATH=src python benchmarks/eval_speed.py --device cuda --whole-baselines
     smoke test:  ... --max-train 3000 --max-test 600 --no-supervised
 """

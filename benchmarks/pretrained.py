@@ -11,7 +11,7 @@ and few-label (10 labels per class) of the run's table, and precision@10 of whol
 search: for every picture of the folder, the share of its 10 nearest others (cosine) of its
 own class. Then `index` and `search` with one picture per folder, through the CLI.
 
-    flock /work/cpu.lock python benchmarks/pretrained.py --work /tmp/pretrained_bench
+    python benchmarks/pretrained.py --work /tmp/pretrained_bench
 """
 
 from __future__ import annotations
