@@ -11,6 +11,8 @@ BaseMomentumMethod and of lightly's models, without their size).
                     the two views' projections (SimCLR, SupCon, DCL, Barlow Twins, VICReg)
     MomentumMethod  an EMA copy of encoder + head (the target), moved after every step with
                     a cosine momentum schedule (BYOL, MoCo, DINO)
+    PredictorMomentumMethod  a momentum method whose online branch ends in a predictor that
+                    meets the target's projection of the other view (BYOL, MoCo v3)
 
 A method file holds its options section (a `MethodOptions` with its name, hyperparameters
 and defaults), its class (its loss call) and its builder; `registry.py` lists it once.
@@ -243,3 +245,37 @@ class MomentumMethod(Method[ImageBatch]):
     def after_step(self, progress: float) -> None:
         """Move the target towards encoder + head."""
         self.target.update(nn.Sequential(self.encoder, self.head), self.target_momentum(progress))
+
+
+class PredictorMomentumMethod(MomentumMethod):
+    """A momentum method whose online branch ends in a predictor: the prediction of each
+    view meets the target's projection of the other view (BYOL, MoCo v3).
+
+    Args:
+        encoder: (B, C, H, W) -> (B, D).
+        head: The projector, (B, D) -> (B, P).
+        predictor: (B, P) -> (B, P).
+        momentum: The base momentum, in [0, 1].
+    """
+
+    def __init__(
+        self, encoder: nn.Module, head: nn.Module, predictor: nn.Module, *, momentum: float
+    ) -> None:
+        super().__init__(encoder, head, momentum=momentum)
+        self.predictor = predictor
+
+    def cross_view_loss(
+        self,
+        batch: ImageBatch,
+        *,
+        augment: Any,
+        generator: torch.Generator | None,
+        loss: Callable[[Tensor, Tensor], Tensor],
+    ) -> Tensor:
+        """``loss(q_1, k_2) + loss(q_2, k_1)`` over two views of every image: q the online
+        predictions, k the target's projections (no gradient). batch.images: Shape:
+        (B, C, H, W)."""
+        views = stacked_views(batch.images, augment, generator)  # (2B, ...)
+        q_1, q_2 = halves(self.predictor(self.projection(views)))  # (B, P) each
+        k_1, k_2 = halves(self.target(views))  # (B, P) each, no gradient
+        return loss(q_1, k_2) + loss(q_2, k_1)

@@ -11,9 +11,8 @@ from torch import Tensor, nn
 
 from contrastkit.batches import ImageBatch
 from contrastkit.losses import byol
-from contrastkit.methods.base import MethodContext, MethodOptions, MomentumMethod
+from contrastkit.methods.base import MethodContext, MethodOptions, PredictorMomentumMethod
 from contrastkit.methods.projectors import predictor, projection_head
-from contrastkit.methods.views import halves, stacked_views
 
 
 class BYOLConfig(MethodOptions):
@@ -28,7 +27,7 @@ class BYOLConfig(MethodOptions):
     pred_hidden_dim: int = Field(256, ge=2, le=65536)
 
 
-class BYOL(MomentumMethod):
+class BYOL(PredictorMomentumMethod):
     """Online (encoder, head, predictor) and an EMA target (encoder, head).
 
     L = byol(q_1, z'_2) + byol(q_2, z'_1), byol(q, z) = 2 - 2 cos(q, z); the target z'
@@ -43,20 +42,11 @@ class BYOL(MomentumMethod):
 
     earlier_names: ClassVar = {"projector.": "head."}
 
-    def __init__(
-        self, encoder: nn.Module, head: nn.Module, predictor: nn.Module, *, momentum: float
-    ) -> None:
-        super().__init__(encoder, head, momentum=momentum)
-        self.predictor = predictor
-
     def training_loss(
         self, batch: ImageBatch, *, augment: Any, generator: torch.Generator | None = None
     ) -> Tensor:
         """Symmetrised BYOL loss of one batch. batch.images: Shape: (B, C, H, W)."""
-        views = stacked_views(batch.images, augment, generator)  # (2B, ...)
-        q_1, q_2 = halves(self.predictor(self.projection(views)))  # (B, P) each
-        z_1, z_2 = halves(self.target(views))  # (B, P) each, no gradient
-        return byol(q_1, z_2) + byol(q_2, z_1)
+        return self.cross_view_loss(batch, augment=augment, generator=generator, loss=byol)
 
 
 def build_byol(options: BYOLConfig, encoder: nn.Module, ctx: MethodContext) -> BYOL:

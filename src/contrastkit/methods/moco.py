@@ -15,7 +15,12 @@ from torch import Tensor, nn
 
 from contrastkit.batches import ImageBatch
 from contrastkit.losses import InfoNCELoss
-from contrastkit.methods.base import MethodContext, MethodOptions, MomentumMethod
+from contrastkit.methods.base import (
+    MethodContext,
+    MethodOptions,
+    MomentumMethod,
+    PredictorMomentumMethod,
+)
 from contrastkit.methods.projectors import predictor, projection_head
 from contrastkit.methods.queue import FeatureQueue
 from contrastkit.methods.views import halves, stacked_views
@@ -105,7 +110,7 @@ class MoCoV2(MomentumMethod):
             self._pending = None
 
 
-class MoCoV3(MomentumMethod):
+class MoCoV3(PredictorMomentumMethod):
     """Query: encoder, projector, predictor; key: EMA of encoder and projector (the target).
 
     L = 2 tau (InfoNCE(q_1, k_2) + InfoNCE(q_2, k_1)), in-batch negatives (all ranks).
@@ -129,8 +134,7 @@ class MoCoV3(MomentumMethod):
         temperature: float,
         momentum: float,
     ) -> None:
-        super().__init__(encoder, head, momentum=momentum)
-        self.predictor = predictor
+        super().__init__(encoder, head, predictor, momentum=momentum)
         self.loss = InfoNCELoss(temperature=temperature, gather=True)
         self.temperature = temperature
 
@@ -138,10 +142,8 @@ class MoCoV3(MomentumMethod):
         self, batch: ImageBatch, *, augment: Any, generator: torch.Generator | None = None
     ) -> Tensor:
         """MoCo v3 loss of one batch. batch.images: Shape: (B, C, H, W)."""
-        views = stacked_views(batch.images, augment, generator)  # (2B, ...)
-        q_1, q_2 = halves(self.predictor(self.projection(views)))  # (B, P) each
-        k_1, k_2 = halves(self.target(views))  # (B, P) each, no gradient
-        return 2.0 * self.temperature * (self.loss(q_1, k_2) + self.loss(q_2, k_1))
+        pair_sum = self.cross_view_loss(batch, augment=augment, generator=generator, loss=self.loss)
+        return 2.0 * self.temperature * pair_sum
 
 
 def build_moco_v2(options: MoCoV2Config, encoder: nn.Module, ctx: MethodContext) -> MoCoV2:
