@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import sys
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Union
 
@@ -210,17 +211,9 @@ def config_from_dict(
 
 
 def settings_of(cfg: Config) -> Settings:
-    """The option sections a modality reads (it never sees the whole config)."""
-    return Settings(
-        seed=cfg.seed,
-        data=cfg.data,
-        model=cfg.model,
-        augment=cfg.augment,
-        eval=cfg.eval,
-        method=cfg.method,
-        audio=cfg.audio,
-        text=cfg.text,
-    )
+    """The option sections a modality reads (it never sees the whole config): each field of
+    `Settings` is the config's section of that name."""
+    return Settings(**{f.name: getattr(cfg, f.name) for f in fields(Settings)})
 
 
 def load_config(

@@ -73,3 +73,18 @@ def test_build_views_follows_the_config() -> None:
     assert isinstance(crops, MultiCrop) and crops.num_views == 6
     assert crops.local_view is not None and crops.local_view.size == 4
     assert build_augment(AugmentConfig(size=5)).size == 5
+
+
+def test_build_augment_takes_every_setting_of_the_section() -> None:
+    """Each `augment:` key that names a `ViewAugment` setting reaches it (off its default),
+    and a setting the section does not have (solarize_threshold) keeps the default."""
+    cfg = AugmentConfig(
+        crop_scale=(0.3, 0.9), crop_ratio=(0.8, 1.2), rotation_deg=7.0, blur_prob=0.25,
+        blur_sigma=(0.2, 0.7), noise_std=0.05, hflip_prob=0.5, size=6, jitter_prob=0.6,
+        brightness=0.3, contrast=0.2, saturation=0.1, hue=0.05, grayscale_prob=0.15,
+        solarize_prob=0.35,
+    )  # fmt: skip
+    aug = build_augment(cfg)
+    for name in cfg.model_fields_set:
+        assert getattr(aug, name) == getattr(cfg, name) != getattr(ViewAugment(), name), name
+    assert aug.solarize_threshold == ViewAugment().solarize_threshold

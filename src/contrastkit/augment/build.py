@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 
 from torch import Tensor
 
@@ -11,26 +11,15 @@ from contrastkit.augment.options import AugmentConfig
 from contrastkit.augment.tabular import ScarfCorruption, VimeCorruption
 from contrastkit.augment.views import MultiCrop, byol_pair
 
+_VIEW_SETTINGS = tuple(f.name for f in fields(ViewAugment) if f.name in AugmentConfig.model_fields)
+"""The `ViewAugment` settings an `augment:` section sets."""
+
 
 def build_augment(cfg: AugmentConfig) -> ViewAugment:
-    """The single-view augment of the config (what evaluation and SimCLR use)."""
-    return ViewAugment(
-        crop_scale=cfg.crop_scale,
-        crop_ratio=cfg.crop_ratio,
-        rotation_deg=cfg.rotation_deg,
-        blur_prob=cfg.blur_prob,
-        blur_sigma=cfg.blur_sigma,
-        noise_std=cfg.noise_std,
-        hflip_prob=cfg.hflip_prob,
-        size=cfg.size,
-        jitter_prob=cfg.jitter_prob,
-        brightness=cfg.brightness,
-        contrast=cfg.contrast,
-        saturation=cfg.saturation,
-        hue=cfg.hue,
-        grayscale_prob=cfg.grayscale_prob,
-        solarize_prob=cfg.solarize_prob,
-    )
+    """The single-view augment of the config (what evaluation and SimCLR use): every
+    `ViewAugment` setting the section has, under the same name (`solarize_threshold`, which
+    it has not, keeps its default)."""
+    return ViewAugment(**{name: getattr(cfg, name) for name in _VIEW_SETTINGS})
 
 
 def build_views(cfg: AugmentConfig, *, image_size: tuple[int, int]) -> ViewAugment | MultiCrop:
