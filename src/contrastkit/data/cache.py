@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -81,11 +82,4 @@ def cached_decode(
             "notes": data.notes,
         },
     )
-    return ImageSet(
-        images=data.images,
-        labels=data.labels,
-        class_names=data.class_names,
-        paths=data.paths,
-        name=data.name,
-        notes=[*data.notes, *broken, f"decoded images cached in {array_path}"],
-    )
+    return replace(data, notes=[*data.notes, *broken, f"decoded images cached in {array_path}"])
