@@ -10,10 +10,11 @@ augmentation generators.
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 from contrastkit.distributed import rank
 from contrastkit.train import ddp
@@ -23,6 +24,7 @@ from contrastkit.train.clock import TrainClock
 from contrastkit.train.loader import Waited
 
 
+@dataclass(eq=False)
 class Checkpoints(Callback):
     """Saves and restores a run's state.
 
@@ -39,27 +41,20 @@ class Checkpoints(Callback):
         saved_step: The step the run's newest checkpoint continues from (None: none yet).
     """
 
-    def __init__(
-        self,
-        path: Path,
-        method: nn.Module,
-        optimizer: torch.optim.Optimizer,
-        *,
-        shuffle_gen: torch.Generator,
-        augment_gen: torch.Generator,
-        loader: Waited,
-        writer: bool,
-    ) -> None:
-        self.path = path
-        self.method = method
-        self.optimizer = optimizer
-        self.shuffle_gen = shuffle_gen
-        self.augment_gen = augment_gen
-        self.loader = loader
-        self.writer = writer
-        self.saved_step: int | None = None
-        self.earlier_wait_s = 0.0
-        self.epoch_rng = shuffle_gen.get_state()
+    path: Path
+    method: nn.Module
+    optimizer: torch.optim.Optimizer
+    _: KW_ONLY
+    shuffle_gen: torch.Generator
+    augment_gen: torch.Generator
+    loader: Waited
+    writer: bool
+    saved_step: int | None = field(default=None, init=False)
+    earlier_wait_s: float = field(default=0.0, init=False)
+    epoch_rng: Tensor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.epoch_rng = self.shuffle_gen.get_state()
 
     @property
     def data_wait_s(self) -> float:

@@ -8,7 +8,7 @@ the host (`finite_then`); the loop reads the value itself only at logged steps.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 import torch
@@ -76,6 +76,7 @@ def plain_loss(model: nn.Module, augment: Augment) -> LossAndBackward:
     return loss_and_backward
 
 
+@dataclass(eq=False)
 class TrainStep:
     """`step(batch, index, generator)`: one optimisation step on a batch on the device.
 
@@ -88,22 +89,13 @@ class TrainStep:
         warmup_steps: Linear warm-up steps of the schedule.
     """
 
-    def __init__(
-        self,
-        method: Method[Any],
-        loss_and_backward: LossAndBackward,
-        optimizer: torch.optim.Optimizer,
-        *,
-        cfg: TrainConfig,
-        total_steps: int,
-        warmup_steps: int,
-    ) -> None:
-        self.method = method
-        self.loss_and_backward = loss_and_backward
-        self.optimizer = optimizer
-        self.cfg = cfg
-        self.total_steps = total_steps
-        self.warmup_steps = warmup_steps
+    method: Method[Any]
+    loss_and_backward: LossAndBackward
+    optimizer: torch.optim.Optimizer
+    _: KW_ONLY
+    cfg: TrainConfig
+    total_steps: int
+    warmup_steps: int
 
     def __call__(self, batch: Any, step: int, generator: torch.Generator) -> StepResult:
         cfg = self.cfg
