@@ -49,6 +49,23 @@ class MetricsTable:
     make: Callable[[dict[str, Any], str], Table | None]
     picture: TablePicture | None = None
 
+    @classmethod
+    def of_block(
+        cls,
+        block: str,
+        heading: str,
+        title: str,
+        make_block: Callable[[dict[str, Any], str], Table | None],
+        *,
+        picture: TablePicture | None = None,
+    ) -> MetricsTable:
+        """The table made from its block alone: `make_block(metrics[block], title)`."""
+
+        def make(metrics: dict[str, Any], shown_title: str) -> Table | None:
+            return make_block(metrics[block], shown_title)
+
+        return cls(block, heading, title, make, picture)
+
     def render(self, metrics: dict[str, Any], name: str = "") -> Table | None:
         """The table of `metrics` (which hold `block`), or None when it has nothing to
         show; `name` (a run) prefixes the title."""

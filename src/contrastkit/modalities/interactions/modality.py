@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from rich.table import Table
 from torch import Tensor, nn
 
 from contrastkit.batches import InteractionBatch
@@ -69,10 +68,6 @@ def _scores(metrics: dict[str, float]) -> dict[str, float]:
     }
 
 
-def _recommend_table(metrics: dict[str, Any], title: str) -> Table:
-    return recommend_table(metrics["recommend"], title=title)
-
-
 class InteractionModality(Modality):
     """User-item interactions: a CSV (`data.path`) or generated data with an oracle."""
 
@@ -80,11 +75,8 @@ class InteractionModality(Modality):
     sources = INTERACTION_SOURCES
     batch_types = (InteractionBatch,)
     tables = (
-        MetricsTable(
-            "recommend",
-            "Recommendation (leave-last-out)",
-            "recommendation (%)",
-            _recommend_table,
+        MetricsTable.of_block(
+            "recommend", "Recommendation (leave-last-out)", "recommendation (%)", recommend_table
         ),
     )
 

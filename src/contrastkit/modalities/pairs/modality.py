@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from rich.table import Table
 from torch import Tensor, nn
 
 from contrastkit.audio.speech import COLUMNS as SPEECH_COLUMNS
@@ -84,15 +83,11 @@ def as_two_tower(method: nn.Module) -> TwoTower:
     return method
 
 
-def _crossmodal_table(metrics: dict[str, Any], title: str) -> Table:
-    return crossmodal_table(metrics["crossmodal"], title=title)
-
-
-CROSSMODAL = MetricsTable(
+CROSSMODAL = MetricsTable.of_block(
     "crossmodal",
     "Cross-modal retrieval",
     "cross-modal (%)",
-    _crossmodal_table,
+    crossmodal_table,
     picture=TablePicture(
         "similarity",
         "similarity_png",
@@ -103,11 +98,11 @@ CROSSMODAL = MetricsTable(
 )
 
 
-LANGUAGES = MetricsTable(
+LANGUAGES = MetricsTable.of_block(
     "crossmodal",
     "Retrieval by language",
     "R@1 by spoken language and text language (%)",
-    lambda metrics, title: language_table(metrics["crossmodal"], title=title),
+    language_table,
 )
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from rich.table import Table
 from torch import nn
 
 from contrastkit.augment.build import build_table_augment
@@ -57,10 +56,6 @@ from contrastkit.modalities.tables.sources import (
 )
 
 
-def _tabular_table(metrics: dict[str, Any], title: str) -> Table:
-    return tabular_table(metrics["tabular"], title=title)
-
-
 class TableModality(Modality):
     """Rows of numeric and categorical columns, encoded by an MLP."""
 
@@ -68,7 +63,9 @@ class TableModality(Modality):
     sources = TABLE_SOURCES
     batch_types = (RowBatch,)
     tables = (
-        MetricsTable("tabular", "Label budgets (tables)", "few-label top-1 (%)", _tabular_table),
+        MetricsTable.of_block(
+            "tabular", "Label budgets (tables)", "few-label top-1 (%)", tabular_table
+        ),
     )
 
     @classmethod
