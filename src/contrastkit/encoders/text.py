@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from contrastkit.encoders.length_groups import length_groups
+from contrastkit.encoders.packed_bert import packed_mean, packs
 from contrastkit.errors import UserError
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
@@ -88,8 +90,9 @@ def mean_pool(hidden: Tensor, attention_mask: Tensor) -> Tensor:
 class TextEncoder(nn.Module):
     """Transformer backbone + mean pooling (+ optional L2 normalisation): (B, L) ids -> (B, D).
 
-    Trailing padding columns that no row of the batch uses are cut before the backbone
-    runs (exact for models with absolute positions, such as BERT and MiniLM).
+    A BERT backbone (MiniLM among them) runs on the real tokens only (`packed_bert`: padding
+    costs nothing outside attention); any other has the trailing padding columns that no row
+    of the batch uses cut before it runs (exact for models with absolute positions).
 
     Args:
         backbone: A `transformers` model whose output has `last_hidden_state` (B, L, D).
@@ -102,6 +105,7 @@ class TextEncoder(nn.Module):
         self.normalize = normalize
         config: Any = backbone.config
         self.dim = int(config.hidden_size)
+        self.packed = packs(backbone)
 
     def token_vectors(self, input_ids: Tensor) -> Tensor:
         """The backbone's input embedding of each token. Shape: (B, L) -> (B, L, D)."""
@@ -121,14 +125,19 @@ class TextEncoder(nn.Module):
                 f"need input_ids and attention_mask of one shape (B, L), got "
                 f"{tuple(input_ids.shape)}, {tuple(attention_mask.shape)}"
             )
-        length = max(1, int(attention_mask.sum(dim=1).max()))
+        used = attention_mask.bool().any(dim=0).nonzero()  # the columns some row uses
+        length = int(used.max()) + 1 if len(used) else 1
         ids, mask = input_ids[:, :length], attention_mask[:, :length]
-        if token_vectors is None:
-            hidden = self.backbone(input_ids=ids, attention_mask=mask).last_hidden_state
+        if self.packed:
+            pooled = packed_mean(self.backbone, ids, mask)
         else:
-            vectors = token_vectors[:, :length]
-            hidden = self.backbone(inputs_embeds=vectors, attention_mask=mask).last_hidden_state
-        pooled = mean_pool(hidden, mask)  # (B, D)
+            given = (
+                {"input_ids": ids}
+                if token_vectors is None
+                else {"inputs_embeds": token_vectors[:, :length]}
+            )
+            hidden = self.backbone(**given, attention_mask=mask).last_hidden_state
+            pooled = mean_pool(hidden, mask)  # (B, D)
         return F.normalize(pooled, dim=1) if self.normalize else pooled
 
 
@@ -144,48 +153,13 @@ def load_text_encoder(name: str, *, normalize: bool) -> TextEncoder:
     return TextEncoder(backbone, normalize=normalize)
 
 
-CALL_TOKENS = 32
-"""What one more encoder call costs, in padded token positions (a MiniLM forward and backward
-dispatches a few hundred operations). Measured on WordNet's batches of 32 pairs, one CPU
-thread, a step's CPU time: 0.78-0.82 s for 16 to 64, 1.0-1.2 s for 0 (a group per length),
-1.07 s for 512, 1.28 s without grouping."""
-
-
-def length_groups(lengths: Tensor, *, call_tokens: int = CALL_TOKENS) -> list[Tensor]:
-    """The rows cut into groups of similar length, at the least cost: each group costs its
-    rows times its longest row, plus `call_tokens` (an exact dynamic programme over the rows
-    sorted by length).
-
-    Args:
-        lengths: Tokens of each row. Shape: (N,).
-
-    Returns:
-        The row indices of each group, shortest rows first.
-    """
-    order = lengths.argsort()
-    sorted_lengths = lengths[order].tolist()
-    n = len(sorted_lengths)
-    best = [0.0] + [float("inf")] * n  # best[j]: the cheapest cut of the j shortest rows
-    cut = [0] * (n + 1)
-    for j in range(1, n + 1):
-        longest = sorted_lengths[j - 1]
-        for i in range(j):
-            cost = best[i] + (j - i) * longest + call_tokens
-            if cost < best[j]:
-                best[j], cut[j] = cost, i
-    bounds = []
-    j = n
-    while j > 0:
-        bounds.append((cut[j], j))
-        j = cut[j]
-    return [order[i:j] for i, j in reversed(bounds)]
-
-
 def encode_by_length(encoder: nn.Module, parts: list[tuple[Tensor, Tensor]]) -> list[Tensor]:
-    """Several batches of texts through `encoder` at once, rows grouped by length.
+    """Several batches of texts through `encoder` at once: one call on all their rows for a
+    `TextEncoder` that packs its tokens (`packed_bert`), else rows grouped by length.
 
-    The rows of every part are put together and cut into groups of similar length
-    (`length_groups`); each group is encoded as one batch cut to its longest row. Padding
+    For any other encoder the rows of every part are put together and cut into groups of
+    similar length (`length_groups`); each group is encoded as one batch cut to its longest
+    row. Padding
     is masked, so each row's embedding is the one a batch of its own part gives (up to
     float rounding, and with dropout its own random mask): only the padded tokens that a
     batch of mixed lengths computes are saved. WordNet's batches of 32 definitions (15
@@ -204,16 +178,19 @@ def encode_by_length(encoder: nn.Module, parts: list[tuple[Tensor, Tensor]]) -> 
     width = max(int(ids.shape[1]) for ids, _ in parts)
     ids = torch.cat([F.pad(i, (0, width - i.shape[1])) for i, _ in parts])  # (N, width)
     mask = torch.cat([F.pad(m, (0, width - m.shape[1])) for _, m in parts])
-    groups = length_groups(mask.sum(dim=1).cpu())
-    # (N, width, D): the tokens looked up once for all groups
-    vectors = encoder.token_vectors(ids) if isinstance(encoder, TextEncoder) else None
-    pieces = [
-        encoder(ids[rows], mask[rows])
-        if vectors is None
-        else encoder(ids[rows], mask[rows], token_vectors=vectors[rows])
-        for rows in groups
-    ]
-    z = torch.cat(pieces)[torch.cat(groups).argsort()]  # (N, D), back in the parts' order
+    if isinstance(encoder, TextEncoder) and encoder.packed:
+        z = encoder(ids, mask)  # padding costs only attention: one call for all rows
+    else:
+        groups = length_groups(mask.sum(dim=1).cpu())
+        # (N, width, D): the tokens looked up once for all groups
+        vectors = encoder.token_vectors(ids) if isinstance(encoder, TextEncoder) else None
+        pieces = [
+            encoder(ids[rows], mask[rows])
+            if vectors is None
+            else encoder(ids[rows], mask[rows], token_vectors=vectors[rows])
+            for rows in groups
+        ]
+        z = torch.cat(pieces)[torch.cat(groups).argsort()]  # (N, D), in the parts' order
     return list(z.split([int(i.shape[0]) for i, _ in parts]))
 
 
