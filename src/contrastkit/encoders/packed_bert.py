@@ -111,7 +111,7 @@ def _embed(embeddings: Any, token_ids: Tensor, positions: Tensor) -> Tensor:
     words = embeddings.word_embeddings(token_ids)
     types = embeddings.token_type_embeddings.weight[0]
     x = words + types + embeddings.position_embeddings(positions)
-    return embeddings.dropout(embeddings.LayerNorm(x))  # type: ignore[no-any-return]
+    return embeddings.dropout(embeddings.LayerNorm(x))
 
 
 def _attend(attention: Any, x: Tensor, buckets: list[_Bucket], back: Tensor) -> Tensor:
