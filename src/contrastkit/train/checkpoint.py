@@ -10,13 +10,12 @@ model does not replace the last good one.
 
 from __future__ import annotations
 
-import io
 import math
 import pickle
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import torch
 from torch import Tensor
@@ -71,15 +70,44 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
             f"{path}: not saved: '{bad}' holds NaN or infinity (training diverged); "
             "lower train.lr or set train.grad_clip"
         )
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
     kept = (
         "the last good checkpoint is kept: continue with `contrastkit train --resume --out "
         f"{path.parent}` once there is room"
         if path.is_file()
         else ""
     )
-    write_atomic(path, lambda handle: handle.write(buffer.getvalue()), kept=kept)
+    write_atomic(path, lambda handle: _save(state, handle), kept=kept)
+
+
+class _Writes:
+    """A file's `write` that remembers the OSError it raised: `torch.save` turns an error of
+    the file it writes into a RuntimeError, and a full disk must stay an OSError."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self.handle = handle
+        self.error: OSError | None = None
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.handle.write(data)
+        except OSError as err:
+            self.error = err
+            raise
+
+    def flush(self) -> None:
+        self.handle.flush()
+
+
+def _save(state: dict[str, Any], handle: IO[bytes]) -> None:
+    """`torch.save` straight into the file: no copy of the state in memory, which the
+    model and optimizer state would make the peak of a run's memory."""
+    writes = _Writes(handle)
+    try:
+        torch.save(state, writes)  # type: ignore[arg-type]
+    except RuntimeError:
+        if writes.error is not None:
+            raise writes.error from None
+        raise
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
