@@ -42,8 +42,8 @@ def test_packed_equals_bert_model_and_its_gradients(tiny_model: str, training: b
     torch.testing.assert_close(z, reference, rtol=1e-5, atol=1e-5)
     assert z[-2].abs().max() == 0  # the row without tokens pools to 0, as mean_pool gives it
     assert len(grads) == len(reference_grads)
-    for g, r in zip(grads, reference_grads, strict=True):
-        torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-5)
+    for g, r in zip(grads, reference_grads, strict=True):  # sums over ~900 tokens, two orders
+        torch.testing.assert_close(g, r, rtol=1e-3, atol=1e-4)
 
 
 def test_packed_keeps_dropout_in_training(tiny_model: str) -> None:
