@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from contrastkit.sweep.charts import colour_range
+from contrastkit.sweep.charts import colour_range, joined
 from contrastkit.sweep.page import render_page
 from contrastkit.sweep.plan import POINTS, make_plan
 from contrastkit.sweep.results import Results
@@ -199,3 +199,10 @@ def test_colours_stretch_over_two_points_at_least() -> None:
     assert colour_range([0.803, 0.801]) == pytest.approx((0.792, 0.812))
     assert colour_range([0.70, 0.80, 0.75]) == (0.70, 0.80)
     assert colour_range([0.5]) == pytest.approx((0.49, 0.51))
+
+
+def test_a_line_joins_numeric_values_only() -> None:
+    assert joined(("5", "10", "20", "40")) and joined(("0.05", "1e-3", "-2"))
+    assert not joined(("configs/a.yaml", "configs/b.yaml"))
+    assert not joined(("[0.4, 1]", "[0.8, 1]"))  # a crop range is a category here
+    assert not joined(("crop", "crop+blur"))

@@ -162,13 +162,26 @@ def heatmaps_html(
     return maps
 
 
+def joined(labels: tuple[str, ...]) -> bool:
+    """Whether an axis' values are numbers (epochs, a temperature), whose points a line may
+    join; a line between categories (config files, augmentations) would show a trend that
+    is not there."""
+    try:
+        [float(label) for label in labels]
+    except ValueError:
+        return False
+    return True
+
+
 def line_plot_uri(
     view: View, points: list[Point], series: dict[str, Callable[[Point], float | None]]
 ) -> str:
-    """A PNG (data URI) of each score against the axis' values, in grid order."""
+    """A PNG (data URI) of each score against the axis' values, in grid order; lines join
+    the points of a numeric axis only (`joined`)."""
     fig = Figure(figsize=(7.5, 3.8))
     ax = fig.add_subplot()
     position = {label: i for i, label in enumerate(view.labels)}
+    style = "-" if joined(view.labels) else "none"
     for name, score in series.items():
         pairs = sorted(
             (position[label], 100 * value)
@@ -176,7 +189,8 @@ def line_plot_uri(
             if (label := view.of(p)) is not None and (value := score(p)) is not None
         )
         if pairs:
-            ax.plot([x for x, _ in pairs], [y for _, y in pairs], marker="o", label=name)
+            xs, ys = [x for x, _ in pairs], [y for _, y in pairs]
+            ax.plot(xs, ys, marker="o", linestyle=style, label=name)
     ax.set_xticks(range(len(view.labels)), list(view.labels))
     if max((len(label) for label in view.labels), default=0) > 8:
         ax.tick_params(axis="x", labelrotation=30)
