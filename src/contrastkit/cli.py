@@ -460,9 +460,8 @@ def search(
                 f"{clock(scene.end)}  (best frame at {clock(scene.best)})"
             )
     else:
-        say(
-            f"{len(result.hits)} nearest of {result.size} in index {result.index!r} to {given[0]!r}:"
-        )
+        size = f"{len(result.hits)} nearest of {result.size}"
+        say(f"{size} in index {result.index!r} to {given[0]!r}:")
         for rank, hit in enumerate(result.hits, start=1):
             say(f"{rank:>3}  {hit.score:+.4f}  {_hit_text(hit.id, hit.shown)}")
 
