@@ -78,3 +78,12 @@ def test_packs_only_a_bert_encoder_with_absolute_positions() -> None:
     assert not packs(BertModel(BertConfig(**small, is_decoder=True)))
     assert not packs(RobertaModel(RobertaConfig(**small)))  # positions offset by padding
     assert not packs(torch.nn.Linear(2, 2))
+
+
+def test_a_batch_without_tokens_pools_to_zeros(tiny_model: str) -> None:
+    encoder = load_text_encoder(tiny_model, normalize=False).eval()
+    mask = torch.zeros(3, 5, dtype=torch.long)
+    z = encoder(mask, mask)
+    encoder.packed = False
+    torch.testing.assert_close(z, encoder(mask, mask), rtol=0, atol=0)
+    assert z.shape == (3, 32) and not z.any()

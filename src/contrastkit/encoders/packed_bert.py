@@ -63,14 +63,15 @@ class _Bucket:
 def _buckets(real: Tensor, rows: Tensor, cols: Tensor) -> tuple[list[_Bucket], Tensor]:
     """The rows with real tokens cut into groups of similar extent (`length_groups`), and
     the order that puts the groups' tokens back in packed order."""
-    extent = torch.where(real, torch.arange(1, real.shape[1] + 1), 0).amax(dim=1)  # (B,)
+    columns = torch.arange(1, real.shape[1] + 1, device=real.device)
+    extent = torch.where(real, columns, 0).amax(dim=1)  # (B,): last real column + 1
     used = extent.nonzero(as_tuple=True)[0]
     local = torch.empty_like(extent)
     buckets = []
     for group in length_groups(extent[used]):
         members = used[group]
         width = int(extent[members].max())
-        local[members] = torch.arange(len(members))
+        local[members] = torch.arange(len(members), device=real.device)
         tokens = torch.isin(rows, members).nonzero(as_tuple=True)[0]
         slots = local[rows[tokens]] * width + cols[tokens]
         keys = real[members, None, None, :width]
@@ -94,6 +95,10 @@ def packed_mean(backbone: nn.Module, input_ids: Tensor, attention_mask: Tensor) 
     bert: Any = backbone
     real = attention_mask.bool()
     rows, cols = real.nonzero(as_tuple=True)  # (T,) each: the real tokens in row order
+    if len(rows) == 0:  # no text has a token: every mean is 0, as `mean_pool` gives it
+        return bert.embeddings.word_embeddings.weight.new_zeros(
+            real.shape[0], bert.config.hidden_size
+        )
     buckets, back = _buckets(real, rows, cols)
     x = _embed(bert.embeddings, input_ids[rows, cols], cols)  # (T, D)
     for layer in bert.encoder.layer:
