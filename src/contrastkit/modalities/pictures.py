@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import Tensor
 
@@ -31,7 +30,7 @@ def file_pictures(sources: list[str], root: str | None) -> Pictures:
             pixels, _ = decode_image(path)
         except BadImage:
             return None
-        return torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))
+        return torch.from_numpy(pixels.transpose(2, 0, 1).copy())  # owned, writable, C order
 
     return picture
 
