@@ -366,6 +366,7 @@ IdColumn = Annotated[
 ]
 VideoFps = Annotated[float, typer.Option(help=FPS_HELP)]
 SkipBad = Annotated[bool, typer.Option(help=SKIP_BAD_HELP)]
+Side = Annotated[str, typer.Option(help="Paired runs: the 'inputs' or the 'texts' (shared space).")]
 
 
 @app.command()
@@ -384,9 +385,7 @@ def embed(
     out: Annotated[Path, typer.Option(help="Output .npy file, float32 (N, D).")] = Path(
         "embeddings.npy"
     ),
-    side: Annotated[
-        str, typer.Option(help="Paired runs: embed the 'inputs' or the 'texts' (shared space).")
-    ] = "inputs",
+    side: Side = "inputs",
     id_column: IdColumn = None,
     fps: VideoFps = 1.0,
     skip_bad: SkipBad = False,
@@ -509,9 +508,7 @@ def index_(
         str,
         typer.Option(help="auto (exact up to 100,000 vectors, IVF above), flat, ivf or hnsw."),
     ] = "auto",
-    side: Annotated[
-        str, typer.Option(help="Paired runs: index the 'inputs' or the 'texts'.")
-    ] = "inputs",
+    side: Side = "inputs",
     id_column: IdColumn = None,
     fps: VideoFps = 1.0,
     skip_bad: SkipBad = False,
