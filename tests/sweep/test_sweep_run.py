@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -89,6 +90,8 @@ def test_sweep_json_holds_each_runs_own_scores(whole: Path) -> None:
     full = load_config(whole / "best.yaml")
     assert full.data.source == "digits" and full.train.epochs == 200 and full.model.width == 4
     assert full.method.temperature == best["settings"]["method.temperature"]  # type: ignore[attr-defined]
+    log = (whole / "logs" / "p000.txt").read_text()  # plain progress lines, as off a terminal
+    assert re.search(r"^epoch 4/4  step \d+/\d+  loss .* ETA", log, flags=re.MULTILINE)
     page = (whole / "sweep.html").read_text()
     assert f'<tr data-point="{best["id"]}" class="best">' in page
     assert 'http-equiv="refresh"' not in page  # nothing left to run

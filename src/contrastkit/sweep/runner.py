@@ -42,9 +42,10 @@ class Job:
     log_file: Path
 
     def command(self) -> list[str]:
-        """`contrastkit train`, with `--resume` when the run directory has a checkpoint."""
+        """`contrastkit train`, with `--resume` when the run directory has a checkpoint. Its
+        output goes to the point's log, where progress is a plain line at least every 30 s
+        (`train/progress.py`): `tail -f logs/pNNN.txt` shows how far a point is."""
         cmd = [sys.executable, "-m", "contrastkit", "train", "--out", str(self.run_dir)]
-        cmd.append("--no-progress")
         if (self.run_dir / CHECKPOINT).is_file():
             return [*cmd, "--resume"]
         return [*cmd, "--config", str(self.config_file)]
