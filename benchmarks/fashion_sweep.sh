@@ -4,8 +4,9 @@
 #
 #   1. the augmentation matrix (SimCLR's figure 5, docs/sweep.md): pairs of crop, jitter,
 #      blur, flip, noise (grey is the identity on grey images): 15 points;
-#   2. crop scale x temperature x jitter strength on the recipe's own views: 18 points,
-#      the CPU sweep's grid (docs/sweep.md, "crop scale x temperature") with two strengths;
+#   2. crop scale x temperature x jitter strength on the recipe's own views: 27 points,
+#      the CPU sweep's grid (docs/sweep.md, "crop scale x temperature") with the three
+#      strongest jitter strengths of the CPU sweep (docs/vision.md, 0.8 / 1.2 / 1.6);
 #   3. once every point of 2 has run, its best at full size (all 60,000 images) for each
 #      number of epochs in $CURVE: kNN against epochs, each a run with its own schedule
 #      (the line plot of $RUNS/epochs/sweep.html); the longest is the recipe's full row.
@@ -46,7 +47,7 @@ ck sweep "${reduced[@]}" --grid augment=pairs:crop,jitter,blur,flip,noise --out 
 ck sweep "${reduced[@]}" --out "$RUNS/recipe" \
   --grid 'augment.crop_scale=[[0.4,1],[0.6,1],[0.8,1]]' \
   --grid 'method.temperature=[0.05,0.1,0.2]' \
-  --grid 'augment.brightness,augment.contrast=[0.4,0.8]'
+  --grid 'augment.brightness,augment.contrast=[0.8,1.2,1.6]'
 
 parts=(pairs recipe)
 waiting=$(left "$RUNS/recipe")
