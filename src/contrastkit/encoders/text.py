@@ -125,12 +125,12 @@ class TextEncoder(nn.Module):
                 f"need input_ids and attention_mask of one shape (B, L), got "
                 f"{tuple(input_ids.shape)}, {tuple(attention_mask.shape)}"
             )
-        used = attention_mask.bool().any(dim=0).nonzero()  # the columns some row uses
-        length = int(used.max()) + 1 if len(used) else 1
-        ids, mask = input_ids[:, :length], attention_mask[:, :length]
-        if self.packed:
-            pooled = packed_mean(self.backbone, ids, mask)
+        if self.packed:  # padding is never computed: nothing to cut
+            pooled = packed_mean(self.backbone, input_ids, attention_mask)
         else:
+            used = attention_mask.bool().any(dim=0).nonzero()  # the columns some row uses
+            length = int(used.max()) + 1 if len(used) else 1
+            ids, mask = input_ids[:, :length], attention_mask[:, :length]
             given = (
                 {"input_ids": ids}
                 if token_vectors is None
@@ -159,10 +159,9 @@ def encode_by_length(encoder: nn.Module, parts: list[tuple[Tensor, Tensor]]) -> 
 
     For any other encoder the rows of every part are put together and cut into groups of
     similar length (`length_groups`); each group is encoded as one batch cut to its longest
-    row. Padding
-    is masked, so each row's embedding is the one a batch of its own part gives (up to
-    float rounding, and with dropout its own random mask): only the padded tokens that a
-    batch of mixed lengths computes are saved. WordNet's batches of 32 definitions (15
+    row. Padding is masked, so each row's embedding is the one a batch of its own part gives
+    (up to float rounding, and with dropout its own random mask): only the padded tokens
+    that a batch of mixed lengths computes are saved. WordNet's batches of 32 definitions (15
     tokens on average, up to 32) and the words they define compute 1,280 token positions
     padded per part, and about 750 grouped. An encoder with `token_vectors`
     (`TextEncoder`) looks the tokens up once for all groups: the gradient of its
