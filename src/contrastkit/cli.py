@@ -704,10 +704,10 @@ def speech(
 ) -> None:
     """Synthesise the spoken-word audio-text pairs with espeak-ng (WAV + manifest.csv): each
     concept in each language's own words, 8 voices per language, 2 speeds, 2 pitches."""
-    from contrastkit.audio.speech import synthesize_speech
+    from contrastkit.audio.speech import speech_plan, synthesize_speech
 
     chosen = tuple(lang.strip() for lang in languages.split(",") if lang.strip())
-    manifest = synthesize_speech(out, languages=chosen)
+    manifest = synthesize_speech(speech_plan(out, languages=chosen))
     console.print(f"wrote {manifest}")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from contrastkit.audio.speech import synthesize_speech
+from contrastkit.audio.speech import speech_plan, synthesize_speech
 
 
 def speak_few(out: Path, voices: dict[str, tuple[str, ...]], concepts: tuple[str, ...]) -> Path:
@@ -15,7 +15,8 @@ def speak_few(out: Path, voices: dict[str, tuple[str, ...]], concepts: tuple[str
     pitch, into `out`; returns the manifest."""
     if shutil.which("espeak-ng") is None:
         pytest.fail("espeak-ng is required (apt-get install -y espeak-ng)")
-    return synthesize_speech(
+    plan = speech_plan(
         out, languages=tuple(voices), concepts=concepts, voices=voices, speeds=(170,),
         pitches=(50,),
     )  # fmt: skip
+    return synthesize_speech(plan)

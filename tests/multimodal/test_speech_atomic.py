@@ -16,7 +16,13 @@ from pathlib import Path
 import pytest
 
 from contrastkit.audio import speech
-from contrastkit.audio.speech import MANIFEST, read_manifest, synthesize_speech, wav_is_complete
+from contrastkit.audio.speech import (
+    MANIFEST,
+    read_manifest,
+    speech_plan,
+    synthesize_speech,
+    wav_is_complete,
+)
 from contrastkit.errors import UserError
 
 FAKE_ESPEAK = """#!{python}
@@ -70,7 +76,7 @@ def test_a_full_disk_leaves_no_wav_under_its_final_name(
     for failure in ("empty", "cut"):
         mode.write_text(failure)
         with pytest.raises(UserError, match="empty or incomplete WAV for 'apple'"):
-            synthesize_speech(out, concepts=WORDS, **ONE)  # type: ignore[arg-type]
+            synthesize_speech(speech_plan(out, concepts=WORDS, **ONE))  # type: ignore[arg-type]
         assert _files(out) == []  # no clip, no temporary, no manifest
 
 
@@ -79,7 +85,7 @@ def test_a_damaged_cached_wav_is_spoken_again(
 ) -> None:
     _, calls = fake_espeak
     out = tmp_path / "speech"
-    manifest = synthesize_speech(out, concepts=WORDS, **ONE)  # type: ignore[arg-type]
+    manifest = synthesize_speech(speech_plan(out, concepts=WORDS, **ONE))  # type: ignore[arg-type]
     clips = read_manifest(manifest)
     assert [c.text for c in clips] == list(WORDS)
     assert calls.read_text().split() == list(WORDS)
@@ -92,13 +98,13 @@ def test_a_damaged_cached_wav_is_spoken_again(
     assert not wav_is_complete(clips[0].path) and not wav_is_complete(clips[1].path)
     calls.write_text("")
     notes: list[str] = []
-    synthesize_speech(out, concepts=WORDS, note=notes.append, **ONE)  # type: ignore[arg-type]
+    synthesize_speech(speech_plan(out, concepts=WORDS, **ONE), note=notes.append)  # type: ignore[arg-type]
     assert calls.read_text().split() == list(WORDS)
     assert clips[1].path.read_bytes() == good
     assert notes == [f"{out}: spoke 2 damaged cached clip(s) again (empty or cut short)"]
 
     calls.write_text("")
-    synthesize_speech(out, concepts=WORDS, **ONE)  # type: ignore[arg-type]
+    synthesize_speech(speech_plan(out, concepts=WORDS, **ONE))  # type: ignore[arg-type]
     assert calls.read_text() == ""  # complete clips are kept
     assert _files(out) == sorted([MANIFEST, clips[0].path.name, clips[1].path.name])
 
@@ -112,14 +118,15 @@ def test_an_espeak_error_leaves_no_temporary(
     monkeypatch.setattr(speech, "find_espeak", lambda: str(failing))
     out = tmp_path / "speech"
     with pytest.raises(UserError, match="espeak-ng failed on 'apple' with voice en-us.m1: voice"):
-        synthesize_speech(out, concepts=WORDS, **ONE)  # type: ignore[arg-type]
+        synthesize_speech(speech_plan(out, concepts=WORDS, **ONE))  # type: ignore[arg-type]
     assert _files(out) == []
 
 
 def test_wav_is_complete_on_a_real_espeak_clip(tmp_path: Path) -> None:
     if shutil.which("espeak-ng") is None:
         pytest.fail("espeak-ng is required (apt-get install -y espeak-ng)")
-    manifest = synthesize_speech(tmp_path, concepts=("apple",), **ONE)  # type: ignore[arg-type]
+    plan = speech_plan(tmp_path, concepts=("apple",), **ONE)  # type: ignore[arg-type]
+    manifest = synthesize_speech(plan)
     (clip,) = read_manifest(manifest)
     assert wav_is_complete(clip.path)
     with wave.open(str(clip.path)) as handle:

@@ -13,7 +13,7 @@ import torch
 from tests.multimodal.few_clips import speak_few
 
 from contrastkit.audio.languages import LANGUAGES, VOICES, concept_table
-from contrastkit.audio.speech import MANIFEST, read_manifest, speech_plan
+from contrastkit.audio.speech import MANIFEST, SpeechPlan, read_manifest, speech_plan
 from contrastkit.config import AudioConfig
 from contrastkit.data import speech_pairs
 from contrastkit.data.pairs import PairSplit
@@ -35,7 +35,7 @@ def test_concept_table_has_every_concept_in_every_language() -> None:
 def test_default_plan_languages_voices_and_held_out_split() -> None:
     """The recipe's manifest without speaking it: 84 concepts x 4 languages x 8 voices x 2
     speeds x 2 pitches; 16 concepts and 2 voices per language held out."""
-    clips = speech_plan("cache", languages=LANGUAGES)
+    clips = speech_plan("cache", languages=LANGUAGES).clips
     assert len(clips) == 84 * 4 * 8 * 4 == 10752
     assert Counter(c.language for c in clips) == {lang: 84 * 8 * 4 for lang in LANGUAGES}
     assert {c.voice for c in clips if c.language == "de"} == set(VOICES["de"])
@@ -125,9 +125,9 @@ def test_cached_manifest_is_spoken_again_for_other_languages(
     shutil.copytree(two_languages, cache)
     calls: list[tuple[str, ...]] = []
 
-    def speak(out: str, *, languages: tuple[str, ...]) -> Path:
-        calls.append(languages)
-        return Path(out) / MANIFEST
+    def speak(plan: SpeechPlan) -> Path:
+        calls.append(tuple(dict.fromkeys(c.language for c in plan.clips)))
+        return plan.out_dir / MANIFEST
 
     monkeypatch.setattr(speech_pairs, "synthesize_speech", speak)
     same = AudioConfig(cache_dir=str(cache), languages=["fr", "de"])

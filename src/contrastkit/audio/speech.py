@@ -1,11 +1,11 @@
 """Real speech for audio-text training, synthesised offline with Debian's espeak-ng.
 
-`synthesize_speech` speaks every concept of `languages.concept_table` in each chosen
+`speech_plan` lists the clips: every concept of `languages.concept_table` in each chosen
 language, in that language's own words, with several voices of the language (accent +
-voice variant), speeds (words per minute) and pitches; it writes one WAV per clip into a
-cache directory and a `manifest.csv` (path, text, voice, speed, pitch, language, concept).
-Nothing is downloaded: espeak-ng is a formant synthesiser that ships its voices in the
-package.
+voice variant), speeds (words per minute) and pitches. `synthesize_speech` speaks a plan:
+one WAV per clip into a cache directory and a `manifest.csv` (path, text, voice, speed,
+pitch, language, concept). Nothing is downloaded: espeak-ng is a formant synthesiser that
+ships its voices in the package.
 """
 
 from __future__ import annotations
@@ -115,6 +115,14 @@ def _speak(exe: str, out: Path, name: str, text: str, voice: str, speed: int, pi
         tmp.unlink(missing_ok=True)
 
 
+@dataclass(frozen=True)
+class SpeechPlan:
+    """The clips to speak into `out_dir`, in manifest order (`speech_plan`)."""
+
+    out_dir: Path
+    clips: list[Clip]
+
+
 def speech_plan(
     out_dir: str | Path,
     *,
@@ -123,9 +131,9 @@ def speech_plan(
     voices: dict[str, tuple[str, ...]] | None = None,
     speeds: tuple[int, ...] = SPEEDS,
     pitches: tuple[int, ...] = PITCHES,
-) -> list[Clip]:
-    """The clips `synthesize_speech` speaks, in manifest order (language, voice, speed,
-    pitch, concept), each at its file in `out_dir`; nothing is written.
+) -> SpeechPlan:
+    """The clips to speak, in manifest order (language, voice, speed, pitch, concept), each
+    at its file in `out_dir`; nothing is written.
 
     Args:
         languages: Languages of `languages.LANGUAGES` to speak.
@@ -145,27 +153,18 @@ def speech_plan(
         raise UserError(f"concepts {missing} are not in the concept table (audio/concepts.csv)")
     voices = VOICES if voices is None else voices
     out = Path(out_dir)
-    return [
+    clips = [
         Clip(out / _clip_name(c, voice, speed, pitch), table[c][lang], voice, speed, pitch, lang, c)
         for lang in languages
         for voice in voices[lang]
         for speed, pitch in itertools.product(speeds, pitches)
         for c in chosen
     ]
+    return SpeechPlan(out, clips)
 
 
-def synthesize_speech(
-    out_dir: str | Path,
-    *,
-    languages: tuple[str, ...] = ("en",),
-    concepts: tuple[str, ...] | None = None,
-    voices: dict[str, tuple[str, ...]] | None = None,
-    speeds: tuple[int, ...] = SPEEDS,
-    pitches: tuple[int, ...] = PITCHES,
-    note: Callable[[str], None] | None = None,
-) -> Path:
-    """Speak every clip of `speech_plan` (same arguments) to a WAV file; complete files
-    are kept.
+def synthesize_speech(plan: SpeechPlan, *, note: Callable[[str], None] | None = None) -> Path:
+    """Speak every clip of `plan` to a WAV file in `plan.out_dir`; complete files are kept.
 
     Every WAV and the manifest are written atomically (temporary file, then rename), so an
     interrupted run or a full disk never leaves an empty or cut WAV under its final name.
@@ -177,26 +176,20 @@ def synthesize_speech(
         pitch, language, concept).
 
     Raises:
-        UserError: espeak-ng is missing, fails on a clip, or writes an incomplete file; a
-            language or concept is not in the table.
+        UserError: espeak-ng is missing, fails on a clip, or writes an incomplete file.
+
+    Example:
+        >>> synthesize_speech(speech_plan("speech", languages=("en", "de")))
     """
-    plan = speech_plan(
-        out_dir,
-        languages=languages,
-        concepts=concepts,
-        voices=voices,
-        speeds=speeds,
-        pitches=pitches,
-    )
     exe = find_espeak()
-    out = Path(out_dir)
+    out = plan.out_dir
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise UserError(f"{out}: cannot create the speech cache ({err.strerror})") from None
     rows: list[tuple[object, ...]] = [(*COLUMNS, "language", "concept")]
     redone = 0
-    for c in plan:
+    for c in plan.clips:
         if not (c.path.is_file() and wav_is_complete(c.path)):
             redone += c.path.exists()
             _speak(exe, out, c.path.name, c.text, c.voice, c.speed, c.pitch)

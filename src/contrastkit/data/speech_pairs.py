@@ -21,7 +21,13 @@ from torch import Tensor
 
 from contrastkit.audio.mel import LogMel, num_samples
 from contrastkit.audio.options import AudioConfig
-from contrastkit.audio.speech import MANIFEST, Clip, read_manifest, synthesize_speech
+from contrastkit.audio.speech import (
+    MANIFEST,
+    Clip,
+    read_manifest,
+    speech_plan,
+    synthesize_speech,
+)
 from contrastkit.audio.wav import fix_length, read_wav
 from contrastkit.data.pairs import PairData, PairSplit
 from contrastkit.errors import UserError
@@ -184,4 +190,4 @@ def cached_manifest(cfg: AudioConfig, log: Callable[[str], None]) -> Path:
         f"synthesising speech ({', '.join(cfg.languages)}) with espeak-ng into {cfg.cache_dir}"
         " (first use)"
     )
-    return synthesize_speech(cfg.cache_dir, languages=tuple(cfg.languages))
+    return synthesize_speech(speech_plan(cfg.cache_dir, languages=tuple(cfg.languages)))
