@@ -12,10 +12,11 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from types import TracebackType
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+from contrastkit.train.closing import Closing
 
 LINE_EVERY_S = 30.0
 """Off a terminal, the longest gap between two progress lines."""
@@ -55,7 +56,7 @@ class RecentRate:
         return (step - first_step) / (t - first_t)
 
 
-class TrainProgress:
+class TrainProgress(Closing):
     """Context manager showing the progress of all training steps.
 
     Args:
@@ -132,12 +133,8 @@ class TrainProgress:
             self._progress.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """Stop drawing the bar (it stays on the terminal)."""
         self._progress.stop()
 
     def log(self, message: str) -> None:

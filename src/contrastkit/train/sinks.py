@@ -4,8 +4,9 @@ record they write, and closing as a context manager."""
 from __future__ import annotations
 
 import math
-from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
+
+from contrastkit.train.closing import Closing
 
 
 def scalars(record: dict[str, Any]) -> dict[str, float]:
@@ -21,25 +22,8 @@ def scalars(record: dict[str, Any]) -> dict[str, float]:
     }
 
 
-SinkT = TypeVar("SinkT", bound="Sink")
-
-
-class Sink:
+class Sink(Closing):
     """A writer of logged records that closes itself at the end of a `with` block."""
 
     def write(self, record: dict[str, Any]) -> None:
         """Write one logged record (a `log.jsonl` line)."""
-
-    def close(self) -> None:
-        """Flush and let go of what the writer holds."""
-
-    def __enter__(self: SinkT) -> SinkT:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
