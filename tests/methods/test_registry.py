@@ -29,7 +29,7 @@ from contrastkit.batches import (
 )
 from contrastkit.config import METHOD_CONFIGS, Config, load_config
 from contrastkit.encoders.build import build_encoder, build_table_encoder
-from contrastkit.encoders.item_tower import RecommenderTowers
+from contrastkit.encoders.item_tower import ItemTower, RecommenderTowers, UserTower
 from contrastkit.encoders.options import ModelConfig
 from contrastkit.errors import UserError
 from contrastkit.methods.base import MethodContext
@@ -112,7 +112,9 @@ def _row_kit() -> tuple[nn.Module, Batch, Any]:
 
 
 def _interaction_kit() -> tuple[nn.Module, Batch, Any]:
-    towers = RecommenderTowers(num_users=6, num_items=5, num_features=3, dim=8, hidden=8)
+    towers = RecommenderTowers(
+        UserTower(num_users=6, dim=8), ItemTower(num_items=5, num_features=3, dim=8, hidden=8)
+    )
     items = torch.arange(N) % 5
     batch = InteractionBatch(
         users=torch.arange(N) % 6,

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from contrastkit.data.interactions import generate_interactions
-from contrastkit.encoders.item_tower import ItemTower, UserTower
+from contrastkit.encoders.item_tower import ItemTower, RecommenderTowers, UserTower
 from contrastkit.eval.recommend import (
     interaction_matrix,
     leave_last_out,
@@ -145,3 +145,11 @@ def test_interaction_batch_collates_with_and_without_features() -> None:
         InteractionBatch(torch.zeros(2), torch.zeros(3), None, torch.zeros(2))
     with pytest.raises(ValueError, match="expects an InteractionBatch"):
         model().training_loss((torch.zeros(2),))  # type: ignore[arg-type]
+
+
+def test_towers_of_different_sizes_are_refused() -> None:
+    users, items = UserTower(num_users=6, dim=4), ItemTower(num_items=5, num_features=3, dim=8)
+    with pytest.raises(ValueError, match="the towers embed in 4 and 8 dimensions"):
+        RecommenderTowers(users, items)
+    towers = RecommenderTowers(users, ItemTower(num_items=5, num_features=3, dim=4))
+    assert towers.users is users and towers.items.dim == 4

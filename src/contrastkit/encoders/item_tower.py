@@ -138,30 +138,17 @@ class RecommenderTowers(nn.Module):
     apart (the user count, like the item count, comes from the data).
 
     Args:
-        num_users: Users with an id.
-        num_items: Items with an id.
-        num_features: Feature columns per item (0: ids only).
-        dim: Embedding size D of both towers.
-        hidden: Hidden units of the item-feature MLP.
-        id_dropout: The item tower's id dropout (the method's section may set it).
+        users: The user tower.
+        items: The item tower, of the same embedding size (the method's section may set
+            its id dropout).
+
+    Raises:
+        ValueError: The towers' embedding sizes differ.
     """
 
-    def __init__(
-        self,
-        *,
-        num_users: int,
-        num_items: int,
-        num_features: int,
-        dim: int,
-        hidden: int = 128,
-        id_dropout: float = 0.3,
-    ) -> None:
+    def __init__(self, users: UserTower, items: ItemTower) -> None:
         super().__init__()
-        self.users = UserTower(num_users=num_users, dim=dim)
-        self.items = ItemTower(
-            num_items=num_items,
-            num_features=num_features,
-            dim=dim,
-            hidden=hidden,
-            id_dropout=id_dropout,
-        )
+        if users.dim != items.dim:
+            raise ValueError(f"the towers embed in {users.dim} and {items.dim} dimensions")
+        self.users = users
+        self.items = items

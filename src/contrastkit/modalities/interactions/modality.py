@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from contrastkit.batches import InteractionBatch
 from contrastkit.data.interactions import read_item_features_csv
 from contrastkit.data.items import TensorItems
-from contrastkit.encoders.item_tower import COLD, RecommenderTowers
+from contrastkit.encoders.item_tower import COLD, ItemTower, RecommenderTowers, UserTower
 from contrastkit.errors import UserError
 from contrastkit.eval.recommend import (
     most_popular_scores,
@@ -90,11 +90,13 @@ class InteractionModality(Modality):
         width `model.width`); the method wraps them."""
         d, m = self.interactions.data, self.settings.model
         return RecommenderTowers(
-            num_users=d.n_users,
-            num_items=d.n_items,
-            num_features=len(d.feature_names),
-            dim=m.feature_dim,
-            hidden=m.width,
+            UserTower(num_users=d.n_users, dim=m.feature_dim),
+            ItemTower(
+                num_items=d.n_items,
+                num_features=len(d.feature_names),
+                dim=m.feature_dim,
+                hidden=m.width,
+            ),
         )
 
     def _features(self) -> Tensor | None:
