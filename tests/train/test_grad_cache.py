@@ -1,13 +1,15 @@
-"""GradCache step: parameter gradients equal the uncached step's."""
+"""GradCache (`cached_loss` and its backward): parameter gradients equal the uncached step's."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 import torch
 from torch import nn
 
 from contrastkit.losses import SigmoidPairsLoss, nt_xent, supcon
-from contrastkit.train.grad_cache import grad_cache_step
+from contrastkit.train.grad_cache import cached_loss
 
 
 def mlp(seed: int, dropout: float = 0.0) -> nn.Module:
@@ -21,6 +23,13 @@ def grads(*modules: nn.Module) -> list[torch.Tensor]:
     return [p.grad.clone() for m in modules for p in m.parameters() if p.grad is not None]
 
 
+def cached_step(*args: Any, **kwargs: Any) -> torch.Tensor:
+    """`cached_loss` and its backward at once: the loss, detached."""
+    loss, backward = cached_loss(*args, **kwargs)
+    backward()
+    return loss.detach()
+
+
 def batch(n: int, seed: int) -> torch.Tensor:
     return torch.randn(n, 6, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
 
@@ -32,9 +41,7 @@ def test_shared_encoder_nt_xent_equals_uncached(chunk_size: int) -> None:
     nt_xent(model(x_a), model(x_b), 0.2).backward()
     want = grads(model)
     model.zero_grad()
-    loss = grad_cache_step(
-        model, [x_a, x_b], lambda a, b: nt_xent(a, b, 0.2), chunk_size=chunk_size
-    )
+    loss = cached_step(model, [x_a, x_b], lambda a, b: nt_xent(a, b, 0.2), chunk_size=chunk_size)
     for got, exp in zip(grads(model), want, strict=True):
         torch.testing.assert_close(got, exp, rtol=1e-10, atol=1e-12)
     assert not loss.requires_grad
@@ -49,7 +56,7 @@ def test_two_towers_and_loss_parameters_equal_uncached() -> None:
     want = grads(image, text, siglip)
     for m in (image, text, siglip):
         m.zero_grad()
-    grad_cache_step([image, text], [x_i, x_t], siglip, chunk_size=4)
+    cached_step([image, text], [x_i, x_t], siglip, chunk_size=4)
     got = grads(image, text, siglip)
     assert len(got) == len(want) == 10
     for g, w in zip(got, want, strict=True):
@@ -72,7 +79,7 @@ def test_dict_inputs_and_single_input_loss() -> None:
     supcon(tower(inputs)[:, None], labels).backward()
     want = grads(tower)
     tower.zero_grad()
-    grad_cache_step(tower, [inputs], lambda z: supcon(z[:, None], labels), chunk_size=3)
+    cached_step(tower, [inputs], lambda z: supcon(z[:, None], labels), chunk_size=3)
     for g, w in zip(grads(tower), want, strict=True):
         torch.testing.assert_close(g, w, rtol=1e-10, atol=1e-12)
 
@@ -87,7 +94,7 @@ def test_dropout_randomness_is_replayed() -> None:
     want = grads(model)
     model.zero_grad()
     torch.manual_seed(123)
-    grad_cache_step(model, [x_a, x_b], lambda a, b: nt_xent(a, b, 0.3), chunk_size=3)
+    cached_step(model, [x_a, x_b], lambda a, b: nt_xent(a, b, 0.3), chunk_size=3)
     for g, w in zip(grads(model), want, strict=True):
         torch.testing.assert_close(g, w, rtol=1e-10, atol=1e-12)
 
@@ -95,10 +102,10 @@ def test_dropout_randomness_is_replayed() -> None:
 def test_scale_loss_scales_every_gradient() -> None:
     model = mlp(0)
     x_a, x_b = batch(6, 0), batch(6, 1)
-    grad_cache_step(model, [x_a, x_b], lambda a, b: nt_xent(a, b), chunk_size=4)
+    cached_step(model, [x_a, x_b], lambda a, b: nt_xent(a, b), chunk_size=4)
     plain = grads(model)
     model.zero_grad()
-    grad_cache_step(
+    cached_step(
         model, [x_a, x_b], lambda a, b: nt_xent(a, b), chunk_size=4, scale_loss=lambda x: 8 * x
     )
     for g, w in zip(grads(model), plain, strict=True):
@@ -109,8 +116,8 @@ def test_errors() -> None:
     model = mlp(0)
     x = batch(4, 0)
     with pytest.raises(ValueError, match="chunk_size must be >= 1"):
-        grad_cache_step(model, [x, x], nt_xent, chunk_size=0)
+        cached_step(model, [x, x], nt_xent, chunk_size=0)
     with pytest.raises(ValueError, match="same batch size"):
-        grad_cache_step(model, [x, x[:3]], nt_xent, chunk_size=2)
+        cached_step(model, [x, x[:3]], nt_xent, chunk_size=2)
     with pytest.raises(ValueError, match="2 encoders for 1 inputs"):
-        grad_cache_step([model, model], [x], nt_xent, chunk_size=2)
+        cached_step([model, model], [x], nt_xent, chunk_size=2)

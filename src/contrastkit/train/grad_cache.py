@@ -26,7 +26,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 import torch
 from torch import Tensor, nn
 
-__all__ = ["Batch", "cached_loss", "grad_cache_step"]
+__all__ = ["Batch", "cached_loss"]
 
 Batch = Tensor | Mapping[str, Tensor]
 """A model input: a tensor or a dict of tensors (e.g. tokenizer output), batch-first."""
@@ -68,7 +68,7 @@ def _bounds(inputs: Sequence[Batch], chunk_size: int, encoders: int) -> list[tup
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     if not inputs:
-        raise ValueError("grad_cache_step needs at least one input batch")
+        raise ValueError("cached_loss needs at least one input batch")
     if encoders != len(inputs):
         raise ValueError(f"got {encoders} encoders for {len(inputs)} inputs")
     sizes = [_size(x) for x in inputs]
@@ -100,18 +100,38 @@ def cached_loss(
     keep_buffers: nn.Module | None = None,
     autocast: Callable[[], AbstractContextManager[object]] = nullcontext,
 ) -> tuple[Tensor, Callable[[], None]]:
-    """The loss of the whole batch from chunked, gradient-free forwards, and the backward
-    that fills `.grad` (steps 2 and 3 above): the caller may look at the loss (a NaN guard)
+    """The loss of the whole batch from chunked, gradient-free forwards (step 1 above), and
+    the backward that accumulates into ``.grad`` the parameter gradients of
+    ``loss_fn(*embeddings)`` (steps 2 and 3): the caller may look at the loss (a NaN guard)
     before running it.
 
+    Running the backward is equivalent to
+    ``loss_fn(*(enc(x) for enc, x in zip(encoders, inputs))).backward()`` but with encoder
+    activations for only ``chunk_size`` samples alive at a time. Parameters of ``loss_fn``
+    itself (e.g. SigLIP's learnable scale) get their gradient from step 2. Call
+    ``optimizer.zero_grad()`` before and ``optimizer.step()`` after.
+
     Args:
+        encode: One encoder for all inputs (two views through one network), or one per
+            input (e.g. image and text towers). Each maps a batch to (B, D) embeddings.
+        inputs: One batch per ``loss_fn`` argument, each with the same batch size B.
+        loss_fn: Maps the embeddings, in the order of ``inputs``, to a scalar loss.
+        chunk_size: Samples per encoder forward (>= 1).
+        scale_loss: Applied to the loss before its backward, e.g. ``GradScaler.scale``.
         keep_buffers: The module whose buffers the gradient-free forward must not change.
         autocast: Entered around the re-forward of each chunk in the backward (the first
             forward runs in the caller's autocast).
-        encode, inputs, loss_fn, chunk_size, scale_loss: As in `grad_cache_step`.
 
     Returns:
         The loss (its graph reaches the cached embeddings only) and the backward.
+
+    Raises:
+        ValueError: On chunk_size < 1, no inputs, mismatched batch sizes or a number of
+            encoders that differs from the number of inputs.
+
+    Example:
+        >>> loss, backward = cached_loss(model, [view_a, view_b], nt_xent, chunk_size=256)
+        >>> backward()
     """
     encoders = [encode] * len(inputs) if callable(encode) else list(encode)
     bounds = _bounds(inputs, chunk_size, len(encoders))
@@ -142,43 +162,3 @@ def cached_loss(
                 out.backward(gradient=emb.grad[start:stop].to(out.dtype))
 
     return loss, backward
-
-
-def grad_cache_step(
-    encode: Callable[[Batch], Tensor] | Sequence[Callable[[Batch], Tensor]],
-    inputs: Sequence[Batch],
-    loss_fn: Callable[..., Tensor],
-    *,
-    chunk_size: int,
-    scale_loss: Callable[[Tensor], Tensor] | None = None,
-) -> Tensor:
-    """Accumulate into ``.grad`` the parameter gradients of ``loss_fn(*embeddings)``.
-
-    Equivalent to ``loss_fn(*(enc(x) for enc, x in zip(encoders, inputs))).backward()``
-    but with encoder activations for only ``chunk_size`` samples alive at a time.
-    Parameters of ``loss_fn`` itself (e.g. SigLIP's learnable scale) get their gradient
-    from step 2. Call ``optimizer.zero_grad()`` before and ``optimizer.step()`` after.
-
-    Args:
-        encode: One encoder for all inputs (two views through one network), or one per
-            input (e.g. image and text towers). Each maps a batch to (B, D) embeddings.
-        inputs: One batch per ``loss_fn`` argument, each with the same batch size B.
-        loss_fn: Maps the embeddings, in the order of ``inputs``, to a scalar loss.
-        chunk_size: Samples per encoder forward (>= 1).
-        scale_loss: Applied to the loss before its backward, e.g. ``GradScaler.scale``.
-
-    Returns:
-        The loss, detached.
-
-    Raises:
-        ValueError: On chunk_size < 1, no inputs, mismatched batch sizes or a number of
-            encoders that differs from the number of inputs.
-
-    Example:
-        >>> loss = grad_cache_step(model, [view_a, view_b], nt_xent, chunk_size=256)
-    """
-    loss, backward = cached_loss(
-        encode, inputs, loss_fn, chunk_size=chunk_size, scale_loss=scale_loss
-    )
-    backward()
-    return loss.detach()
