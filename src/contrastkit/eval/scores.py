@@ -38,13 +38,24 @@ def neighbour_scores(
     return torch.cat(preds), torch.cat(scores)
 
 
+class LabelledSplit(Protocol):
+    """What `embedding_scores` reads of a train/test split (`ImageSplit`, `TableSplit`)."""
+
+    @property
+    def y_train(self) -> Tensor: ...
+
+    @property
+    def y_test(self) -> Tensor: ...
+
+    @property
+    def num_classes(self) -> int: ...
+
+
 def embedding_scores(
+    split: LabelledSplit,
     train_z: Tensor,
-    train_y: Tensor,
     test_z: Tensor,
-    test_y: Tensor,
     *,
-    num_classes: int,
     cfg: EvalConfig,
     subsets: list[np.ndarray],
     seed: int,
@@ -54,8 +65,9 @@ def embedding_scores(
     anomaly detection, all computed on `train_z`'s device.
 
     Args:
-        train_z: Shape: (N, D), float. train_y: Shape: (N,), int64 in [0, num_classes).
-        test_z: Shape: (M, D). test_y: Shape: (M,).
+        split: The labels and classes of the items embedded (`ImageSplit`, `TableSplit`).
+        train_z: Features of the split's training items. Shape: (N, D), float.
+        test_z: Features of its test items. Shape: (M, D).
         subsets: Index arrays into the training rows, one per few-label draw.
 
     Returns:
@@ -64,8 +76,8 @@ def embedding_scores(
         the data cannot measure is left out and named in `skipped`: clustering with fewer
         test items than classes, anomaly detection without two classes in both splits.
     """
-    device = train_z.device
-    train_y, test_y = train_y.to(device), test_y.to(device)
+    device, num_classes = train_z.device, split.num_classes
+    train_y, test_y = split.y_train.to(device), split.y_test.to(device)
     test_z = test_z.to(device)
     knn_pred, anomaly_scores = neighbour_scores(
         train_z, train_y, test_z, num_classes=num_classes, cfg=cfg
@@ -95,39 +107,3 @@ def embedding_scores(
     if skipped:
         scores["skipped"] = "; ".join(skipped)
     return scores
-
-
-class LabelledSplit(Protocol):
-    """What `split_scores` reads of a train/test split (`ImageSplit`, `TableSplit`)."""
-
-    @property
-    def y_train(self) -> Tensor: ...
-
-    @property
-    def y_test(self) -> Tensor: ...
-
-    @property
-    def num_classes(self) -> int: ...
-
-
-def split_scores(
-    split: LabelledSplit,
-    train: Tensor,
-    test: Tensor,
-    *,
-    cfg: EvalConfig,
-    subsets: list[np.ndarray],
-    seed: int,
-) -> dict[str, Any]:
-    """`embedding_scores` of features of `split`'s training items (`train`, Shape: (N, D))
-    and test items (`test`, Shape: (M, D)), with the split's labels and classes."""
-    return embedding_scores(
-        train,
-        split.y_train,
-        test,
-        split.y_test,
-        num_classes=split.num_classes,
-        cfg=cfg,
-        subsets=subsets,
-        seed=seed,
-    )

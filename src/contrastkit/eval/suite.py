@@ -22,7 +22,7 @@ from contrastkit.eval.embed import embed_images
 from contrastkit.eval.health import alignment, embedding_std, rankme, uniformity
 from contrastkit.eval.linear import fewshot_indices
 from contrastkit.eval.options import EvalConfig
-from contrastkit.eval.scores import split_scores
+from contrastkit.eval.scores import embedding_scores
 from contrastkit.eval.supervised import accuracy, train_supervised
 
 PROBE_STEPS = 10
@@ -162,7 +162,7 @@ def evaluate(
     device = next(encoder.parameters()).device  # the metrics run where the encoder does
     train_z, test_z = _embedded(encoder, data, device)
     result: dict[str, Any] = {
-        "eval": split_scores(data, train_z, test_z, cfg=cfg, subsets=subsets, seed=seed),
+        "eval": embedding_scores(data, train_z, test_z, cfg=cfg, subsets=subsets, seed=seed),
         "health": health(encoder, data.x_test, augment, seed, z=test_z),
     }
     if not cfg.baselines:
@@ -212,7 +212,7 @@ def feature_baselines(
     seed: int,
     log: Callable[[str], None],
 ) -> dict[str, Any]:
-    """`split_scores` of the raw pixels, of the random-init encoder (seeded with `seed`)
+    """`embedding_scores` of the raw pixels, of the random-init encoder (seeded with `seed`)
     and, with `make_pretrained`, of the pretrained encoder as loaded, computed on `device`."""
     log("baseline: raw pixels")
     raw_train = to_float(data.x_train).flatten(1).to(device)
@@ -221,15 +221,15 @@ def feature_baselines(
     torch.manual_seed(seed)
     rand_train, rand_test = _embedded(make_encoder(), data, device)
     baselines = {
-        "raw": split_scores(data, raw_train, raw_test, cfg=cfg, subsets=subsets, seed=seed),
-        "random_init": split_scores(
+        "raw": embedding_scores(data, raw_train, raw_test, cfg=cfg, subsets=subsets, seed=seed),
+        "random_init": embedding_scores(
             data, rand_train, rand_test, cfg=cfg, subsets=subsets, seed=seed
         ),
     }
     if make_pretrained is not None:
         log("baseline: pretrained encoder, not fine-tuned")
         pretrained_z = _embedded(make_pretrained(), data, device)
-        baselines["pretrained"] = split_scores(
+        baselines["pretrained"] = embedding_scores(
             data, *pretrained_z, cfg=cfg, subsets=subsets, seed=seed
         )
     return baselines

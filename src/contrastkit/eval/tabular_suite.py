@@ -24,7 +24,7 @@ from contrastkit.data.table_split import TableSplit
 from contrastkit.eval.health import alignment, embedding_std, rankme, uniformity
 from contrastkit.eval.linear import fewshot_indices, linear_probe
 from contrastkit.eval.options import EvalConfig
-from contrastkit.eval.scores import split_scores
+from contrastkit.eval.scores import embedding_scores
 from contrastkit.eval.tabular_probe import (
     boosting_accuracy,
     budget_comparison,
@@ -116,7 +116,9 @@ def evaluate_table(
         z_train = embed_rows(encoder, data.num_train, data.cat_train)
         z_test = embed_rows(encoder, data.num_test, data.cat_test)
         raw_train, raw_test = _raw(data)
-        evaluated = split_scores(data, z_train, z_test, cfg=probe_cfg, subsets=subsets, seed=seed)
+        evaluated = embedding_scores(
+            data, z_train, z_test, cfg=probe_cfg, subsets=subsets, seed=seed
+        )
         result: dict[str, Any] = {
             "eval": evaluated,
             "health": table_health(encoder, data, augment, seed),
@@ -131,10 +133,10 @@ def evaluate_table(
             torch.manual_seed(seed)
             random_encoder = make_encoder()
             result["baselines"] = {
-                "raw": split_scores(
+                "raw": embedding_scores(
                     data, raw_train, raw_test, cfg=probe_cfg, subsets=subsets, seed=seed
                 ),
-                "random_init": split_scores(
+                "random_init": embedding_scores(
                     data,
                     embed_rows(random_encoder, data.num_train, data.cat_train),
                     embed_rows(random_encoder, data.num_test, data.cat_test),
