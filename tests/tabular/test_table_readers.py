@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from contrastkit.data.table import bundled_table, read_csv_table, read_parquet_table
+from contrastkit.data.table import bundled_table, read_table
 from contrastkit.errors import UserError
+
+read_csv_table = partial(read_table, kind="csv")
+read_parquet_table = partial(read_table, kind="parquet")
 
 GOOD_CSV = """age,city,income,zip,label
 34,paris,1200.5,75001,yes

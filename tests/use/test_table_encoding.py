@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from contrastkit.data.table import RawTable, bundled_table, read_csv_table
+from contrastkit.data.table import RawTable, bundled_table, read_table
 from contrastkit.data.table_split import preprocess
 from contrastkit.errors import UserError
 from contrastkit.modalities.tables.encoding import TableEncoding
@@ -78,7 +78,7 @@ def test_row_query_parses_into_a_one_row_csv() -> None:
     with pytest.raises(UserError, match="column=value"):
         parse_row("a=1,b")
     with row_file("age=30,city=rome", ["age", "city"]) as path:
-        raw = read_csv_table(path, categorical_columns=["city"])
+        raw = read_table(path, "csv", categorical_columns=["city"])
         assert raw.numeric["age"].tolist() == [30.0] and raw.categorical["city"].tolist() == [
             "rome"
         ]

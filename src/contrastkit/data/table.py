@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from sklearn import datasets
@@ -141,48 +141,60 @@ def _check_column(column: str | None, what: str, names: list[str], source: str) 
     raise UserError(f"{source}: {what} {column!r} not found{hint} (columns: {', '.join(names)})")
 
 
-def _check_label(label: str | None, names: list[str], source: str) -> None:
-    _check_column(label, "label column", names, source)
+@dataclass(frozen=True)
+class _Roles:
+    """The columns a reader is told about: the label, the row ids, and the columns to read
+    as categories whatever their cells look like."""
+
+    label: str | None
+    id_column: str | None
+    categorical_columns: tuple[str, ...]
+
+    def check(self, names: list[str], source: str) -> None:
+        """Every column named is in `names` (the header of `source`)."""
+        _check_column(self.label, "label column", names, source)
+        _check_column(self.id_column, "id column", names, source)
+        unknown = [c for c in self.categorical_columns if c not in names]
+        if unknown:
+            raise UserError(
+                f"{source}: data.categorical_columns names {unknown[0]!r}, which is not a "
+                f"column (columns: {', '.join(names)})"
+            )
 
 
-def _check_forced(categorical: list[str], names: list[str], source: str) -> None:
-    unknown = [c for c in categorical if c not in names]
-    if unknown:
-        raise UserError(
-            f"{source}: data.categorical_columns names {unknown[0]!r}, which is not a "
-            f"column (columns: {', '.join(names)})"
-        )
+def _full_texts(cells: list[str | None], what: str, where: Callable[[int], str]) -> np.ndarray:
+    """The stripped texts of a label or id column, which may not have an empty cell."""
+    missing = [i for i, cell in enumerate(cells) if _is_missing(cell)]
+    if missing:
+        raise UserError(f"{where(missing[0])}{what} is empty")
+    return np.array([str(c).strip() for c in cells], dtype=object)
 
 
-def _columns_to_table(
-    names: list[str],
-    cells: list[list[str | None]],
-    numeric_ready: dict[str, np.ndarray],
-    *,
-    label: str | None,
-    categorical_columns: list[str],
-    where: Callable[[int], str],
-    name: str,
-    id_column: str | None = None,
-) -> RawTable:
-    """Type every column (`numeric_ready` holds columns already read as numbers)."""
+@dataclass(frozen=True)
+class _Columns:
+    """A file's columns as read, before typing: the header's names, every column's cells
+    (None where missing), the columns already read as numbers, and how to name a row."""
+
+    names: list[str]
+    cells: list[list[str | None]]
+    numeric_ready: dict[str, np.ndarray]
+    where: Callable[[int], str]
+
+
+def _columns_to_table(roles: _Roles, columns: _Columns, *, name: str) -> RawTable:
+    """Type every column (`columns.numeric_ready` holds columns already read as numbers)."""
+    where, numeric_ready = columns.where, columns.numeric_ready
     numeric: dict[str, np.ndarray] = {}
     categorical: dict[str, np.ndarray] = {}
     labels = ids = None
-    for column, column_cells in zip(names, cells, strict=True):
-        if column == id_column:
-            missing = [i for i, cell in enumerate(column_cells) if _is_missing(cell)]
-            if missing:
-                raise UserError(f"{where(missing[0])}id column {id_column!r} is empty")
-            ids = np.array([str(c).strip() for c in column_cells], dtype=object)
+    for column, column_cells in zip(columns.names, columns.cells, strict=True):
+        if column == roles.id_column:
+            ids = _full_texts(column_cells, f"id column {column!r}", where)
             continue
-        if column == label:
-            missing = [i for i, cell in enumerate(column_cells) if _is_missing(cell)]
-            if missing:
-                raise UserError(f"{where(missing[0])}label column {label!r} is empty")
-            labels = np.array([str(c).strip() for c in column_cells], dtype=object)
+        if column == roles.label:
+            labels = _full_texts(column_cells, f"label column {column!r}", where)
             continue
-        if column in numeric_ready and column not in categorical_columns:
+        if column in numeric_ready and column not in roles.categorical_columns:
             values = numeric_ready[column]
             if np.isnan(values).all():
                 raise UserError(f"{where(0)}column {column!r} is empty in all {len(values)} rows")
@@ -192,7 +204,7 @@ def _columns_to_table(
             column_cells,
             column=column,
             where=where,
-            force_categorical=column in categorical_columns,
+            force_categorical=column in roles.categorical_columns,
         )
         (numeric if kind == "numeric" else categorical)[column] = values
     if not numeric and not categorical:
@@ -218,22 +230,38 @@ def check_width(path: Path, columns: int) -> None:
         )
 
 
-def read_csv_table(
+TableFormat = Literal["csv", "parquet"]
+
+
+def read_table(
     path: str | Path,
+    kind: TableFormat,
     *,
     label: str | None = None,
     categorical_columns: list[str] | None = None,
     id_column: str | None = None,
 ) -> RawTable:
-    """Read a CSV file with a header row (UTF-8, comma-separated, quotes allowed); the
+    """Read a CSV file with a header row (UTF-8, comma-separated, quotes allowed) or a
+    Parquet file (numeric columns stay numbers, others are typed like CSV cells); the
     `id_column`'s values name the rows and are not a feature.
 
     Raises:
         UserError: missing file, invalid UTF-8, no header or no rows, a row with a different
-            number of fields than the header (ragged), duplicate column names, an unknown label
-            or categorical column, an all-empty column, text in a numeric column.
+            number of fields than the header (ragged), duplicate column names, an unknown
+            label, id or categorical column, an all-empty column, text in a numeric column,
+            an infinite number; a CSV row is named by its line (the header is line 1), a
+            Parquet row by its number counted from 1. Parquet also needs pandas and pyarrow
+            (the `tables` extra).
     """
     path = Path(path)
+    read = _csv_columns if kind == "csv" else _parquet_columns
+    columns = read(path)
+    roles = _Roles(label, id_column, tuple(categorical_columns or ()))
+    roles.check(columns.names, str(path))
+    return _columns_to_table(roles, columns, name=path.stem)
+
+
+def _csv_columns(path: Path) -> _Columns:
     if not path.is_file():
         raise UserError(f"{path}: no such CSV file")
     raw = path.read_bytes()
@@ -247,20 +275,8 @@ def read_csv_table(
         rows, lines, names = _rows(path, reader)
     if not rows:
         raise UserError(f"{path}: a header but no data rows")
-    _check_label(label, names, str(path))
-    _check_column(id_column, "id column", names, str(path))
-    _check_forced(categorical_columns or [], names, str(path))
     cells: list[list[str | None]] = [[row[j] for row in rows] for j in range(len(names))]
-    return _columns_to_table(
-        names,
-        cells,
-        {},
-        label=label,
-        categorical_columns=categorical_columns or [],
-        where=lambda i: f"{path}: line {lines[i]}: ",
-        name=path.stem,
-        id_column=id_column,
-    )
+    return _Columns(names, cells, {}, lambda i: f"{path}: line {lines[i]}: ")
 
 
 def _rows(path: Path, reader: Any) -> tuple[list[list[str]], list[int], list[str]]:
@@ -293,19 +309,7 @@ def _rows(path: Path, reader: Any) -> tuple[list[list[str]], list[int], list[str
     return rows, lines, names
 
 
-def read_parquet_table(
-    path: str | Path,
-    *,
-    label: str | None = None,
-    categorical_columns: list[str] | None = None,
-    id_column: str | None = None,
-) -> RawTable:
-    """Read a Parquet file: numeric columns stay numbers, others are typed like CSV cells.
-
-    Raises:
-        UserError: as `read_csv_table` (rows are counted from 1, without a header), and
-            when pandas or pyarrow (the `tables` extra) is not installed.
-    """
+def _parquet_columns(path: Path) -> _Columns:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -315,7 +319,6 @@ def read_parquet_table(
             f"{path}: reading Parquet needs pandas and pyarrow: pip install 'contrastkit[tables]'"
         ) from None
 
-    path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such Parquet file")
     try:
@@ -326,9 +329,6 @@ def read_parquet_table(
     if len(frame) == 0:
         raise UserError(f"{path}: no rows")
     names = [str(c) for c in frame.columns]
-    _check_label(label, names, str(path))
-    _check_column(id_column, "id column", names, str(path))
-    _check_forced(categorical_columns or [], names, str(path))
     numeric_ready: dict[str, np.ndarray] = {}
     cells: list[list[str | None]] = []
     for column, name in zip(frame.columns, names, strict=True):
@@ -343,16 +343,7 @@ def read_parquet_table(
                 )
             numeric_ready[name] = values
         cells.append([None if _is_null(v) else str(v) for v in series.tolist()])
-    return _columns_to_table(
-        names,
-        cells,
-        numeric_ready,
-        label=label,
-        categorical_columns=categorical_columns or [],
-        where=lambda i: f"{path}: row {i + 1}: ",
-        name=path.stem,
-        id_column=id_column,
-    )
+    return _Columns(names, cells, numeric_ready, lambda i: f"{path}: row {i + 1}: ")
 
 
 def _is_null(value: object) -> bool:

@@ -21,8 +21,7 @@ from contrastkit.data.table import (
     RawTable,
     check_width,
     csv_header,
-    read_csv_table,
-    read_parquet_table,
+    read_table,
 )
 from contrastkit.data.table_split import leading_columns
 from contrastkit.errors import UserError
@@ -180,9 +179,9 @@ class TableEncoding:
                 f"{path}: columns differ from training ({'; '.join(parts)}); the run was trained "
                 f"on {', '.join(self.columns)}"
             )
-        reader = read_parquet_table if path.suffix.lower() == ".parquet" else read_csv_table
-        raw = reader(
+        raw = read_table(
             path,
+            "parquet" if path.suffix.lower() == ".parquet" else "csv",
             label=self.label if self.label in header else None,
             categorical_columns=[c for c in self.vocab if c in header],
             id_column=id_column,

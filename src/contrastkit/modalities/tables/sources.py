@@ -11,8 +11,7 @@ from contrastkit.data.table import (
     BUNDLED,
     RawTable,
     bundled_table,
-    read_csv_table,
-    read_parquet_table,
+    read_table,
 )
 from contrastkit.data.table_split import TableSplit, describe_table, preprocess
 from contrastkit.errors import UserError
@@ -26,9 +25,9 @@ def read_table_source(cfg: DataConfig) -> RawTable:
     if cfg.source in ("csv", "parquet"):
         if cfg.path is None:
             raise UserError(f"data.source {cfg.source!r} needs data.path (the file to read)")
-        reader = read_csv_table if cfg.source == "csv" else read_parquet_table
-        return reader(
+        return read_table(
             cfg.path,
+            "csv" if cfg.source == "csv" else "parquet",
             label=cfg.label,
             categorical_columns=cfg.categorical_columns,
             id_column=cfg.id_column,
