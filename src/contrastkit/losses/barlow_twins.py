@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from contrastkit.distributed import all_gather_with_grad
+from contrastkit.losses.global_views import global_views
 from contrastkit.losses.module import LossModule
-from contrastkit.losses.precision import autocast_off, upcast
+from contrastkit.losses.precision import autocast_off
 from contrastkit.losses.validation import check_non_negative, check_pair, check_positive
 
 __all__ = ["BarlowTwinsLoss", "barlow_twins"]
@@ -45,20 +45,16 @@ def barlow_twins(
         Scalar loss (float32 math).
 
     Raises:
-        ValueError: If shapes differ, N < 2, or a hyperparameter is out of range.
+        ValueError: If shapes differ, N < 2, lambda_offdiag < 0 or eps <= 0.
 
     Example:
         >>> loss = barlow_twins(torch.randn(8, 16), torch.randn(8, 16))
     """
-    check_pair("z_a", z_a, "z_b", z_b)
-    if z_a.shape[0] < 2:
-        raise ValueError(f"barlow_twins needs N >= 2 rows, got {tuple(z_a.shape)}")
+    check_pair("z_a", z_a, "z_b", z_b, min_rows=2)
     check_non_negative("lambda_offdiag", lambda_offdiag)
     check_positive("eps", eps)
     with autocast_off(z_a):
-        a, b = upcast(z_a), upcast(z_b)
-        if gather:
-            a, b = all_gather_with_grad(a), all_gather_with_grad(b)
+        a, b = global_views(z_a, z_b, gather=gather)
         c = _standardize(a, eps).T @ _standardize(b, eps) / a.shape[0]  # (D, D)
         on_diag = (1 - torch.diagonal(c)).pow(2).sum()
         off_diag = c.pow(2).sum() - torch.diagonal(c).pow(2).sum()

@@ -39,14 +39,20 @@ def check_columns(name: str, x: Tensor, dim: int) -> None:
         raise ValueError(f"{name} must have shape (K, {dim}), got {tuple(x.shape)}")
 
 
-def check_pair(name_a: str, a: Tensor, name_b: str, b: Tensor) -> None:
-    """Both (N, D) with the same N and D."""
+def check_pair(name_a: str, a: Tensor, name_b: str, b: Tensor, *, min_rows: int = 0) -> None:
+    """Both (N, D) with the same N and D, and N >= `min_rows` (a loss over the batch's
+    statistics needs two rows)."""
     check_ndim(name_a, a, 2, "(N, D)")
     check_ndim(name_b, b, 2, "(N, D)")
     if a.shape != b.shape:
         raise ValueError(
             f"{name_a} and {name_b} must have the same shape (N, D), "
             f"got {tuple(a.shape)} and {tuple(b.shape)}"
+        )
+    if a.shape[0] < min_rows:
+        raise ValueError(
+            f"{name_a} and {name_b} need N >= {min_rows} rows (the loss uses the batch's "
+            f"statistics), got {tuple(a.shape)}"
         )
 
 

@@ -6,9 +6,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from contrastkit.distributed import all_gather_with_grad
+from contrastkit.losses.global_views import global_views
 from contrastkit.losses.module import LossModule
-from contrastkit.losses.precision import autocast_off, upcast
+from contrastkit.losses.precision import autocast_off
 from contrastkit.losses.validation import check_non_negative, check_pair, check_positive
 
 __all__ = ["VICRegLoss", "vicreg"]
@@ -61,14 +61,12 @@ def vicreg(
         Scalar loss (float32 math).
 
     Raises:
-        ValueError: If shapes differ, N < 2, or a hyperparameter is out of range.
+        ValueError: If shapes differ, N < 2, a weight < 0, or gamma or eps <= 0.
 
     Example:
         >>> loss = vicreg(torch.randn(8, 16), torch.randn(8, 16))
     """
-    check_pair("z_a", z_a, "z_b", z_b)
-    if z_a.shape[0] < 2:
-        raise ValueError(f"vicreg needs N >= 2 rows, got {tuple(z_a.shape)}")
+    check_pair("z_a", z_a, "z_b", z_b, min_rows=2)
     for name, value in (
         ("invariance_weight", invariance_weight),
         ("variance_weight", variance_weight),
@@ -78,9 +76,7 @@ def vicreg(
     check_positive("gamma", gamma)
     check_positive("eps", eps)
     with autocast_off(z_a):
-        a, b = upcast(z_a), upcast(z_b)
-        if gather:
-            a, b = all_gather_with_grad(a), all_gather_with_grad(b)
+        a, b = global_views(z_a, z_b, gather=gather)
         invariance = F.mse_loss(a, b)
         variance = (_variance(a, gamma, eps) + _variance(b, gamma, eps)) / 2
         covariance = _covariance(a) + _covariance(b)
