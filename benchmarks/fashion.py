@@ -19,7 +19,7 @@ SimCLRTransform, DataLoader with workers, SimCLRProjectionHead, NTXentLoss, a pl
 run by `--lightly-python` (a separate venv, by default .venv-lightly in the repository:
 python3 -m venv .venv-lightly && .venv-lightly/bin/pip install torch==2.13.0 lightly). The
 two alternate `--repeats` times (the machine may be shared); images/s is the median, kNN
-(contrastkit's knn_accuracy, cosine k=20, on the same test images) the last.
+(contrastkit's knn_predict, cosine k=20, on the same test images) the last.
 lightly's half is skipped, and says so, when that interpreter is absent.
 
 Writes benchmarks/results/fashion.json and prints the tables. Needs the Debian package
@@ -47,7 +47,8 @@ from rich.table import Table
 
 from contrastkit.atomic import write_json_atomic
 from contrastkit.data.fashion_mnist import read_fashion_mnist
-from contrastkit.eval.knn import knn_accuracy
+from contrastkit.eval.classification import top1_accuracy
+from contrastkit.eval.knn import knn_predict
 from machine import load_average, run_header  # benchmarks/machine.py
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -256,8 +257,9 @@ def lightly_run(args: argparse.Namespace, out: Path, data: Path, hp: dict[str, A
         np.load(out / f"{n}_features.npy", allow_pickle=False) for n in ("train", "test")
     )
     labels = [_labels(data / f"{s}-labels-idx1-ubyte") for s in ("train", "t10k")]
-    run["knn"] = 100 * knn_accuracy(torch.from_numpy(train_x), labels[0], torch.from_numpy(test_x),
-                                    labels[1], num_classes=10, k=20, temperature=0.07)  # fmt: skip
+    predicted = knn_predict(torch.from_numpy(train_x), labels[0], torch.from_numpy(test_x),
+                            num_classes=10, k=20, temperature=0.07)  # fmt: skip
+    run["knn"] = 100 * top1_accuracy(predicted, labels[1])
     return run
 
 

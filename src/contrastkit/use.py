@@ -24,6 +24,7 @@ from torch import nn
 from contrastkit.atomic import writable_folder, write_atomic, write_text_atomic
 from contrastkit.errors import UserError
 from contrastkit.eval.anomaly import knn_outlier_scores, threshold_at_quantile
+from contrastkit.eval.classification import top1_accuracy
 from contrastkit.index.ann import KINDS, BuiltIndex, KindChoice, build_index
 from contrastkit.index.scenes import Scene, is_video_index, search_scenes
 from contrastkit.index.store import (
@@ -420,7 +421,7 @@ def zero_shot_run(
     ids, probs, truth = scores.ids, scores.probabilities, scores.truth
     best = probs.argmax(dim=1)
     known = truth >= 0
-    accuracy = float((best[known] == truth[known]).float().mean()) if bool(known.any()) else None
+    accuracy = top1_accuracy(best[known], truth[known]) if bool(known.any()) else None
     return ZeroShotReport(
         ids,
         [labels[int(i)] for i in best],

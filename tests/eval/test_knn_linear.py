@@ -7,8 +7,9 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from contrastkit.eval.classification import top1_accuracy
 from contrastkit.eval.knn import knn_predict
-from contrastkit.eval.linear import fewshot_indices, fewshot_linear_probe, linear_probe
+from contrastkit.eval.linear import fewshot_indices, fewshot_linear_probe, linear_probe_predict
 
 
 def blobs(seed: int = 0) -> tuple[np.ndarray, ...]:
@@ -64,7 +65,8 @@ def test_linear_probe_matches_sklearn() -> None:
     xtr, ytr, xte, yte = blobs(2)
     ref = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=2000))
     expected = np.mean(ref.fit(xtr, ytr).predict(xte) == yte)
-    ours = linear_probe(*map(torch.from_numpy, (xtr, ytr, xte, yte)), c=0.5)
+    train_x, train_y, test_x, test_y = map(torch.from_numpy, (xtr, ytr, xte, yte))
+    ours = top1_accuracy(linear_probe_predict(train_x, train_y, test_x, c=0.5), test_y)
     assert ours == pytest.approx(expected)
 
 
@@ -87,7 +89,7 @@ def test_fewshot_probe_mean_std_over_draws() -> None:
     xtr, ytr, xte, yte = map(torch.from_numpy, blobs(3))
     subsets = fewshot_indices(ytr.numpy(), per_class=5, draws=3, seed=0)
     out = fewshot_linear_probe(xtr, ytr, xte, yte, subsets)
-    draws = [linear_probe(xtr[s], ytr[s], xte, yte) for s in subsets]
+    draws = [top1_accuracy(linear_probe_predict(xtr[s], ytr[s], xte), yte) for s in subsets]
     np.testing.assert_allclose(out["draws"], draws, atol=1e-9)
     assert out["linear_top1_mean"] == pytest.approx(np.mean(draws))
     assert out["linear_top1_std"] == pytest.approx(np.std(draws))

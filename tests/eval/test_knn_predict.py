@@ -7,7 +7,8 @@ import pytest
 import torch
 from sklearn.neighbors import KNeighborsClassifier
 
-from contrastkit.eval.knn import knn_accuracy, knn_predict, nearest_neighbours
+from contrastkit.eval.classification import top1_accuracy
+from contrastkit.eval.knn import knn_predict, nearest_neighbours
 
 
 def _data(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -43,11 +44,14 @@ def test_knn_matches_sklearn(metric: str, chunk_size: int) -> None:
     np.testing.assert_array_equal(ours.numpy(), ref.predict(queries.numpy()))
 
 
-def test_knn_accuracy_is_fraction_of_correct_predictions() -> None:
-    bank, labels, _ = _data(1)
-    preds = knn_predict(bank, labels, bank[:50], num_classes=5, k=5)
-    acc = knn_accuracy(bank, labels, bank[:50], labels[:50], num_classes=5, k=5)
-    assert acc == pytest.approx(float((preds == labels[:50]).float().mean()))
+def test_top1_accuracy_counts_the_correct_predictions() -> None:
+    predicted, truth = torch.tensor([0, 1, 2, 2, 1, 0, 3]), torch.tensor([0, 1, 1, 2, 1, 3, 3])
+    assert top1_accuracy(predicted, truth) == 5 / 7  # exact: counted, then divided
+    assert top1_accuracy(predicted[:1], truth[:1]) == 1.0
+    with pytest.raises(ValueError, match=r"one shape \(N,\), N >= 1, got \(7,\) and \(6,\)"):
+        top1_accuracy(predicted, truth[:6])
+    with pytest.raises(ValueError, match="N >= 1"):
+        top1_accuracy(predicted[:0], truth[:0])
 
 
 def test_nearest_neighbours_exclude_self_drops_the_query() -> None:

@@ -6,6 +6,29 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from torch import Tensor
+
+
+def top1_accuracy(predicted: Tensor, truth: Tensor) -> float:
+    """The fraction of `predicted` labels equal to `truth`, in [0, 1] (counted exactly,
+    then divided in float64).
+
+    Args:
+        predicted: Shape: (N,), int64, on any device.
+        truth: Shape: (N,), int64 (moved to `predicted`'s device).
+
+    Raises:
+        ValueError: the shapes differ or there is nothing to score.
+
+    Example:
+        >>> top1_accuracy(knn_predict(bank, bank_labels, queries, num_classes=10), labels)
+    """
+    if predicted.ndim != 1 or predicted.shape != truth.shape or len(truth) == 0:
+        raise ValueError(
+            f"need predicted and true labels of one shape (N,), N >= 1, got "
+            f"{tuple(predicted.shape)} and {tuple(truth.shape)}"
+        )
+    return int((predicted == truth.to(predicted.device)).sum()) / len(truth)
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, *, num_classes: int) -> np.ndarray:

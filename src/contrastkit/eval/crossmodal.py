@@ -19,6 +19,7 @@ from math import comb
 import torch
 from torch import Tensor
 
+from contrastkit.eval.classification import top1_accuracy
 from contrastkit.eval.retrieval import check_query_gallery
 
 KS = (1, 5, 10)
@@ -108,4 +109,4 @@ def zero_shot_accuracy(
         torch.nn.functional.normalize(x_emb.float(), dim=1)
         @ torch.nn.functional.normalize(class_emb.float(), dim=1).T
     )  # (N, K)
-    return float((class_ids[sim.argmax(dim=1)] == labels).float().mean())
+    return top1_accuracy(class_ids[sim.argmax(dim=1)], labels)

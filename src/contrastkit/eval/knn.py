@@ -172,27 +172,3 @@ def knn_predict(
         chunk_size=chunk_size,
     )  # fmt: skip
     return torch.cat([knn_vote(nearest, k=k, temperature=temperature) for nearest in chunks])
-
-
-def knn_accuracy(
-    bank: Tensor,
-    bank_labels: Tensor,
-    queries: Tensor,
-    query_labels: Tensor,
-    *,
-    num_classes: int,
-    k: int = 20,
-    temperature: float = 0.07,
-    metric: Metric = "cosine",
-) -> float:
-    """Top-1 accuracy of `knn_predict`, a fraction in [0, 1]."""
-    preds = knn_predict(
-        bank,
-        bank_labels,
-        queries,
-        num_classes=num_classes,
-        k=k,
-        temperature=temperature,
-        metric=metric,
-    )
-    return float((preds == query_labels).float().mean())

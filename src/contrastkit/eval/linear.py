@@ -52,20 +52,6 @@ def linear_probe_predict(
     return fit.predict(test_x.to(train_x.device))[0]
 
 
-def linear_probe(
-    train_x: Tensor,
-    train_y: Tensor,
-    test_x: Tensor,
-    test_y: Tensor,
-    *,
-    c: float = 1.0,
-    max_iter: int = 2000,
-) -> float:
-    """Top-1 test accuracy (a fraction in [0, 1]) of `linear_probe_predict`."""
-    preds = linear_probe_predict(train_x, train_y, test_x, c=c, max_iter=max_iter)
-    return float((preds == test_y.to(preds.device)).double().mean())
-
-
 def fewshot_indices(
     labels: np.ndarray, *, per_class: int, draws: int, seed: int
 ) -> list[np.ndarray]:

@@ -21,8 +21,9 @@ from torch import Tensor, nn
 
 from contrastkit.augment.tabular import RowAugment
 from contrastkit.data.table_split import TableSplit
+from contrastkit.eval.classification import top1_accuracy
 from contrastkit.eval.health import alignment, embedding_std, rankme, uniformity
-from contrastkit.eval.linear import fewshot_indices, linear_probe
+from contrastkit.eval.linear import fewshot_indices, linear_probe_predict
 from contrastkit.eval.options import EvalConfig
 from contrastkit.eval.scores import embedding_scores
 from contrastkit.eval.tabular_probe import (
@@ -206,7 +207,7 @@ def _tabular_block(
         ),
         "all_labels": {
             "embedding": embedding_top1,
-            "raw": linear_probe(raw[0], data.y_train, raw[1], data.y_test),
+            "raw": top1_accuracy(linear_probe_predict(raw[0], data.y_train, raw[1]), data.y_test),
             "boosting": boosting_accuracy(
                 columns[0], y_train, columns[1], y_test, categorical=categorical, seed=seed
             ),

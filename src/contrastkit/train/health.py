@@ -24,8 +24,9 @@ from torch import Tensor, nn
 
 from contrastkit.augment.image import to_float
 from contrastkit.errors import TrainingDiverged
+from contrastkit.eval.classification import top1_accuracy
 from contrastkit.eval.health import alignment, embedding_std, rankme, uniformity
-from contrastkit.eval.knn import knn_accuracy
+from contrastkit.eval.knn import knn_predict
 from contrastkit.train.options import HealthConfig
 
 if TYPE_CHECKING:  # the loop does not need scikit-learn, which data/split.py imports
@@ -176,14 +177,14 @@ class HealthMonitor:
             stats.update(proj_std=embedding_std(p), proj_rankme=rankme(p), proj_dim=p.shape[1])
         if self.labelled is not None:
             lab = self.labelled
-            stats["knn_top1"] = knn_accuracy(
+            predicted = knn_predict(
                 self._embed(self.encoder, lab.bank),
                 lab.bank_labels,
                 self._embed(self.encoder, lab.queries),
-                lab.query_labels,
                 num_classes=lab.num_classes,
                 k=lab.k,
             )
+            stats["knn_top1"] = top1_accuracy(predicted, lab.query_labels)
         return {key: float(value) for key, value in stats.items()}
 
     def collapse_symptom(self, stats: dict[str, float]) -> str | None:
