@@ -3,6 +3,7 @@ loss and parameter gradients of one process holding the whole batch (plain step)
 
 from __future__ import annotations
 
+import gc
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -39,20 +40,31 @@ def digits() -> ImageBatch:
     return ImageBatch(images=x, labels=torch.full((GLOBAL_BATCH,), -1))
 
 
+def rank_step() -> dict[str, object]:
+    """This rank's GradCache step: the global loss and the averaged gradients, as plain
+    tensors (the graph, whose collectives hold the process group, dies on return)."""
+    method = no_batch_stats()
+    step = grad_cache_loss(method, flip_views, chunk_size=3, amp=nullcontext)
+    loss, backward = step(digits().take(ddp.shard(torch.arange(GLOBAL_BATCH))), None)
+    backward()  # averages the gradients over the ranks
+    grads = {name: p.grad.detach().clone() for name, p in method.named_parameters()}
+    return {"loss": float(ddp.mean_over_ranks(loss)), "grads": grads}  # a collective
+
+
 def worker(rank: int, init_file: str, out: str) -> None:
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=WORLD)
     try:
-        method = no_batch_stats()
-        step = grad_cache_loss(method, flip_views, chunk_size=3, amp=nullcontext)
-        loss, backward = step(digits().take(ddp.shard(torch.arange(GLOBAL_BATCH))), None)
-        backward()  # averages the gradients over the ranks
-        grads = {name: p.grad for name, p in method.named_parameters()}
-        global_loss = float(ddp.mean_over_ranks(loss))  # a collective: every rank
+        result = rank_step()
         if rank == 0:
-            torch.save({"loss": global_loss, "grads": grads}, out)
+            torch.save(result, out)
         dist.barrier()
     finally:
+        # Free what still refers to the process group (the graph of the gathers) before
+        # destroying it, so that none of it is left for the interpreter's exit: a rank
+        # aborted now and then at teardown ("terminate called without an active
+        # exception", SIGABRT) while other tests loaded the machine.
+        gc.collect()
         dist.destroy_process_group()
 
 
