@@ -164,3 +164,6 @@ def test_parquet_bad_input_names_row_and_column(tmp_path: Path) -> None:
     assert "'empty'" in msg and "empty in all 2 rows" in msg
     pd.DataFrame({"x": [1.0, 2.0], "y": ["a", "b"]}).to_parquet(path)
     assert "'label' not found" in error_of(read_parquet_table, path, label="label")
+    # a misnamed column is reported before any cell is read, even one that is bad
+    pd.DataFrame({"x": [1.0, float("inf")], "y": ["a", "b"]}).to_parquet(path)
+    assert "'label' not found" in error_of(read_parquet_table, path, label="label")

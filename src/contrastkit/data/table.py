@@ -254,14 +254,13 @@ def read_table(
             (the `tables` extra).
     """
     path = Path(path)
-    read = _csv_columns if kind == "csv" else _parquet_columns
-    columns = read(path)
     roles = _Roles(label, id_column, tuple(categorical_columns or ()))
-    roles.check(columns.names, str(path))
-    return _columns_to_table(roles, columns, name=path.stem)
+    read = _csv_columns if kind == "csv" else _parquet_columns
+    return _columns_to_table(roles, read(path, roles), name=path.stem)
 
 
-def _csv_columns(path: Path) -> _Columns:
+def _csv_columns(path: Path, roles: _Roles) -> _Columns:
+    """The CSV file's columns; the named ones are checked once the header is read."""
     if not path.is_file():
         raise UserError(f"{path}: no such CSV file")
     raw = path.read_bytes()
@@ -275,6 +274,7 @@ def _csv_columns(path: Path) -> _Columns:
         rows, lines, names = _rows(path, reader)
     if not rows:
         raise UserError(f"{path}: a header but no data rows")
+    roles.check(names, str(path))
     cells: list[list[str | None]] = [[row[j] for row in rows] for j in range(len(names))]
     return _Columns(names, cells, {}, lambda i: f"{path}: line {lines[i]}: ")
 
@@ -309,7 +309,8 @@ def _rows(path: Path, reader: Any) -> tuple[list[list[str]], list[int], list[str
     return rows, lines, names
 
 
-def _parquet_columns(path: Path) -> _Columns:
+def _parquet_columns(path: Path, roles: _Roles) -> _Columns:
+    """The Parquet file's columns; the named ones are checked before any cell is read."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -329,6 +330,7 @@ def _parquet_columns(path: Path) -> _Columns:
     if len(frame) == 0:
         raise UserError(f"{path}: no rows")
     names = [str(c) for c in frame.columns]
+    roles.check(names, str(path))
     numeric_ready: dict[str, np.ndarray] = {}
     cells: list[list[str | None]] = []
     for column, name in zip(frame.columns, names, strict=True):
